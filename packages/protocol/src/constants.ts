@@ -1,0 +1,106 @@
+/**
+ * Protocol constants and default parameters. Every value here appears in the Parameters table of
+ * protocol-spec/README.md; change both together.
+ */
+
+/** Version of the wire protocol these constants describe (spec header). */
+export const PROTOCOL_VERSION = '1.0.0'
+
+// --- §6 Stream protocol ids ------------------------------------------------------------------
+export const WORK_PROTOCOL = '/openbatch/work/1.0.0'
+export const RESULT_PROTOCOL = '/openbatch/result/1.0.0'
+export const MODEL_PROTOCOL = '/openbatch/model/1.0.0'
+/** kad-dht protocol prefix: `${DHT_PROTOCOL_PREFIX}/kad/1.0.0`, a private DHT (§4.1). */
+export const DHT_PROTOCOL_PREFIX = '/openbatch'
+
+// --- §5 Gossip topics ------------------------------------------------------------------------
+/** Job announcements for one model: `${JOBS_TOPIC_PREFIX}<model CID, base32>` (§5.1). */
+export const JOBS_TOPIC_PREFIX = '/openbatch/jobs/1.0.0/'
+/** Fraud proofs, one network-wide topic (§5.2). */
+export const FRAUD_TOPIC = '/openbatch/fraud/1.0.0'
+
+// --- §4 DHT --------------------------------------------------------------------------------
+/** Namespace of capacity records: key = `/openbatch-capacity/` + peer id bytes (§4.2). */
+export const CAPACITY_NAMESPACE = 'openbatch-capacity'
+/** Preimage of the worker rendezvous CID every worker provides (§4.3). */
+export const WORKER_RENDEZVOUS_PREIMAGE = 'openbatch/rendezvous/workers/v1'
+
+// --- §1 Signed envelopes: one domain and payload type per statement kind -----------------------
+export const DOMAINS = {
+  capacity: 'openbatch-capacity-record-v1',
+  job: 'openbatch-job-announcement-v1',
+  result: 'openbatch-task-result-v1',
+  receipt: 'openbatch-receipt-v1',
+  fraud: 'openbatch-fraud-proof-v1'
+} as const
+
+/**
+ * Multicodec codes in the private-use range (0x300000–0x3fffff), written as unsigned varints in
+ * the envelope's payload_type field (§1.2).
+ */
+export const PAYLOAD_CODES = {
+  capacity: 0x300b01,
+  job: 0x300b02,
+  result: 0x300b03,
+  receipt: 0x300b04,
+  fraud: 0x300b05
+} as const
+
+// --- §3.1 Size limits (bytes unless named otherwise) -----------------------------------------
+export const MAX_TENSOR_BYTES = 16 * 1024 * 1024
+export const MAX_TENSOR_RANK = 8
+/** Largest value of one dimension: dims are uint32 in the canonical encoding's range checks. */
+export const MAX_TENSOR_DIM = 2 ** 32 - 1
+export const MAX_TENSORS_PER_SET = 16
+export const MAX_TENSOR_NAME_BYTES = 256
+export const MAX_CAPACITY_RECORD_BYTES = 16 * 1024
+export const MAX_JOB_ANNOUNCEMENT_BYTES = 8 * 1024
+export const MAX_TASK_CLAIM_BYTES = 256
+export const MAX_RESULT_BYTES = 20 * 1024 * 1024
+export const MAX_RECEIPT_BYTES = 2 * 1024
+export const MAX_FRAUD_PROOF_BYTES = 1024 * 1024
+/** One stream frame (assignment, result submission, ack, model chunk). */
+export const MAX_FRAME_BYTES = 64 * 1024 * 1024
+export const MAX_MODEL_CHUNK_BYTES = 1024 * 1024
+export const MAX_MODEL_BYTES = 2 * 1024 * 1024 * 1024
+export const MAX_TASKS_PER_CLAIM = 256
+export const MAX_TASKS_PER_JOB = 2 ** 40
+export const MIN_NONCE_BYTES = 16
+export const MAX_NONCE_BYTES = 32
+export const MAX_TEXT_BYTES = 1024
+
+// --- §4, §5, §6 Times (milliseconds) ---------------------------------------------------------
+export const CAPACITY_TTL_MS = 60 * 60 * 1000
+export const MAX_CAPACITY_TTL_MS = 24 * 60 * 60 * 1000
+export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000
+export const MAX_JOB_DURATION_MS = 30 * 24 * 60 * 60 * 1000
+export const STREAM_TIMEOUT_MS = 30 * 1000
+export const DEFAULT_LEASE_MS = 60 * 1000
+export const FRAUD_PROOF_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000
+
+// --- §7 Verification defaults ----------------------------------------------------------------
+export const DEFAULT_INITIAL_RATE = 1
+export const DEFAULT_MIN_RATE = 0.05
+export const DEFAULT_TRUST_HORIZON = 20
+export const DEFAULT_CANARY_RATE = 0.01
+/** Multiplier on the Proof-of-Sampling floor C/(R+S), so honest play wins by a margin (§7.3). */
+export const POS_SAFETY_MARGIN = 2
+/** A fraud proof needs at least this many agreeing results from distinct signers (§7.5). */
+export const MIN_FRAUD_WITNESSES = 2
+export const MAX_FRAUD_WITNESSES = 8
+
+/** Default float agreement: |a−b| ≤ atol + rtol·max(|a|,|b|) (§7.1); calibrated in runtime-onnx. */
+export const DEFAULT_ATOL = 1e-4
+export const DEFAULT_RTOL = 1e-3
+export const DEFAULT_MIN_COSINE = 0.999
+export const DEFAULT_TIE_TOLERANCE = 1e-4
+
+// --- §7.6 Reputation -------------------------------------------------------------------------
+export const REPUTATION_WEIGHTS = {
+  agreement: 1,
+  disagreement: 5,
+  timeout: 0.5
+} as const
+export const BAN_BASE_MS = 24 * 60 * 60 * 1000
+export const BAN_MAX_MS = 30 * 24 * 60 * 60 * 1000
+export const PERMANENT_BAN_OFFENCES = 3
