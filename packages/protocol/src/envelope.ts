@@ -85,7 +85,7 @@ export interface Opened<T> {
  * Validates `message`, checks that `privateKey` is the peer the message names as signer, and
  * returns the marshalled envelope. Refuses to sign anything a receiver would reject.
  */
-export async function seal<T>(kind: StatementKind<T>, message: T, privateKey: PrivateKey): Promise<Uint8Array> {
+export async function seal<T>(kind: StatementKind<T>, message: T, privateKey: PrivateKey): Promise<Uint8Array<ArrayBuffer>> {
   if (privateKey.type !== 'Ed25519') {
     throw new UnsupportedKeyError(`${kind.name} must be signed with an Ed25519 key, got ${privateKey.type}`)
   }
@@ -103,7 +103,7 @@ export async function seal<T>(kind: StatementKind<T>, message: T, privateKey: Pr
   if (bytes.byteLength > kind.maxBytes) {
     throw new TooLargeError(`${kind.name} envelope of ${bytes.byteLength} bytes exceeds ${kind.maxBytes}`, bytes.byteLength, kind.maxBytes)
   }
-  return bytes
+  return bytes as Uint8Array<ArrayBuffer>
 }
 
 /**

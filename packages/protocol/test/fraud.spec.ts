@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { RecordEnvelope } from '@libp2p/peer-record'
+import {
+  checkFraudProof,
+  createFraudProof,
+  type FraudProof,
+  jobsTopic,
+  modelCid,
+  STATEMENTS,
+  seal,
+  validateFraudMessage,
+  validateJobMessage
+} from '../src/index.js'
+import { INPUTS, identity, jobAnnouncement, MODEL, probs, T0, taskResult } from './fixtures.js'
+
+describe('fraud proofs (§7.5) and gossip validation (§5)', async () => {
+  const requester = await identity(1)
+  const honest1 = await identity(2)
+  const honest2 = await identity(3)
+  const cheater = await identity(4)
+  const job = jobAnnouncement(requester)
+  const announcement = await seal(STATEMENTS.job, job, requester.key)
+  const good1 = await seal(STATEMENTS.result, taskResult(honest1, job, probs(0.9, 0.1)), honest1.key)
+  const good2 = await seal(STATEMENTS.result, taskResult(honest2, job, probs(0.89, 0.11)), honest2.key)
+  const bad = await seal(STATEMENTS.result, taskResult(cheater, job, probs(0.1, 0.9)), cheater.key)
+  const proof = (over: Partial<FraudProof> = {}): FraudProof => ({
+    announcement,
+    accused: bad,
+    agreeing: [good1, good2],
+    inputs: INPUTS,
+    reporter: requester.id,
+    issuedAtMs: BigInt(T0 + 5000),
+    ...over
+  })
+  const now = T0 + 10_000
+
+  it('a valid proof passes every check and names the culprit', async () => {
+    const checked = await checkFraudProof(proof())
+    assert.ok(checked.accused.signer.equals(cheater.peerId))
+    assert.equal(checked.agreeing.length, 2)
+  })
+
+  it('is accepted from gossip by any peer, signed by any reporter', async () => {
+    const bystander = await identity(9)
+    const bytes = await createFraudProof(
+      { announcement, accused: bad, agreeing: [good1, good2], inputs: INPUTS, issuedAt: T0 + 5000 },
+      bystander.key
+    )
+    const verdict = await validateFraudMessage(bytes, now)
+    assert.equal(verdict.action, 'accept', verdict.reason)
+    assert.ok(verdict.value?.reporter.equals(bystander.peerId))
+  })
+
+  const forged: [string, () => Promise<FraudProof>, RegExp][] = [
+    [
+      'accuses an honest worker (accused agrees with the witnesses)',
+      async () => proof({ accused: good1, agreeing: [good2, bad] }),
+      /disagree|agrees/
+    ],
+    ['names the same signer twice', async () => proof({ agreeing: [good1, good1] }), /appears twice/],
+    ['has the accused as its own witness', async () => proof({ agreeing: [good1, bad] }), /appears twice/],
+    [
+      'mixes results of another task',
+      async () =>
+        proof({ agreeing: [good1, await seal(STATEMENTS.result, taskResult(honest2, job, probs(0.9, 0.1), { index: 4n }), honest2.key)] }),
+      /another task/
+    ],
+    [
+      'uses a result for another model',
+      async () => {
+        const other = jobAnnouncement(requester, { model: modelCid(new Uint8Array([9])).bytes as Uint8Array<ArrayBuffer> })
+        return proof({ accused: await seal(STATEMENTS.result, taskResult(cheater, other, probs(0.1, 0.9)), cheater.key) })
+      },
+      /another job|another model/
+    ],
+    [
+      'carries a tampered witness signature',
+      async () => {
+        const env = RecordEnvelope.createFromProtobuf(good2)
+        const sig = Uint8Array.from(env.signature)
+        sig[0] = (sig[0] as number) ^ 0xff
+        return proof({ agreeing: [good1, new RecordEnvelope({ ...env, signature: sig }).marshal() as Uint8Array<ArrayBuffer>] })
+      },
+      /agreeing\[1\]: InvalidSignatureError/
+    ],
+    [
+      "carries inputs that are not the task's",
+      async () => proof({ inputs: [{ ...(INPUTS[0] as (typeof INPUTS)[0]), data: new Uint8Array(16) }] }),
+      /input_digest/
+    ],
+    [
+      'uses a digest-only result',
+      async () => {
+        const r = taskResult(honest2, job, probs(0.9, 0.1))
+        return proof({ agreeing: [good1, await seal(STATEMENTS.result, { ...r, outputs: [] }, honest2.key)] })
+      },
+      /no outputs/
+    ],
+    ['wraps a result in place of the announcement', async () => proof({ announcement: good1 }), /announcement: WrongPayloadTypeError/]
+  ]
+  for (const [what, build, reason] of forged) {
+    it(`rejects a proof that ${what}`, async () => {
+      await assert.rejects(checkFraudProof(await build()), { name: 'InvalidFraudProofError', message: reason })
+      const p = await build()
+      // gossip: signed by a reporter, still rejected (and the reporter penalised by scoring)
+      const { FraudProof: codec } = await import('../src/index.js')
+      const env = await RecordEnvelope.seal(
+        { domain: STATEMENTS.fraud.domain, codec: STATEMENTS.fraud.payloadType, marshal: () => codec.encode(p), equals: () => false },
+        requester.key
+      )
+      const verdict = await validateFraudMessage(env.marshal(), now)
+      assert.equal(verdict.action, 'reject')
+      assert.equal(verdict.errorName, 'InvalidFraudProofError')
+    })
+  }
+
+  it('createFraudProof refuses to sign a forged proof', async () => {
+    await assert.rejects(createFraudProof({ announcement, accused: good1, agreeing: [good2, bad], issuedAt: T0 }, requester.key), {
+      name: 'InvalidFraudProofError'
+    })
+  })
+
+  it('ignores a proof issued in the future and one about a long-finished job', async () => {
+    const bytes = await createFraudProof({ announcement, accused: bad, agreeing: [good1, good2], issuedAt: T0 + 3_600_000 }, requester.key)
+    assert.equal((await validateFraudMessage(bytes, T0)).action, 'ignore')
+    assert.equal((await validateFraudMessage(bytes, T0 + 30 * 86_400_000)).action, 'ignore')
+  })
+
+  it("job announcements: accept on their model's topic, reject elsewhere, ignore when stale", async () => {
+    const topic = jobsTopic(MODEL)
+    assert.equal((await validateJobMessage(topic, announcement, now)).action, 'accept')
+    const other = jobsTopic(modelCid(new Uint8Array([1])))
+    assert.deepEqual((await validateJobMessage(other, announcement, now)).action, 'reject')
+    assert.equal((await validateJobMessage('/openbatch/fraud/1.0.0', announcement, now)).action, 'reject')
+    assert.equal((await validateJobMessage(topic, announcement, T0 + 3_600_000)).action, 'ignore')
+    assert.equal((await validateJobMessage(topic, announcement, T0 - 3_600_000)).action, 'ignore')
+  })
+
+  it('rejects spam on a jobs topic: garbage, a result envelope, a forged requester', async () => {
+    const topic = jobsTopic(MODEL)
+    const garbage = await validateJobMessage(topic, new Uint8Array([1, 2, 3, 4]), now)
+    assert.equal(garbage.action, 'reject')
+    assert.equal(garbage.errorName, 'MalformedMessageError')
+    assert.equal((await validateJobMessage(topic, good1, now)).errorName, 'WrongPayloadTypeError')
+    const env = await RecordEnvelope.seal(
+      {
+        domain: STATEMENTS.job.domain,
+        codec: STATEMENTS.job.payloadType,
+        marshal: () => STATEMENTS.job.codec.encode(job),
+        equals: () => false
+      },
+      cheater.key
+    )
+    assert.equal((await validateJobMessage(topic, env.marshal(), now)).errorName, 'PeerIdMismatchError')
+  })
+})

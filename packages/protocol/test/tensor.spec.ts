@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import fc from 'fast-check'
+import {
+  DTYPES,
+  DType,
+  encodeTensorCanonical,
+  encodeTensorSetCanonical,
+  float16ToNumber,
+  float32Tensor,
+  type Tensor,
+  tensorSetDigest,
+  toFloat64Array,
+  toHex,
+  validateTensor,
+  validateTensorSet
+} from '../src/index.js'
+
+const t = (dtype: DType, dims: number[], data: number[], name = 'x'): Tensor => ({
+  name,
+  dtype,
+  dims: dims.map(BigInt),
+  data: Uint8Array.from(data)
+})
+
+/** Arbitrary valid tensor: any supported dtype, rank 0..3, small dims, bytes of the right length. */
+export const arbTensor = (name: fc.Arbitrary<string> = fc.constantFrom('a', 'b', 'probs', 'x')): fc.Arbitrary<Tensor> =>
+  fc
+    .record({
+      name,
+      dtype: fc.constantFrom(...(Object.keys(DTYPES) as DType[])),
+      dims: fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 })
+    })
+    .chain(({ name, dtype, dims }) => {
+      const info = DTYPES[dtype as keyof typeof DTYPES]
+      const n = dims.reduce((a, b) => a * b, 1) * info.size
+      const byte = info.kind === 'bool' ? fc.integer({ min: 0, max: 1 }) : fc.integer({ min: 0, max: 255 })
+      return fc
+        .array(byte, { minLength: n, maxLength: n })
+        .map((data) => ({ name, dtype, dims: dims.map(BigInt), data: Uint8Array.from(data) }))
+    })
+
+describe('tensor validation (§2.2)', () => {
+  it('accepts a well-formed tensor, scalars and empty tensors', () => {
+    validateTensor(float32Tensor('x', [2, 2], [1, 2, 3, 4]))
+    validateTensor(t(DType.UINT8, [], [7]))
+    validateTensor(t(DType.INT32, [0, 5], []))
+  })
+
+  it('rejects DTYPE_UNSPECIFIED with a message naming the tensor', () => {
+    assert.throws(() => validateTensor(t(DType.DTYPE_UNSPECIFIED, [1], [0])), {
+      name: 'InvalidTensorError',
+      message: /tensor "x": unsupported dtype/
+    })
+  })
+
+  it('rejects data whose length does not match dtype and shape', () => {
+    assert.throws(() => validateTensor(t(DType.FLOAT32, [2], [0, 0, 0, 0])), {
+      name: 'InvalidTensorError',
+      message: /FLOAT32 shape \[2\] needs 8 bytes, data has 4/
+    })
+  })
+
+  it('rejects BOOL bytes other than 0 and 1', () => {
+    assert.throws(() => validateTensor(t(DType.BOOL, [2], [1, 2])), { name: 'InvalidTensorError', message: /BOOL element byte 2/ })
+  })
+
+  it('rejects rank above 8', () => {
+    assert.throws(() => validateTensor(t(DType.UINT8, [1, 1, 1, 1, 1, 1, 1, 1, 1], [0])), { name: 'InvalidTensorError', message: /rank 9/ })
+  })
+
+  it('rejects a dimension of 2^63 even next to a zero dimension', () => {
+    const huge: Tensor = { name: 'x', dtype: DType.UINT8, dims: [0n, 2n ** 63n], data: new Uint8Array() }
+    assert.throws(() => validateTensor(huge), { name: 'InvalidTensorError', message: /outside 0\.\.4294967295/ })
+  })
+
+  it('rejects a shape whose byte size exceeds MAX_TENSOR_BYTES without allocating it', () => {
+    const big: Tensor = { name: 'x', dtype: DType.FLOAT64, dims: [65536n, 65536n], data: new Uint8Array() }
+    assert.throws(() => validateTensor(big), { name: 'TooLargeError' })
+  })
+
+  it('rejects sets with duplicate or empty names', () => {
+    assert.throws(() => validateTensorSet([t(DType.UINT8, [1], [1], 'a'), t(DType.UINT8, [1], [2], 'a')]), {
+      name: 'InvalidTensorError',
+      message: /duplicate tensor name "a"/
+    })
+    assert.throws(() => validateTensorSet([t(DType.UINT8, [1], [1], '')]), { name: 'InvalidTensorError', message: /empty name/ })
+  })
+})
+
+describe('canonical encoding (§2.2, §2.3)', () => {
+  it('encodes dtype, rank, dims and data as the spec says', () => {
+    // FLOAT32 = 1, rank 2, dims 1 and 2, then 8 data bytes
+    const bytes = encodeTensorCanonical(float32Tensor('p', [1, 2], [1, 0]))
+    assert.equal(toHex(bytes), '01020102' + '0000803f' + '00000000')
+  })
+
+  it('writes multi-byte varints for large dims', () => {
+    assert.equal(toHex(encodeTensorCanonical(t(DType.UINT8, [300], new Array(300).fill(0)))).slice(0, 8), '0201ac02')
+  })
+
+  it('digest of a set does not depend on the order of its tensors', () => {
+    fc.assert(
+      fc.property(arbTensor(fc.constant('a')), arbTensor(fc.constant('b')), (a, b) => {
+        assert.deepEqual(tensorSetDigest([a, b]), tensorSetDigest([b, a]))
+      })
+    )
+  })
+
+  it('is unique: two tensors share an encoding exactly when dtype, dims and data are equal', () => {
+    fc.assert(
+      fc.property(arbTensor(), arbTensor(), (a, b) => {
+        const same = a.dtype === b.dtype && a.dims.join() === b.dims.join() && toHex(a.data) === toHex(b.data)
+        assert.equal(toHex(encodeTensorCanonical(a)) === toHex(encodeTensorCanonical(b)), same)
+      })
+    )
+  })
+
+  it('set encoding separates names from tensor bytes (no ambiguity between sets)', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(arbTensor(fc.string({ minLength: 1, maxLength: 4 })), { selector: (x) => x.name, maxLength: 3 }),
+        (set) => {
+          const renamed = set.map((x) => ({ ...x, name: `${x.name}_` }))
+          if (set.length > 0) {
+            assert.notEqual(toHex(encodeTensorSetCanonical(set)), toHex(encodeTensorSetCanonical(renamed)))
+          }
+        }
+      )
+    )
+  })
+})
+
+describe('numeric views', () => {
+  it('decodes float16 including subnormals, infinities and NaN', () => {
+    assert.equal(float16ToNumber(0x3c00), 1)
+    assert.equal(float16ToNumber(0xc000), -2)
+    assert.equal(float16ToNumber(0x0001), 2 ** -24)
+    assert.equal(float16ToNumber(0x7c00), Number.POSITIVE_INFINITY)
+    assert.ok(Number.isNaN(float16ToNumber(0x7e00)))
+  })
+
+  it('reads every dtype little-endian', () => {
+    assert.deepEqual(Array.from(toFloat64Array(t(DType.INT16, [2], [0xff, 0xff, 0x02, 0x01]))), [-1, 258])
+    assert.deepEqual(Array.from(toFloat64Array(t(DType.UINT64, [1], [1, 0, 0, 0, 0, 0, 0, 1]))), [2 ** 56 + 1])
+    assert.deepEqual(Array.from(toFloat64Array(t(DType.INT8, [1], [0x80]))), [-128])
+  })
+})
