@@ -135,7 +135,8 @@ function cosine(a: Float64Array, b: Float64Array, row: number, min: number, atol
       }
       continue
     }
-    const c = dot / (Math.sqrt(na) * Math.sqrt(nb))
+    // One rounding of the product, not two of separate norms: identical rows give exactly 1.
+    const c = dot / Math.sqrt(na * nb)
     if (!(c >= min)) {
       return { agree: false, reason: `row ${r}: cosine ${c} < ${min}` }
     }
