@@ -1,0 +1,215 @@
+/**
+ * Builds protocol-spec/vectors/openbatch-v1.json (spec §9). Everything here is deterministic:
+ * keys come from fixed seeds and Ed25519 signatures are deterministic, so another implementation
+ * can reproduce every byte.
+ */
+
+import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
+import { RecordEnvelope } from '@libp2p/peer-record'
+import {
+  AgreementKind,
+  type AgreementRule,
+  adaptiveRate,
+  agreeTensors,
+  capacityKey,
+  DType,
+  deriveJobId,
+  deriveTaskId,
+  detectionProbability,
+  encodeTensorCanonical,
+  encodeTensorSetCanonical,
+  float32Tensor,
+  modelCid,
+  proofOfSamplingFloor,
+  resolvePolicy,
+  STATEMENTS,
+  type StatementKind,
+  seal,
+  TaskResult,
+  type Tensor,
+  tensorSetDigest,
+  toHex,
+  WORKER_RENDEZVOUS_CID
+} from '../src/index.js'
+import { capacityRecord, INPUTS, identity, jobAnnouncement, MODEL_BYTES, NONCE, probs, receipt, taskResult } from './fixtures.js'
+
+export interface TensorVector {
+  name: string
+  dtype: string
+  dims: string[]
+  data: string
+}
+
+export const tensorToJson = (t: Tensor): TensorVector => ({ name: t.name, dtype: t.dtype, dims: t.dims.map(String), data: toHex(t.data) })
+
+const rule = (kind: AgreementKind, over: Partial<AgreementRule> = {}): AgreementRule => ({
+  output: '',
+  kind,
+  atol: 1e-4,
+  rtol: 1e-3,
+  minCosine: 0,
+  k: 0,
+  tieTolerance: 1e-4,
+  ...over
+})
+const ruleToJson = (r: AgreementRule) => ({ ...r })
+
+export async function buildVectors() {
+  const requester = await identity(1)
+  const worker = await identity(2)
+  const other = await identity(3)
+  const job = jobAnnouncement(requester)
+  const result = taskResult(worker, job, probs(0.9, 0.1))
+  const resultEnvelope = await seal(STATEMENTS.result, result, worker.key)
+
+  const tensors: Tensor[] = [
+    float32Tensor('probs', [1, 2], [0.75, 0.25]),
+    {
+      name: 'ids',
+      dtype: DType.INT64,
+      dims: [2n],
+      data: Uint8Array.from([1, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])
+    },
+    { name: 'mask', dtype: DType.BOOL, dims: [], data: Uint8Array.from([1]) },
+    { name: 'wide', dtype: DType.UINT8, dims: [300n, 0n], data: new Uint8Array() }
+  ]
+
+  const kinds: [string, StatementKind<never>, unknown, typeof requester][] = [
+    ['capacity', STATEMENTS.capacity as unknown as StatementKind<never>, capacityRecord(worker), worker],
+    ['job', STATEMENTS.job as unknown as StatementKind<never>, job, requester],
+    ['result', STATEMENTS.result as unknown as StatementKind<never>, result, worker],
+    ['receipt', STATEMENTS.receipt as unknown as StatementKind<never>, receipt(requester, worker, result, new Uint8Array(32)), requester]
+  ]
+  const envelopes = []
+  for (const [name, kind, message, signer] of kinds) {
+    const envelope = await seal(kind, message as never, signer.key)
+    envelopes.push({
+      kind: name,
+      domain: kind.domain,
+      payload_type: toHex(kind.payloadType),
+      signer_seed: toHex(signer.seed),
+      payload: toHex(kind.codec.encode(message as never)),
+      envelope: toHex(envelope)
+    })
+  }
+
+  const flipped = Uint8Array.from(resultEnvelope)
+  flipped[flipped.length - 1] = (flipped[flipped.length - 1] as number) ^ 1
+  const wrongDomain = await RecordEnvelope.seal(
+    {
+      domain: STATEMENTS.receipt.domain,
+      codec: STATEMENTS.result.payloadType,
+      marshal: () => TaskResult.encode(result),
+      equals: () => false
+    },
+    worker.key
+  )
+  const wrongSigner = await RecordEnvelope.seal(
+    {
+      domain: STATEMENTS.result.domain,
+      codec: STATEMENTS.result.payloadType,
+      marshal: () => TaskResult.encode(result),
+      equals: () => false
+    },
+    other.key
+  )
+
+  const agreement = [
+    [probs(0.9, 0.1)[0], probs(0.8, 0.2)[0], rule(AgreementKind.ARGMAX)],
+    [probs(0.9, 0.1)[0], probs(0.1, 0.9)[0], rule(AgreementKind.ARGMAX)],
+    [probs(0.50001, 0.49999)[0], probs(0.49999, 0.50001)[0], rule(AgreementKind.ARGMAX)],
+    [float32Tensor('y', [3], [1, 2, 3]), float32Tensor('y', [3], [1.0005, 2, 3]), rule(AgreementKind.ALLCLOSE)],
+    [float32Tensor('y', [3], [1, 2, 3]), float32Tensor('y', [3], [1.01, 2, 3]), rule(AgreementKind.ALLCLOSE)],
+    [float32Tensor('y', [3], [Number.NaN, 2, 3]), float32Tensor('y', [3], [Number.NaN, 2, 3]), rule(AgreementKind.ALLCLOSE)],
+    [float32Tensor('y', [3], [Number.NaN, 2, 3]), float32Tensor('y', [3], [0, 2, 3]), rule(AgreementKind.ALLCLOSE)],
+    [float32Tensor('e', [1, 3], [1, 2, 3]), float32Tensor('e', [1, 3], [2, 4, 6.001]), rule(AgreementKind.COSINE, { minCosine: 0.999 })],
+    [float32Tensor('e', [1, 3], [1, 0, 0]), float32Tensor('e', [1, 3], [0, 1, 0]), rule(AgreementKind.COSINE, { minCosine: 0.999 })],
+    [float32Tensor('s', [4], [0.4, 0.3, 0.2, 0.1]), float32Tensor('s', [4], [0.3, 0.4, 0.2, 0.1]), rule(AgreementKind.TOP_K, { k: 2 })],
+    [float32Tensor('s', [4], [0.4, 0.3, 0.2, 0.1]), float32Tensor('s', [4], [0.4, 0.2, 0.3, 0.1]), rule(AgreementKind.TOP_K, { k: 2 })],
+    [
+      tensors[1],
+      { ...tensors[1], data: Uint8Array.from([2, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]) },
+      rule(AgreementKind.ALLCLOSE, { atol: 10 })
+    ]
+  ] as [Tensor, Tensor, AgreementRule][]
+
+  const inputDigest = tensorSetDigest(INPUTS)
+  const policy = resolvePolicy(undefined)
+  return {
+    description:
+      'openbatch protocol v1 test vectors (protocol-spec/README.md §9). Byte strings are lower-case hex; uint64 values are decimal strings.',
+    keys: [requester, worker, other].map((k) => ({
+      seed: toHex(k.seed),
+      public_key_protobuf: toHex(publicKeyToProtobuf(k.key.publicKey)),
+      peer_id: k.peerId.toString(),
+      peer_id_bytes: toHex(k.id)
+    })),
+    tensors: tensors.map((t) => ({ tensor: tensorToJson(t), canonical: toHex(encodeTensorCanonical(t)) })),
+    tensor_sets: [
+      {
+        tensors: tensors.slice(0, 3).map(tensorToJson),
+        canonical: toHex(encodeTensorSetCanonical(tensors.slice(0, 3))),
+        digest: toHex(tensorSetDigest(tensors.slice(0, 3)))
+      },
+      { tensors: INPUTS.map(tensorToJson), canonical: toHex(encodeTensorSetCanonical(INPUTS)), digest: toHex(inputDigest) }
+    ],
+    model_cids: [
+      { bytes: toHex(MODEL_BYTES), cid: modelCid(MODEL_BYTES).toString() },
+      { bytes: '', cid: modelCid(new Uint8Array()).toString() }
+    ],
+    worker_rendezvous_cid: WORKER_RENDEZVOUS_CID.toString(),
+    job_ids: [{ requester: toHex(requester.id), nonce: toHex(NONCE), job_id: toHex(deriveJobId(requester.id, NONCE)) }],
+    task_ids: [0n, 3n, 2n ** 64n - 1n].map((index) => ({
+      job_id: toHex(job.jobId),
+      index: index.toString(),
+      model: toHex(job.model),
+      input_digest: toHex(inputDigest),
+      task_id: toHex(deriveTaskId(job.jobId, index, job.model, inputDigest))
+    })),
+    capacity_keys: [{ peer_id_bytes: toHex(worker.id), key: toHex(capacityKey(worker.id)) }],
+    envelopes,
+    invalid_envelopes: [
+      { kind: 'result', envelope: toHex(flipped), error: 'InvalidSignatureError', why: 'last signature bit flipped' },
+      { kind: 'receipt', envelope: toHex(resultEnvelope), error: 'WrongPayloadTypeError', why: 'a task result opened as a receipt' },
+      { kind: 'result', envelope: toHex(wrongDomain.marshal()), error: 'InvalidSignatureError', why: 'signed under the receipt domain' },
+      {
+        kind: 'result',
+        envelope: toHex(wrongSigner.marshal()),
+        error: 'PeerIdMismatchError',
+        why: "signed by a peer other than the result's worker"
+      },
+      { kind: 'result', envelope: toHex(resultEnvelope.subarray(0, 40)), error: 'MalformedMessageError', why: 'truncated' }
+    ],
+    agreement: agreement.map(([a, b, r]) => ({
+      a: tensorToJson(a),
+      b: tensorToJson(b),
+      rule: ruleToJson(r),
+      agree: agreeTensors(a, b, r).agree
+    })),
+    detection: [
+      { cheat_fraction: 0.1, sample_rate: 0.05, canary_rate: 0, tasks: 1000 },
+      { cheat_fraction: 0.01, sample_rate: 0.1, canary_rate: 0.01, tasks: 5000 },
+      { cheat_fraction: 0.5, sample_rate: 0.05, canary_rate: 0.01, tasks: 100 }
+    ].map((d) => ({
+      ...d,
+      probability: detectionProbability({
+        cheatFraction: d.cheat_fraction,
+        sampleRate: d.sample_rate,
+        canaryRate: d.canary_rate,
+        tasks: d.tasks
+      })
+    })),
+    pos_floor: [
+      { reward: 100, penalty: 900, cost: 20, margin: 2 },
+      { reward: 10, penalty: 0, cost: 10, margin: 2 },
+      { reward: 0, penalty: 0, cost: 1, margin: 2 }
+    ].map((p) => ({ ...p, floor: proofOfSamplingFloor(p) })),
+    adaptive_rate: [0, 1, 20, 100, 1000].map((k) => ({
+      consecutive_agreements: k,
+      initial_rate: 1,
+      trust_horizon: 20,
+      floor: 0.05,
+      rate: adaptiveRate(k, policy, 0.05)
+    }))
+  }
+}

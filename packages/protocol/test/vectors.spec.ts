@@ -1,0 +1,126 @@
+/**
+ * Checks the code against protocol-spec/vectors/openbatch-v1.json (spec §9): every vector is
+ * re-derived from its inputs in the file, so the file stays a faithful description of the code.
+ */
+
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { describe, it } from 'node:test'
+import { generateKeyPairFromSeed, publicKeyToProtobuf } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import {
+  type AgreementRule,
+  adaptiveRate,
+  agreeTensors,
+  capacityKey,
+  type DType,
+  deriveJobId,
+  deriveTaskId,
+  detectionProbability,
+  encodeTensorCanonical,
+  encodeTensorSetCanonical,
+  modelCid,
+  open,
+  peerIdBytes,
+  proofOfSamplingFloor,
+  resolvePolicy,
+  STATEMENTS,
+  type StatementKind,
+  seal,
+  type Tensor,
+  tensorSetDigest,
+  toHex,
+  WORKER_RENDEZVOUS_CID
+} from '../src/index.js'
+import { VECTORS_PATH } from './generate-vectors.js'
+import type { buildVectors, TensorVector } from './vectors-data.js'
+
+type Vectors = Awaited<ReturnType<typeof buildVectors>>
+const vectors = JSON.parse(readFileSync(VECTORS_PATH, 'utf8')) as Vectors
+const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'))
+const tensor = (v: TensorVector): Tensor => ({ name: v.name, dtype: v.dtype as DType, dims: v.dims.map(BigInt), data: hex(v.data) })
+const kinds = STATEMENTS as unknown as Record<string, StatementKind<unknown>>
+
+describe('test vectors (§9)', () => {
+  it('keys: seed → public key → peer id', async () => {
+    for (const k of vectors.keys) {
+      const key = await generateKeyPairFromSeed('Ed25519', hex(k.seed))
+      assert.equal(toHex(publicKeyToProtobuf(key.publicKey)), k.public_key_protobuf)
+      assert.equal(peerIdFromPrivateKey(key).toString(), k.peer_id)
+      assert.equal(toHex(peerIdBytes(peerIdFromPrivateKey(key))), k.peer_id_bytes)
+    }
+  })
+
+  it('canonical tensor and tensor-set encodings and digests', () => {
+    for (const v of vectors.tensors) {
+      assert.equal(toHex(encodeTensorCanonical(tensor(v.tensor))), v.canonical)
+    }
+    for (const v of vectors.tensor_sets) {
+      const set = v.tensors.map(tensor)
+      assert.equal(toHex(encodeTensorSetCanonical(set)), v.canonical)
+      assert.equal(toHex(tensorSetDigest(set)), v.digest)
+    }
+  })
+
+  it('model CIDs, the rendezvous CID, job ids, task ids and capacity keys', () => {
+    for (const v of vectors.model_cids) {
+      assert.equal(modelCid(hex(v.bytes)).toString(), v.cid)
+    }
+    assert.equal(WORKER_RENDEZVOUS_CID.toString(), vectors.worker_rendezvous_cid)
+    for (const v of vectors.job_ids) {
+      assert.equal(toHex(deriveJobId(hex(v.requester), hex(v.nonce))), v.job_id)
+    }
+    for (const v of vectors.task_ids) {
+      assert.equal(toHex(deriveTaskId(hex(v.job_id), BigInt(v.index), hex(v.model), hex(v.input_digest))), v.task_id)
+    }
+    for (const v of vectors.capacity_keys) {
+      assert.equal(toHex(capacityKey(hex(v.peer_id_bytes))), v.key)
+    }
+  })
+
+  it('envelopes: open to their payload and re-sealing reproduces them byte for byte', async () => {
+    assert.equal(vectors.envelopes.length, 4)
+    for (const v of vectors.envelopes) {
+      const kind = kinds[v.kind] as StatementKind<unknown>
+      assert.equal(kind.domain, v.domain)
+      assert.equal(toHex(kind.payloadType), v.payload_type)
+      const opened = await open(kind, hex(v.envelope))
+      assert.equal(toHex(kind.codec.encode(opened.message as never)), v.payload)
+      const key = await generateKeyPairFromSeed('Ed25519', hex(v.signer_seed))
+      assert.equal(toHex(await seal(kind, kind.codec.decode(hex(v.payload)), key)), v.envelope)
+    }
+  })
+
+  it('invalid envelopes fail with the listed error', async () => {
+    for (const v of vectors.invalid_envelopes) {
+      await assert.rejects(open(kinds[v.kind] as StatementKind<unknown>, hex(v.envelope)), { name: v.error }, v.why)
+    }
+  })
+
+  it('agreement cases', () => {
+    for (const v of vectors.agreement) {
+      assert.equal(agreeTensors(tensor(v.a), tensor(v.b), v.rule as AgreementRule).agree, v.agree, JSON.stringify(v.rule))
+      assert.equal(agreeTensors(tensor(v.b), tensor(v.a), v.rule as AgreementRule).agree, v.agree, 'symmetric')
+    }
+    assert.ok(vectors.agreement.some((v) => v.agree) && vectors.agreement.some((v) => !v.agree))
+  })
+
+  it('verification math', () => {
+    for (const v of vectors.detection) {
+      const p = detectionProbability({
+        cheatFraction: v.cheat_fraction,
+        sampleRate: v.sample_rate,
+        canaryRate: v.canary_rate,
+        tasks: v.tasks
+      })
+      assert.ok(Math.abs(p - v.probability) < 1e-12)
+    }
+    for (const v of vectors.pos_floor) {
+      assert.equal(proofOfSamplingFloor(v), v.floor)
+    }
+    for (const v of vectors.adaptive_rate) {
+      const policy = { ...resolvePolicy(undefined), initialRate: v.initial_rate, trustHorizon: v.trust_horizon }
+      assert.ok(Math.abs(adaptiveRate(v.consecutive_agreements, policy, v.floor) - v.rate) < 1e-12)
+    }
+  })
+})
