@@ -1,0 +1,72 @@
+/**
+ * Capacity benchmark: items/s per model at a few batch sizes, through the backend's public API —
+ * the numbers a capacity record advertises (protocol §3.2).
+ */
+
+import type { InferenceBackend } from '@openbatch/inference'
+import type { ModelCapacity, Tensor } from '@openbatch/protocol'
+import { parseModelCid } from '@openbatch/protocol'
+
+export interface CapacityPoint {
+  batchSize: number
+  itemsPerSecond: number
+  /** Mean wall time of one batch, ms. */
+  latencyMs: number
+}
+
+export interface CapacityReport {
+  model: string
+  points: CapacityPoint[]
+  /** Best measured throughput. */
+  itemsPerSecond: number
+  /** Batch size that reached it. */
+  maxBatch: number
+}
+
+export interface CapacityOptions {
+  /** @default [1, 8, 32] */
+  batchSizes?: number[]
+  /** Measure each batch size for at least this long. @default 1000 */
+  minDurationMs?: number
+  signal?: AbortSignal
+}
+
+/**
+ * Submits `batchSize` single-item tasks at once (the backend merges them), repeatedly, for each
+ * batch size; `makeTask(i)` returns the inputs of task i.
+ */
+export async function measureCapacity(
+  backend: InferenceBackend,
+  model: string,
+  makeTask: (i: number) => Tensor[],
+  options: CapacityOptions = {}
+): Promise<CapacityReport> {
+  const batchSizes = options.batchSizes ?? [1, 8, 32]
+  const minDurationMs = options.minDurationMs ?? 1000
+  const points: CapacityPoint[] = []
+  let i = 0
+  for (const batchSize of batchSizes) {
+    const round = () => Promise.all(Array.from({ length: batchSize }, () => backend.run(model, makeTask(i++), { signal: options.signal })))
+    await round() // warm-up: session load, allocator growth
+    let rounds = 0
+    const started = performance.now()
+    while (performance.now() - started < minDurationMs) {
+      await round()
+      rounds++
+    }
+    const ms = performance.now() - started
+    points.push({ batchSize, itemsPerSecond: (rounds * batchSize * 1000) / ms, latencyMs: ms / rounds })
+  }
+  const best = points.reduce((a, b) => (b.itemsPerSecond > a.itemsPerSecond ? b : a))
+  return { model, points, itemsPerSecond: best.itemsPerSecond, maxBatch: best.batchSize }
+}
+
+/** The capacity-record entry for a measured model. */
+export function toModelCapacity(report: CapacityReport, pricePerItem = 0n): ModelCapacity {
+  return {
+    model: parseModelCid(report.model).bytes as Uint8Array<ArrayBuffer>,
+    itemsPerSecond: report.itemsPerSecond,
+    maxBatch: report.maxBatch,
+    pricePerItem
+  }
+}

@@ -1,0 +1,410 @@
+/**
+ * OnnxBackend: the InferenceBackend a worker peer runs. Tasks are validated against the model,
+ * queued per model, and — when a thread is free — merged along the batch dimension (up to
+ * maxBatch rows) into one onnxruntime call whose outputs are split back per task.
+ */
+
+import { availableParallelism, totalmem } from 'node:os'
+import {
+  AbortError,
+  type AbortOptions,
+  BackendStoppedError,
+  type InferenceBackend,
+  InvalidInputError,
+  type ModelInfo,
+  ModelLoadError,
+  type RunResult,
+  type TensorSpec,
+  validateInputs
+} from '@openbatch/inference'
+import { DTYPES, type ExecutionProfile, parseModelCid, type Tensor } from '@openbatch/protocol'
+import { dtypeOfOrt, fromWire, toWire, type WireTensor } from './convert.js'
+import { chooseProvider, type DeviceInfo, detectDevices, type ExecutionProvider, type ProviderChoice } from './device.js'
+import { ModelStore } from './model-store.js'
+import { type DescribeReply, type PoolStats, WorkerPool } from './pool.js'
+import type { GraphOptimizationLevel } from './protocol.js'
+
+export interface OnnxBackendInit {
+  /** The model store, or the directory for one. */
+  store: ModelStore | string
+  /**
+   * Worker threads running inference.
+   * @default 1 below 8 cores, else 2
+   */
+  threads?: number
+  /**
+   * onnxruntime intra-op threads per worker thread.
+   * @default max(1, floor(cores / threads))
+   */
+  intraOpThreads?: number
+  /**
+   * Most rows merged into one onnxruntime call.
+   * @default 32
+   */
+  maxBatch?: number
+  /**
+   * Memory budget for cached sessions per worker thread, in bytes (a session is estimated at
+   * `sessionCostFactor` × the model file size).
+   * @default 1/4 of RAM divided by threads
+   */
+  sessionBudgetBytes?: number
+  /** @default 3 */
+  sessionCostFactor?: number
+  /** @default 'all' */
+  graphOptimizationLevel?: GraphOptimizationLevel
+  /**
+   * 'auto' uses CUDA when an NVIDIA GPU and onnxruntime's CUDA provider libraries are present.
+   * @default 'auto'
+   */
+  executionProvider?: ExecutionProvider
+  /** Device detection result, to skip probing (tests). */
+  devices?: DeviceInfo
+}
+
+interface Pending {
+  inputs: Tensor[]
+  rows: number
+  /** Tasks with the same key can be merged: same non-batch dims for every input. */
+  key: string
+  seq: number
+  resolve: (r: RunResult) => void
+  reject: (e: Error) => void
+  signal?: AbortSignal
+  onAbort?: () => void
+  settled: boolean
+}
+
+export class OnnxBackend implements InferenceBackend {
+  readonly store: ModelStore
+  readonly threads: number
+  readonly intraOpThreads: number
+  readonly maxBatch: number
+  readonly graphOptimizationLevel: GraphOptimizationLevel
+  private readonly init: OnnxBackendInit
+  private pool?: WorkerPool
+  private choice?: ProviderChoice
+  private devices?: DeviceInfo
+  private runtime = 'onnxruntime-node'
+  private readonly infos = new Map<string, Promise<ModelInfo>>()
+  private readonly queues = new Map<string, Pending[]>()
+  private seq = 0
+  private pumpScheduled = false
+  private starting?: Promise<void>
+
+  constructor(init: OnnxBackendInit) {
+    this.init = init
+    this.store = typeof init.store === 'string' ? new ModelStore(init.store) : init.store
+    const cores = availableParallelism()
+    this.threads = init.threads ?? (cores >= 8 ? 2 : 1)
+    this.intraOpThreads = init.intraOpThreads ?? Math.max(1, Math.floor(cores / this.threads))
+    this.maxBatch = init.maxBatch ?? 32
+    this.graphOptimizationLevel = init.graphOptimizationLevel ?? 'all'
+    for (const [name, v] of [
+      ['threads', this.threads],
+      ['intraOpThreads', this.intraOpThreads],
+      ['maxBatch', this.maxBatch]
+    ] as const) {
+      if (!Number.isInteger(v) || v < 1) {
+        throw new RangeError(`${name} must be an integer ≥ 1, got ${v}`)
+      }
+    }
+  }
+
+  /** Detects devices, chooses the execution provider and starts the thread pool. Idempotent. */
+  start(): Promise<void> {
+    this.starting ??= (async () => {
+      this.devices = this.init.devices ?? (await detectDevices())
+      this.choice = chooseProvider(this.init.executionProvider ?? 'auto', this.devices)
+      const ort = await import('onnxruntime-node')
+      this.runtime = `onnxruntime-node/${ort.env.versions.node ?? 'unknown'}`
+      this.pool = new WorkerPool(
+        {
+          size: this.threads,
+          intraOpThreads: this.intraOpThreads,
+          graphOptimizationLevel: this.graphOptimizationLevel,
+          executionProviders: this.choice.provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
+          sessionBudgetBytes: this.init.sessionBudgetBytes ?? Math.floor(totalmem() / 4 / this.threads),
+          sessionCostFactor: this.init.sessionCostFactor ?? 3
+        },
+        (model) => this.store.get(model)
+      )
+      this.pool.start()
+    })()
+    return this.starting
+  }
+
+  /** Fails every queued and running task with BackendStoppedError and ends every thread. */
+  async stop(): Promise<void> {
+    const starting = this.starting
+    this.starting = undefined
+    if (starting == null) {
+      return
+    }
+    await starting.catch(() => {})
+    const stopped = new BackendStoppedError('the inference backend was stopped')
+    for (const queue of this.queues.values()) {
+      for (const p of queue.splice(0)) {
+        this.settle(p, () => p.reject(stopped))
+      }
+    }
+    this.queues.clear()
+    this.infos.clear()
+    await this.pool?.stop()
+    this.pool = undefined
+  }
+
+  /** The execution provider in use and why it was chosen. */
+  get provider(): ProviderChoice {
+    if (this.choice == null) {
+      throw new BackendStoppedError('the inference backend is not started')
+    }
+    return this.choice
+  }
+
+  /** Threads (busy, cached sessions) and tasks waiting, for metrics and status. */
+  stats(): PoolStats & { waiting: number } {
+    const waiting = [...this.queues.values()].reduce((n, q) => n + q.length, 0)
+    return { ...(this.pool?.stats() ?? { threads: [], queued: 0 }), waiting }
+  }
+
+  /** Test hook: makes worker thread `index` exit as a native crash would. */
+  crashThreadForTesting(index: number): void {
+    this.pool?.crashThread(index)
+  }
+
+  get deviceInfo(): DeviceInfo | undefined {
+    return this.devices
+  }
+
+  describe(model: string, options: AbortOptions = {}): Promise<ModelInfo> {
+    const pool = this.pool
+    if (pool == null) {
+      return Promise.reject(new BackendStoppedError('the inference backend is not started'))
+    }
+    options.signal?.throwIfAborted()
+    const key = parseModelCid(model).toString()
+    let info = this.infos.get(key)
+    if (info == null) {
+      info = (async () =>
+        toModelInfo(key, await pool.describe(key), (await this.store.list()).find((m) => m.model === key)?.sizeBytes ?? 0))()
+      this.infos.set(key, info)
+      info.catch(() => this.infos.delete(key))
+    }
+    return info
+  }
+
+  async run(model: string, inputs: Tensor[], options: AbortOptions = {}): Promise<RunResult> {
+    const { signal } = options
+    if (signal?.aborted) {
+      throw new AbortError()
+    }
+    const info = await this.describe(model, options)
+    if (signal?.aborted) {
+      throw new AbortError()
+    }
+    validateInputs(info, inputs)
+    const ordered = info.inputs.map((spec) => inputs.find((t) => t.name === spec.name) as Tensor)
+    let rows = 1
+    let key = `solo:${this.seq}`
+    if (info.batchable) {
+      const first = Number(ordered[0]?.dims[0] ?? 0n)
+      if (first === 0) {
+        throw new InvalidInputError(info.inputs[0]?.name ?? '', 'empty batch: the batch dimension is 0')
+      }
+      if (ordered.every((t) => Number(t.dims[0]) === first)) {
+        rows = first
+        key = ordered.map((t) => t.dims.slice(1).join('x')).join('|')
+      }
+    }
+    return new Promise<RunResult>((resolve, reject) => {
+      if (this.pool == null) {
+        reject(new BackendStoppedError('the inference backend is not started'))
+        return
+      }
+      const p: Pending = { inputs: ordered, rows, key, seq: this.seq++, resolve, reject, signal, settled: false }
+      if (signal != null) {
+        p.onAbort = () => {
+          const queue = this.queues.get(info.model)
+          const at = queue?.indexOf(p) ?? -1
+          if (at >= 0) {
+            queue?.splice(at, 1)
+          }
+          this.settle(p, () => reject(new AbortError()))
+        }
+        signal.addEventListener('abort', p.onAbort, { once: true })
+      }
+      const queue = this.queues.get(info.model) ?? []
+      queue.push(p)
+      this.queues.set(info.model, queue)
+      this.schedulePump()
+    })
+  }
+
+  private settle(p: Pending, fn: () => void): void {
+    if (p.settled) {
+      return
+    }
+    p.settled = true
+    if (p.onAbort != null) {
+      p.signal?.removeEventListener('abort', p.onAbort)
+    }
+    fn()
+  }
+
+  /** Deferred to the next turn so tasks submitted together are merged into one batch. */
+  private schedulePump(): void {
+    if (this.pumpScheduled) {
+      return
+    }
+    this.pumpScheduled = true
+    setImmediate(() => {
+      this.pumpScheduled = false
+      this.pump()
+    })
+  }
+
+  private pump(): void {
+    const pool = this.pool
+    while (pool != null && pool.idle() > 0) {
+      let model: string | undefined
+      let oldest = Number.POSITIVE_INFINITY
+      for (const [m, q] of this.queues) {
+        if (q.length > 0 && (q[0] as Pending).seq < oldest) {
+          oldest = (q[0] as Pending).seq
+          model = m
+        }
+      }
+      if (model == null) {
+        return
+      }
+      const queue = this.queues.get(model) as Pending[]
+      const group = takeGroup(queue, this.maxBatch)
+      void this.execute(pool, model, group)
+    }
+  }
+
+  private async execute(pool: WorkerPool, model: string, group: Pending[]): Promise<void> {
+    const info = await this.infos.get(model)
+    const names = (info as ModelInfo).inputs.map((s) => s.name)
+    let reply: Awaited<ReturnType<WorkerPool['run']>>
+    try {
+      reply = await pool.run(model, mergeInputs(names, group))
+    } catch (err) {
+      for (const p of group) {
+        this.settle(p, () => p.reject(err as Error))
+      }
+      this.pump()
+      return
+    }
+    const rows = group.reduce((n, p) => n + p.rows, 0)
+    const profile: ExecutionProfile = {
+      runtime: this.runtime,
+      provider: this.provider.provider,
+      device: this.provider.device,
+      intraOpThreads: this.intraOpThreads,
+      graphOptimization: this.graphOptimizationLevel,
+      batchSize: rows
+    }
+    const split = splitOutputs(reply.outputs, group)
+    if (split == null) {
+      // The model's outputs do not follow the batch dimension: run these tasks one by one from now on.
+      ;(info as ModelInfo).batchable = false
+      const queue = this.queues.get(model) ?? []
+      group.forEach((p, i) => {
+        p.key = `solo:${p.seq}:${i}`
+      })
+      queue.unshift(...group)
+      this.queues.set(model, queue)
+    } else {
+      group.forEach((p, i) => {
+        this.settle(p, () => p.resolve({ outputs: split[i] as Tensor[], profile, durationUs: reply.durationUs }))
+      })
+    }
+    this.pump()
+  }
+}
+
+/** The oldest task and every later one with the same key, up to maxBatch rows (at least one task). */
+function takeGroup(queue: Pending[], maxBatch: number): Pending[] {
+  const first = queue.shift() as Pending
+  const group = [first]
+  if (first.key.startsWith('solo:')) {
+    return group
+  }
+  let rows = first.rows
+  for (let i = 0; i < queue.length && rows < maxBatch; ) {
+    const p = queue[i] as Pending
+    if (p.key === first.key && rows + p.rows <= maxBatch) {
+      group.push(p)
+      rows += p.rows
+      queue.splice(i, 1)
+    } else {
+      i++
+    }
+  }
+  return group
+}
+
+/** Concatenates each input of the group along the first dimension. */
+function mergeInputs(names: string[], group: Pending[]): WireTensor[] {
+  if (group.length === 1) {
+    return (group[0] as Pending).inputs.map(toWire)
+  }
+  return names.map((name, i) => {
+    const parts = group.map((p) => p.inputs[i] as Tensor)
+    const first = parts[0] as Tensor
+    const total = parts.reduce((n, t) => n + t.data.byteLength, 0)
+    const buffer = new ArrayBuffer(total)
+    const view = new Uint8Array(buffer)
+    let offset = 0
+    for (const t of parts) {
+      view.set(t.data, offset)
+      offset += t.data.byteLength
+    }
+    const rows = group.reduce((n, p) => n + p.rows, 0)
+    return { ...toWire({ ...first, data: new Uint8Array() }), name, dims: [rows, ...first.dims.slice(1).map(Number)], buffer }
+  })
+}
+
+/** Splits merged outputs back per task; null when an output's first dimension is not the row count. */
+function splitOutputs(outputs: WireTensor[], group: Pending[]): Tensor[][] | null {
+  if (group.length === 1) {
+    return [outputs.map(fromWire)]
+  }
+  const rows = group.reduce((n, p) => n + p.rows, 0)
+  const result: Tensor[][] = group.map(() => [])
+  for (const w of outputs) {
+    if (w.dims[0] !== rows) {
+      return null
+    }
+    const t = fromWire(w)
+    const rowBytes = rows === 0 ? 0 : t.data.byteLength / rows
+    let row = 0
+    group.forEach((p, i) => {
+      const data = t.data.slice(row * rowBytes, (row + p.rows) * rowBytes)
+      ;(result[i] as Tensor[]).push({ ...t, dims: [BigInt(p.rows), ...t.dims.slice(1)], data })
+      row += p.rows
+    })
+  }
+  return result
+}
+
+function toSpec(model: string, v: DescribeReply['inputs'][number]): TensorSpec {
+  const dtype = dtypeOfOrt(v.type)
+  if (dtype == null || !(dtype in DTYPES)) {
+    throw new ModelLoadError(`model ${model}: "${v.name}" has type ${v.type}, which openbatch tensors cannot carry`)
+  }
+  return { name: v.name, dtype, shape: v.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : String(d))) }
+}
+
+function toModelInfo(model: string, meta: DescribeReply, sizeBytes: number): ModelInfo {
+  const inputs = meta.inputs.map((v) => toSpec(model, v))
+  const outputs = meta.outputs.map((v) => toSpec(model, v))
+  const symbolicFirst = (s: TensorSpec) => s.shape.length > 0 && typeof s.shape[0] === 'string'
+  return { model, inputs, outputs, batchable: inputs.every(symbolicFirst) && outputs.every(symbolicFirst), sizeBytes }
+}
+
+/** Creates an ONNX backend; call `start()` before use and `stop()` when done. */
+export function createOnnxBackend(init: OnnxBackendInit): OnnxBackend {
+  return new OnnxBackend(init)
+}

@@ -1,0 +1,49 @@
+/**
+ * @packageDocumentation
+ *
+ * `@openbatch/runtime-onnx` runs openbatch tasks with onnxruntime-node. It implements
+ * `InferenceBackend` from `@openbatch/inference`:
+ *
+ * - inference runs in a pool of worker threads, so a busy worker peer keeps answering libp2p
+ *   streams and gossip heartbeats; a crashed thread is replaced and its tasks fail with
+ *   `WorkerCrashedError`;
+ * - models live in a {@link ModelStore} on disk, content-addressed by CID, written atomically and
+ *   re-hashed on every load (a corrupt file is quarantined, never run);
+ * - sessions are cached per thread in an LRU bounded by a memory budget;
+ * - tasks for the same model that arrive together are merged along the batch dimension and split
+ *   back; inputs are validated against the model first;
+ * - CPU everywhere, CUDA when an NVIDIA GPU and onnxruntime's CUDA provider libraries are present
+ *   (otherwise a one-line reason); the provider goes into every result's execution profile;
+ * - {@link detectDevices} and {@link measureCapacity} produce what a capacity record advertises.
+ *
+ * @example
+ *
+ * ```ts
+ * import { createOnnxBackend, ModelStore } from '@openbatch/runtime-onnx'
+ *
+ * const store = new ModelStore('./data')
+ * const model = await store.addFile('./classifier.onnx')         // CID string
+ * const backend = createOnnxBackend({ store })
+ * await backend.start()
+ * const { outputs, profile } = await backend.run(model, [input]) // input: a protocol Tensor
+ * await backend.stop()
+ * ```
+ */
+
+export { type CapacityOptions, type CapacityPoint, type CapacityReport, measureCapacity, toModelCapacity } from './benchmark.js'
+export { dtypeOfOrt, ORT_TYPES } from './convert.js'
+export {
+  capacityDevices,
+  chooseProvider,
+  cudaProviderLibrary,
+  type DeviceInfo,
+  detectDevices,
+  type ExecutionProvider,
+  type GpuInfo,
+  type ProviderChoice,
+  parseNvidiaSmi
+} from './device.js'
+export { createOnnxBackend, OnnxBackend, type OnnxBackendInit } from './engine.js'
+export { ModelStore, type StoredModel } from './model-store.js'
+export { buildOnnxModel, type GraphSpec, type InitializerSpec, type NodeSpec, type ValueSpec } from './onnx-builder.js'
+export type { GraphOptimizationLevel } from './protocol.js'

@@ -1,0 +1,196 @@
+/**
+ * A pool of worker threads running onnxruntime sessions. Jobs wait in one queue and go to an idle
+ * thread, preferring one that already holds the job's model. A thread that dies is replaced; the
+ * job it held fails with WorkerCrashedError instead of hanging.
+ */
+
+import { Worker } from 'node:worker_threads'
+import { BackendStoppedError, InferenceFailedError, ModelLoadError, WorkerCrashedError } from '@openbatch/inference'
+import type { WireTensor } from './convert.js'
+import type { ValueMeta, WorkerInit, WorkerReply, WorkerRequest } from './protocol.js'
+
+export interface PoolOptions extends WorkerInit {
+  /** Number of worker threads. */
+  size: number
+}
+
+export interface PoolStats {
+  threads: { busy: boolean; loaded: string[] }[]
+  queued: number
+}
+
+export type RunReply = { outputs: WireTensor[]; durationUs: number }
+export type DescribeReply = { inputs: ValueMeta[]; outputs: ValueMeta[] }
+
+type Job =
+  | { op: 'describe'; model: string; resolve: (r: DescribeReply) => void; reject: (e: Error) => void }
+  | { op: 'run'; model: string; feeds: WireTensor[]; resolve: (r: RunReply) => void; reject: (e: Error) => void }
+
+interface Thread {
+  worker: Worker
+  job?: Job
+  /** Models whose sessions the thread holds, as it last reported. */
+  loaded: Set<string>
+}
+
+const ERRORS: Record<string, new (message: string) => Error> = {
+  ModelLoadError,
+  InferenceFailedError
+}
+
+export class WorkerPool {
+  private readonly threads: Thread[] = []
+  private readonly queue: Job[] = []
+  private running = false
+  private nextId = 1
+
+  constructor(
+    private readonly options: PoolOptions,
+    private readonly loadBytes: (model: string) => Promise<Uint8Array>
+  ) {}
+
+  start(): void {
+    if (this.running) {
+      return
+    }
+    this.running = true
+    for (let i = 0; i < this.options.size; i++) {
+      this.threads.push(this.spawn(i))
+    }
+  }
+
+  /** Fails queued and running jobs with BackendStoppedError and terminates every thread. */
+  async stop(): Promise<void> {
+    if (!this.running) {
+      return
+    }
+    this.running = false
+    const stopped = new BackendStoppedError('the inference backend was stopped')
+    for (const job of this.queue.splice(0)) {
+      job.reject(stopped)
+    }
+    const threads = this.threads.splice(0)
+    for (const t of threads) {
+      t.job?.reject(stopped)
+      t.job = undefined
+    }
+    await Promise.all(threads.map((t) => t.worker.terminate()))
+  }
+
+  /** Threads with nothing to do right now. */
+  idle(): number {
+    return this.threads.filter((t) => t.job == null).length
+  }
+
+  get size(): number {
+    return this.threads.length
+  }
+
+  describe(model: string): Promise<DescribeReply> {
+    return new Promise((resolve, reject) => this.enqueue({ op: 'describe', model, resolve, reject }))
+  }
+
+  run(model: string, feeds: WireTensor[]): Promise<RunReply> {
+    return new Promise((resolve, reject) => this.enqueue({ op: 'run', model, feeds, resolve, reject }))
+  }
+
+  /** Per thread: whether it is busy and which models it holds sessions for; and the queue length. */
+  stats(): PoolStats {
+    return { threads: this.threads.map((t) => ({ busy: t.job != null, loaded: [...t.loaded] })), queued: this.queue.length }
+  }
+
+  /** Test hook: makes thread `index` exit as a native crash would. */
+  crashThread(index: number): void {
+    this.threads[index]?.worker.postMessage({ op: 'crash', id: 0 } satisfies WorkerRequest)
+  }
+
+  private enqueue(job: Job): void {
+    if (!this.running) {
+      job.reject(new BackendStoppedError('the inference backend is not running'))
+      return
+    }
+    this.queue.push(job)
+    this.pump()
+  }
+
+  private pump(): void {
+    for (const thread of this.threads) {
+      if (thread.job != null || this.queue.length === 0) {
+        continue
+      }
+      let at = this.queue.findIndex((j) => thread.loaded.has(j.model))
+      if (at === -1) {
+        at = 0
+      }
+      const [job] = this.queue.splice(at, 1) as [Job]
+      thread.job = job
+      void this.dispatch(thread, job)
+    }
+  }
+
+  private async dispatch(thread: Thread, job: Job): Promise<void> {
+    let bytes: ArrayBuffer | undefined
+    if (!thread.loaded.has(job.model)) {
+      try {
+        const b = await this.loadBytes(job.model)
+        bytes = new ArrayBuffer(b.byteLength)
+        new Uint8Array(bytes).set(b)
+      } catch (err) {
+        this.finish(thread, job, () => job.reject(err as Error))
+        return
+      }
+    }
+    if (thread.job !== job) {
+      return // the thread crashed or the pool stopped while the model was read
+    }
+    const id = this.nextId++
+    const req: WorkerRequest =
+      job.op === 'run' ? { op: 'run', id, model: job.model, bytes, feeds: job.feeds } : { op: 'describe', id, model: job.model, bytes }
+    const transfer = [...(bytes != null ? [bytes] : []), ...(job.op === 'run' ? job.feeds.map((f) => f.buffer) : [])]
+    thread.worker.postMessage(req, transfer)
+  }
+
+  private finish(thread: Thread, job: Job, settle: () => void): void {
+    if (thread.job === job) {
+      thread.job = undefined
+    }
+    settle()
+    this.pump()
+  }
+
+  private spawn(index: number): Thread {
+    const { size: _size, ...init } = this.options
+    const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: init satisfies WorkerInit })
+    const thread: Thread = { worker, loaded: new Set() }
+    worker.on('message', (reply: WorkerReply) => {
+      const job = thread.job
+      thread.loaded = new Set(reply.loaded)
+      if (job == null) {
+        return
+      }
+      this.finish(thread, job, () => {
+        if (!reply.ok) {
+          const E = ERRORS[reply.error.name] ?? InferenceFailedError
+          job.reject(new E(reply.error.message))
+        } else if ('meta' in reply && job.op === 'describe') {
+          job.resolve(reply.meta)
+        } else if ('outputs' in reply && job.op === 'run') {
+          job.resolve({ outputs: reply.outputs, durationUs: reply.durationUs })
+        }
+      })
+    })
+    // 'error' (an uncaught exception in the thread) is always followed by 'exit'.
+    worker.on('error', () => {})
+    worker.on('exit', (code) => {
+      if (!this.running || this.threads[index] !== thread) {
+        return
+      }
+      const job = thread.job
+      thread.job = undefined
+      this.threads[index] = this.spawn(index)
+      job?.reject(new WorkerCrashedError(`inference thread exited with code ${code} while running model ${job.model}`))
+      this.pump()
+    })
+    return thread
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * Worker-thread entry: owns onnxruntime sessions and runs inference off the main event loop
+ * (onnxruntime-node's run() blocks its thread for the whole inference). One message at a time.
+ */
+
+import { parentPort, workerData } from 'node:worker_threads'
+import ort from 'onnxruntime-node'
+import { typedArrayFor, type WireTensor } from './convert.js'
+import type { WorkerInit, WorkerReply, WorkerRequest } from './protocol.js'
+
+const init = workerData as WorkerInit
+const port = parentPort
+if (port == null) {
+  throw new Error('worker.js must run in a worker thread')
+}
+
+interface Cached {
+  session: ort.InferenceSession
+  cost: number
+}
+
+/** Insertion-ordered: the first entry is the least recently used. */
+const sessions = new Map<string, Cached>()
+let used = 0
+
+function touch(model: string, entry: Cached): void {
+  sessions.delete(model)
+  sessions.set(model, entry)
+}
+
+async function evictFor(incoming: number): Promise<void> {
+  for (const [model, entry] of sessions) {
+    if (used + incoming <= init.sessionBudgetBytes || sessions.size === 0) {
+      break
+    }
+    sessions.delete(model)
+    used -= entry.cost
+    await entry.session.release()
+  }
+}
+
+async function session(model: string, bytes?: ArrayBuffer): Promise<Cached> {
+  const cached = sessions.get(model)
+  if (cached != null) {
+    touch(model, cached)
+    return cached
+  }
+  if (bytes == null) {
+    throw Object.assign(new Error(`model ${model} is not loaded in this thread`), { name: 'NotLoaded' })
+  }
+  // A session holds the model's weights plus runtime buffers; the file size times a factor is
+  // the estimate the budget is kept in.
+  const cost = bytes.byteLength * init.sessionCostFactor
+  await evictFor(cost)
+  let s: ort.InferenceSession
+  try {
+    s = await ort.InferenceSession.create(new Uint8Array(bytes), {
+      intraOpNumThreads: init.intraOpThreads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: init.graphOptimizationLevel,
+      executionProviders: init.executionProviders
+    })
+  } catch (err) {
+    throw Object.assign(new Error(`model ${model} failed to load: ${(err as Error).message}`), { name: 'ModelLoadError' })
+  }
+  const entry = { session: s, cost }
+  sessions.set(model, entry)
+  used += cost
+  return entry
+}
+
+function describe(s: ort.InferenceSession) {
+  const meta = (list: readonly ort.InferenceSession.ValueMetadata[]) =>
+    list.map((m) => ({ name: m.name, type: m.isTensor ? m.type : 'non-tensor', shape: m.isTensor ? [...m.shape] : [] }))
+  return { inputs: meta(s.inputMetadata), outputs: meta(s.outputMetadata) }
+}
+
+async function handle(req: WorkerRequest): Promise<WorkerReply> {
+  switch (req.op) {
+    case 'describe': {
+      const { session: s } = await session(req.model, req.bytes)
+      return { id: req.id, ok: true, meta: describe(s), loaded: [...sessions.keys()] }
+    }
+    case 'run': {
+      const { session: s } = await session(req.model, req.bytes)
+      const feeds: Record<string, ort.Tensor> = {}
+      for (const f of req.feeds) {
+        feeds[f.name] = new ort.Tensor(f.type as ort.Tensor.Type, typedArrayFor(f.type, f.buffer) as never, f.dims)
+      }
+      const started = process.hrtime.bigint()
+      let out: ort.InferenceSession.ReturnType
+      try {
+        out = await s.run(feeds)
+      } catch (err) {
+        throw Object.assign(new Error((err as Error).message), { name: 'InferenceFailedError' })
+      }
+      const durationUs = Number((process.hrtime.bigint() - started) / 1000n)
+      const outputs: WireTensor[] = []
+      for (const name of s.outputNames) {
+        const t = out[name] as ort.Tensor
+        const data = t.data as ArrayBufferView
+        const buffer = new ArrayBuffer(data.byteLength)
+        new Uint8Array(buffer).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+        outputs.push({ name, type: t.type, dims: [...t.dims], buffer })
+        t.dispose()
+      }
+      return { id: req.id, ok: true, outputs, durationUs, loaded: [...sessions.keys()] }
+    }
+    case 'crash':
+      // Test hook: end the thread the way a native crash would, without replying.
+      process.exit(70)
+  }
+}
+
+port.on('message', (req: WorkerRequest) => {
+  handle(req).then(
+    (reply) => {
+      const transfer = 'outputs' in reply && reply.outputs != null ? reply.outputs.map((o) => o.buffer) : []
+      port.postMessage(reply, transfer)
+    },
+    (err: Error) =>
+      port.postMessage({ id: req.id, ok: false, error: { name: err.name, message: err.message }, loaded: [...sessions.keys()] })
+  )
+})

@@ -1,0 +1,100 @@
+/** Small ONNX models built in code, with deterministic weights. */
+
+import { DType, float32Tensor, type Tensor } from '@openbatch/protocol'
+import { buildOnnxModel, type InitializerSpec } from '../src/index.js'
+
+export function rng(seed: number): () => number {
+  let s = seed >>> 0
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0
+    let t = s
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+const weights = (name: string, dims: number[], seed: number): InitializerSpec => {
+  const r = rng(seed)
+  return { name, dims, values: Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1) }
+}
+
+const IN = 16
+const HIDDEN = 64
+const OUT = 10
+
+const mlpNodes = [
+  { op: 'MatMul', inputs: ['x', 'w1'], outputs: ['h0'] },
+  { op: 'Add', inputs: ['h0', 'b1'], outputs: ['h1'] },
+  { op: 'Relu', inputs: ['h1'], outputs: ['h2'] },
+  { op: 'MatMul', inputs: ['h2', 'w2'], outputs: ['h3'] },
+  { op: 'Add', inputs: ['h3', 'b2'], outputs: ['logits'] }
+]
+const mlpWeights = [weights('w1', [IN, HIDDEN], 1), weights('b1', [HIDDEN], 2), weights('w2', [HIDDEN, OUT], 3), weights('b2', [OUT], 4)]
+
+/** x [N,16] → logits [N,10]. */
+export const MLP = buildOnnxModel({
+  inputs: [{ name: 'x', dtype: DType.FLOAT32, shape: ['N', IN] }],
+  outputs: [{ name: 'logits', dtype: DType.FLOAT32, shape: ['N', OUT] }],
+  nodes: mlpNodes,
+  initializers: mlpWeights
+})
+
+/** x [N,16] → probs [N,10] (softmax). */
+export const CLASSIFIER = buildOnnxModel({
+  inputs: [{ name: 'x', dtype: DType.FLOAT32, shape: ['N', IN] }],
+  outputs: [{ name: 'probs', dtype: DType.FLOAT32, shape: ['N', OUT] }],
+  nodes: [...mlpNodes, { op: 'Softmax', inputs: ['logits'], outputs: ['probs'], attrs: { axis: 1 } }],
+  initializers: mlpWeights
+})
+
+/** x [N,16] → label [N] (int64 argmax). */
+export const LABELLER = buildOnnxModel({
+  inputs: [{ name: 'x', dtype: DType.FLOAT32, shape: ['N', IN] }],
+  outputs: [{ name: 'label', dtype: DType.INT64, shape: ['N'] }],
+  nodes: [...mlpNodes, { op: 'ArgMax', inputs: ['logits'], outputs: ['label'], attrs: { axis: 1, keepdims: 0 } }],
+  initializers: mlpWeights
+})
+
+/** a, b [N,4] → sum, prod [N,4]. */
+export const TWO_IO = buildOnnxModel({
+  inputs: [
+    { name: 'a', dtype: DType.FLOAT32, shape: ['N', 4] },
+    { name: 'b', dtype: DType.FLOAT32, shape: ['N', 4] }
+  ],
+  outputs: [
+    { name: 'sum', dtype: DType.FLOAT32, shape: ['N', 4] },
+    { name: 'prod', dtype: DType.FLOAT32, shape: ['N', 4] }
+  ],
+  nodes: [
+    { op: 'Add', inputs: ['a', 'b'], outputs: ['sum'] },
+    { op: 'Mul', inputs: ['a', 'b'], outputs: ['prod'] }
+  ]
+})
+
+/** x [1,16] (fixed batch) → logits [1,10]. */
+export const FIXED_BATCH = buildOnnxModel({
+  inputs: [{ name: 'x', dtype: DType.FLOAT32, shape: [1, IN] }],
+  outputs: [{ name: 'logits', dtype: DType.FLOAT32, shape: [1, OUT] }],
+  nodes: mlpNodes,
+  initializers: mlpWeights
+})
+
+/** A well-formed ONNX file whose operator does not exist: loading it fails. */
+export const UNLOADABLE = buildOnnxModel({
+  inputs: [{ name: 'x', dtype: DType.FLOAT32, shape: ['N', 4] }],
+  outputs: [{ name: 'y', dtype: DType.FLOAT32, shape: ['N', 4] }],
+  nodes: [{ op: 'NoSuchOperator', inputs: ['x'], outputs: ['y'] }]
+})
+
+export function randomInput(name: string, rows: number, cols: number, seed: number): Tensor {
+  const r = rng(seed)
+  return float32Tensor(
+    name,
+    [rows, cols],
+    Array.from({ length: rows * cols }, () => r() * 4 - 2)
+  )
+}
+
+export const IN_FEATURES = IN
+export const OUT_CLASSES = OUT
