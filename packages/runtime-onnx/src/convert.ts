@@ -43,10 +43,54 @@ export interface WireTensor {
   buffer: ArrayBuffer
 }
 
-export function toWire(t: Tensor): WireTensor {
-  const buffer = new ArrayBuffer(t.data.byteLength)
-  new Uint8Array(buffer).set(t.data)
-  return { name: t.name, type: ORT_TYPES[t.dtype] as string, dims: t.dims.map(Number), buffer }
+/**
+ * Transferable buffers for inputs, reused once the worker hands them back, so steady-state
+ * batching allocates (and garbage-collects) nothing. New buffers are not zero-filled: every byte
+ * is written by the caller.
+ */
+export class BufferPool {
+  private readonly free = new Map<number, ArrayBuffer[]>()
+  private count = 0
+
+  constructor(private readonly limit = 16) {}
+
+  take(size: number): ArrayBuffer {
+    const reused = this.free.get(size)?.pop()
+    if (reused != null) {
+      this.count--
+      return reused
+    }
+    const b = Buffer.allocUnsafeSlow(size)
+    return b.buffer.byteLength === size ? (b.buffer as ArrayBuffer) : new ArrayBuffer(size)
+  }
+
+  give(buffer: ArrayBuffer): void {
+    if (this.count >= this.limit || buffer.byteLength === 0) {
+      return
+    }
+    const list = this.free.get(buffer.byteLength) ?? []
+    list.push(buffer)
+    this.free.set(buffer.byteLength, list)
+    this.count++
+  }
+}
+
+const defaultPool = new BufferPool(0)
+
+/** Copies `parts` end to end into one transferable buffer. */
+export function concatToBuffer(parts: readonly Uint8Array[], buffers: BufferPool = defaultPool): ArrayBuffer {
+  const buffer = buffers.take(parts.reduce((n, p) => n + p.byteLength, 0))
+  const view = new Uint8Array(buffer)
+  let offset = 0
+  for (const p of parts) {
+    view.set(p, offset)
+    offset += p.byteLength
+  }
+  return buffer
+}
+
+export function toWire(t: Tensor, buffers?: BufferPool): WireTensor {
+  return { name: t.name, type: ORT_TYPES[t.dtype] as string, dims: t.dims.map(Number), buffer: concatToBuffer([t.data], buffers) }
 }
 
 export function fromWire(w: WireTensor): Tensor {

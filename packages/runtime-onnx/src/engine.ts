@@ -18,7 +18,7 @@ import {
   validateInputs
 } from '@openbatch/inference'
 import { DTYPES, type ExecutionProfile, parseModelCid, type Tensor } from '@openbatch/protocol'
-import { dtypeOfOrt, fromWire, toWire, type WireTensor } from './convert.js'
+import { type BufferPool, concatToBuffer, dtypeOfOrt, fromWire, ORT_TYPES, toWire, type WireTensor } from './convert.js'
 import { chooseProvider, type DeviceInfo, detectDevices, type ExecutionProvider, type ProviderChoice } from './device.js'
 import { ModelStore } from './model-store.js'
 import { type DescribeReply, type PoolStats, WorkerPool } from './pool.js'
@@ -57,6 +57,12 @@ export interface OnnxBackendInit {
    * @default 'auto'
    */
   executionProvider?: ExecutionProvider
+  /**
+   * Batches handed to each thread at once (one running, the others queued at the thread), so a
+   * thread never idles waiting for the main thread.
+   * @default 2
+   */
+  pipelineDepth?: number
   /** Device detection result, to skip probing (tests). */
   devices?: DeviceInfo
 }
@@ -120,6 +126,7 @@ export class OnnxBackend implements InferenceBackend {
       this.pool = new WorkerPool(
         {
           size: this.threads,
+          depth: this.init.pipelineDepth ?? 2,
           intraOpThreads: this.intraOpThreads,
           graphOptimizationLevel: this.graphOptimizationLevel,
           executionProviders: this.choice.provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
@@ -265,7 +272,7 @@ export class OnnxBackend implements InferenceBackend {
 
   private pump(): void {
     const pool = this.pool
-    while (pool != null && pool.idle() > 0) {
+    while (pool != null && pool.freeSlots() > 0) {
       let model: string | undefined
       let oldest = Number.POSITIVE_INFINITY
       for (const [m, q] of this.queues) {
@@ -288,7 +295,7 @@ export class OnnxBackend implements InferenceBackend {
     const names = (info as ModelInfo).inputs.map((s) => s.name)
     let reply: Awaited<ReturnType<WorkerPool['run']>>
     try {
-      reply = await pool.run(model, mergeInputs(names, group))
+      reply = await pool.run(model, mergeInputs(names, group, pool.buffers))
     } catch (err) {
       for (const p of group) {
         this.settle(p, () => p.reject(err as Error))
@@ -346,23 +353,23 @@ function takeGroup(queue: Pending[], maxBatch: number): Pending[] {
 }
 
 /** Concatenates each input of the group along the first dimension. */
-function mergeInputs(names: string[], group: Pending[]): WireTensor[] {
+function mergeInputs(names: string[], group: Pending[], buffers: BufferPool): WireTensor[] {
   if (group.length === 1) {
-    return (group[0] as Pending).inputs.map(toWire)
+    return (group[0] as Pending).inputs.map((t) => toWire(t, buffers))
   }
   return names.map((name, i) => {
     const parts = group.map((p) => p.inputs[i] as Tensor)
     const first = parts[0] as Tensor
-    const total = parts.reduce((n, t) => n + t.data.byteLength, 0)
-    const buffer = new ArrayBuffer(total)
-    const view = new Uint8Array(buffer)
-    let offset = 0
-    for (const t of parts) {
-      view.set(t.data, offset)
-      offset += t.data.byteLength
-    }
     const rows = group.reduce((n, p) => n + p.rows, 0)
-    return { ...toWire({ ...first, data: new Uint8Array() }), name, dims: [rows, ...first.dims.slice(1).map(Number)], buffer }
+    return {
+      name,
+      type: ORT_TYPES[first.dtype] as string,
+      dims: [rows, ...first.dims.slice(1).map(Number)],
+      buffer: concatToBuffer(
+        parts.map((t) => t.data),
+        buffers
+      )
+    }
   })
 }
 

@@ -6,12 +6,17 @@
 
 import { Worker } from 'node:worker_threads'
 import { BackendStoppedError, InferenceFailedError, ModelLoadError, WorkerCrashedError } from '@openbatch/inference'
-import type { WireTensor } from './convert.js'
+import { BufferPool, type WireTensor } from './convert.js'
 import type { ValueMeta, WorkerInit, WorkerReply, WorkerRequest } from './protocol.js'
 
 export interface PoolOptions extends WorkerInit {
   /** Number of worker threads. */
   size: number
+  /**
+   * Jobs handed to a thread at once: one running, the rest waiting in its message queue, so the
+   * thread starts the next one without waiting for the main thread.
+   */
+  depth: number
 }
 
 export interface PoolStats {
@@ -28,7 +33,8 @@ type Job =
 
 interface Thread {
   worker: Worker
-  job?: Job
+  /** Jobs posted to the thread, by request id. */
+  jobs: Map<number, Job>
   /** Models whose sessions the thread holds, as it last reported. */
   loaded: Set<string>
 }
@@ -43,6 +49,9 @@ export class WorkerPool {
   private readonly queue: Job[] = []
   private running = false
   private nextId = 1
+
+  /** Input buffers handed back by threads, for the next batches. */
+  readonly buffers = new BufferPool()
 
   constructor(
     private readonly options: PoolOptions,
@@ -71,15 +80,17 @@ export class WorkerPool {
     }
     const threads = this.threads.splice(0)
     for (const t of threads) {
-      t.job?.reject(stopped)
-      t.job = undefined
+      for (const job of t.jobs.values()) {
+        job.reject(stopped)
+      }
+      t.jobs.clear()
     }
     await Promise.all(threads.map((t) => t.worker.terminate()))
   }
 
-  /** Threads with nothing to do right now. */
-  idle(): number {
-    return this.threads.filter((t) => t.job == null).length
+  /** How many more jobs the threads take right now. */
+  freeSlots(): number {
+    return this.threads.reduce((n, t) => n + this.options.depth - t.jobs.size, 0)
   }
 
   get size(): number {
@@ -96,7 +107,7 @@ export class WorkerPool {
 
   /** Per thread: whether it is busy and which models it holds sessions for; and the queue length. */
   stats(): PoolStats {
-    return { threads: this.threads.map((t) => ({ busy: t.job != null, loaded: [...t.loaded] })), queued: this.queue.length }
+    return { threads: this.threads.map((t) => ({ busy: t.jobs.size > 0, loaded: [...t.loaded] })), queued: this.queue.length }
   }
 
   /** Test hook: makes thread `index` exit as a native crash would. */
@@ -115,20 +126,20 @@ export class WorkerPool {
 
   private pump(): void {
     for (const thread of this.threads) {
-      if (thread.job != null || this.queue.length === 0) {
-        continue
+      while (thread.jobs.size < this.options.depth && this.queue.length > 0) {
+        let at = this.queue.findIndex((j) => thread.loaded.has(j.model))
+        if (at === -1) {
+          at = 0
+        }
+        const [job] = this.queue.splice(at, 1) as [Job]
+        const id = this.nextId++
+        thread.jobs.set(id, job)
+        void this.dispatch(thread, id, job)
       }
-      let at = this.queue.findIndex((j) => thread.loaded.has(j.model))
-      if (at === -1) {
-        at = 0
-      }
-      const [job] = this.queue.splice(at, 1) as [Job]
-      thread.job = job
-      void this.dispatch(thread, job)
     }
   }
 
-  private async dispatch(thread: Thread, job: Job): Promise<void> {
+  private async dispatch(thread: Thread, id: number, job: Job): Promise<void> {
     let bytes: ArrayBuffer | undefined
     if (!thread.loaded.has(job.model)) {
       try {
@@ -136,45 +147,45 @@ export class WorkerPool {
         bytes = new ArrayBuffer(b.byteLength)
         new Uint8Array(bytes).set(b)
       } catch (err) {
-        this.finish(thread, job, () => job.reject(err as Error))
+        this.finish(thread, id, () => job.reject(err as Error))
         return
       }
     }
-    if (thread.job !== job) {
+    if (thread.jobs.get(id) !== job) {
       return // the thread crashed or the pool stopped while the model was read
     }
-    const id = this.nextId++
     const req: WorkerRequest =
       job.op === 'run' ? { op: 'run', id, model: job.model, bytes, feeds: job.feeds } : { op: 'describe', id, model: job.model, bytes }
     const transfer = [...(bytes != null ? [bytes] : []), ...(job.op === 'run' ? job.feeds.map((f) => f.buffer) : [])]
     thread.worker.postMessage(req, transfer)
   }
 
-  private finish(thread: Thread, job: Job, settle: () => void): void {
-    if (thread.job === job) {
-      thread.job = undefined
-    }
+  private finish(thread: Thread, id: number, settle: () => void): void {
+    thread.jobs.delete(id)
     settle()
     this.pump()
   }
 
   private spawn(index: number): Thread {
-    const { size: _size, ...init } = this.options
+    const { size: _size, depth: _depth, ...init } = this.options
     const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: init satisfies WorkerInit })
-    const thread: Thread = { worker, loaded: new Set() }
+    const thread: Thread = { worker, jobs: new Map(), loaded: new Set() }
     worker.on('message', (reply: WorkerReply) => {
-      const job = thread.job
+      const job = thread.jobs.get(reply.id)
       thread.loaded = new Set(reply.loaded)
       if (job == null) {
         return
       }
-      this.finish(thread, job, () => {
+      this.finish(thread, reply.id, () => {
         if (!reply.ok) {
           const E = ERRORS[reply.error.name] ?? InferenceFailedError
           job.reject(new E(reply.error.message))
         } else if ('meta' in reply && job.op === 'describe') {
           job.resolve(reply.meta)
         } else if ('outputs' in reply && job.op === 'run') {
+          for (const b of reply.recycled) {
+            this.buffers.give(b)
+          }
           job.resolve({ outputs: reply.outputs, durationUs: reply.durationUs })
         }
       })
@@ -185,10 +196,12 @@ export class WorkerPool {
       if (!this.running || this.threads[index] !== thread) {
         return
       }
-      const job = thread.job
-      thread.job = undefined
+      const jobs = [...thread.jobs.values()]
+      thread.jobs.clear()
       this.threads[index] = this.spawn(index)
-      job?.reject(new WorkerCrashedError(`inference thread exited with code ${code} while running model ${job.model}`))
+      for (const job of jobs) {
+        job.reject(new WorkerCrashedError(`inference thread exited with code ${code} while running model ${job.model}`))
+      }
       this.pump()
     })
     return thread

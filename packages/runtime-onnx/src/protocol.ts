@@ -25,5 +25,5 @@ export type WorkerRequest =
 
 export type WorkerReply =
   | { id: number; ok: true; meta: { inputs: ValueMeta[]; outputs: ValueMeta[] }; loaded: string[] }
-  | { id: number; ok: true; outputs: WireTensor[]; durationUs: number; loaded: string[] }
+  | { id: number; ok: true; outputs: WireTensor[]; durationUs: number; loaded: string[]; recycled: ArrayBuffer[] }
   | { id: number; ok: false; error: { name: string; message: string }; loaded: string[] }

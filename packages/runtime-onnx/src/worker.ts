@@ -104,7 +104,8 @@ async function handle(req: WorkerRequest): Promise<WorkerReply> {
         outputs.push({ name, type: t.type, dims: [...t.dims], buffer })
         t.dispose()
       }
-      return { id: req.id, ok: true, outputs, durationUs, loaded: [...sessions.keys()] }
+      // The input buffers go back to the main thread for reuse: no allocation per batch on either side.
+      return { id: req.id, ok: true, outputs, durationUs, loaded: [...sessions.keys()], recycled: req.feeds.map((f) => f.buffer) }
     }
     case 'crash':
       // Test hook: end the thread the way a native crash would, without replying.
@@ -112,13 +113,18 @@ async function handle(req: WorkerRequest): Promise<WorkerReply> {
   }
 }
 
+// One request at a time: onnxruntime-node's run() returns at once and computes in a later turn of
+// this thread's loop, so overlapping requests would only queue there and blur their durations.
+let chain: Promise<void> = Promise.resolve()
 port.on('message', (req: WorkerRequest) => {
-  handle(req).then(
-    (reply) => {
-      const transfer = 'outputs' in reply && reply.outputs != null ? reply.outputs.map((o) => o.buffer) : []
-      port.postMessage(reply, transfer)
-    },
-    (err: Error) =>
-      port.postMessage({ id: req.id, ok: false, error: { name: err.name, message: err.message }, loaded: [...sessions.keys()] })
+  chain = chain.then(() =>
+    handle(req).then(
+      (reply) => {
+        const transfer = 'outputs' in reply ? [...reply.outputs.map((o) => o.buffer), ...reply.recycled] : []
+        port.postMessage(reply, transfer)
+      },
+      (err: Error) =>
+        port.postMessage({ id: req.id, ok: false, error: { name: err.name, message: err.message }, loaded: [...sessions.keys()] })
+    )
   )
 })

@@ -1,0 +1,13 @@
+/** `pnpm bench <name>`: runs one benchmark. Each prints its figures and, last, one JSON line. */
+
+const BENCHMARKS: Record<string, () => Promise<unknown>> = {
+  runtime: async () => (await import('./runtime.js')).main()
+}
+
+const name = process.argv[2]
+const bench = name == null ? undefined : BENCHMARKS[name]
+if (bench == null) {
+  console.error(`usage: pnpm bench <${Object.keys(BENCHMARKS).join('|')}>`)
+  process.exit(2)
+}
+await bench()
