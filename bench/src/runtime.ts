@@ -45,27 +45,11 @@ interface Segment {
 }
 
 /**
- * Runs `step` (which processes `perStep` items) repeatedly for `ms`. With `watch`, also measures
- * event-loop delay — in separate segments, because the monitor's timer wakes an idle main thread
- * hundreds of times a second, which on a 2-core machine steals time from the inference threads.
+ * Runs `count` loops concurrently for `ms`, each starting its next round (of `perRound` items) as
+ * soon as one ends. With `watch`, also measures event-loop delay — in separate segments, because
+ * the monitor's timer wakes an idle main thread hundreds of times a second, which on a 2-core
+ * machine steals time from the inference threads.
  */
-async function segment(ms: number, perStep: number, step: () => Promise<unknown>, watch = false): Promise<Segment> {
-  const h = monitorEventLoopDelay({ resolution: 5 })
-  if (watch) {
-    h.enable()
-  }
-  let steps = 0
-  const started = performance.now()
-  while (performance.now() - started < ms) {
-    await step()
-    steps++
-  }
-  const elapsed = performance.now() - started
-  h.disable()
-  return { itemsPerSecond: (steps * perStep * 1000) / elapsed, loopDelayP99Ms: watch ? h.percentile(99) / 1e6 : Number.NaN }
-}
-
-/** Like `segment`, but `count` loops run concurrently, each starting its next round as soon as one ends. */
 async function lanes(ms: number, count: number, perRound: number, round: () => Promise<unknown>, watch = false): Promise<Segment> {
   const h = monitorEventLoopDelay({ resolution: 5 })
   if (watch) {
@@ -137,16 +121,16 @@ export async function main(): Promise<void> {
       const pools: Segment[] = []
       const ratios: number[] = []
       for (let pair = 0; pair < PAIRS; pair++) {
-        const d = pair % 2 === 0 ? await segment(SEGMENT_MS, batch, directStep) : undefined
+        const d = pair % 2 === 0 ? await lanes(SEGMENT_MS, 1, batch, directStep) : undefined
         // Two lanes keep two rounds in flight, as a worker peer keeps its queue full; each engine
         // call merges one round's `batch` single-item tasks.
         const p = await lanes(SEGMENT_MS, 2 * POOL_THREADS, batch, round)
-        const d2 = d ?? (await segment(SEGMENT_MS, batch, directStep))
+        const d2 = d ?? (await lanes(SEGMENT_MS, 1, batch, directStep))
         directs.push(d2)
         pools.push(p)
         ratios.push(p.itemsPerSecond / d2.itemsPerSecond)
       }
-      const directLoop = (await segment(SEGMENT_MS, batch, directStep, true)).loopDelayP99Ms
+      const directLoop = (await lanes(SEGMENT_MS, 1, batch, directStep, true)).loopDelayP99Ms
       const poolLoop = (await lanes(SEGMENT_MS, 2 * POOL_THREADS, batch, round, true)).loopDelayP99Ms
       await backend.stop()
       const direct = { itemsPerSecond: median(directs.map((x) => x.itemsPerSecond)), loopDelayP99Ms: directLoop }

@@ -31,21 +31,10 @@ import {
   TaskResult,
   Tensor
 } from '../src/index.js'
-import { capacityRecord, INPUTS, identity, jobAnnouncement, probs, receipt, T0, taskResult } from './fixtures.js'
+import { capacityRecord, INPUTS, identity, jobAnnouncement, probs, receipt, rng, T0, taskResult } from './fixtures.js'
 
 const NAMED = new Set(Object.keys(errors))
 const FUZZ_INPUTS = 100_000
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** A varint of 2^31: the length prefix that must never be honoured by allocating it. */
 const HUGE_LENGTH = Uint8Array.from([0x80, 0x80, 0x80, 0x80, 0x08])

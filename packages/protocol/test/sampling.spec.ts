@@ -14,18 +14,7 @@ import {
   tasksToDetect,
   wilsonInterval
 } from '../src/index.js'
-
-/** Small seeded PRNG (mulberry32) so the Monte Carlo check is reproducible. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { rng } from './fixtures.js'
 
 describe('detection probability (§7.4)', () => {
   it('matches the closed form 1 − (1 − f·(c + (1−c)·p))^n', () => {
