@@ -1,0 +1,37 @@
+/**
+ * @packageDocumentation
+ *
+ * `@openbatch/core` holds openbatch's decision logic as sans-IO state machines (after quinn-proto):
+ * each takes the current time and an input event, and returns its decision plus the actions the
+ * caller must carry out — persist, send, set a timer. No sockets, no timers, no clock inside, so
+ * the same code runs in a real peer, in unit tests with virtual time, and in large simulations.
+ *
+ * - {@link RequesterJob}: one job's task queue, leases, re-queueing of expired or abandoned work,
+ *   the per-worker allowance that keeps slow workers from hoarding tasks, and completion.
+ * - {@link WorkerAgent}: which announced jobs a worker claims from, and how many tasks (only what
+ *   its free slots can run now), with backoff.
+ *
+ * @example
+ *
+ * ```ts
+ * import { RequesterJob } from '@openbatch/core'
+ *
+ * const job = new RequesterJob({ taskCount: 1000, maxBatch: 32, deadline: now + 3_600_000 })
+ * const { outcome, actions } = job.claim(now, workerPeerId, 16)
+ * // carry out `actions` (persist the lease, arm the timer), then send the assignment
+ * const accepted = job.result(later, workerPeerId, outcome.tasks[0])
+ * ```
+ */
+
+export { InvalidJobParamsError } from './errors.js'
+export {
+  type ClaimOutcome,
+  type JobAction,
+  type JobParams,
+  type JobStep,
+  type JobSummary,
+  RequesterJob,
+  type ResultOutcome,
+  TaskState
+} from './requester-job.js'
+export { type AgentAction, type ClaimAnswer, type KnownJob, WorkerAgent, type WorkerAgentParams } from './worker-agent.js'
