@@ -1,10 +1,12 @@
 /**
  * Runtime benchmark (issue #3): the PaddleOCR text-direction classifier at batch sizes 1, 8, 32,
- * measured in the same run
- *   (a) directly with session.run() on the main thread, and
- *   (b) through OnnxBackend's public API (worker-thread pool, merging single-item tasks),
- * with the same intra-op thread count, in interleaved segments (medians). Prints items/s for each, the ratio (b)/(a) (floor: ≥ 0.95
- * at batch ≥ 8) and the event-loop delay p99 during each phase — the reason the pool exists.
+ * measured in the same run, with the same intra-op thread count:
+ *   (a) direct: session.run() on the main thread with a [b,3,48,192] tensor;
+ *   (b) pool: the same [b,3,48,192] tensor through OnnxBackend.run() (worker-thread pool);
+ *   (c) merged: b single-item tasks submitted at once, merged by the backend into one call.
+ * Segments are interleaved and medians reported (this machine's CPU time is noisy). Prints items/s,
+ * the ratios (b)/(a) — floor ≥ 0.95 at batch ≥ 8 — and (c)/(a), and the event-loop delay p99
+ * during (a) and (b): the reason the pool exists.
  */
 
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
@@ -12,7 +14,7 @@ import { createRequire } from 'node:module'
 import { availableParallelism, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { float32Tensor, type Tensor } from '@openbatch/protocol'
+import { DType, float32Tensor, type Tensor } from '@openbatch/protocol'
 import { createOnnxBackend, ModelStore } from '@openbatch/runtime-onnx'
 import ort from 'onnxruntime-node'
 
@@ -90,7 +92,10 @@ export async function main(): Promise<void> {
     graphOptimizationLevel: 'all'
   })
   const dir = await mkdtemp(join(tmpdir(), 'openbatch-bench-'))
-  const results: Record<string, { direct: Segment; pool: Segment; ratio: number; ratios: number[] }> = {}
+  const results: Record<
+    string,
+    { direct: Segment; pool: Segment; ratio: number; ratios: number[]; merged: { itemsPerSecond: number; ratio: number } }
+  > = {}
   try {
     for (const batch of BATCHES) {
       const data = new Float32Array(batch * ITEM_SIZE)
@@ -109,6 +114,10 @@ export async function main(): Promise<void> {
       })
       await backend.start()
       const tasks: Tensor[][] = pool.map((v) => [float32Tensor('x', [1, ...ITEM], v)])
+      const batchTask: Tensor[] = [
+        { name: 'x', dtype: DType.FLOAT32, dims: [batch, ...ITEM].map(BigInt), data: new Uint8Array(data.buffer) }
+      ]
+      const whole = () => backend.run(model, batchTask)
       let next = 0
       const round = () => Promise.all(Array.from({ length: batch }, () => backend.run(model, tasks[next++ % tasks.length] as Tensor[])))
       const directStep = () => session.run({ x: feed })
@@ -120,27 +129,33 @@ export async function main(): Promise<void> {
       const directs: Segment[] = []
       const pools: Segment[] = []
       const ratios: number[] = []
+      const mergedRatios: number[] = []
+      const mergeds: Segment[] = []
       for (let pair = 0; pair < PAIRS; pair++) {
         const d = pair % 2 === 0 ? await lanes(SEGMENT_MS, 1, batch, directStep) : undefined
-        // Two lanes keep two rounds in flight, as a worker peer keeps its queue full; each engine
-        // call merges one round's `batch` single-item tasks.
-        const p = await lanes(SEGMENT_MS, 2 * POOL_THREADS, batch, round)
+        // Two lanes keep two batches in flight, as a worker peer keeps its queue full.
+        const p = await lanes(SEGMENT_MS, 2 * POOL_THREADS, batch, whole)
+        const m = await lanes(SEGMENT_MS, 2 * POOL_THREADS, batch, round)
         const d2 = d ?? (await lanes(SEGMENT_MS, 1, batch, directStep))
         directs.push(d2)
         pools.push(p)
+        mergeds.push(m)
         ratios.push(p.itemsPerSecond / d2.itemsPerSecond)
+        mergedRatios.push(m.itemsPerSecond / d2.itemsPerSecond)
       }
       const directLoop = (await lanes(SEGMENT_MS, 1, batch, directStep, true)).loopDelayP99Ms
-      const poolLoop = (await lanes(SEGMENT_MS, 2 * POOL_THREADS, batch, round, true)).loopDelayP99Ms
+      const poolLoop = (await lanes(SEGMENT_MS, 2 * POOL_THREADS, batch, whole, true)).loopDelayP99Ms
       await backend.stop()
       const direct = { itemsPerSecond: median(directs.map((x) => x.itemsPerSecond)), loopDelayP99Ms: directLoop }
       const viaPool = { itemsPerSecond: median(pools.map((x) => x.itemsPerSecond)), loopDelayP99Ms: poolLoop }
 
       const ratio = median(ratios)
-      results[batch] = { direct, pool: viaPool, ratio, ratios }
+      const merged = { itemsPerSecond: median(mergeds.map((x) => x.itemsPerSecond)), ratio: median(mergedRatios) }
+      results[batch] = { direct, pool: viaPool, ratio, ratios, merged }
       console.log(
         `batch ${String(batch).padStart(2)}: direct ${direct.itemsPerSecond.toFixed(0).padStart(5)} items/s (loop p99 ${direct.loopDelayP99Ms.toFixed(1)} ms)  ` +
-          `pool ${viaPool.itemsPerSecond.toFixed(0).padStart(5)} items/s (loop p99 ${viaPool.loopDelayP99Ms.toFixed(1)} ms)  ratio ${ratio.toFixed(3)}`
+          `pool ${viaPool.itemsPerSecond.toFixed(0).padStart(5)} items/s (loop p99 ${viaPool.loopDelayP99Ms.toFixed(1)} ms)  ratio ${ratio.toFixed(3)}  ` +
+          `| merged singles ${merged.itemsPerSecond.toFixed(0).padStart(5)} items/s  ratio ${merged.ratio.toFixed(3)}`
       )
     }
   } finally {
