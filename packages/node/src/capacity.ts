@@ -1,0 +1,97 @@
+/**
+ * Capacity in the DHT (spec §4.2, §4.3): a worker seals its capacity record, `put`s it under its
+ * key and `provide`s every model it serves plus the worker rendezvous CID; a requester finds
+ * providers of a model and keeps those whose capacity record verifies and lists the model.
+ */
+
+import type { AbortOptions, PeerId } from '@libp2p/interface'
+import {
+  CAPACITY_TTL_MS,
+  type CapacityRecord,
+  capacityKey,
+  type Device,
+  type ModelCapacity,
+  parseModelCid,
+  peerIdBytes,
+  STATEMENTS,
+  seal,
+  validateCapacityEntry,
+  WORKER_RENDEZVOUS_CID
+} from '@openbatch/protocol'
+import { equals } from 'uint8arrays/equals'
+import type { OpenbatchPeer } from './peer.js'
+
+export interface CapacityInit {
+  devices: Device[]
+  models: ModelCapacity[]
+  /** @default CAPACITY_TTL_MS */
+  ttlMs?: number
+}
+
+export interface WorkerInfo {
+  peerId: PeerId
+  record: CapacityRecord
+}
+
+const lastSeq = new WeakMap<OpenbatchPeer, bigint>()
+
+/**
+ * Publishes this peer's capacity record and provider records. The seq is the wall clock in ms (or
+ * one more than the last one published), so it increases across restarts without being stored.
+ */
+export async function publishCapacity(peer: OpenbatchPeer, init: CapacityInit, options: AbortOptions = {}): Promise<CapacityRecord> {
+  const now = Date.now()
+  const seq = [BigInt(now), (lastSeq.get(peer) ?? 0n) + 1n].reduce((a, b) => (a > b ? a : b))
+  const record: CapacityRecord = {
+    worker: peerIdBytes(peer.peerId),
+    seq,
+    issuedAtMs: BigInt(now),
+    expiresAtMs: BigInt(now + (init.ttlMs ?? CAPACITY_TTL_MS)),
+    devices: init.devices,
+    models: init.models
+  }
+  const bytes = await seal(STATEMENTS.capacity, record, peer.privateKey)
+  await peer.libp2p.contentRouting.put(capacityKey(peer.peerId), bytes, options)
+  for (const m of init.models) {
+    await peer.libp2p.contentRouting.provide(parseModelCid(m.model), options)
+  }
+  await peer.libp2p.contentRouting.provide(WORKER_RENDEZVOUS_CID, options)
+  lastSeq.set(peer, seq)
+  return record
+}
+
+/** A peer's verified capacity record from the DHT, or undefined when it has none or it fails §4.2. */
+export async function getCapacity(peer: OpenbatchPeer, worker: PeerId, options: AbortOptions = {}): Promise<CapacityRecord | undefined> {
+  const key = capacityKey(worker)
+  try {
+    const value = await peer.libp2p.contentRouting.get(key, options)
+    return (await validateCapacityEntry(key, value, Date.now())).message
+  } catch {
+    return undefined
+  }
+}
+
+/** Workers that provide `model` and whose verified capacity record lists it. */
+export async function* findWorkers(
+  peer: OpenbatchPeer,
+  model: string,
+  options: AbortOptions & { limit?: number } = {}
+): AsyncGenerator<WorkerInfo> {
+  const cid = parseModelCid(model)
+  const seen = new Set<string>()
+  let found = 0
+  for await (const provider of peer.libp2p.contentRouting.findProviders(cid, options)) {
+    const id = provider.id.toString()
+    if (seen.has(id) || provider.id.equals(peer.peerId)) {
+      continue
+    }
+    seen.add(id)
+    const record = await getCapacity(peer, provider.id, options)
+    if (record?.models.some((m) => equals(m.model, cid.bytes)) === true) {
+      yield { peerId: provider.id, record }
+      if (++found === options.limit) {
+        return
+      }
+    }
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * @packageDocumentation
+ *
+ * `@openbatch/node` is the libp2p glue of an openbatch peer: {@link createPeer} builds libp2p 3
+ * with TCP and/or the memory transport, noise, yamux, identify, ping, a private kad-dht (protocol
+ * `/openbatch/kad/1.0.0`) carrying the spec's capacity-record validator and selector, and
+ * gossipsub; the identity key and datastore persist in `dataDir`.
+ * {@link publishCapacity} and {@link findWorkers} advertise and discover workers (spec §4).
+ *
+ * @example
+ *
+ * ```ts
+ * import { createPeer, publishCapacity, findWorkers } from '@openbatch/node'
+ *
+ * const worker = await createPeer({ dataDir: './worker', bootstrap: [addr] })
+ * await worker.start()
+ * await publishCapacity(worker, { devices, models: [{ model: cid.bytes, itemsPerSecond: 1100, maxBatch: 32, pricePerItem: 5n }] })
+ *
+ * for await (const w of findWorkers(requester, cid.toString())) {
+ *   console.log(w.peerId.toString(), w.record.models)
+ * }
+ * ```
+ */
+
+export { type CapacityInit, findWorkers, getCapacity, publishCapacity, type WorkerInfo } from './capacity.js'
+export { type PeerConfig, type ResolvedConfig, resolveConfig, type TransportName } from './config.js'
+export { ConfigError, IdentityKeyError } from './errors.js'
+export { loadOrCreateIdentity } from './identity.js'
+export { createPeer, libp2pOptions, type OpenbatchLibp2p, OpenbatchPeer, type PeerServices } from './peer.js'

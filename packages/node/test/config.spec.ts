@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict'
+import { chmod, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { createPeer, loadOrCreateIdentity, resolveConfig } from '../src/index.js'
+import { tempDir } from './helpers.js'
+
+describe('peer configuration', () => {
+  it('fills documented defaults', () => {
+    assert.deepEqual(resolveConfig({}), {
+      dataDir: undefined,
+      listen: ['/ip4/0.0.0.0/tcp/0'],
+      bootstrap: [],
+      transports: ['tcp'],
+      local: false,
+      privateKey: undefined
+    })
+    assert.deepEqual(resolveConfig({ transports: ['memory'] }).listen, [])
+  })
+
+  it('names the bad option and what to do', async () => {
+    const cases: [Parameters<typeof resolveConfig>[0], RegExp][] = [
+      [{ transports: [] }, /^transports: name at least one/],
+      [{ transports: ['quic' as never] }, /^transports: unknown transport "quic"/],
+      [{ listen: ['not an address'] }, /^listen: "not an address" is not a multiaddr/],
+      [{ bootstrap: ['/ip4/127.0.0.1/tcp/4001'] }, /^bootstrap: .* has no \/p2p\/<peer id>/],
+      [{ dataDir: '' }, /^dataDir: must be a directory path/],
+      [{ privateKey: await generateKeyPair('secp256k1') }, /^privateKey: must be an Ed25519 key/]
+    ]
+    for (const [config, message] of cases) {
+      assert.throws(() => resolveConfig(config), { name: 'ConfigError', message })
+    }
+  })
+})
+
+describe('persistent identity', () => {
+  it('creates an Ed25519 key with mode 0600 and loads the same one again', async () => {
+    const path = join(await tempDir(), 'sub', 'identity.key')
+    const a = await loadOrCreateIdentity(path)
+    assert.equal(a.type, 'Ed25519')
+    assert.equal((await stat(path)).mode & 0o777, 0o600)
+    assert.ok((await loadOrCreateIdentity(path)).equals(a))
+  })
+
+  it('refuses a key file others can read, a corrupt one, and a non-Ed25519 one', async () => {
+    const dir = await tempDir()
+    const path = join(dir, 'identity.key')
+    await loadOrCreateIdentity(path)
+    await chmod(path, 0o644)
+    await assert.rejects(loadOrCreateIdentity(path), {
+      name: 'IdentityKeyError',
+      message: /accessible by other users \(mode 644\); run: chmod 600/
+    })
+    await writeFile(path, new Uint8Array([1, 2, 3]), { mode: 0o600 })
+    await chmod(path, 0o600)
+    await assert.rejects(loadOrCreateIdentity(path), { name: 'IdentityKeyError', message: /is corrupt/ })
+    const { privateKeyToProtobuf } = await import('@libp2p/crypto/keys')
+    await writeFile(path, privateKeyToProtobuf(await generateKeyPair('secp256k1')))
+    await assert.rejects(loadOrCreateIdentity(path), { name: 'IdentityKeyError', message: /is secp256k1; openbatch peers need Ed25519/ })
+  })
+
+  it('a peer with a dataDir keeps its peer id across restarts', async () => {
+    const dataDir = await tempDir()
+    const first = await createPeer({ dataDir, transports: ['memory'] })
+    await first.start()
+    const id = first.peerId.toString()
+    await first.stop()
+    const second = await createPeer({ dataDir, transports: ['memory'] })
+    await second.start()
+    assert.equal(second.peerId.toString(), id)
+    await second.stop()
+  })
+})

@@ -1,0 +1,44 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after } from 'node:test'
+import { DHT_PROTOCOL_PREFIX } from '@openbatch/protocol'
+import { createPeer, type OpenbatchPeer } from '../src/index.js'
+
+export async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'openbatch-node-'))
+  after(() => rm(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** Polls `condition` until it holds; fails after `timeoutMs` with `what`. */
+export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+let counter = 0
+
+/** `n` started peers on the memory transport, all connected to the first, with DHT routing tables filled. */
+export async function network(n: number): Promise<OpenbatchPeer[]> {
+  const peers: OpenbatchPeer[] = []
+  for (let i = 0; i < n; i++) {
+    const peer = await createPeer({ transports: ['memory'], listen: [`/memory/openbatch-test-${process.pid}-${counter++}`], local: true })
+    await peer.start()
+    peers.push(peer)
+  }
+  after(() => Promise.all(peers.map((p) => p.stop())))
+  const [hub, ...rest] = peers as [OpenbatchPeer, ...OpenbatchPeer[]]
+  for (const p of rest) {
+    await p.libp2p.dial(hub.libp2p.getMultiaddrs()[0] as Parameters<OpenbatchPeer['libp2p']['dial']>[0])
+  }
+  const kad = `${DHT_PROTOCOL_PREFIX}/kad/1.0.0`
+  const knowsDhtPeer = async (p: OpenbatchPeer) => (await p.libp2p.peerStore.all()).some((info) => info.protocols.includes(kad))
+  await waitFor('every peer to know a DHT peer', async () => (await Promise.all(peers.map(knowsDhtPeer))).every(Boolean))
+  return peers
+}
