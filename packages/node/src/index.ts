@@ -25,5 +25,7 @@
 export { type CapacityInit, findWorkers, getCapacity, publishCapacity, type WorkerInfo } from './capacity.js'
 export { type PeerConfig, type ResolvedConfig, resolveConfig, type TransportName } from './config.js'
 export { ConfigError, IdentityKeyError } from './errors.js'
+export { OPENBATCH_TOPIC_SCORE, scoreTopic, toTopicValidatorResult } from './gossip-validation.js'
 export { loadOrCreateIdentity } from './identity.js'
+export { announceJob, JobBoard, type JobBoardInit } from './jobs.js'
 export { createPeer, libp2pOptions, type OpenbatchLibp2p, OpenbatchPeer, type PeerServices } from './peer.js'

@@ -15,6 +15,7 @@ import { type KadDHT, kadDHT, passthroughMapper, removePrivateAddressesMapper } 
 import { memory } from '@libp2p/memory'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
+import { sha256 } from '@noble/hashes/sha2.js'
 import { CAPACITY_NAMESPACE, DHT_PROTOCOL_PREFIX, open, STATEMENTS, selectCapacityRecord, validateCapacityEntry } from '@openbatch/protocol'
 import { MemoryDatastore } from 'datastore-core'
 import { FsDatastore } from 'datastore-fs'
@@ -82,6 +83,9 @@ export function libp2pOptions(
       }),
       pubsub: gossipsub({
         allowPublishToZeroTopicPeers: true,
+        // Spec §5: the message id is SHA-256 of the data, so one statement relayed by several
+        // peers is one message.
+        msgIdFn: (msg) => sha256(msg.data),
         // Single-host networks: many peers on one IP would score each other negative and empty
         // their meshes (spec §5). Public networks keep gossipsub's defaults.
         scoreParams: config.local ? { IPColocationFactorWhitelist: loopback } : {}

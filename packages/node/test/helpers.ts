@@ -24,8 +24,11 @@ export async function waitFor(what: string, condition: () => boolean | Promise<b
 
 let counter = 0
 
-/** `n` started peers on the memory transport, all connected to the first, with DHT routing tables filled. */
-export async function network(n: number): Promise<OpenbatchPeer[]> {
+/**
+ * `n` started peers on the memory transport, all connected to the first (or, with `mesh`, to each
+ * other), each knowing a DHT peer.
+ */
+export async function network(n: number, options: { mesh?: boolean } = {}): Promise<OpenbatchPeer[]> {
   const peers: OpenbatchPeer[] = []
   for (let i = 0; i < n; i++) {
     const peer = await createPeer({ transports: ['memory'], listen: [`/memory/openbatch-test-${process.pid}-${counter++}`], local: true })
@@ -34,8 +37,11 @@ export async function network(n: number): Promise<OpenbatchPeer[]> {
   }
   after(() => Promise.all(peers.map((p) => p.stop())))
   const [hub, ...rest] = peers as [OpenbatchPeer, ...OpenbatchPeer[]]
-  for (const p of rest) {
-    await p.libp2p.dial(hub.libp2p.getMultiaddrs()[0] as Parameters<OpenbatchPeer['libp2p']['dial']>[0])
+  for (const [i, p] of rest.entries()) {
+    const targets = options.mesh === true ? peers.slice(0, i + 1) : [hub]
+    for (const t of targets) {
+      await p.libp2p.dial(t.libp2p.getMultiaddrs()[0] as Parameters<OpenbatchPeer['libp2p']['dial']>[0])
+    }
   }
   const kad = `${DHT_PROTOCOL_PREFIX}/kad/1.0.0`
   const knowsDhtPeer = async (p: OpenbatchPeer) => (await p.libp2p.peerStore.all()).some((info) => info.protocols.includes(kad))
