@@ -29,3 +29,12 @@ export { OPENBATCH_TOPIC_SCORE, scoreTopic, toTopicValidatorResult } from './gos
 export { loadOrCreateIdentity } from './identity.js'
 export { announceJob, JobBoard, type JobBoardInit } from './jobs.js'
 export { createPeer, libp2pOptions, type OpenbatchLibp2p, OpenbatchPeer, type PeerServices } from './peer.js'
+export {
+  type AddJobInit,
+  type JobProgress,
+  type JobStore,
+  MemoryJobStore,
+  RequesterService,
+  type RequesterServiceInit
+} from './requester.js'
+export { claimTasks, submitResults, type WorkHandlers, WorkServer, type WorkServerInit } from './work.js'

@@ -1,0 +1,159 @@
+/**
+ * The work stream protocols (spec §6.1–6.3): length-prefixed protobuf frames, one request and
+ * one answer per stream, every frame under its size limit, every inbound handler under
+ * STREAM_TIMEOUT_MS. A malformed or oversized frame closes that stream only.
+ */
+
+import type { AbortOptions, Connection, PeerId, Stream } from '@libp2p/interface'
+import { lpStream } from '@libp2p/utils'
+import {
+  Assignment,
+  decodeFrame,
+  ErrorCode,
+  FRAMES,
+  type FrameName,
+  RESULT_PROTOCOL,
+  ResultAck,
+  type ResultStatus,
+  ResultSubmission,
+  STREAM_TIMEOUT_MS,
+  TaskClaim,
+  WORK_PROTOCOL
+} from '@openbatch/protocol'
+import type { OpenbatchPeer } from './peer.js'
+
+/** What a requester does with claims and results; the WorkServer handles the wire. */
+export interface WorkHandlers {
+  claim(remote: PeerId, claim: TaskClaim, options: AbortOptions): Promise<Assignment>
+  results(remote: PeerId, envelopes: Uint8Array[], options: AbortOptions): Promise<ResultStatus[]>
+}
+
+export interface WorkServerInit {
+  /** @default STREAM_TIMEOUT_MS */
+  timeoutMs?: number
+  /** @default 64 */
+  maxInboundStreams?: number
+}
+
+async function readFrame<N extends FrameName>(stream: Stream, name: N, options: AbortOptions) {
+  const lp = lpStream(stream, { maxDataLength: FRAMES[name].maxBytes })
+  return { lp, frame: decodeFrame(name, await lp.read(options)) }
+}
+
+const failure = (code: ErrorCode, message: string): Assignment => ({
+  code,
+  jobId: new Uint8Array(),
+  model: new Uint8Array(),
+  tasks: [],
+  leaseExpiresAtMs: 0n,
+  message
+})
+
+/** Serves /openbatch/work/1.0.0 and /openbatch/result/1.0.0 for a requester. */
+export class WorkServer {
+  private started = false
+  private readonly timeoutMs: number
+  private readonly maxInboundStreams: number
+
+  constructor(
+    private readonly peer: OpenbatchPeer,
+    private readonly handlers: WorkHandlers,
+    init: WorkServerInit = {}
+  ) {
+    this.timeoutMs = init.timeoutMs ?? STREAM_TIMEOUT_MS
+    this.maxInboundStreams = init.maxInboundStreams ?? 64
+  }
+
+  async start(): Promise<void> {
+    if (this.started) {
+      return
+    }
+    this.started = true
+    const opts = { maxInboundStreams: this.maxInboundStreams }
+    await this.peer.libp2p.handle(WORK_PROTOCOL, (stream, connection) => this.serve(stream, connection, 'claim'), opts)
+    await this.peer.libp2p.handle(RESULT_PROTOCOL, (stream, connection) => this.serve(stream, connection, 'results'), opts)
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) {
+      return
+    }
+    this.started = false
+    await this.peer.libp2p.unhandle([WORK_PROTOCOL, RESULT_PROTOCOL])
+  }
+
+  private async serve(stream: Stream, connection: Connection, kind: 'claim' | 'results'): Promise<void> {
+    const signal = AbortSignal.timeout(this.timeoutMs)
+    const options = { signal }
+    try {
+      if (kind === 'claim') {
+        let reply: Assignment
+        let lp: ReturnType<typeof lpStream>
+        try {
+          const read = await readFrame(stream, 'TaskClaim', options)
+          lp = read.lp
+          reply = await this.handlers.claim(connection.remotePeer, read.frame, options)
+        } catch (err) {
+          if ((err as Error).name === 'InvalidFieldError' || (err as Error).name === 'MalformedMessageError') {
+            await lpStream(stream).write(Assignment.encode(failure(ErrorCode.MALFORMED, (err as Error).message.slice(0, 500))), options)
+            await stream.close(options)
+            return
+          }
+          throw err
+        }
+        await lp.write(Assignment.encode(reply), options)
+      } else {
+        const { lp, frame } = await readFrame(stream, 'ResultSubmission', options)
+        const statuses = await this.handlers.results(connection.remotePeer, frame.results, options)
+        await lp.write(ResultAck.encode({ statuses }), options)
+      }
+      await stream.close(options)
+    } catch (err) {
+      // Oversized or undecodable frames, timeouts, handler failures: this stream only.
+      stream.abort(err as Error)
+    }
+  }
+}
+
+/** Worker side of §6.2: claims up to `maxTasks` tasks of a job from its requester. */
+export async function claimTasks(
+  peer: OpenbatchPeer,
+  requester: PeerId,
+  claim: TaskClaim,
+  options: AbortOptions = {}
+): Promise<Assignment> {
+  const stream = await peer.libp2p.dialProtocol(requester, WORK_PROTOCOL, options)
+  try {
+    const lp = lpStream(stream, { maxDataLength: FRAMES.Assignment.maxBytes })
+    await lp.write(TaskClaim.encode(claim), options)
+    const assignment = decodeFrame('Assignment', await lp.read(options))
+    await stream.close(options)
+    return assignment
+  } catch (err) {
+    stream.abort(err as Error)
+    throw err
+  }
+}
+
+/** Worker side of §6.3: submits signed results, returns one status per result, in order. */
+export async function submitResults(
+  peer: OpenbatchPeer,
+  requester: PeerId,
+  envelopes: Uint8Array[],
+  options: AbortOptions = {}
+): Promise<ResultStatus[]> {
+  const stream = await peer.libp2p.dialProtocol(requester, RESULT_PROTOCOL, options)
+  try {
+    const lp = lpStream(stream, { maxDataLength: FRAMES.ResultAck.maxBytes })
+    await lp.write(ResultSubmission.encode({ results: envelopes as Uint8Array<ArrayBuffer>[] }), options)
+    const ack = decodeFrame('ResultAck', await lp.read(options))
+    await stream.close(options)
+    if (ack.statuses.length !== envelopes.length) {
+      throw new Error(`requester answered ${ack.statuses.length} statuses for ${envelopes.length} results`)
+    }
+    return ack.statuses
+  } catch (err) {
+    stream.abort(err as Error)
+    throw err
+  }
+}
