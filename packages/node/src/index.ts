@@ -37,4 +37,5 @@ export {
   RequesterService,
   type RequesterServiceInit
 } from './requester.js'
+export { SqliteJobStore, type StoredJob } from './sqlite-store.js'
 export { claimTasks, submitResults, type WorkHandlers, WorkServer, type WorkServerInit } from './work.js'

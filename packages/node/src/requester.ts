@@ -30,6 +30,7 @@ import {
 } from '@openbatch/protocol'
 import { equals } from 'uint8arrays/equals'
 import type { OpenbatchPeer } from './peer.js'
+import type { SqliteJobStore, StoredJob } from './sqlite-store.js'
 import type { WorkHandlers } from './work.js'
 
 /** Where a requester keeps leases and accepted results (the SQLite store implements it). */
@@ -62,6 +63,8 @@ export interface AddJobInit {
   inputs: (index: number) => Tensor[] | Promise<Tensor[]>
   /** @default DEFAULT_LEASE_MS */
   leaseMs?: number
+  /** Persisted task states, when resuming after a restart (see `resume`). */
+  restore?: StoredJob['tasks']
 }
 
 export interface JobProgress {
@@ -107,15 +110,41 @@ export class RequesterService implements WorkHandlers {
     }
     const a = announcement.message
     const jobId = toHex(a.jobId)
-    const job = new RequesterJob({
+    const params = {
       taskCount: Number(a.taskCount),
       maxBatch: a.maxBatch,
       deadline: Number(a.deadlineMs),
       leaseMs: init.leaseMs ?? DEFAULT_LEASE_MS
-    })
+    }
+    const job = init.restore == null ? new RequesterJob(params) : RequesterJob.restore(params, init.restore)
     const entry: Entry = { announcement, job, inputs: init.inputs, digests: new Map(), complete: Promise.withResolvers() }
+    entry.complete.promise.catch(() => {}) // callers that never await `done` must not see an unhandled rejection
     this.jobs.set(jobId, entry)
+    if (job.summary().done === job.taskCount) {
+      entry.complete.resolve()
+    } else {
+      await this.apply(jobId, entry, job.tick(Date.now()))
+    }
     return { jobId, done: entry.complete.promise }
+  }
+
+  /**
+   * Resumes every unfinished job of a SQLite store after a restart: accepted results stay
+   * accepted, live leases are honoured until they expire, everything else is handed out again.
+   */
+  async resume(store: SqliteJobStore): Promise<{ jobId: string; done: Promise<void> }[]> {
+    const resumed = []
+    for (const job of store.jobs()) {
+      resumed.push(
+        await this.addJob({
+          announcement: job.announcement,
+          leaseMs: job.leaseMs,
+          restore: job.tasks,
+          inputs: (i) => store.inputs(job.jobId, i)
+        })
+      )
+    }
+    return resumed
   }
 
   /** Stops serving every job and clears its timers. */

@@ -55,3 +55,15 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
 export function toHex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
 }
+
+/** Parses lower- or upper-case hex; throws InvalidParameterError for odd lengths or other characters. */
+export function fromHex(hex: string): Uint8Array<ArrayBuffer> {
+  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
+    throw new InvalidParameterError(`not a hex string: ${hex.slice(0, 40)}`)
+  }
+  const out = new Uint8Array(hex.length / 2)
+  for (let i = 0; i < out.length; i++) {
+    out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16)
+  }
+  return out
+}

@@ -47,7 +47,7 @@
  */
 
 export * from './agreement.js'
-export { compareBytes, concatBytes, toHex, uvarint } from './bytes.js'
+export { compareBytes, concatBytes, fromHex, toHex, uvarint } from './bytes.js'
 export * from './constants.js'
 export * from './dht.js'
 export * from './envelope.js'

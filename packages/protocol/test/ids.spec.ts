@@ -93,3 +93,12 @@ describe('keys and topics (§4, §5)', () => {
     assert.throws(() => parsePeerId(new Uint8Array([1, 2, 3]), 'worker'), { name: 'InvalidPeerIdError', message: /^worker:/ })
   })
 })
+
+describe('hex helpers', () => {
+  it('round-trip and reject what is not hex', async () => {
+    const { fromHex, toHex } = await import('../src/index.js')
+    assert.equal(toHex(fromHex('00ff10Ab')), '00ff10ab')
+    assert.throws(() => fromHex('abc'), { name: 'InvalidParameterError' })
+    assert.throws(() => fromHex('zz'), { name: 'InvalidParameterError' })
+  })
+})

@@ -1,0 +1,179 @@
+/**
+ * The requester's durable state in SQLite (Node's built-in node:sqlite: no native build): jobs,
+ * their inputs, leases, and every accepted result with its receipt. WAL journal with
+ * synchronous=FULL, so a result is on disk before `accept` returns and its receipt is sent
+ * (spec §6.3, §6.5): a requester killed with SIGKILL resumes with every accepted result intact.
+ */
+
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { DatabaseSync, type StatementSync } from 'node:sqlite'
+import type { TaskState } from '@openbatch/core'
+import { decodeBounded, MAX_FRAME_BYTES, open, STATEMENTS, Task, type Tensor, toHex } from '@openbatch/protocol'
+import type { JobStore } from './requester.js'
+
+export interface StoredJob {
+  jobId: string
+  announcement: Uint8Array
+  leaseMs: number
+  /** Tasks that left the pending state (leased or done). */
+  tasks: { index: number; state: TaskState; worker?: string; leaseExpiresAt?: number }[]
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS jobs (
+  job_id TEXT PRIMARY KEY,
+  announcement BLOB NOT NULL,
+  lease_ms INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS inputs (
+  job_id TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  task BLOB NOT NULL,
+  PRIMARY KEY (job_id, idx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tasks (
+  job_id TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  state INTEGER NOT NULL,
+  worker TEXT,
+  lease_expires_at INTEGER,
+  PRIMARY KEY (job_id, idx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS results (
+  job_id TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  worker TEXT NOT NULL,
+  result BLOB NOT NULL,
+  receipt BLOB NOT NULL,
+  accepted_at INTEGER NOT NULL,
+  PRIMARY KEY (job_id, idx)
+) WITHOUT ROWID;
+`
+
+export class SqliteJobStore implements JobStore {
+  private readonly db: DatabaseSync
+  private readonly stmts: Record<string, StatementSync>
+
+  constructor(path: string) {
+    if (path !== ':memory:') {
+      mkdirSync(dirname(path), { recursive: true })
+    }
+    this.db = new DatabaseSync(path)
+    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;')
+    this.db.exec(SCHEMA)
+    this.stmts = {
+      addJob: this.db.prepare('INSERT INTO jobs (job_id, announcement, lease_ms, created_at) VALUES (?, ?, ?, ?)'),
+      addInput: this.db.prepare('INSERT OR REPLACE INTO inputs (job_id, idx, task) VALUES (?, ?, ?)'),
+      input: this.db.prepare('SELECT task FROM inputs WHERE job_id = ? AND idx = ?'),
+      lease: this.db.prepare('INSERT OR REPLACE INTO tasks (job_id, idx, state, worker, lease_expires_at) VALUES (?, ?, 1, ?, ?)'),
+      release: this.db.prepare('DELETE FROM tasks WHERE job_id = ? AND idx = ? AND state = 1'),
+      done: this.db.prepare('INSERT OR REPLACE INTO tasks (job_id, idx, state, worker, lease_expires_at) VALUES (?, ?, 2, ?, NULL)'),
+      result: this.db.prepare('INSERT INTO results (job_id, idx, worker, result, receipt, accepted_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      jobs: this.db.prepare('SELECT job_id, announcement, lease_ms FROM jobs ORDER BY created_at'),
+      tasks: this.db.prepare('SELECT idx, state, worker, lease_expires_at FROM tasks WHERE job_id = ?'),
+      results: this.db.prepare('SELECT idx, worker, result, receipt FROM results WHERE job_id = ? ORDER BY idx'),
+      resultCount: this.db.prepare('SELECT count(*) AS n FROM results WHERE job_id = ?')
+    }
+  }
+
+  /** Records a job (its signed announcement) and all its inputs, in one transaction. */
+  async createJob(announcement: Uint8Array, leaseMs: number, inputs: Iterable<Tensor[]> | AsyncIterable<Tensor[]>): Promise<string> {
+    const { message } = await open(STATEMENTS.job, announcement)
+    const jobId = toHex(message.jobId)
+    this.db.exec('BEGIN')
+    try {
+      this.stmts.addJob?.run(jobId, announcement, leaseMs, Date.now())
+      let index = 0
+      for await (const tensors of inputs) {
+        this.stmts.addInput?.run(jobId, index, Task.encode({ taskId: new Uint8Array(), index: BigInt(index), inputs: tensors }))
+        index++
+      }
+      if (BigInt(index) !== message.taskCount) {
+        throw new RangeError(`the job announces ${message.taskCount} tasks but ${index} inputs were given`)
+      }
+      this.db.exec('COMMIT')
+    } catch (err) {
+      this.db.exec('ROLLBACK')
+      throw err
+    }
+    return jobId
+  }
+
+  inputs(jobId: string, index: number): Tensor[] {
+    const row = this.stmts.input?.get(jobId, index) as { task: Uint8Array } | undefined
+    if (row == null) {
+      throw new RangeError(`job ${jobId} has no input ${index}`)
+    }
+    return decodeBounded(Task, row.task, MAX_FRAME_BYTES, 'stored task').inputs
+  }
+
+  lease(jobId: string, worker: string, tasks: number[], expiresAt: number): void {
+    this.transaction(() => {
+      for (const t of tasks) {
+        this.stmts.lease?.run(jobId, t, worker, expiresAt)
+      }
+    })
+  }
+
+  release(jobId: string, tasks: number[]): void {
+    this.transaction(() => {
+      for (const t of tasks) {
+        this.stmts.release?.run(jobId, t)
+      }
+    })
+  }
+
+  accept(jobId: string, task: number, worker: string, result: Uint8Array, receipt: Uint8Array): void {
+    this.transaction(() => {
+      this.stmts.result?.run(jobId, task, worker, result, receipt, Date.now())
+      this.stmts.done?.run(jobId, task, worker)
+    })
+  }
+
+  /** Every stored job with the tasks that left the pending state, for RequesterService.resume. */
+  jobs(): StoredJob[] {
+    return (this.stmts.jobs?.all() as { job_id: string; announcement: Uint8Array; lease_ms: number }[]).map((j) => ({
+      jobId: j.job_id,
+      announcement: new Uint8Array(j.announcement),
+      leaseMs: Number(j.lease_ms),
+      tasks: (
+        this.stmts.tasks?.all(j.job_id) as { idx: number; state: number; worker: string | null; lease_expires_at: number | null }[]
+      ).map((t) => ({
+        index: Number(t.idx),
+        state: t.state as TaskState,
+        worker: t.worker ?? undefined,
+        leaseExpiresAt: t.lease_expires_at == null ? undefined : Number(t.lease_expires_at)
+      }))
+    }))
+  }
+
+  results(jobId: string): { index: number; worker: string; result: Uint8Array; receipt: Uint8Array }[] {
+    return (this.stmts.results?.all(jobId) as { idx: number; worker: string; result: Uint8Array; receipt: Uint8Array }[]).map((r) => ({
+      index: Number(r.idx),
+      worker: r.worker,
+      result: new Uint8Array(r.result),
+      receipt: new Uint8Array(r.receipt)
+    }))
+  }
+
+  resultCount(jobId: string): number {
+    return Number((this.stmts.resultCount?.get(jobId) as { n: number }).n)
+  }
+
+  close(): void {
+    this.db.close()
+  }
+
+  private transaction(fn: () => void): void {
+    this.db.exec('BEGIN IMMEDIATE')
+    try {
+      fn()
+      this.db.exec('COMMIT')
+    } catch (err) {
+      this.db.exec('ROLLBACK')
+      throw err
+    }
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * A requester in its own process, for the crash test: `node requester-process.js <dataDir> <tasks>`.
+ * Creates (or, after a restart, resumes) one job stored in <dataDir>/jobs.db, serves it over TCP
+ * on loopback, and prints JSON lines: {"ready":…} once serving, {"done":…} when the job completes.
+ */
+import { join } from 'node:path'
+import { deriveJobId, float32Tensor, type JobAnnouncement, modelCid, peerIdBytes, STATEMENTS, seal } from '@openbatch/protocol'
+import { createPeer, RequesterService, SqliteJobStore, WorkServer } from '../src/index.js'
+
+const [dataDir, tasksArg] = process.argv.slice(2) as [string, string]
+const taskCount = Number(tasksArg)
+const peer = await createPeer({ dataDir, listen: ['/ip4/127.0.0.1/tcp/0'], local: true })
+await peer.start()
+const store = new SqliteJobStore(join(dataDir, 'jobs.db'))
+const service = new RequesterService(peer, { store })
+await new WorkServer(peer, service).start()
+
+let jobs = await service.resume(store)
+if (jobs.length === 0) {
+  const id = peerIdBytes(peer.peerId)
+  const nonce = new Uint8Array(16).fill(7)
+  const now = Date.now()
+  const announcement: JobAnnouncement = {
+    jobId: deriveJobId(id, nonce),
+    requester: id,
+    nonce,
+    model: modelCid(new TextEncoder().encode('crash test model')).bytes as Uint8Array<ArrayBuffer>,
+    taskCount: BigInt(taskCount),
+    rewardPerTask: 1n,
+    issuedAtMs: BigInt(now),
+    deadlineMs: BigInt(now + 600_000),
+    maxBatch: 4
+  }
+  const envelope = await seal(STATEMENTS.job, announcement, peer.privateKey)
+  const inputs = Array.from({ length: taskCount }, (_, i) => [float32Tensor('x', [1, 2], [i, 2 * i])])
+  const jobId = await store.createJob(envelope, 60_000, inputs)
+  jobs = [await service.addJob({ announcement: envelope, leaseMs: 60_000, inputs: (i) => store.inputs(jobId, i) })]
+}
+const [job] = jobs
+console.log(JSON.stringify({ ready: true, peerId: peer.peerId.toString(), addr: peer.addresses[0], jobId: job?.jobId }))
+await job?.done
+console.log(JSON.stringify({ done: true, results: store.resultCount(job?.jobId ?? '') }))
