@@ -7,7 +7,7 @@
 
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { DatabaseSync, type StatementSync } from 'node:sqlite'
+import { DatabaseSync } from 'node:sqlite'
 import type { TaskState } from '@openbatch/core'
 import { decodeBounded, MAX_FRAME_BYTES, open, STATEMENTS, Task, type Tensor, toHex } from '@openbatch/protocol'
 import type { JobStore } from './requester.js'
@@ -52,9 +52,25 @@ CREATE TABLE IF NOT EXISTS results (
 ) WITHOUT ROWID;
 `
 
+function prepare(db: DatabaseSync) {
+  return {
+    addJob: db.prepare('INSERT INTO jobs (job_id, announcement, lease_ms, created_at) VALUES (?, ?, ?, ?)'),
+    addInput: db.prepare('INSERT OR REPLACE INTO inputs (job_id, idx, task) VALUES (?, ?, ?)'),
+    input: db.prepare('SELECT task FROM inputs WHERE job_id = ? AND idx = ?'),
+    lease: db.prepare('INSERT OR REPLACE INTO tasks (job_id, idx, state, worker, lease_expires_at) VALUES (?, ?, 1, ?, ?)'),
+    release: db.prepare('DELETE FROM tasks WHERE job_id = ? AND idx = ? AND state = 1'),
+    done: db.prepare('INSERT OR REPLACE INTO tasks (job_id, idx, state, worker, lease_expires_at) VALUES (?, ?, 2, ?, NULL)'),
+    result: db.prepare('INSERT INTO results (job_id, idx, worker, result, receipt, accepted_at) VALUES (?, ?, ?, ?, ?, ?)'),
+    jobs: db.prepare('SELECT job_id, announcement, lease_ms FROM jobs ORDER BY created_at'),
+    tasks: db.prepare('SELECT idx, state, worker, lease_expires_at FROM tasks WHERE job_id = ?'),
+    results: db.prepare('SELECT idx, worker, result, receipt FROM results WHERE job_id = ? ORDER BY idx'),
+    resultCount: db.prepare('SELECT count(*) AS n FROM results WHERE job_id = ?')
+  }
+}
+
 export class SqliteJobStore implements JobStore {
   private readonly db: DatabaseSync
-  private readonly stmts: Record<string, StatementSync>
+  private readonly stmts: ReturnType<typeof prepare>
 
   constructor(path: string) {
     if (path !== ':memory:') {
@@ -63,19 +79,7 @@ export class SqliteJobStore implements JobStore {
     this.db = new DatabaseSync(path)
     this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;')
     this.db.exec(SCHEMA)
-    this.stmts = {
-      addJob: this.db.prepare('INSERT INTO jobs (job_id, announcement, lease_ms, created_at) VALUES (?, ?, ?, ?)'),
-      addInput: this.db.prepare('INSERT OR REPLACE INTO inputs (job_id, idx, task) VALUES (?, ?, ?)'),
-      input: this.db.prepare('SELECT task FROM inputs WHERE job_id = ? AND idx = ?'),
-      lease: this.db.prepare('INSERT OR REPLACE INTO tasks (job_id, idx, state, worker, lease_expires_at) VALUES (?, ?, 1, ?, ?)'),
-      release: this.db.prepare('DELETE FROM tasks WHERE job_id = ? AND idx = ? AND state = 1'),
-      done: this.db.prepare('INSERT OR REPLACE INTO tasks (job_id, idx, state, worker, lease_expires_at) VALUES (?, ?, 2, ?, NULL)'),
-      result: this.db.prepare('INSERT INTO results (job_id, idx, worker, result, receipt, accepted_at) VALUES (?, ?, ?, ?, ?, ?)'),
-      jobs: this.db.prepare('SELECT job_id, announcement, lease_ms FROM jobs ORDER BY created_at'),
-      tasks: this.db.prepare('SELECT idx, state, worker, lease_expires_at FROM tasks WHERE job_id = ?'),
-      results: this.db.prepare('SELECT idx, worker, result, receipt FROM results WHERE job_id = ? ORDER BY idx'),
-      resultCount: this.db.prepare('SELECT count(*) AS n FROM results WHERE job_id = ?')
-    }
+    this.stmts = prepare(this.db)
   }
 
   /** Records a job (its signed announcement) and all its inputs, in one transaction. */
@@ -84,10 +88,10 @@ export class SqliteJobStore implements JobStore {
     const jobId = toHex(message.jobId)
     this.db.exec('BEGIN')
     try {
-      this.stmts.addJob?.run(jobId, announcement, leaseMs, Date.now())
+      this.stmts.addJob.run(jobId, announcement, leaseMs, Date.now())
       let index = 0
       for await (const tensors of inputs) {
-        this.stmts.addInput?.run(jobId, index, Task.encode({ taskId: new Uint8Array(), index: BigInt(index), inputs: tensors }))
+        this.stmts.addInput.run(jobId, index, Task.encode({ taskId: new Uint8Array(), index: BigInt(index), inputs: tensors }))
         index++
       }
       if (BigInt(index) !== message.taskCount) {
@@ -102,7 +106,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   inputs(jobId: string, index: number): Tensor[] {
-    const row = this.stmts.input?.get(jobId, index) as { task: Uint8Array } | undefined
+    const row = this.stmts.input.get(jobId, index) as { task: Uint8Array } | undefined
     if (row == null) {
       throw new RangeError(`job ${jobId} has no input ${index}`)
     }
@@ -112,7 +116,7 @@ export class SqliteJobStore implements JobStore {
   lease(jobId: string, worker: string, tasks: number[], expiresAt: number): void {
     this.transaction(() => {
       for (const t of tasks) {
-        this.stmts.lease?.run(jobId, t, worker, expiresAt)
+        this.stmts.lease.run(jobId, t, worker, expiresAt)
       }
     })
   }
@@ -120,26 +124,26 @@ export class SqliteJobStore implements JobStore {
   release(jobId: string, tasks: number[]): void {
     this.transaction(() => {
       for (const t of tasks) {
-        this.stmts.release?.run(jobId, t)
+        this.stmts.release.run(jobId, t)
       }
     })
   }
 
   accept(jobId: string, task: number, worker: string, result: Uint8Array, receipt: Uint8Array): void {
     this.transaction(() => {
-      this.stmts.result?.run(jobId, task, worker, result, receipt, Date.now())
-      this.stmts.done?.run(jobId, task, worker)
+      this.stmts.result.run(jobId, task, worker, result, receipt, Date.now())
+      this.stmts.done.run(jobId, task, worker)
     })
   }
 
   /** Every stored job with the tasks that left the pending state, for RequesterService.resume. */
   jobs(): StoredJob[] {
-    return (this.stmts.jobs?.all() as { job_id: string; announcement: Uint8Array; lease_ms: number }[]).map((j) => ({
+    return (this.stmts.jobs.all() as { job_id: string; announcement: Uint8Array; lease_ms: number }[]).map((j) => ({
       jobId: j.job_id,
       announcement: new Uint8Array(j.announcement),
       leaseMs: Number(j.lease_ms),
       tasks: (
-        this.stmts.tasks?.all(j.job_id) as { idx: number; state: number; worker: string | null; lease_expires_at: number | null }[]
+        this.stmts.tasks.all(j.job_id) as { idx: number; state: number; worker: string | null; lease_expires_at: number | null }[]
       ).map((t) => ({
         index: Number(t.idx),
         state: t.state as TaskState,
@@ -150,7 +154,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   results(jobId: string): { index: number; worker: string; result: Uint8Array; receipt: Uint8Array }[] {
-    return (this.stmts.results?.all(jobId) as { idx: number; worker: string; result: Uint8Array; receipt: Uint8Array }[]).map((r) => ({
+    return (this.stmts.results.all(jobId) as { idx: number; worker: string; result: Uint8Array; receipt: Uint8Array }[]).map((r) => ({
       index: Number(r.idx),
       worker: r.worker,
       result: new Uint8Array(r.result),
@@ -159,7 +163,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   resultCount(jobId: string): number {
-    return Number((this.stmts.resultCount?.get(jobId) as { n: number }).n)
+    return Number((this.stmts.resultCount.get(jobId) as { n: number }).n)
   }
 
   close(): void {
