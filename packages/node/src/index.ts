@@ -39,3 +39,4 @@ export {
 } from './requester.js'
 export { SqliteJobStore, type StoredJob } from './sqlite-store.js'
 export { claimTasks, submitResults, type WorkHandlers, WorkServer, type WorkServerInit } from './work.js'
+export { WorkerService, type WorkerServiceInit } from './worker.js'

@@ -100,6 +100,15 @@ export class RequesterService implements WorkHandlers {
     private readonly init: RequesterServiceInit = {}
   ) {
     this.store = init.store ?? new MemoryJobStore()
+    peer.libp2p.addEventListener('peer:disconnect', this.onDisconnect)
+  }
+
+  /** A worker that disconnects has its leased tasks re-queued at once (spec §6.5). */
+  private readonly onDisconnect = (evt: CustomEvent<PeerId>) => {
+    const worker = evt.detail.toString()
+    for (const [jobId, entry] of this.jobs) {
+      void this.apply(jobId, entry, entry.job.workerGone(Date.now(), worker))
+    }
   }
 
   /** Starts serving a job; resolves its `done` promise when every task has an accepted result. */
@@ -149,6 +158,7 @@ export class RequesterService implements WorkHandlers {
 
   /** Stops serving every job and clears its timers. */
   stop(): void {
+    this.peer.libp2p.removeEventListener('peer:disconnect', this.onDisconnect)
     for (const entry of this.jobs.values()) {
       clearTimeout(entry.timer)
       entry.job.close()

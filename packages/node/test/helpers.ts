@@ -22,6 +22,21 @@ export async function waitFor(what: string, condition: () => boolean | Promise<b
   }
 }
 
+/** `promise`, or a rejection naming `what` after `timeoutMs`. */
+export async function within<T>(what: string, promise: Promise<T>, timeoutMs = 30_000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs)
+      })
+    ])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 let counter = 0
 
 /**

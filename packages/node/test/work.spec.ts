@@ -23,7 +23,7 @@ import {
   WORK_PROTOCOL
 } from '@openbatch/protocol'
 import { claimTasks, MemoryJobStore, type OpenbatchPeer, RequesterService, submitResults, WorkServer } from '../src/index.js'
-import { network } from './helpers.js'
+import { network, within } from './helpers.js'
 
 const MODEL = modelCid(new TextEncoder().encode('work test model'))
 const inputs = (i: number): Tensor[] => [float32Tensor('x', [1, 2], [i, 2 * i])]
@@ -101,7 +101,7 @@ describe('work over streams (spec §6.2, §6.3) — real libp2p peers', () => {
       throw new Error('worker loop did not end')
     }
     const [end1, end2] = await Promise.all([work(w1, requester.peerId), work(w2, requester.peerId)])
-    await done
+    await within('the job to complete', done)
     // A worker stops when the job is closed, or when the other holds the last tasks.
     for (const end of [end1, end2]) {
       assert.ok(end === ErrorCode.JOB_CLOSED || end === ErrorCode.NO_TASKS, end)

@@ -1,0 +1,191 @@
+/**
+ * The worker's service: announcements from the JobBoard feed the sans-IO WorkerAgent, whose claim
+ * actions are carried out over the work protocol (spec §6.2); assigned tasks run through any
+ * InferenceBackend, results go back signed with their execution profile (spec §6.3), and the
+ * receipts — the worker's provable earnings — are kept.
+ */
+
+import type { PeerId } from '@libp2p/interface'
+import { type AgentAction, type ClaimAnswer, WorkerAgent } from '@openbatch/core'
+import type { InferenceBackend } from '@openbatch/inference'
+import {
+  type Assignment,
+  ErrorCode,
+  type JobAnnouncement,
+  type Opened,
+  open,
+  parseModelCid,
+  peerIdBytes,
+  STATEMENTS,
+  seal,
+  type TaskResult,
+  tensorSetDigest,
+  toHex
+} from '@openbatch/protocol'
+import { JobBoard } from './jobs.js'
+import type { OpenbatchPeer } from './peer.js'
+import { claimTasks, submitResults } from './work.js'
+
+export interface WorkerServiceInit {
+  backend: InferenceBackend
+  /** Model CIDs (strings) this worker serves. */
+  models: string[]
+  /** Tasks held at once (queued and running). @default 32 */
+  capacity?: number
+  /** Called for every receipt received. */
+  onReceipt?: (receipt: Uint8Array) => void
+  /** Called when a task could not run or a submission failed. */
+  onError?: (err: Error) => void
+}
+
+export class WorkerService {
+  readonly agent: WorkerAgent
+  private readonly board: JobBoard
+  private readonly jobs = new Map<string, Opened<JobAnnouncement>>()
+  private readonly inflight = new Set<Promise<void>>()
+  private timer?: ReturnType<typeof setTimeout>
+  private running = false
+  /** Receipts received, in order: the worker's verifiable record of accepted work. */
+  readonly receipts: Uint8Array[] = []
+
+  constructor(
+    private readonly peer: OpenbatchPeer,
+    private readonly init: WorkerServiceInit
+  ) {
+    for (const m of init.models) {
+      parseModelCid(m)
+    }
+    this.agent = new WorkerAgent({ capacity: init.capacity ?? 32 })
+    this.board = new JobBoard(peer, { models: init.models, onJob: (job) => this.onJob(job) })
+  }
+
+  start(): void {
+    if (this.running) {
+      return
+    }
+    this.running = true
+    this.board.start()
+  }
+
+  /** Stops claiming and waits for tasks in flight to be submitted. */
+  async stop(): Promise<void> {
+    this.running = false
+    this.board.stop()
+    clearTimeout(this.timer)
+    await Promise.allSettled([...this.inflight])
+  }
+
+  /** Takes a job learnt some other way (e.g. from the requester directly). */
+  addJob(announcement: Opened<JobAnnouncement>): void {
+    this.onJob(announcement)
+  }
+
+  private onJob(job: Opened<JobAnnouncement>): void {
+    if (!this.running) {
+      return
+    }
+    const a = job.message
+    const id = toHex(a.jobId)
+    this.jobs.set(id, job)
+    this.apply(
+      this.agent.announce(Date.now(), {
+        id,
+        requester: job.signer.toString(),
+        model: parseModelCid(a.model).toString(),
+        deadline: Number(a.deadlineMs),
+        maxBatch: a.maxBatch
+      })
+    )
+  }
+
+  private apply(actions: AgentAction[]): void {
+    for (const action of actions) {
+      if (action.type === 'claim') {
+        this.track(this.claim(action.job, action.maxTasks))
+      } else if (action.type === 'drop') {
+        this.jobs.delete(action.job)
+      } else if (action.type === 'timer') {
+        clearTimeout(this.timer)
+        if (action.at !== undefined && this.running) {
+          this.timer = setTimeout(() => this.apply(this.agent.tick(Date.now())), Math.max(0, action.at - Date.now()))
+          this.timer.unref()
+        }
+      }
+    }
+  }
+
+  private track(p: Promise<void>): void {
+    this.inflight.add(p)
+    void p.finally(() => this.inflight.delete(p))
+  }
+
+  private async claim(jobId: string, maxTasks: number): Promise<void> {
+    const job = this.jobs.get(jobId)
+    if (job == null) {
+      this.apply(this.agent.claimed(Date.now(), jobId, 'JOB_CLOSED'))
+      return
+    }
+    let assignment: Assignment
+    try {
+      assignment = await claimTasks(this.peer, job.signer, { jobId: job.message.jobId, maxTasks }, { signal: AbortSignal.timeout(30_000) })
+    } catch (err) {
+      this.init.onError?.(err as Error)
+      this.apply(this.agent.claimed(Date.now(), jobId, 'FAILED'))
+      return
+    }
+    const answer = (assignment.code === ErrorCode.OK ? 'OK' : assignment.code) as ClaimAnswer
+    this.apply(this.agent.claimed(Date.now(), jobId, answer, assignment.tasks.length))
+    if (assignment.tasks.length > 0 && this.running) {
+      await this.run(job.signer, assignment)
+    }
+  }
+
+  /** Runs an assignment's tasks (the backend batches them) and submits the signed results. */
+  private async run(requester: PeerId, a: Assignment): Promise<void> {
+    const model = parseModelCid(a.model).toString()
+    const worker = peerIdBytes(this.peer.peerId)
+    const results = await Promise.all(
+      a.tasks.map(async (task) => {
+        const startedAtMs = BigInt(Date.now())
+        try {
+          const { outputs, profile, durationUs } = await this.init.backend.run(model, task.inputs)
+          const result: TaskResult = {
+            taskId: task.taskId,
+            jobId: a.jobId,
+            index: task.index,
+            model: a.model,
+            inputDigest: tensorSetDigest(task.inputs),
+            outputDigest: tensorSetDigest(outputs),
+            outputs,
+            worker,
+            startedAtMs,
+            durationUs: BigInt(Math.round(durationUs)),
+            profile
+          }
+          return await seal(STATEMENTS.result, result, this.peer.privateKey)
+        } catch (err) {
+          // A task that cannot run is not submitted; its lease expires and it goes elsewhere.
+          this.init.onError?.(err as Error)
+          return undefined
+        }
+      })
+    )
+    const envelopes = results.filter((r): r is Uint8Array<ArrayBuffer> => r != null)
+    try {
+      if (envelopes.length > 0) {
+        const statuses = await submitResults(this.peer, requester, envelopes, { signal: AbortSignal.timeout(30_000) })
+        for (const s of statuses) {
+          if (s.code === ErrorCode.OK || s.code === ErrorCode.DUPLICATE) {
+            await open(STATEMENTS.receipt, s.receipt) // only keep receipts that verify
+            this.receipts.push(s.receipt)
+            this.init.onReceipt?.(s.receipt)
+          }
+        }
+      }
+    } catch (err) {
+      this.init.onError?.(err as Error)
+    } finally {
+      this.apply(this.agent.finished(Date.now(), a.tasks.length))
+    }
+  }
+}

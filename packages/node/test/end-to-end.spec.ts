@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import type { InferenceBackend } from '@openbatch/inference'
+import {
+  DType,
+  deriveJobId,
+  float32Tensor,
+  type JobAnnouncement,
+  jobsTopic,
+  modelCid,
+  open,
+  peerIdBytes,
+  STATEMENTS,
+  seal,
+  type Tensor,
+  toFloat64Array
+} from '@openbatch/protocol'
+import { announceJob, MemoryJobStore, type OpenbatchPeer, RequesterService, WorkerService, WorkServer } from '../src/index.js'
+import { network, waitFor, within } from './helpers.js'
+
+const MODEL = modelCid(new TextEncoder().encode('end-to-end model'))
+const inputs = (i: number): Tensor[] => [float32Tensor('x', [1, 2], [i, 1])]
+
+/** y = x0 + x1, after `gate` opens (a gate that never opens makes a worker that hangs). */
+function sumBackend(gate: Promise<void> = Promise.resolve()): InferenceBackend {
+  return {
+    describe: async (model) => ({
+      model,
+      inputs: [{ name: 'x', dtype: DType.FLOAT32, shape: ['N', 2] }],
+      outputs: [{ name: 'y', dtype: DType.FLOAT32, shape: ['N', 1] }],
+      batchable: true,
+      sizeBytes: 0
+    }),
+    run: async (_model, tensors) => {
+      await gate
+      const [a, b] = Array.from(toFloat64Array(tensors[0] as Tensor))
+      return {
+        outputs: [float32Tensor('y', [1, 1], [(a as number) + (b as number)])],
+        profile: { runtime: 'test', provider: 'cpu', device: 'test', intraOpThreads: 1, graphOptimization: 'all', batchSize: 1 },
+        durationUs: 1
+      }
+    }
+  }
+}
+
+async function announce(requester: OpenbatchPeer, service: RequesterService, taskCount: number, leaseMs = 60_000) {
+  const id = peerIdBytes(requester.peerId)
+  const nonce = crypto.getRandomValues(new Uint8Array(16))
+  const now = Date.now()
+  const job: JobAnnouncement = {
+    jobId: deriveJobId(id, nonce),
+    requester: id,
+    nonce,
+    model: MODEL.bytes as Uint8Array<ArrayBuffer>,
+    taskCount: BigInt(taskCount),
+    rewardPerTask: 3n,
+    issuedAtMs: BigInt(now),
+    deadlineMs: BigInt(now + 600_000),
+    maxBatch: 4
+  }
+  const envelope = await seal(STATEMENTS.job, job, requester.privateKey)
+  const handle = await service.addJob({ announcement: envelope, inputs, leaseMs })
+  await announceJob(requester, envelope)
+  return { ...handle, envelope }
+}
+
+const subscribed = (publisher: OpenbatchPeer, workers: OpenbatchPeer[]) =>
+  waitFor('workers to subscribe to the jobs topic', () => {
+    const subs = publisher.libp2p.services.pubsub.getSubscribers(jobsTopic(MODEL)).map(String)
+    return workers.every((w) => subs.includes(w.peerId.toString()))
+  })
+
+describe('a job end to end: gossip → claims → inference → results → receipts', () => {
+  it('three workers finish a 40-task job announced over gossip; every task has one stored result and one receipt', async () => {
+    const [requester, ...workers] = await network(4, { mesh: true })
+    assert.ok(requester)
+    const store = new MemoryJobStore()
+    const service = new RequesterService(requester, { store })
+    await new WorkServer(requester, service).start()
+    const services = workers.map((w) => new WorkerService(w, { backend: sumBackend(), models: [MODEL.toString()], capacity: 8 }))
+    for (const s of services) {
+      s.start()
+    }
+    await subscribed(requester, workers)
+    const { jobId, done } = await announce(requester, service, 40)
+    await within('the job to complete', done)
+    const results = store.results.get(jobId)
+    assert.equal(results?.size, 40)
+    for (const [index, { result }] of results ?? []) {
+      const r = await open(STATEMENTS.result, result)
+      assert.deepEqual(Array.from(toFloat64Array(r.message.outputs[0] as Tensor)), [index + 1])
+      assert.equal(r.message.profile?.runtime, 'test')
+    }
+    await Promise.all(services.map((s) => s.stop()))
+    assert.equal(
+      services.reduce((n, s) => n + s.receipts.length, 0),
+      40,
+      'one receipt per task'
+    )
+    service.stop()
+  })
+
+  it('a worker that dies holding tasks: its leases are released at once and the job finishes elsewhere', async () => {
+    const [requester, stuck, healthy] = await network(3, { mesh: true })
+    assert.ok(requester && stuck && healthy)
+    const store = new MemoryJobStore()
+    const service = new RequesterService(requester, { store })
+    await new WorkServer(requester, service).start()
+    // The stuck worker claims tasks and never finishes them.
+    const stuckService = new WorkerService(stuck, { backend: sumBackend(new Promise(() => {})), models: [MODEL.toString()], capacity: 4 })
+    stuckService.start()
+    await subscribed(requester, [stuck])
+    const { jobId, done, envelope } = await announce(requester, service, 12, 600_000)
+    await waitFor('the stuck worker to hold tasks', () => (service.summary(jobId)?.leased ?? 0) > 0)
+    await stuck.stop() // dies: the connection drops, a 10-minute lease notwithstanding
+    await waitFor('its leases to be released', () => service.summary(jobId)?.leased === 0)
+    const healthyService = new WorkerService(healthy, { backend: sumBackend(), models: [MODEL.toString()], capacity: 8 })
+    healthyService.start()
+    // It joined after the announcement went round: it takes the job directly.
+    healthyService.addJob(await open(STATEMENTS.job, envelope))
+    await within('the job to complete on the healthy worker', done)
+    assert.equal(store.results.get(jobId)?.size, 12)
+    assert.ok([...(store.results.get(jobId)?.values() ?? [])].every((r) => r.worker === healthy.peerId.toString()))
+    await healthyService.stop()
+    service.stop()
+  })
+})
