@@ -28,6 +28,7 @@ export { ConfigError, IdentityKeyError } from './errors.js'
 export { OPENBATCH_TOPIC_SCORE, scoreTopic, toTopicValidatorResult } from './gossip-validation.js'
 export { loadOrCreateIdentity } from './identity.js'
 export { announceJob, JobBoard, type JobBoardInit } from './jobs.js'
+export { type FetchModelOptions, fetchModel, ModelFetchError, ModelServer, type ModelSource } from './models.js'
 export { createPeer, libp2pOptions, type OpenbatchLibp2p, OpenbatchPeer, type PeerServices } from './peer.js'
 export {
   type AddJobInit,
