@@ -1,7 +1,8 @@
 /** `pnpm bench <name>`: runs one benchmark. Each prints its figures and, last, one JSON line. */
 
 const BENCHMARKS: Record<string, () => Promise<unknown>> = {
-  runtime: async () => (await import('./runtime.js')).main()
+  runtime: async () => (await import('./runtime.js')).main(),
+  overlay: async () => (await import('./overlay.js')).main()
 }
 
 const name = process.argv[2]

@@ -45,6 +45,8 @@ interface JobEntry {
   claiming: number
   notBefore: number
   backoff: number
+  /** The requester had nothing more for us while we held tasks: claim again when one finishes. */
+  untilFinished: boolean
 }
 
 export class WorkerAgent {
@@ -76,7 +78,7 @@ export class WorkerAgent {
   /** A valid announcement for a model this worker serves. */
   announce(now: number, job: KnownJob): AgentAction[] {
     if (!this.jobs.has(job.id) && job.deadline > now) {
-      this.jobs.set(job.id, { job, claiming: 0, notBefore: now, backoff: this.backoffMs })
+      this.jobs.set(job.id, { job, claiming: 0, notBefore: now, backoff: this.backoffMs, untilFinished: false })
     }
     return this.plan(now)
   }
@@ -90,6 +92,10 @@ export class WorkerAgent {
       if (answer === 'OK' && assigned > 0) {
         entry.backoff = this.backoffMs
         entry.notBefore = now
+      } else if ((answer === 'OK' || answer === 'NO_TASKS') && this.held > 0) {
+        // Nothing more while we hold work (e.g. our allowance is used up): ask again as soon as
+        // a task finishes, not after a backoff.
+        entry.untilFinished = true
       } else if (answer === 'OK' || answer === 'NO_TASKS' || answer === 'RATE_LIMITED' || answer === 'FAILED') {
         entry.notBefore = now + entry.backoff
         entry.backoff = Math.min(this.maxBackoffMs, entry.backoff * 2)
@@ -105,6 +111,9 @@ export class WorkerAgent {
   /** `count` held tasks finished (result submitted, or given up). */
   finished(now: number, count = 1): AgentAction[] {
     this.held = Math.max(0, this.held - count)
+    for (const e of this.jobs.values()) {
+      e.untilFinished = false
+    }
     return this.plan(now)
   }
 
@@ -138,7 +147,7 @@ export class WorkerAgent {
     let free = this.capacity - this.held - entries.reduce((n, e) => n + e.claiming, 0)
     for (let i = 0; i < entries.length && free > 0; i++) {
       const e = entries[(this.turn + i) % entries.length] as JobEntry
-      if (e.claiming > 0 || e.notBefore > now) {
+      if (e.claiming > 0 || e.notBefore > now || e.untilFinished) {
         continue
       }
       const maxTasks = Math.min(free, this.maxClaim, e.job.maxBatch)

@@ -44,6 +44,16 @@ describe('WorkerAgent (§6.2)', () => {
     assert.equal(claims(agent.finished(T0 + 7001)).length, 0, 'the claim after OK is already in flight')
   })
 
+  it('when the requester has nothing more while it holds tasks, claims again on finishing one, without backoff', () => {
+    const agent = new WorkerAgent({ capacity: 8, backoffMs: 1000 })
+    agent.announce(T0, job('a'))
+    agent.claimed(T0, 'a', 'OK', 4) // a claim for the other 4 slots goes out
+    const after = agent.claimed(T0 + 1, 'a', 'NO_TASKS') // allowance used up
+    assert.deepEqual(claims(after), [])
+    assert.deepEqual(claims(agent.tick(T0 + 5000)), [], 'no retry on a timer while it waits')
+    assert.deepEqual(claims(agent.finished(T0 + 5001, 1)), [{ type: 'claim', job: 'a', requester: 'req-a', maxTasks: 5 }])
+  })
+
   it('drops jobs that are closed, unknown, refuse it, or pass their deadline', () => {
     const agent = new WorkerAgent({ capacity: 4 })
     agent.announce(T0, job('a'))

@@ -15,8 +15,15 @@ import { type KadDHT, kadDHT, passthroughMapper, removePrivateAddressesMapper } 
 import { memory } from '@libp2p/memory'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
-import { sha256 } from '@noble/hashes/sha2.js'
-import { CAPACITY_NAMESPACE, DHT_PROTOCOL_PREFIX, open, STATEMENTS, selectCapacityRecord, validateCapacityEntry } from '@openbatch/protocol'
+import {
+  CAPACITY_NAMESPACE,
+  DHT_PROTOCOL_PREFIX,
+  open,
+  STATEMENTS,
+  selectCapacityRecord,
+  sha256,
+  validateCapacityEntry
+} from '@openbatch/protocol'
 import { MemoryDatastore } from 'datastore-core'
 import { FsDatastore } from 'datastore-fs'
 import { createLibp2p, type Libp2pOptions } from 'libp2p'

@@ -7,7 +7,6 @@
  */
 
 import type { AbortOptions, PeerId } from '@libp2p/interface'
-import { sha256 } from '@noble/hashes/sha2.js'
 import { type JobAction, RequesterJob, TaskState } from '@openbatch/core'
 import {
   type Assignment,
@@ -22,6 +21,7 @@ import {
   type ResultStatus,
   STATEMENTS,
   seal,
+  sha256,
   type TaskClaim,
   type TaskResult,
   type Tensor,
@@ -255,7 +255,7 @@ export class RequesterService implements WorkHandlers {
       taskId: r.taskId,
       worker: r.worker,
       requester: peerIdBytes(this.peer.peerId),
-      resultDigest: sha256(envelope) as Uint8Array<ArrayBuffer>,
+      resultDigest: sha256(envelope),
       reward: a.rewardPerTask,
       issuedAtMs: BigInt(Date.now())
     }

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { PeerId } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
-import { sha256 } from '@noble/hashes/sha2.js'
 import {
   type Assignment,
   deriveJobId,
@@ -14,6 +13,7 @@ import {
   peerIdBytes,
   STATEMENTS,
   seal,
+  sha256,
   type Task,
   type TaskResult,
   type Tensor,

@@ -5,7 +5,6 @@
 
 import type { PeerId } from '@libp2p/interface'
 import { peerIdFromMultihash } from '@libp2p/peer-id'
-import { sha256 } from '@noble/hashes/sha2.js'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { equals } from 'uint8arrays/equals'
@@ -13,6 +12,7 @@ import { fromString as utf8Encode } from 'uint8arrays/from-string'
 import { concatBytes, lengthPrefixed, uvarint } from './bytes.js'
 import { CAPACITY_NAMESPACE, JOBS_TOPIC_PREFIX, MAX_NONCE_BYTES, MIN_NONCE_BYTES, WORKER_RENDEZVOUS_PREIMAGE } from './constants.js'
 import { InvalidCidError, InvalidFieldError, InvalidPeerIdError, InvalidRecordKeyError } from './errors.js'
+import { sha256 } from './hash.js'
 
 /** multicodec `raw` (§2.1). */
 export const RAW_CODEC = 0x55
@@ -63,9 +63,7 @@ export function deriveJobId(requester: Uint8Array, nonce: Uint8Array): Uint8Arra
   if (nonce.byteLength < MIN_NONCE_BYTES || nonce.byteLength > MAX_NONCE_BYTES) {
     throw new InvalidFieldError('nonce', `must be ${MIN_NONCE_BYTES}..${MAX_NONCE_BYTES} bytes, got ${nonce.byteLength}`)
   }
-  return sha256(
-    concatBytes([...lengthPrefixed(JOB_ID_DOMAIN), ...lengthPrefixed(requester), ...lengthPrefixed(nonce)])
-  ) as Uint8Array<ArrayBuffer>
+  return sha256(concatBytes([...lengthPrefixed(JOB_ID_DOMAIN), ...lengthPrefixed(requester), ...lengthPrefixed(nonce)]))
 }
 
 /**
@@ -90,7 +88,7 @@ export function deriveTaskId(
       ...lengthPrefixed(model),
       ...lengthPrefixed(inputDigest)
     ])
-  ) as Uint8Array<ArrayBuffer>
+  )
 }
 
 /** The bytes a message carries for a peer id (the identity multihash of its public key). */

@@ -3,11 +3,11 @@
  * views used by the agreement rules.
  */
 
-import { sha256 } from '@noble/hashes/sha2.js'
 import { fromString as utf8Encode } from 'uint8arrays/from-string'
 import { compareBytes, concatBytes, uvarint } from './bytes.js'
 import { MAX_TENSOR_BYTES, MAX_TENSOR_DIM, MAX_TENSOR_NAME_BYTES, MAX_TENSOR_RANK, MAX_TENSORS_PER_SET } from './constants.js'
 import { InvalidTensorError, TooLargeError } from './errors.js'
+import { sha256Parts } from './hash.js'
 import { DType, type Tensor } from './pb/openbatch.js'
 
 export { DType, type Tensor }
@@ -133,13 +133,12 @@ export function validateTensorSet(tensors: readonly Tensor[]): void {
  * The data length follows from dtype and dims, so it is not written.
  */
 export function encodeTensorCanonical(tensor: Tensor): Uint8Array<ArrayBuffer> {
+  return concatBytes(tensorParts(tensor))
+}
+
+function tensorParts(tensor: Tensor): Uint8Array[] {
   validateTensor(tensor)
-  return concatBytes([
-    uvarint(dtypeInfo(tensor.dtype).code),
-    uvarint(tensor.dims.length),
-    ...tensor.dims.map((d) => uvarint(d)),
-    tensor.data
-  ])
+  return [uvarint(dtypeInfo(tensor.dtype).code), uvarint(tensor.dims.length), ...tensor.dims.map((d) => uvarint(d)), tensor.data]
 }
 
 /**
@@ -147,19 +146,24 @@ export function encodeTensorCanonical(tensor: Tensor): Uint8Array<ArrayBuffer> {
  * ascending byte order of its UTF-8 name, `uvarint(len(name)) || name || canonical tensor`.
  */
 export function encodeTensorSetCanonical(tensors: readonly Tensor[]): Uint8Array<ArrayBuffer> {
+  return concatBytes(tensorSetParts(tensors))
+}
+
+/** The pieces of the §2.3 encoding in order; hashing them one by one avoids copying tensor data. */
+function tensorSetParts(tensors: readonly Tensor[]): Uint8Array[] {
   validateTensorSet(tensors)
   const named = tensors.map((t) => ({ name: utf8Encode(t.name), tensor: t }))
   named.sort((a, b) => compareBytes(a.name, b.name))
   const parts: Uint8Array[] = [uvarint(named.length)]
   for (const { name, tensor } of named) {
-    parts.push(uvarint(name.byteLength), name, encodeTensorCanonical(tensor))
+    parts.push(uvarint(name.byteLength), name, ...tensorParts(tensor))
   }
-  return concatBytes(parts)
+  return parts
 }
 
 /** §2.3 digest of a tensor set: SHA-256 of its canonical encoding (32 bytes). */
 export function tensorSetDigest(tensors: readonly Tensor[]): Uint8Array<ArrayBuffer> {
-  return sha256(encodeTensorSetCanonical(tensors))
+  return sha256Parts(tensorSetParts(tensors))
 }
 
 /** IEEE 754 binary16 → number. */

