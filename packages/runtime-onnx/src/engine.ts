@@ -53,6 +53,13 @@ export interface OnnxBackendInit {
   /** @default 'all' */
   graphOptimizationLevel?: GraphOptimizationLevel
   /**
+   * Whether onnxruntime's intra-op threads spin-wait between runs. Spinning is fastest when
+   * inference has the CPU to itself; when the same cores also serve the peer's networking and
+   * protocol work (a worker that waits for tasks), turning it off leaves them that CPU.
+   * @default true
+   */
+  allowSpinning?: boolean
+  /**
    * 'auto' uses CUDA when an NVIDIA GPU and onnxruntime's CUDA provider libraries are present.
    * @default 'auto'
    */
@@ -131,7 +138,8 @@ export class OnnxBackend implements InferenceBackend {
           graphOptimizationLevel: this.graphOptimizationLevel,
           executionProviders: this.choice.provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
           sessionBudgetBytes: this.init.sessionBudgetBytes ?? Math.floor(totalmem() / 4 / this.threads),
-          sessionCostFactor: this.init.sessionCostFactor ?? 3
+          sessionCostFactor: this.init.sessionCostFactor ?? 3,
+          allowSpinning: this.init.allowSpinning ?? true
         },
         (model) => this.store.get(model)
       )

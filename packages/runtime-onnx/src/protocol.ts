@@ -10,6 +10,7 @@ export interface WorkerInit {
   executionProviders: string[]
   sessionBudgetBytes: number
   sessionCostFactor: number
+  allowSpinning: boolean
 }
 
 export interface ValueMeta {

@@ -58,7 +58,8 @@ async function session(model: string, bytes?: ArrayBuffer): Promise<Cached> {
       intraOpNumThreads: init.intraOpThreads,
       interOpNumThreads: 1,
       graphOptimizationLevel: init.graphOptimizationLevel,
-      executionProviders: init.executionProviders
+      executionProviders: init.executionProviders,
+      extra: init.allowSpinning ? {} : { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } }
     })
   } catch (err) {
     throw Object.assign(new Error(`model ${model} failed to load: ${(err as Error).message}`), { name: 'ModelLoadError' })
