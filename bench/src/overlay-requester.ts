@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { createPeer, MemoryJobStore, RequesterService, WorkServer } from '@openbatch/node'
-import { deriveJobId, type JobAnnouncement, modelCid, peerIdBytes, STATEMENTS, seal, toHex } from '@openbatch/protocol'
+import { createJobAnnouncement, modelCid, peerIdBytes, STATEMENTS, seal, toHex } from '@openbatch/protocol'
 import { item, MODEL_PATH } from './inputs.js'
 
 const taskCount = Number(process.argv[2])
@@ -13,20 +13,15 @@ const peer = await createPeer({ listen: ['/ip4/127.0.0.1/tcp/0'], local: true })
 await peer.start()
 const service = new RequesterService(peer, { store: new MemoryJobStore() })
 await new WorkServer(peer, service).start()
-const id = peerIdBytes(peer.peerId)
-const nonce = new Uint8Array(16).fill(3)
-const now = Date.now()
-const job: JobAnnouncement = {
-  jobId: deriveJobId(id, nonce),
-  requester: id,
-  nonce,
-  model: modelCid(await readFile(MODEL_PATH)).bytes as Uint8Array<ArrayBuffer>,
-  taskCount: BigInt(taskCount),
+const job = createJobAnnouncement({
+  requester: peerIdBytes(peer.peerId),
+  model: modelCid(await readFile(MODEL_PATH)).bytes,
+  taskCount,
   rewardPerTask: 1n,
-  issuedAtMs: BigInt(now),
-  deadlineMs: BigInt(now + 3_600_000),
-  maxBatch: 32
-}
+  maxBatch: 32,
+  now: Date.now(),
+  nonce: crypto.getRandomValues(new Uint8Array(16))
+})
 const envelope = await seal(STATEMENTS.job, job, peer.privateKey)
 // Inputs are generated before the job starts, as a real requester reads them from its store.
 const inputs = Array.from({ length: taskCount }, (_, i) => item(i))

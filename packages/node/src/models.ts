@@ -8,6 +8,7 @@
 import type { AbortOptions, PeerId, Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import {
+  concatBytes,
   decodeFrame,
   ErrorCode,
   FRAMES,
@@ -153,13 +154,7 @@ async function fetchFrom(
       }
     }
     await stream.close(options)
-    const bytes = new Uint8Array(offset)
-    let at = 0
-    for (const p of parts) {
-      bytes.set(p, at)
-      at += p.byteLength
-    }
-    return bytes
+    return concatBytes(parts)
   } catch (err) {
     stream.abort(err as Error)
     throw err

@@ -2,10 +2,9 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { InferenceBackend } from '@openbatch/inference'
 import {
+  createJobAnnouncement,
   DType,
-  deriveJobId,
   float32Tensor,
-  type JobAnnouncement,
   jobsTopic,
   modelCid,
   open,
@@ -44,20 +43,16 @@ function sumBackend(gate: Promise<void> = Promise.resolve()): InferenceBackend {
 }
 
 async function announce(requester: OpenbatchPeer, service: RequesterService, taskCount: number, leaseMs = 60_000) {
-  const id = peerIdBytes(requester.peerId)
-  const nonce = crypto.getRandomValues(new Uint8Array(16))
-  const now = Date.now()
-  const job: JobAnnouncement = {
-    jobId: deriveJobId(id, nonce),
-    requester: id,
-    nonce,
-    model: MODEL.bytes as Uint8Array<ArrayBuffer>,
-    taskCount: BigInt(taskCount),
+  const job = createJobAnnouncement({
+    requester: peerIdBytes(requester.peerId),
+    model: MODEL.bytes,
+    taskCount,
     rewardPerTask: 3n,
-    issuedAtMs: BigInt(now),
-    deadlineMs: BigInt(now + 600_000),
-    maxBatch: 4
-  }
+    maxBatch: 4,
+    now: Date.now(),
+    durationMs: 600_000,
+    nonce: crypto.getRandomValues(new Uint8Array(16))
+  })
   const envelope = await seal(STATEMENTS.job, job, requester.privateKey)
   const handle = await service.addJob({ announcement: envelope, inputs, leaseMs })
   await announceJob(requester, envelope)

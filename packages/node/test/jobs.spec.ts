@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { RecordEnvelope } from '@libp2p/peer-record'
-import { deriveJobId, JobAnnouncement, jobsTopic, modelCid, peerIdBytes, STATEMENTS, seal } from '@openbatch/protocol'
+import { createJobAnnouncement, JobAnnouncement, jobsTopic, modelCid, peerIdBytes, STATEMENTS, seal } from '@openbatch/protocol'
 import type { OpenbatchPeer } from '../src/index.js'
 import { announceJob, JobBoard } from '../src/index.js'
 import { network, waitFor } from './helpers.js'
@@ -10,20 +10,15 @@ const MODEL = modelCid(new TextEncoder().encode('jobs test model'))
 const OTHER = modelCid(new TextEncoder().encode('jobs test other model'))
 
 function announcement(requester: OpenbatchPeer, nonceFill: number): JobAnnouncement {
-  const id = peerIdBytes(requester.peerId)
-  const nonce = new Uint8Array(16).fill(nonceFill)
-  const now = Date.now()
-  return {
-    jobId: deriveJobId(id, nonce),
-    requester: id,
-    nonce,
-    model: MODEL.bytes as Uint8Array<ArrayBuffer>,
-    taskCount: 100n,
+  return createJobAnnouncement({
+    requester: peerIdBytes(requester.peerId),
+    model: MODEL.bytes,
+    taskCount: 100,
     rewardPerTask: 10n,
-    issuedAtMs: BigInt(now),
-    deadlineMs: BigInt(now + 3_600_000),
-    maxBatch: 32
-  }
+    maxBatch: 32,
+    now: Date.now(),
+    nonce: new Uint8Array(16).fill(nonceFill)
+  })
 }
 
 /** `of`'s gossipsub score as `at` sees it. */

@@ -4,7 +4,7 @@
  * on loopback, and prints JSON lines: {"ready":…} once serving, {"done":…} when the job completes.
  */
 import { join } from 'node:path'
-import { deriveJobId, float32Tensor, type JobAnnouncement, modelCid, peerIdBytes, STATEMENTS, seal } from '@openbatch/protocol'
+import { createJobAnnouncement, float32Tensor, modelCid, peerIdBytes, STATEMENTS, seal } from '@openbatch/protocol'
 import { createPeer, RequesterService, SqliteJobStore, WorkServer } from '../src/index.js'
 
 const [dataDir, tasksArg] = process.argv.slice(2) as [string, string]
@@ -17,20 +17,16 @@ await new WorkServer(peer, service).start()
 
 let jobs = await service.resume(store)
 if (jobs.length === 0) {
-  const id = peerIdBytes(peer.peerId)
-  const nonce = new Uint8Array(16).fill(7)
-  const now = Date.now()
-  const announcement: JobAnnouncement = {
-    jobId: deriveJobId(id, nonce),
-    requester: id,
-    nonce,
-    model: modelCid(new TextEncoder().encode('crash test model')).bytes as Uint8Array<ArrayBuffer>,
-    taskCount: BigInt(taskCount),
+  const announcement = createJobAnnouncement({
+    requester: peerIdBytes(peer.peerId),
+    model: modelCid(new TextEncoder().encode('crash test model')).bytes,
+    taskCount,
     rewardPerTask: 1n,
-    issuedAtMs: BigInt(now),
-    deadlineMs: BigInt(now + 600_000),
-    maxBatch: 4
-  }
+    maxBatch: 4,
+    now: Date.now(),
+    durationMs: 600_000,
+    nonce: new Uint8Array(16).fill(7)
+  })
   const envelope = await seal(STATEMENTS.job, announcement, peer.privateKey)
   const inputs = Array.from({ length: taskCount }, (_, i) => [float32Tensor('x', [1, 2], [i, 2 * i])])
   const jobId = await store.createJob(envelope, 60_000, inputs)

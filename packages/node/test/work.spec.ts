@@ -4,7 +4,7 @@ import type { PeerId } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import {
   type Assignment,
-  deriveJobId,
+  createJobAnnouncement,
   ErrorCode,
   float32Tensor,
   type JobAnnouncement,
@@ -29,20 +29,16 @@ const MODEL = modelCid(new TextEncoder().encode('work test model'))
 const inputs = (i: number): Tensor[] => [float32Tensor('x', [1, 2], [i, 2 * i])]
 
 function announcement(requester: OpenbatchPeer, taskCount: number, nonceFill: number): JobAnnouncement {
-  const id = peerIdBytes(requester.peerId)
-  const nonce = new Uint8Array(16).fill(nonceFill)
-  const now = Date.now()
-  return {
-    jobId: deriveJobId(id, nonce),
-    requester: id,
-    nonce,
-    model: MODEL.bytes as Uint8Array<ArrayBuffer>,
-    taskCount: BigInt(taskCount),
+  return createJobAnnouncement({
+    requester: peerIdBytes(requester.peerId),
+    model: MODEL.bytes,
+    taskCount,
     rewardPerTask: 7n,
-    issuedAtMs: BigInt(now),
-    deadlineMs: BigInt(now + 600_000),
-    maxBatch: 4
-  }
+    maxBatch: 4,
+    now: Date.now(),
+    durationMs: 600_000,
+    nonce: new Uint8Array(16).fill(nonceFill)
+  })
 }
 
 /** What an honest worker computes for a task: y = [x0 + x1, x0 · x1]. */

@@ -368,3 +368,41 @@ export function validateFraudProof(proof: FraudProof): void {
     }
   }
 }
+
+export interface JobAnnouncementInit {
+  /** The requester's peer id bytes (`peerIdBytes(peerId)`). */
+  requester: Uint8Array
+  /** Model CID bytes. */
+  model: Uint8Array
+  taskCount: number | bigint
+  /** Most tasks one claim receives. */
+  maxBatch: number
+  /** Reward per task (R). @default 0n */
+  rewardPerTask?: bigint
+  /** Issue time, ms. */
+  now: number
+  /** How long the job runs. @default 1 hour */
+  durationMs?: number
+  /** @default none (spec defaults) */
+  verification?: VerificationPolicy
+  /** 16..32 bytes; pass random bytes (`crypto.getRandomValues`), fixed only in tests. */
+  nonce: Uint8Array
+}
+
+/** Builds a valid JobAnnouncement (job id derived per §2.4) ready to `seal`. */
+export function createJobAnnouncement(init: JobAnnouncementInit): JobAnnouncement {
+  const announcement: JobAnnouncement = {
+    jobId: deriveJobId(init.requester, init.nonce),
+    requester: init.requester as Uint8Array<ArrayBuffer>,
+    nonce: init.nonce as Uint8Array<ArrayBuffer>,
+    model: init.model as Uint8Array<ArrayBuffer>,
+    taskCount: BigInt(init.taskCount),
+    rewardPerTask: init.rewardPerTask ?? 0n,
+    issuedAtMs: BigInt(Math.floor(init.now)),
+    deadlineMs: BigInt(Math.floor(init.now + (init.durationMs ?? 3_600_000))),
+    maxBatch: init.maxBatch,
+    verification: init.verification
+  }
+  validateJobAnnouncement(announcement)
+  return announcement
+}

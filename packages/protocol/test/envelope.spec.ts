@@ -107,3 +107,35 @@ describe('signed envelopes (§1)', async () => {
     await assert.rejects(seal(STATEMENTS.result, { ...result, index: 4n }, worker.key), { name: 'InvalidFieldError', message: /^task_id/ })
   })
 })
+
+describe('createJobAnnouncement', () => {
+  it('builds an announcement that seals and opens, and refuses bad fields', async () => {
+    const { createJobAnnouncement, modelCid } = await import('../src/index.js')
+    const requester = await identity(1)
+    const job = createJobAnnouncement({
+      requester: requester.id,
+      model: modelCid(new Uint8Array([1])).bytes,
+      taskCount: 5,
+      maxBatch: 4,
+      now: 1000,
+      nonce: new Uint8Array(16)
+    })
+    assert.equal(job.deadlineMs, 3_601_000n)
+    assert.equal((await open(STATEMENTS.job, await seal(STATEMENTS.job, job, requester.key))).message.taskCount, 5n)
+    assert.throws(
+      () =>
+        createJobAnnouncement({
+          requester: requester.id,
+          model: new Uint8Array([1]),
+          taskCount: 5,
+          maxBatch: 4,
+          now: 0,
+          nonce: new Uint8Array(16)
+        }),
+      {
+        name: 'InvalidFieldError',
+        message: /^model/
+      }
+    )
+  })
+})
