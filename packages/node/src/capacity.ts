@@ -95,3 +95,58 @@ export async function* findWorkers(
     }
   }
 }
+
+/**
+ * Keeps a worker's capacity record in the DHT (spec §4.2): publishes now, republishes at half the
+ * record's lifetime, and at once whenever `update()` changes what the worker offers.
+ */
+export class CapacityPublisher {
+  private timer?: ReturnType<typeof setTimeout>
+  private running = false
+  private publishing: Promise<unknown> = Promise.resolve()
+  /** The record most recently published. */
+  current?: CapacityRecord
+
+  constructor(
+    private readonly peer: OpenbatchPeer,
+    private offer: CapacityInit,
+    private readonly onError: (err: Error) => void = () => {}
+  ) {}
+
+  async start(): Promise<void> {
+    this.running = true
+    await this.publish()
+  }
+
+  stop(): void {
+    this.running = false
+    clearTimeout(this.timer)
+  }
+
+  /** New devices or models: republish now. */
+  async update(offer: CapacityInit): Promise<void> {
+    this.offer = offer
+    await this.publish()
+  }
+
+  private publish(): Promise<void> {
+    const run = this.publishing.then(async () => {
+      if (!this.running) {
+        return
+      }
+      clearTimeout(this.timer)
+      try {
+        this.current = await publishCapacity(this.peer, this.offer, { signal: AbortSignal.timeout(60_000) })
+      } catch (err) {
+        this.onError(err as Error)
+      }
+      if (this.running) {
+        const ttl = this.offer.ttlMs ?? CAPACITY_TTL_MS
+        this.timer = setTimeout(() => void this.publish(), ttl / 2)
+        this.timer.unref()
+      }
+    })
+    this.publishing = run
+    return run
+  }
+}

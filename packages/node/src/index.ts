@@ -22,7 +22,7 @@
  * ```
  */
 
-export { type CapacityInit, findWorkers, getCapacity, publishCapacity, type WorkerInfo } from './capacity.js'
+export { type CapacityInit, CapacityPublisher, findWorkers, getCapacity, publishCapacity, type WorkerInfo } from './capacity.js'
 export { type PeerConfig, type ResolvedConfig, resolveConfig, type TransportName } from './config.js'
 export { ConfigError, IdentityKeyError } from './errors.js'
 export { OPENBATCH_TOPIC_SCORE, scoreTopic, toTopicValidatorResult } from './gossip-validation.js'

@@ -36,6 +36,12 @@ export interface WorkerServiceInit {
   onReceipt?: (receipt: Uint8Array) => void
   /** Called when a task could not run or a submission failed. */
   onError?: (err: Error) => void
+  /**
+   * Makes sure the model's bytes are present before its tasks run — e.g. fetch it by CID from a
+   * provider (`fetchModel`) into the backend's model store. Called once per model; a failure
+   * leaves the tasks unrun (their leases expire and they go elsewhere).
+   */
+  ensureModel?: (model: string) => Promise<void>
 }
 
 export class WorkerService {
@@ -43,6 +49,7 @@ export class WorkerService {
   private readonly board: JobBoard
   private readonly jobs = new Map<string, Opened<JobAnnouncement>>()
   private readonly inflight = new Set<Promise<void>>()
+  private readonly ready = new Map<string, Promise<void>>()
   private timer?: ReturnType<typeof setTimeout>
   private running = false
   /** Receipts received, in order: the worker's verifiable record of accepted work. */
@@ -144,6 +151,21 @@ export class WorkerService {
   private async run(requester: PeerId, a: Assignment): Promise<void> {
     const model = parseModelCid(a.model).toString()
     const worker = peerIdBytes(this.peer.peerId)
+    if (this.init.ensureModel != null) {
+      let ready = this.ready.get(model)
+      if (ready == null) {
+        ready = this.init.ensureModel(model)
+        this.ready.set(model, ready)
+        ready.catch(() => this.ready.delete(model)) // try again with the next assignment
+      }
+      try {
+        await ready
+      } catch (err) {
+        this.init.onError?.(err as Error)
+        this.apply(this.agent.finished(Date.now(), a.tasks.length))
+        return
+      }
+    }
     const results = await Promise.all(
       a.tasks.map(async (task) => {
         const startedAtMs = BigInt(Date.now())

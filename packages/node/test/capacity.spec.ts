@@ -85,3 +85,27 @@ describe('capacity records in the DHT (spec §4) — real libp2p peers', () => {
     }
   })
 })
+
+describe('CapacityPublisher (spec §4.2 republishing)', () => {
+  it('republishes before expiry and at once when the offer changes', async () => {
+    const { CapacityPublisher } = await import('../src/index.js')
+    const [, worker, requester] = await network(3)
+    assert.ok(worker && requester)
+    const publisher = new CapacityPublisher(worker, { devices, models, ttlMs: 1000 })
+    await publisher.start()
+    const first = publisher.current?.seq ?? 0n
+    const { waitFor } = await import('./helpers.js')
+    await waitFor('a republication at half the lifetime', () => (publisher.current?.seq ?? 0n) > first, 5000)
+    await publisher.update({
+      devices,
+      models: [...models, { ...(models[0] as (typeof models)[0]), model: OTHER.bytes as Uint8Array<ArrayBuffer> }],
+      ttlMs: 60_000
+    })
+    const found = []
+    for await (const w of findWorkers(requester, OTHER.toString(), { signal: AbortSignal.timeout(10_000) })) {
+      found.push(w.peerId.toString())
+    }
+    assert.deepEqual(found, [worker.peerId.toString()])
+    publisher.stop()
+  })
+})

@@ -14,7 +14,16 @@ import {
   type Tensor,
   toFloat64Array
 } from '@openbatch/protocol'
-import { announceJob, MemoryJobStore, type OpenbatchPeer, RequesterService, WorkerService, WorkServer } from '../src/index.js'
+import {
+  announceJob,
+  fetchModel,
+  MemoryJobStore,
+  ModelServer,
+  type OpenbatchPeer,
+  RequesterService,
+  WorkerService,
+  WorkServer
+} from '../src/index.js'
 import { network, waitFor, within } from './helpers.js'
 
 const MODEL = modelCid(new TextEncoder().encode('end-to-end model'))
@@ -92,6 +101,41 @@ describe('a job end to end: gossip → claims → inference → results → rece
       40,
       'one receipt per task'
     )
+    service.stop()
+  })
+
+  it("a worker fetches a job's model it lacks before running its tasks, once", async () => {
+    const [requester, worker, provider] = await network(3, { mesh: true })
+    assert.ok(requester && worker && provider)
+    const service = new RequesterService(requester)
+    await new WorkServer(requester, service).start()
+    const modelBytes = new TextEncoder().encode('end-to-end model')
+    await new ModelServer(provider, { get: async () => modelBytes }).start()
+    const fetched: string[] = []
+    const present = new Set<string>()
+    const backend = sumBackend()
+    const guarded: InferenceBackend = {
+      describe: backend.describe,
+      run: async (model, tensors, options) => {
+        assert.ok(present.has(model), 'a task ran before its model was present')
+        return backend.run(model, tensors, options)
+      }
+    }
+    const workerService = new WorkerService(worker, {
+      backend: guarded,
+      models: [MODEL.toString()],
+      ensureModel: async (model) => {
+        const bytes = await fetchModel(worker, model, { providers: [provider.peerId], signal: AbortSignal.timeout(10_000) })
+        fetched.push(model)
+        present.add(modelCid(bytes).toString())
+      }
+    })
+    workerService.start()
+    await subscribed(requester, [worker])
+    const { done } = await announce(requester, service, 12)
+    await within('the job to complete', done)
+    assert.deepEqual(fetched, [MODEL.toString()])
+    await workerService.stop()
     service.stop()
   })
 
