@@ -32,3 +32,4 @@ await done
 const cpu = process.cpuUsage(cpu0)
 console.log(JSON.stringify({ done: true, cpuUs: cpu.user + cpu.system }))
 // Stay up until the benchmark ends this process: the last acknowledgement must still go out.
+process.once('SIGTERM', () => process.exit(0))

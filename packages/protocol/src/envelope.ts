@@ -8,7 +8,7 @@ import type { PeerId, PrivateKey, PublicKey } from '@libp2p/interface'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { RecordEnvelope } from '@libp2p/peer-record'
 import { equals } from 'uint8arrays/equals'
-import { toHex, uvarint } from './bytes.js'
+import { concatBytes, toHex, uvarint } from './bytes.js'
 import {
   DOMAINS,
   MAX_CAPACITY_RECORD_BYTES,
@@ -18,6 +18,7 @@ import {
   MAX_RESULT_BYTES,
   PAYLOAD_CODES
 } from './constants.js'
+import { ed25519Sign, ed25519Verify } from './ed25519.js'
 import {
   InvalidSignatureError,
   MalformedMessageError,
@@ -95,11 +96,8 @@ export async function seal<T>(kind: StatementKind<T>, message: T, privateKey: Pr
     throw new PeerIdMismatchError(`${kind.name} names a different peer than the signing key ${signer.toString()}`)
   }
   const payload = kind.codec.encode(message as Partial<T>)
-  const envelope = await RecordEnvelope.seal(
-    { domain: kind.domain, codec: kind.payloadType, marshal: () => payload, equals: () => false },
-    privateKey
-  )
-  const bytes = envelope.marshal()
+  const signature = ed25519Sign(privateKey, signedData(kind, payload))
+  const bytes = new RecordEnvelope({ publicKey: privateKey.publicKey, payloadType: kind.payloadType, payload, signature }).marshal()
   if (bytes.byteLength > kind.maxBytes) {
     throw new TooLargeError(`${kind.name} envelope of ${bytes.byteLength} bytes exceeds ${kind.maxBytes}`, bytes.byteLength, kind.maxBytes)
   }
@@ -129,13 +127,7 @@ export async function open<T>(kind: StatementKind<T>, bytes: Uint8Array): Promis
   if (envelope.publicKey.type !== 'Ed25519') {
     throw new UnsupportedKeyError(`${kind.name} is signed with a ${envelope.publicKey.type} key; only Ed25519 is allowed`)
   }
-  let valid: boolean
-  try {
-    valid = await envelope.validate(kind.domain)
-  } catch {
-    valid = false
-  }
-  if (!valid) {
+  if (!ed25519Verify(envelope.publicKey, signedData(kind, envelope.payload), envelope.signature)) {
     throw new InvalidSignatureError(`${kind.name} signature does not verify for domain "${kind.domain}"`)
   }
   const message = decodeBounded(kind.codec, envelope.payload, kind.maxBytes, kind.name)
@@ -151,4 +143,22 @@ export async function open<T>(kind: StatementKind<T>, bytes: Uint8Array): Promis
   }
   kind.validate(message)
   return { message, signer, publicKey: envelope.publicKey, envelope: bytes }
+}
+
+const utf8 = new TextEncoder()
+
+/**
+ * RFC 0002's signed data: uvarint(len(domain)) ‖ domain ‖ uvarint(len(payload type)) ‖
+ * payload type ‖ uvarint(len(payload)) ‖ payload.
+ */
+function signedData(kind: Pick<StatementKind<unknown>, 'domain' | 'payloadType'>, payload: Uint8Array): Uint8Array {
+  const domain = utf8.encode(kind.domain)
+  return concatBytes([
+    uvarint(domain.byteLength),
+    domain,
+    uvarint(kind.payloadType.byteLength),
+    kind.payloadType,
+    uvarint(payload.byteLength),
+    payload
+  ])
 }
