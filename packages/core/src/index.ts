@@ -34,4 +34,5 @@ export {
   type ResultOutcome,
   TaskState
 } from './requester-job.js'
+export { type ObservedResult, Verifier, type VerifierInit, type VerifyAction, type WorkerTrust } from './verifier.js'
 export { type AgentAction, type ClaimAnswer, type KnownJob, WorkerAgent, type WorkerAgentParams } from './worker-agent.js'
