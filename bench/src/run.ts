@@ -2,7 +2,8 @@
 
 const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   runtime: async () => (await import('./runtime.js')).main(),
-  overlay: async () => (await import('./overlay.js')).main()
+  overlay: async () => (await import('./overlay.js')).main(),
+  verification: async () => (await import('./verification.js')).main()
 }
 
 const name = process.argv[2]

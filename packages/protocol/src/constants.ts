@@ -81,7 +81,7 @@ export const FRAUD_PROOF_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000
 // --- §7 Verification defaults ----------------------------------------------------------------
 export const DEFAULT_INITIAL_RATE = 1
 export const DEFAULT_MIN_RATE = 0.05
-export const DEFAULT_TRUST_HORIZON = 20
+export const DEFAULT_TRUST_HORIZON = 10
 export const DEFAULT_CANARY_RATE = 0.01
 /** Multiplier on the Proof-of-Sampling floor C/(R+S), so honest play wins by a margin (§7.3). */
 export const POS_SAFETY_MARGIN = 2

@@ -96,7 +96,7 @@ describe('adaptive rate (§7.2)', () => {
 
   it('starts at the initial rate, decays with agreements, never drops below the floor', () => {
     assert.equal(adaptiveRate(0, policy, 0.05), 1)
-    assert.equal(adaptiveRate(20, policy, 0.05), 0.5)
+    assert.equal(adaptiveRate(10, policy, 0.05), 0.5)
     assert.equal(adaptiveRate(10_000, policy, 0.05), 0.05)
     let prev = 2
     for (let k = 0; k < 500; k += 10) {
@@ -109,7 +109,7 @@ describe('adaptive rate (§7.2)', () => {
   it('fills spec defaults for zero fields', () => {
     assert.deepEqual(
       { ...policy, agreement: undefined },
-      { initialRate: 1, minRate: 0.05, trustHorizon: 20, canaryRate: 0.01, penalty: 0n, cost: 0n, agreement: undefined }
+      { initialRate: 1, minRate: 0.05, trustHorizon: 10, canaryRate: 0.01, penalty: 0n, cost: 0n, agreement: undefined }
     )
   })
 })

@@ -209,7 +209,7 @@ export async function buildVectors() {
       initial_rate: 1,
       trust_horizon: 20,
       floor: 0.05,
-      rate: adaptiveRate(k, policy, 0.05)
+      rate: adaptiveRate(k, { ...policy, trustHorizon: 20 }, 0.05)
     }))
   }
 }
