@@ -25,6 +25,7 @@
 export { type CapacityInit, CapacityPublisher, findWorkers, getCapacity, publishCapacity, type WorkerInfo } from './capacity.js'
 export { type PeerConfig, type ResolvedConfig, resolveConfig, type TransportName } from './config.js'
 export { ConfigError, IdentityKeyError } from './errors.js'
+export { FraudBoard, type FraudBoardInit, publishFraudProof } from './fraud.js'
 export { OPENBATCH_TOPIC_SCORE, scoreTopic, toTopicValidatorResult } from './gossip-validation.js'
 export { loadOrCreateIdentity } from './identity.js'
 export { announceJob, JobBoard, type JobBoardInit } from './jobs.js'
