@@ -41,7 +41,7 @@
  * ```ts
  * import { detectionProbability, proofOfSamplingFloor } from '@openbatch/protocol'
  *
- * detectionProbability({ cheatFraction: 0.1, sampleRate: 0.05, tasks: 1000 }) // ≈ 0.994
+ * detectionProbability({ cheatFraction: 0.1, sampleRate: 0.05, tasks: 1000 }) // ≈ 0.993
  * proofOfSamplingFloor({ reward: 100, penalty: 900, cost: 20 })             // 0.04 (margin 2)
  * ```
  */
