@@ -4,11 +4,10 @@
  * each valid, new proof to the caller (to lower the culprit's reputation and ban it, §7.6).
  */
 
-import type { Message } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
 import { type CheckedFraudProof, FRAUD_TOPIC, sha256, toHex, validateFraudMessage } from '@openbatch/protocol'
-import { scoreTopic, toTopicValidatorResult } from './gossip-validation.js'
 import type { OpenbatchPeer } from './peer.js'
+import { TopicBoard } from './topic-board.js'
 
 /** Publishes a signed fraud proof (from `createFraudProof`). */
 export async function publishFraudProof(peer: OpenbatchPeer, envelope: Uint8Array): Promise<void> {
@@ -23,61 +22,27 @@ export interface FraudBoardInit {
 }
 
 export class FraudBoard {
-  private readonly seen = new Set<string>()
-  private readonly validated = new WeakMap<Uint8Array, CheckedFraudProof & { reporter: PeerId }>()
-  private started = false
+  private readonly board: TopicBoard<CheckedFraudProof & { reporter: PeerId }>
 
-  constructor(
-    private readonly peer: OpenbatchPeer,
-    private readonly init: FraudBoardInit
-  ) {}
-
-  private readonly onMessage = (evt: CustomEvent<Message>) => {
-    if (evt.detail.topic !== FRAUD_TOPIC) {
-      return
-    }
-    const proof = this.validated.get(evt.detail.data)
-    if (proof != null) {
-      this.init.onProof(proof, proof.reporter)
-    }
+  constructor(peer: OpenbatchPeer, init: FraudBoardInit) {
+    this.board = new TopicBoard(
+      peer,
+      [FRAUD_TOPIC],
+      async (_topic, data) => {
+        const verdict = await validateFraudMessage(data, Date.now())
+        // [IGNORE] a proof against a result already proven (spec §5.2).
+        return { ...verdict, key: verdict.value == null ? undefined : toHex(sha256(verdict.value.accused.envelope)) }
+      },
+      (proof) => init.onProof(proof, proof.reporter),
+      init.seenLimit
+    )
   }
 
   start(): void {
-    if (this.started) {
-      return
-    }
-    this.started = true
-    const pubsub = this.peer.libp2p.services.pubsub
-    scoreTopic(this.peer, FRAUD_TOPIC)
-    pubsub.topicValidators.set(FRAUD_TOPIC, async (_from, msg) => {
-      const verdict = await validateFraudMessage(msg.data, Date.now())
-      if (verdict.action !== 'accept' || verdict.value == null) {
-        return toTopicValidatorResult(verdict.action)
-      }
-      // [IGNORE] a proof against a result already proven (spec §5.2).
-      const id = toHex(sha256(verdict.value.accused.envelope))
-      if (this.seen.has(id)) {
-        return toTopicValidatorResult('ignore')
-      }
-      this.seen.add(id)
-      if (this.seen.size > (this.init.seenLimit ?? 10_000)) {
-        this.seen.delete(this.seen.values().next().value as string)
-      }
-      this.validated.set(msg.data, verdict.value)
-      return toTopicValidatorResult('accept')
-    })
-    pubsub.subscribe(FRAUD_TOPIC)
-    pubsub.addEventListener('message', this.onMessage)
+    this.board.start()
   }
 
   stop(): void {
-    if (!this.started) {
-      return
-    }
-    this.started = false
-    const pubsub = this.peer.libp2p.services.pubsub
-    pubsub.removeEventListener('message', this.onMessage)
-    pubsub.unsubscribe(FRAUD_TOPIC)
-    pubsub.topicValidators.delete(FRAUD_TOPIC)
+    this.board.stop()
   }
 }

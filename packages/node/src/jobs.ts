@@ -4,7 +4,6 @@
  * message before it is forwarded, and hands valid, new announcements to the caller.
  */
 
-import type { Message } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
 import {
   type JobAnnouncement,
@@ -16,8 +15,8 @@ import {
   toHex,
   validateJobMessage
 } from '@openbatch/protocol'
-import { scoreTopic, toTopicValidatorResult } from './gossip-validation.js'
 import type { OpenbatchPeer } from './peer.js'
+import { TopicBoard } from './topic-board.js'
 
 /** Publishes a signed job announcement (an envelope from `seal(STATEMENTS.job, …)`). */
 export async function announceJob(peer: OpenbatchPeer, envelope: Uint8Array): Promise<void> {
@@ -37,78 +36,32 @@ export interface JobBoardInit {
 }
 
 export class JobBoard {
-  private readonly topics: string[]
-  private readonly seen = new Set<string>()
-  private readonly validated = new WeakMap<Uint8Array, Opened<JobAnnouncement>>()
-  private started = false
+  private readonly board: TopicBoard<Opened<JobAnnouncement>>
 
-  constructor(
-    private readonly peer: OpenbatchPeer,
-    private readonly init: JobBoardInit
-  ) {
-    this.topics = init.models.map((m) => jobsTopic(parseModelCid(m)))
-  }
-
-  private readonly onMessage = (evt: CustomEvent<Message>) => {
-    const { topic, data } = evt.detail
-    if (!this.topics.includes(topic)) {
-      return
-    }
-    const opened = this.validated.get(data)
-    if (opened != null) {
-      this.init.onJob(opened, opened.signer)
-    }
+  constructor(peer: OpenbatchPeer, init: JobBoardInit) {
+    const topics = init.models.map((m) => jobsTopic(parseModelCid(m)))
+    this.board = new TopicBoard(
+      peer,
+      topics,
+      async (topic, data) => {
+        const verdict = await validateJobMessage(topic, data, Date.now())
+        const job = verdict.value
+        // [IGNORE] a banned requester; [IGNORE] a job id already seen (spec §5.1).
+        if (job != null && init.isBanned?.(job.signer) === true) {
+          return { action: 'ignore' }
+        }
+        return { action: verdict.action, value: job, key: job == null ? undefined : toHex(job.message.jobId) }
+      },
+      (job) => init.onJob(job, job.signer),
+      init.seenLimit
+    )
   }
 
   start(): void {
-    if (this.started) {
-      return
-    }
-    this.started = true
-    const pubsub = this.peer.libp2p.services.pubsub
-    for (const topic of this.topics) {
-      scoreTopic(this.peer, topic)
-      pubsub.topicValidators.set(topic, async (_from, msg) => {
-        const verdict = await validateJobMessage(topic, msg.data, Date.now())
-        if (verdict.action !== 'accept' || verdict.value == null) {
-          return toTopicValidatorResult(verdict.action)
-        }
-        const job = verdict.value
-        // [IGNORE] banned requester; [IGNORE] a job id already seen (spec §5.1).
-        if (this.init.isBanned?.(job.signer) === true) {
-          return toTopicValidatorResult('ignore')
-        }
-        const id = toHex(job.message.jobId)
-        if (this.seen.has(id)) {
-          return toTopicValidatorResult('ignore')
-        }
-        this.remember(id)
-        this.validated.set(msg.data, job)
-        return toTopicValidatorResult('accept')
-      })
-      pubsub.subscribe(topic)
-    }
-    pubsub.addEventListener('message', this.onMessage)
+    this.board.start()
   }
 
   stop(): void {
-    if (!this.started) {
-      return
-    }
-    this.started = false
-    const pubsub = this.peer.libp2p.services.pubsub
-    pubsub.removeEventListener('message', this.onMessage)
-    for (const topic of this.topics) {
-      pubsub.unsubscribe(topic)
-      pubsub.topicValidators.delete(topic)
-    }
-  }
-
-  private remember(id: string): void {
-    this.seen.add(id)
-    if (this.seen.size > (this.init.seenLimit ?? 10_000)) {
-      const oldest = this.seen.values().next().value as string
-      this.seen.delete(oldest)
-    }
+    this.board.stop()
   }
 }
