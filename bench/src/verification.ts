@@ -8,7 +8,7 @@
  * The last line is a JSON object with all figures.
  */
 
-import { type ObservedResult, Verifier } from '@openbatch/core'
+import { type ObservedResult, seededRandom, Verifier } from '@openbatch/core'
 import { AgreementKind, float32Tensor, type ResolvedPolicy, resolvePolicy, type Tensor } from '@openbatch/protocol'
 
 const F = 0.1
@@ -16,17 +16,6 @@ const TASKS = 1000
 const TRIALS = Number(process.env.BENCH_TRIALS ?? 1000)
 const HONEST = ['h0', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'h7']
 const ARGMAX = [{ output: '', kind: AgreementKind.ARGMAX, atol: 0, rtol: 0, minCosine: 0, k: 0, tieTolerance: 1e-4 }]
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const answer = (task: number, cheat: boolean): Tensor[] => {
   const p = 0.2 + ((task * 7919) % 600) / 1000
@@ -64,7 +53,7 @@ interface Outcome {
 }
 
 function measure(policy: ResolvedPolicy, seed: number): Outcome {
-  const random = rng(seed)
+  const random = seededRandom(seed)
   let caught = 0
   for (let trial = 0; trial < TRIALS; trial++) {
     const verifier = new Verifier({ policy, reward: 100n, agreement: ARGMAX, random })

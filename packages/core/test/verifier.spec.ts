@@ -1,18 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { AgreementKind, detectionProbability, float32Tensor, resolvePolicy, type Tensor, wilsonInterval } from '@openbatch/protocol'
-import { type ObservedResult, Verifier, type VerifyAction } from '../src/index.js'
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { type ObservedResult, seededRandom, Verifier, type VerifyAction } from '../src/index.js'
 
 const ARGMAX = [{ output: '', kind: AgreementKind.ARGMAX, atol: 0, rtol: 0, minCosine: 0, k: 0, tieTolerance: 1e-4 }]
 
@@ -68,7 +57,7 @@ const constantRate = (p: number) => ({ ...resolvePolicy(undefined), initialRate:
 describe('Verifier (spec §7.2–7.6)', () => {
   for (const f of [0.01, 0.1, 0.5]) {
     it(`detects a worker faking ${f * 100}% of results at the rate the §7.4 formula predicts`, () => {
-      const random = rng(Math.round(f * 1000) + 1)
+      const random = seededRandom(Math.round(f * 1000) + 1)
       const p = 0.05
       const n = f === 0.01 ? 400 : 40
       const trials = 1000
@@ -90,7 +79,7 @@ describe('Verifier (spec §7.2–7.6)', () => {
   }
 
   it('never accuses honest workers whose outputs differ by float noise (as honest settings do), while still sampling them', () => {
-    const random = rng(7)
+    const random = seededRandom(7)
     const verifier = new Verifier({ policy: resolvePolicy(undefined), reward: 100n, agreement: ARGMAX, random })
     const { actions } = simulate(verifier, random, 'honest', 5000, () => false)
     assert.equal(actions.filter((a) => a.type === 'fraud' || a.type === 'unresolved').length, 0)
@@ -98,7 +87,7 @@ describe('Verifier (spec §7.2–7.6)', () => {
   })
 
   it('samples newcomers always, trusted workers less, never below the floor; a proven offence resets trust and bans', () => {
-    const random = rng(9)
+    const random = seededRandom(9)
     const verifier = new Verifier({ policy: resolvePolicy(undefined), reward: 100n, agreement: ARGMAX, random })
     assert.equal(verifier.rate('new'), 1)
     simulate(verifier, random, 'w', 2000, () => false)

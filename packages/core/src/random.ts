@@ -1,0 +1,14 @@
+/**
+ * A small seeded PRNG (mulberry32) for tests and simulations, where runs must be reproducible.
+ * Never use it for a real peer's sampling decisions: those need a CSPRNG (spec §7.2).
+ */
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0
+    let t = s
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
