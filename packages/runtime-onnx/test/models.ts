@@ -1,18 +1,11 @@
 /** Small ONNX models built in code, with deterministic weights. */
 
+import { seededRandom } from '@openbatch/core'
 import { DType, float32Tensor, type Tensor } from '@openbatch/protocol'
 import { buildOnnxModel, type InitializerSpec } from '../src/index.js'
 
-export function rng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** Seeded PRNG for deterministic weights and inputs. */
+export const rng = seededRandom
 
 const weights = (name: string, dims: number[], seed: number): InitializerSpec => {
   const r = rng(seed)
