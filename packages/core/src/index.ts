@@ -35,5 +35,25 @@ export {
   type ResultOutcome,
   TaskState
 } from './requester-job.js'
-export { type ObservedResult, Verifier, type VerifierInit, type VerifyAction, type WorkerTrust } from './verifier.js'
+export {
+  type Verdict,
+  type VerificationStatus,
+  type VerifiedClaimOutcome,
+  VerifiedJob,
+  type VerifiedJobAction,
+  type VerifiedJobInit,
+  type VerifiedJobSummary,
+  type VerifiedStep
+} from './verified-job.js'
+export {
+  MemoryTrustBook,
+  newcomerTrust,
+  type ObservedResult,
+  recordOffence,
+  type TrustBook,
+  Verifier,
+  type VerifierInit,
+  type VerifyAction,
+  type WorkerTrust
+} from './verifier.js'
 export { type AgentAction, type ClaimAnswer, type KnownJob, WorkerAgent, type WorkerAgentParams } from './worker-agent.js'

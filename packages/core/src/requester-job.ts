@@ -10,11 +10,15 @@
 import { DEFAULT_LEASE_MS } from '@openbatch/protocol'
 import { InvalidJobParamsError } from './errors.js'
 
-/** §6.5 task states tracked here (verification states come with the verifier). */
+/**
+ * §6.5 task states tracked here. With verification on, an accepted result leaves its task
+ * CHECKING until the caller settles it (the Verifier decides; re-runs go out as checks).
+ */
 export const TaskState = {
   PENDING: 0,
   LEASED: 1,
-  DONE: 2
+  DONE: 2,
+  CHECKING: 3
 } as const
 export type TaskState = (typeof TaskState)[keyof typeof TaskState]
 
@@ -32,13 +36,24 @@ export interface JobParams {
    * @default 4
    */
   initialAllowance?: number
+  /** How long a queued check may wait for an eligible worker before it is given up. @default leaseMs */
+  checkWaitMs?: number
+  /**
+   * Results wait for `settle()` (or re-runs via `recheck()`) before their task counts as done
+   * (spec §7.2). Off: an accepted result completes its task.
+   * @default false
+   */
+  verify?: boolean
 }
 
 /** What the requester answers to a claim (§6.2). */
 export type ClaimOutcome = { code: 'OK'; tasks: number[]; leaseExpiresAt: number } | { code: 'NO_TASKS' | 'JOB_CLOSED'; tasks: [] }
 
-/** What the requester answers to one submitted result (§6.3). */
-export type ResultOutcome = { code: 'OK' } | { code: 'NOT_ASSIGNED' | 'DUPLICATE' | 'LEASE_EXPIRED' }
+/**
+ * What the requester answers to one submitted result (§6.3). `check`: the result answers a re-run
+ * or canary (§7.2, §7.4) of a task that already has a result, not the task's first result.
+ */
+export type ResultOutcome = { code: 'OK'; check: boolean } | { code: 'NOT_ASSIGNED' | 'DUPLICATE' | 'LEASE_EXPIRED' }
 
 /** Effects the caller carries out, in order, before answering the peer. */
 export type JobAction =
@@ -46,11 +61,13 @@ export type JobAction =
   | { type: 'lease'; worker: string; tasks: number[]; expiresAt: number }
   /** Persist: these tasks are pending again. */
   | { type: 'release'; worker: string; tasks: number[]; reason: 'expired' | 'worker-gone' }
-  /** Persist the signed result (then send its receipt): it completes the task. */
-  | { type: 'accept'; worker: string; task: number }
+  /** Persist the signed result (then send its receipt); `check`: a re-run's or canary's result. */
+  | { type: 'accept'; worker: string; task: number; check: boolean }
   /** Call `tick()` at this time (undefined: no timer needed). */
   | { type: 'timer'; at: number | undefined }
-  /** Every task has an accepted result. */
+  /** No eligible worker took this queued check within `checkWaitMs`; it was dropped. */
+  | { type: 'check-expired'; task: number }
+  /** Every task has an accepted result (and, with `verify`, is settled). */
   | { type: 'complete' }
   /** The deadline passed with tasks unfinished; the job is closed. */
   | { type: 'deadline'; unfinished: number }
@@ -64,6 +81,17 @@ interface Lease {
   worker: number
   tasks: number[]
   expiresAt: number
+  /** Tasks of this lease that are checks (re-runs or canaries), not first runs. */
+  checks?: Set<number>
+}
+
+interface Check {
+  task: number
+  /** Workers that must not get it: everyone who already ran the task (§6.2, §7.4). */
+  exclude: Set<string>
+  /** Network groups to avoid while a worker from another one may come (§7.2). */
+  avoid: Set<string>
+  queuedAt: number
 }
 
 interface WorkerStats {
@@ -81,7 +109,12 @@ export interface JobSummary {
   taskCount: number
   pending: number
   leased: number
+  /** Tasks with an accepted result (settled or not). */
   done: number
+  /** Of those, tasks whose verification is still open. */
+  checking: number
+  /** Re-runs and canaries waiting for, or leased to, an independent worker. */
+  checks: number
   closed: boolean
 }
 
@@ -105,8 +138,15 @@ export class RequesterJob {
   private readonly workers: WorkerStats[] = []
   private readonly workerIndex = new Map<string, number>()
   private doneCount = 0
+  private settledCount = 0
   private leasedCount = 0
   private closed = false
+  private readonly verify: boolean
+  readonly checkWaitMs: number
+  private checkQueue: Check[] = []
+  /** Checks out on a lease: task → lease id. */
+  private readonly checkLease = new Map<number, number>()
+  private readonly checkOf = new Map<number, Check>()
 
   constructor(params: JobParams) {
     const { taskCount, maxBatch, deadline } = params
@@ -127,6 +167,8 @@ export class RequesterJob {
     if (!Number.isInteger(this.initialAllowance) || this.initialAllowance < 1) {
       throw new InvalidJobParamsError(`initialAllowance must be an integer ≥ 1, got ${this.initialAllowance}`)
     }
+    this.verify = params.verify ?? false
+    this.checkWaitMs = params.checkWaitMs ?? this.leaseMs
     this.taskCount = taskCount
     this.maxBatch = maxBatch
     this.deadline = deadline
@@ -148,10 +190,12 @@ export class RequesterJob {
     for (const t of tasks) {
       job.checkIndex(t.index)
       job.nextFresh = Math.max(job.nextFresh, t.index + 1)
-      if (t.state === TaskState.DONE) {
+      if (t.state === TaskState.DONE || t.state === TaskState.CHECKING) {
+        // An open verification is not resumed: the task's accepted result stands (unsampled).
         job.state[t.index] = TaskState.DONE
         job.doneBy[t.index] = t.worker == null ? -1 : job.worker(t.worker)
         job.doneCount++
+        job.settledCount++
       } else if (t.state === TaskState.LEASED && t.worker != null && t.leaseExpiresAt != null) {
         const w = job.worker(t.worker)
         const key = `${t.worker}@${t.leaseExpiresAt}`
@@ -178,8 +222,12 @@ export class RequesterJob {
     return job
   }
 
-  /** §6.2 A worker asks for up to `maxTasks` tasks. */
-  claim(now: number, worker: string, maxTasks: number): JobStep<ClaimOutcome> {
+  /**
+   * §6.2 A worker asks for up to `maxTasks` tasks. Checks it may take (it never ran the task;
+   * its `group` — e.g. its /24 — is not one to avoid, or the check has waited a quarter lease)
+   * come first, then pending tasks.
+   */
+  claim(now: number, worker: string, maxTasks: number, group?: string): JobStep<ClaimOutcome> {
     const actions: JobAction[] = []
     this.expire(now, actions)
     if (this.closed) {
@@ -190,6 +238,22 @@ export class RequesterJob {
     const room = Math.max(0, stats.allowance - stats.held)
     const want = Math.min(Math.max(0, Math.floor(maxTasks)), this.maxBatch, room)
     const tasks: number[] = []
+    let checks: Set<number> | undefined
+    if (this.checkQueue.length > 0 && want > 0) {
+      const patience = this.leaseMs / 4
+      const rest: Check[] = []
+      for (const c of this.checkQueue) {
+        const ok = tasks.length < want && !c.exclude.has(worker) && (group == null || !c.avoid.has(group) || now - c.queuedAt >= patience)
+        if (ok) {
+          tasks.push(c.task)
+          checks ??= new Set()
+          checks.add(c.task)
+        } else {
+          rest.push(c)
+        }
+      }
+      this.checkQueue = rest
+    }
     while (tasks.length < want) {
       const t = this.nextPending()
       if (t === undefined) {
@@ -198,20 +262,24 @@ export class RequesterJob {
       tasks.push(t)
     }
     if (tasks.length === 0) {
-      actions.push(this.timerAction())
+      actions.push(this.timer())
       return { outcome: { code: 'NO_TASKS', tasks: [] }, actions }
     }
     const expiresAt = Math.min(now + this.leaseMs, this.deadline)
     const id = this.nextLease++
-    this.leases.set(id, { worker: this.workerIndex.get(worker) as number, tasks, expiresAt })
+    this.leases.set(id, { worker: this.workerIndex.get(worker) as number, tasks, expiresAt, checks })
     for (const t of tasks) {
-      this.state[t] = TaskState.LEASED
-      this.leaseOf[t] = id
+      if (checks?.has(t) === true) {
+        this.checkLease.set(t, id)
+      } else {
+        this.state[t] = TaskState.LEASED
+        this.leaseOf[t] = id
+      }
       stats.owed.add(t)
     }
     stats.held += tasks.length
     this.leasedCount += tasks.length
-    actions.push({ type: 'lease', worker, tasks, expiresAt }, this.timerAction())
+    actions.push({ type: 'lease', worker, tasks, expiresAt }, this.timer())
     return { outcome: { code: 'OK', tasks, leaseExpiresAt: expiresAt }, actions }
   }
 
@@ -228,7 +296,20 @@ export class RequesterJob {
       return { outcome: { code: 'NOT_ASSIGNED' }, actions }
     }
     const stats = this.workers[w] as WorkerStats
-    if (this.state[task] === TaskState.DONE) {
+    const checkLeaseId = this.checkLease.get(task)
+    if (checkLeaseId !== undefined && (this.leases.get(checkLeaseId) as Lease).worker === w) {
+      stats.owed.delete(task)
+      const lease = this.leases.get(checkLeaseId) as Lease
+      this.checkLease.delete(task)
+      this.checkOf.delete(task)
+      stats.held--
+      this.leasedCount--
+      this.leaseReturned(checkLeaseId, lease, stats)
+      stats.completed++
+      actions.push({ type: 'accept', worker, task, check: true }, this.timer())
+      return { outcome: { code: 'OK', check: true }, actions }
+    }
+    if (this.state[task] === TaskState.DONE || this.state[task] === TaskState.CHECKING) {
       const code = this.doneBy[task] === w ? 'DUPLICATE' : stats.owed.delete(task) ? 'LEASE_EXPIRED' : 'NOT_ASSIGNED'
       return { outcome: { code }, actions }
     }
@@ -242,30 +323,69 @@ export class RequesterJob {
         return { outcome: { code: 'LEASE_EXPIRED' }, actions } // re-assigned after this worker's lease expired
       }
       this.unlease(task, lease)
-      if (lease.tasks.every((t) => this.leaseOf[t] !== leaseId)) {
-        this.leases.delete(leaseId)
-        // The whole lease came back in time: trust the worker with more.
-        stats.allowance = Math.min(this.maxBatch * 2, stats.allowance * 2)
-      }
+      this.leaseReturned(leaseId, lease, stats)
     }
-    this.state[task] = TaskState.DONE
     this.doneBy[task] = w
     this.doneCount++
     stats.completed++
-    actions.push({ type: 'accept', worker, task })
-    if (this.doneCount === this.taskCount) {
-      this.closed = true
-      actions.push({ type: 'complete' })
+    actions.push({ type: 'accept', worker, task, check: false })
+    if (this.verify) {
+      this.state[task] = TaskState.CHECKING
+    } else {
+      this.state[task] = TaskState.DONE
+      this.settledCount++
+      this.maybeComplete(actions)
     }
-    actions.push(this.timerAction())
-    return { outcome: { code: 'OK' }, actions }
+    actions.push(this.timer())
+    return { outcome: { code: 'OK', check: false }, actions }
+  }
+
+  /**
+   * §7.2 The task's result stands (not sampled, re-runs agreed, or a majority decided): the task
+   * is done. Call once per task when `verify` is on.
+   */
+  settle(_now: number, task: number): JobAction[] {
+    this.checkIndex(task)
+    const actions: JobAction[] = []
+    if (this.state[task] !== TaskState.CHECKING) {
+      return actions
+    }
+    this.dropCheck(task)
+    this.state[task] = TaskState.DONE
+    this.settledCount++
+    this.maybeComplete(actions)
+    actions.push(this.timer())
+    return actions
+  }
+
+  /**
+   * §7.2, §7.4 Queue a check of `task` — a re-run of a result under verification, or a canary of
+   * a settled task — for a worker not in `exclude`, preferring workers outside the `avoid` groups.
+   * Returns false when the task has no accepted result, already has a check out, or the job is
+   * closed.
+   */
+  recheck(now: number, task: number, exclude: Iterable<string>, avoid: Iterable<string> = []): boolean {
+    this.checkIndex(task)
+    const s = this.state[task]
+    if (this.closed || (s !== TaskState.CHECKING && s !== TaskState.DONE) || this.checkOf.has(task)) {
+      return false
+    }
+    const check = { task, exclude: new Set(exclude), avoid: new Set(avoid), queuedAt: now }
+    this.checkOf.set(task, check)
+    this.checkQueue.push(check)
+    return true
+  }
+
+  /** Whether a check of `task` is queued or out. */
+  checking(task: number): boolean {
+    return this.checkOf.has(task)
   }
 
   /** Expires leases and the deadline; call at the time of the last `timer` action. */
   tick(now: number): JobAction[] {
     const actions: JobAction[] = []
     this.expire(now, actions)
-    actions.push(this.timerAction())
+    actions.push(this.timer())
     return actions
   }
 
@@ -277,25 +397,29 @@ export class RequesterJob {
     if (w !== undefined) {
       for (const [id, lease] of this.leases) {
         if (lease.worker === w) {
-          this.release(id, lease, 'worker-gone', actions)
+          this.release(now, id, lease, 'worker-gone', actions)
         }
       }
     }
-    actions.push(this.timerAction())
+    actions.push(this.timer())
     return actions
   }
 
   /** Stops handing out tasks (cancelled by the user). */
   close(): void {
     this.closed = true
+    this.checkQueue = []
   }
 
   summary(): JobSummary {
+    const checksLeased = this.checkLease.size
     return {
       taskCount: this.taskCount,
-      pending: this.taskCount - this.doneCount - this.leasedCount,
-      leased: this.leasedCount,
+      pending: this.taskCount - this.doneCount - (this.leasedCount - checksLeased),
+      leased: this.leasedCount - checksLeased,
       done: this.doneCount,
+      checking: this.doneCount - this.settledCount,
+      checks: this.checkQueue.length + checksLeased,
       closed: this.closed
     }
   }
@@ -340,16 +464,68 @@ export class RequesterJob {
     return undefined
   }
 
+  private leaseReturned(id: number, lease: Lease, stats: WorkerStats): void {
+    const live = (t: number) => (lease.checks?.has(t) === true ? this.checkLease.get(t) === id : this.leaseOf[t] === id)
+    if (!lease.tasks.some(live)) {
+      this.leases.delete(id)
+      // The whole lease came back in time: trust the worker with more.
+      stats.allowance = Math.min(this.maxBatch * 2, stats.allowance * 2)
+    }
+  }
+
+  private dropCheck(task: number): void {
+    const check = this.checkOf.get(task)
+    if (check == null) {
+      return
+    }
+    this.checkOf.delete(task)
+    this.checkQueue = this.checkQueue.filter((c) => c !== check)
+    const leaseId = this.checkLease.get(task)
+    if (leaseId !== undefined) {
+      // The check is out; its result will be answered NOT_ASSIGNED... unless it is still owed.
+      this.checkLease.delete(task)
+      const lease = this.leases.get(leaseId)
+      if (lease != null) {
+        ;(this.workers[lease.worker] as WorkerStats).held--
+        this.leasedCount--
+      }
+    }
+  }
+
+  private maybeComplete(actions: JobAction[]): void {
+    if (!this.closed && this.settledCount === this.taskCount) {
+      this.closed = true
+      this.checkQueue = []
+      actions.push({ type: 'complete' })
+    }
+  }
+
   private unlease(task: number, lease: Lease): void {
     this.leaseOf[task] = -1
     this.leasedCount--
     ;(this.workers[lease.worker] as WorkerStats).held--
   }
 
-  private release(id: number, lease: Lease, reason: 'expired' | 'worker-gone', actions: JobAction[]): void {
+  private release(now: number, id: number, lease: Lease, reason: 'expired' | 'worker-gone', actions: JobAction[]): void {
     this.leases.delete(id)
     const back: number[] = []
     for (const t of lease.tasks) {
+      if (lease.checks?.has(t) === true) {
+        if (this.checkLease.get(t) === id) {
+          // An expired check goes back to the queue for another independent worker.
+          this.checkLease.delete(t)
+          this.leasedCount--
+          ;(this.workers[lease.worker] as WorkerStats).held--
+          const check = this.checkOf.get(t)
+          if (check != null && !this.closed) {
+            check.exclude.add((this.workers[lease.worker] as WorkerStats).id)
+            check.queuedAt = now
+            this.checkQueue.push(check)
+          }
+          back.push(t)
+        }
+        continue
+      }
       if (this.leaseOf[t] === id && this.state[t] === TaskState.LEASED) {
         this.unlease(t, lease)
         this.state[t] = TaskState.PENDING
@@ -366,24 +542,41 @@ export class RequesterJob {
   }
 
   private expire(now: number, actions: JobAction[]): void {
+    if (this.checkQueue.some((c) => now - c.queuedAt >= this.checkWaitMs)) {
+      const keep: Check[] = []
+      for (const c of this.checkQueue) {
+        if (now - c.queuedAt >= this.checkWaitMs) {
+          this.checkOf.delete(c.task)
+          actions.push({ type: 'check-expired', task: c.task })
+        } else {
+          keep.push(c)
+        }
+      }
+      this.checkQueue = keep
+    }
     for (const [id, lease] of this.leases) {
       if (lease.expiresAt <= now) {
-        this.release(id, lease, 'expired', actions)
+        this.release(now, id, lease, 'expired', actions)
       }
     }
-    if (!this.closed && now >= this.deadline && this.doneCount < this.taskCount) {
+    if (!this.closed && now >= this.deadline && this.settledCount < this.taskCount) {
       this.closed = true
+      this.checkQueue = []
       actions.push({ type: 'deadline', unfinished: this.taskCount - this.doneCount })
     }
   }
 
-  private timerAction(): JobAction {
+  /** When the caller should call `tick()` next (undefined: no timer needed). */
+  timer(): JobAction {
     let at: number | undefined
     for (const lease of this.leases.values()) {
       at = at === undefined ? lease.expiresAt : Math.min(at, lease.expiresAt)
     }
     if (!this.closed) {
       at = at === undefined ? this.deadline : Math.min(at, this.deadline)
+      for (const c of this.checkQueue) {
+        at = Math.min(at, c.queuedAt + this.checkWaitMs)
+      }
     }
     return { type: 'timer', at }
   }

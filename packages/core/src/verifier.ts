@@ -22,8 +22,11 @@ export interface ObservedResult {
   task: number
   worker: string
   outputs: Tensor[]
+  /** The signed result, carried through to a fraud proof (§7.5). */
+  envelope?: Uint8Array
 }
 
+/** Per-worker trust a peer keeps (spec §7.6), across jobs; persisted by the caller's TrustBook. */
 export interface WorkerTrust {
   /** Consecutive results that agreed with an independent re-run (k in §7.2). */
   streak: number
@@ -36,22 +39,66 @@ export interface WorkerTrust {
   bannedUntil: number
 }
 
+/**
+ * Where trust records live. The Verifier mutates the record `get` returns and then calls
+ * `changed`, so a persistent book can write it through (spec §7.6: reputation is stored durably).
+ */
+export interface TrustBook {
+  /** The record of `worker`; a newcomer's when unknown. */
+  get(worker: string): WorkerTrust
+  changed(worker: string): void
+}
+
+export function newcomerTrust(): WorkerTrust {
+  return { streak: 0, agreements: 0, disagreements: 0, timeouts: 0, offences: 0, bannedUntil: 0 }
+}
+
+/** A TrustBook in memory (tests, simulations, short-lived peers). */
+export class MemoryTrustBook implements TrustBook {
+  readonly records = new Map<string, WorkerTrust>()
+  get(worker: string): WorkerTrust {
+    let t = this.records.get(worker)
+    if (t == null) {
+      t = newcomerTrust()
+      this.records.set(worker, t)
+    }
+    return t
+  }
+  changed(): void {}
+}
+
+/** §7.6: a valid fraud proof against the worker: trust starts over, and a ban (longer each time). */
+export function recordOffence(t: WorkerTrust, now: number): void {
+  t.disagreements++
+  t.streak = 0
+  t.offences++
+  t.bannedUntil = Math.max(t.bannedUntil, now + banDuration(t.offences))
+}
+
 /** What the caller does next for a task. */
 export type VerifyAction =
   /** Assign this task again, as an ordinary task, to a worker other than `exclude`. */
   | { type: 'rerun'; task: number; exclude: string[] }
-  /** The task's result stands: it was not sampled, or re-runs agreed. */
-  | { type: 'settled'; task: number; status: 'unsampled' | 'agreed' }
+  /**
+   * The task's result stands: it was not sampled (`unsampled`), or re-runs agreed (`agreed`).
+   * `canary`: `worker` passed a canary on this (already settled) task.
+   */
+  | { type: 'settled'; task: number; status: 'unsampled' }
+  /** `known`: the agreeing results (a canary's answer later, §7.4). */
+  | { type: 'settled'; task: number; status: 'agreed'; known: ObservedResult[] }
+  | { type: 'settled'; task: number; status: 'canary'; worker: string }
   /**
    * A majority outvoted `accused`: build a fraud proof from the accused's signed result and the
    * agreeing ones (§7.5), publish it, and keep the agreeing output as the task's result.
    */
-  | { type: 'fraud'; task: number; accused: string; agreeing: string[] }
+  | { type: 'fraud'; task: number; accused: string; agreeing: string[]; evidence: { accused: ObservedResult; agreeing: ObservedResult[] } }
   /** Three runs, no two agree: nobody is penalised, the task is marked unresolved (§6.5). */
   | { type: 'unresolved'; task: number }
 
 interface Pending {
   results: ObservedResult[]
+  /** A canary: `results` are the known, agreeing answers (§7.4). */
+  canary?: boolean
 }
 
 export interface VerifierInit {
@@ -61,25 +108,55 @@ export interface VerifierInit {
   agreement: AgreementRule[]
   /** Uniform in [0, 1). Production: a CSPRNG. */
   random: () => number
+  /** Shared across jobs (and persisted) by a peer. @default a MemoryTrustBook */
+  trust?: TrustBook
 }
 
 export class Verifier {
   readonly floor: number
-  private readonly trust = new Map<string, WorkerTrust>()
+  readonly trust: TrustBook
   private readonly pending = new Map<number, Pending>()
 
   constructor(private readonly init: VerifierInit) {
     this.floor = samplingFloor(init.policy, init.reward)
+    this.trust = init.trust ?? new MemoryTrustBook()
   }
 
   /** Trust record of a worker (a newcomer's when unknown). */
   trustOf(worker: string): WorkerTrust {
-    let t = this.trust.get(worker)
-    if (t == null) {
-      t = { streak: 0, agreements: 0, disagreements: 0, timeouts: 0, offences: 0, bannedUntil: 0 }
-      this.trust.set(worker, t)
+    return this.trust.get(worker)
+  }
+
+  /** Tasks whose verification is still open (a re-run or canary result is awaited). */
+  get open(): number {
+    return this.pending.size
+  }
+
+  /**
+   * §7.4: `task`'s answer is known — `known` are its agreeing results — and it goes out again as a
+   * canary; the next result for it is compared with them. The caller assigns it only to workers
+   * that have not seen it.
+   */
+  canary(task: number, known: ObservedResult[]): void {
+    if (known.length === 0 || this.pending.has(task)) {
+      throw new Error(`task ${task} cannot be a canary: ${known.length === 0 ? 'no known answer' : 'its verification is open'}`)
     }
-    return t
+    this.pending.set(task, { results: [...known], canary: true })
+  }
+
+  /**
+   * Gives up on a task's open verification (no independent worker came in time): nobody is
+   * judged. Returns how many results it held (2 or more: they disagreed, §6.5 unresolved).
+   */
+  abandon(task: number): number {
+    const p = this.pending.get(task)
+    this.pending.delete(task)
+    return p == null || p.canary === true ? 0 : p.results.length
+  }
+
+  /** The results of a task whose two runs agreed, kept by callers as a canary's known answer. */
+  isOpen(task: number): boolean {
+    return this.pending.has(task)
   }
 
   /** §7.2 sampling probability for this worker now. */
@@ -99,6 +176,7 @@ export class Verifier {
   /** A lease of this worker expired (§7.6 counts it). */
   timedOut(worker: string): void {
     this.trustOf(worker).timeouts++
+    this.trust.changed(worker)
   }
 
   /**
@@ -117,6 +195,24 @@ export class Verifier {
     if (p.results.some((r) => r.worker === result.worker)) {
       return [] // the same worker twice is no independent evidence
     }
+    if (p.canary === true) {
+      this.pending.delete(result.task)
+      const known = p.results[0] as ObservedResult
+      if (this.agree(known, result)) {
+        this.credit(result.worker)
+        return [{ type: 'settled', task: result.task, status: 'canary', worker: result.worker }]
+      }
+      this.offence(now, result.worker)
+      return [
+        {
+          type: 'fraud',
+          task: result.task,
+          accused: result.worker,
+          agreeing: p.results.map((r) => r.worker),
+          evidence: { accused: result, agreeing: p.results }
+        }
+      ]
+    }
     p.results.push(result)
     return this.settle(now, result.task, p)
   }
@@ -132,7 +228,7 @@ export class Verifier {
         this.pending.delete(task)
         this.credit(first.worker)
         this.credit(second.worker)
-        return [{ type: 'settled', task, status: 'agreed' }]
+        return [{ type: 'settled', task, status: 'agreed', known: [first, second] }]
       }
       // §7.5: a disagreement is settled by a further independent run.
       return [{ type: 'rerun', task, exclude: [first.worker, second.worker] }]
@@ -148,14 +244,14 @@ export class Verifier {
         this.credit(a.worker)
         this.credit(b.worker)
         this.offence(now, odd.worker)
-        return [{ type: 'fraud', task, accused: odd.worker, agreeing: [a.worker, b.worker] }]
+        return [{ type: 'fraud', task, accused: odd.worker, agreeing: [a.worker, b.worker], evidence: { accused: odd, agreeing: [a, b] } }]
       }
     }
     if (this.agree(first, second) && this.agree(first, third)) {
       for (const r of p.results) {
         this.credit(r.worker)
       }
-      return [{ type: 'settled', task, status: 'agreed' }]
+      return [{ type: 'settled', task, status: 'agreed', known: p.results }]
     }
     return [{ type: 'unresolved', task }]
   }
@@ -164,14 +260,12 @@ export class Verifier {
     const t = this.trustOf(worker)
     t.agreements++
     t.streak++
+    this.trust.changed(worker)
   }
 
   /** A valid fraud proof against `worker` (ours, or one received over gossip): §7.6. */
   offence(now: number, worker: string): void {
-    const t = this.trustOf(worker)
-    t.disagreements++
-    t.streak = 0
-    t.offences++
-    t.bannedUntil = Math.max(t.bannedUntil, now + banDuration(t.offences))
+    recordOffence(this.trustOf(worker), now)
+    this.trust.changed(worker)
   }
 }

@@ -1,0 +1,292 @@
+/**
+ * One job with verification (spec §6.5, §7), sans-IO: a RequesterJob (tasks, leases) driven by a
+ * Verifier (sampling, agreement, majority, trust). It decides, per claim, whether the worker is
+ * refused (banned or below the reputation threshold, §7.6), which checks — re-runs of sampled
+ * results and canaries (§7.2, §7.4) — it gets, and per result what the task's verdict is. The
+ * caller carries out the actions (persist, publish a fraud proof, arm the timer) and reports
+ * verdicts to its user. The same code runs in a peer, in unit tests and in simulations.
+ */
+
+import type { AgreementRule, ResolvedPolicy } from '@openbatch/protocol'
+import {
+  type ClaimOutcome,
+  type JobAction,
+  type JobParams,
+  type JobSummary,
+  RequesterJob,
+  type ResultOutcome,
+  TaskState
+} from './requester-job.js'
+import { type ObservedResult, type TrustBook, Verifier } from './verifier.js'
+
+/** How a task's result was verified (what a user sees next to each result). */
+export type VerificationStatus =
+  /** An independent worker re-ran the task and agreed (§7.2). */
+  | 'agreed'
+  /** Not sampled: the result stands on its worker's reputation. */
+  | 'unsampled'
+  /** Runs disagreed and a majority decided; the result is the majority's, a fraud proof names the other. */
+  | 'disputed'
+  /** Three runs, no two agreed (§6.5): the result is the first run's and is not to be trusted. */
+  | 'unresolved'
+
+/** A task's final verdict: its result is the one `worker` computed. */
+export interface Verdict {
+  task: number
+  status: VerificationStatus
+  /** Whose result is the task's result. */
+  worker: string
+  /** That worker's reputation (§7.6) when the verdict was reached. */
+  reputation: number
+}
+
+/** Effects for the caller, in addition to RequesterJob's. */
+export type VerifiedJobAction =
+  | JobAction
+  /** The task is settled: report it; its result is `verdict.worker`'s. */
+  | { type: 'verdict'; verdict: Verdict }
+  /** `worker` passed a canary (§7.4). */
+  | { type: 'canary-passed'; task: number; worker: string }
+  /**
+   * §7.5: build a fraud proof from these results (their `envelope`s), publish it, and ban the
+   * accused (its trust record is already updated).
+   */
+  | { type: 'fraud'; task: number; accused: ObservedResult; agreeing: ObservedResult[] }
+
+export interface VerifiedStep<T> {
+  outcome: T
+  actions: VerifiedJobAction[]
+}
+
+export type VerifiedClaimOutcome = ClaimOutcome | { code: 'BANNED' | 'RATE_LIMITED'; tasks: [] }
+
+export interface VerifiedJobInit extends Omit<JobParams, 'verify'> {
+  policy: ResolvedPolicy
+  /** R, the reward per task (for the §7.3 floor). */
+  reward: bigint | number
+  agreement: AgreementRule[]
+  /** Uniform in [0, 1); a CSPRNG in a peer. */
+  random: () => number
+  trust?: TrustBook
+  /** Workers scoring below this get no tasks (§7.6). @default 0.1 */
+  minReputation?: number
+  /** Canaries kept at once (each holds two results' outputs). @default 64 */
+  canaryPool?: number
+  /** Persisted task states after a restart (RequesterJob.restore); open verifications are not resumed. */
+  restore?: Parameters<typeof RequesterJob.restore>[1]
+}
+
+export interface VerifiedJobSummary extends JobSummary {
+  agreed: number
+  unsampled: number
+  disputed: number
+  unresolved: number
+  canariesPassed: number
+  fraudProofs: number
+}
+
+interface Canary {
+  task: number
+  known: ObservedResult[]
+}
+
+export class VerifiedJob {
+  readonly job: RequesterJob
+  readonly verifier: Verifier
+  private readonly random: () => number
+  private readonly canaryRate: number
+  private readonly minReputation: number
+  private readonly canaryLimit: number
+  private canaries: Canary[] = []
+  /** Workers that ran each task under verification, for exclusion. */
+  private readonly runners = new Map<number, Set<string>>()
+  /** Network group (e.g. /24) of each worker, from its claims. */
+  private readonly groups = new Map<string, string>()
+  private readonly counts = { agreed: 0, unsampled: 0, disputed: 0, unresolved: 0, canariesPassed: 0, fraudProofs: 0 }
+
+  constructor(init: VerifiedJobInit) {
+    this.job =
+      init.restore == null ? new RequesterJob({ ...init, verify: true }) : RequesterJob.restore({ ...init, verify: true }, init.restore)
+    this.verifier = new Verifier({
+      policy: init.policy,
+      reward: init.reward,
+      agreement: init.agreement,
+      random: init.random,
+      trust: init.trust
+    })
+    this.random = init.random
+    this.canaryRate = init.policy.canaryRate
+    this.minReputation = init.minReputation ?? 0.1
+    this.canaryLimit = init.canaryPool ?? 64
+  }
+
+  get taskCount(): number {
+    return this.job.taskCount
+  }
+
+  /** §6.2, §7.6: refused when banned or below the threshold; canaries are mixed in (§7.4). */
+  claim(now: number, worker: string, maxTasks: number, group?: string): VerifiedStep<VerifiedClaimOutcome> {
+    if (this.verifier.isBanned(worker, now)) {
+      return { outcome: { code: 'BANNED', tasks: [] }, actions: [] }
+    }
+    if (this.verifier.reputation(worker) < this.minReputation) {
+      return { outcome: { code: 'RATE_LIMITED', tasks: [] }, actions: [] }
+    }
+    if (group != null) {
+      this.groups.set(worker, group)
+    }
+    const slots = Math.min(Math.max(0, Math.floor(maxTasks)), this.job.maxBatch)
+    for (let i = 0; i < slots && this.canaries.length > 0; i++) {
+      if (this.random() < this.canaryRate) {
+        this.queueCanary(now, worker)
+      }
+    }
+    return this.job.claim(now, worker, maxTasks, group)
+  }
+
+  /** A canary this worker has not seen goes into the check queue (it may go to another such worker). */
+  private queueCanary(now: number, worker: string): void {
+    const i = this.canaries.findIndex((c) => !c.known.some((r) => r.worker === worker) && !this.job.checking(c.task))
+    if (i < 0) {
+      return
+    }
+    const [canary] = this.canaries.splice(i, 1) as [Canary]
+    if (this.verifier.isOpen(canary.task)) {
+      return
+    }
+    const exclude = canary.known.map((r) => r.worker)
+    if (this.job.recheck(now, canary.task, exclude, this.groupsOf(exclude))) {
+      this.verifier.canary(canary.task, canary.known)
+    }
+  }
+
+  /**
+   * §6.3 A result whose signature, model and input digest the caller checked. On `OK` the caller
+   * stores it (durably) before answering, then carries out the actions.
+   */
+  result(now: number, result: ObservedResult): VerifiedStep<ResultOutcome> {
+    const step = this.job.result(now, result.worker, result.task)
+    const actions: VerifiedJobAction[] = [...this.expired(step.actions)]
+    if (step.outcome.code !== 'OK') {
+      return { outcome: step.outcome, actions }
+    }
+    // A canary's result (a check of a settled task) leaves the task's runners alone.
+    const canary = step.outcome.check && this.job.taskState(result.task) === TaskState.DONE
+    let runners = this.runners.get(result.task) ?? new Set<string>()
+    if (!canary) {
+      this.runners.set(result.task, runners)
+      runners.add(result.worker)
+    } else {
+      runners = new Set()
+    }
+    for (const v of this.verifier.accepted(now, result)) {
+      switch (v.type) {
+        case 'rerun':
+          if (!this.job.recheck(now, v.task, runners, this.groupsOf(runners))) {
+            this.finish(now, v.task, 'unsampled', result.worker, actions)
+          }
+          break
+        case 'settled':
+          if (v.status === 'canary') {
+            this.counts.canariesPassed++
+            actions.push({ type: 'canary-passed', task: v.task, worker: v.worker })
+          } else if (v.status === 'agreed') {
+            this.remember({ task: v.task, known: v.known.slice(0, 2) })
+            this.finish(now, v.task, 'agreed', (v.known[0] as ObservedResult).worker, actions)
+          } else {
+            this.finish(now, v.task, 'unsampled', result.worker, actions)
+          }
+          break
+        case 'fraud': {
+          this.counts.fraudProofs++
+          actions.push({ type: 'fraud', task: v.task, accused: v.evidence.accused, agreeing: v.evidence.agreeing })
+          // A canary's task was settled long ago; a disputed task settles on the majority's result.
+          if (this.job.taskState(v.task) === TaskState.CHECKING) {
+            this.finish(now, v.task, 'disputed', (v.evidence.agreeing[0] as ObservedResult).worker, actions)
+          }
+          break
+        }
+        case 'unresolved':
+          this.finish(now, v.task, 'unresolved', this.firstRunner(v.task, result.worker), actions)
+          break
+      }
+    }
+    return { outcome: step.outcome, actions: [...actions, this.job.timer()] }
+  }
+
+  tick(now: number): VerifiedJobAction[] {
+    return this.expired(this.job.tick(now))
+  }
+
+  workerGone(now: number, worker: string): VerifiedJobAction[] {
+    return this.expired(this.job.workerGone(now, worker))
+  }
+
+  close(): void {
+    this.job.close()
+  }
+
+  summary(): VerifiedJobSummary {
+    return { ...this.job.summary(), ...this.counts }
+  }
+
+  /** Handles RequesterJob actions that concern verification: timeouts, expired checks, the deadline. */
+  private expired(jobActions: JobAction[]): VerifiedJobAction[] {
+    const out: VerifiedJobAction[] = []
+    for (const a of jobActions) {
+      out.push(a)
+      if (a.type === 'release' && a.reason === 'expired') {
+        this.verifier.timedOut(a.worker)
+      } else if (a.type === 'check-expired') {
+        // No independent worker in time: the first result stands (two disagreeing: unresolved).
+        const held = this.verifier.abandon(a.task)
+        if (this.job.taskState(a.task) === TaskState.CHECKING) {
+          this.finish(Number.NaN, a.task, held >= 2 ? 'unresolved' : 'unsampled', this.firstRunner(a.task, ''), out)
+        }
+      } else if (a.type === 'deadline') {
+        for (const [task] of this.runners) {
+          if (this.job.taskState(task) === TaskState.CHECKING) {
+            const held = this.verifier.abandon(task)
+            this.finish(Number.NaN, task, held >= 2 ? 'unresolved' : 'unsampled', this.firstRunner(task, ''), out)
+          }
+        }
+      }
+    }
+    return out
+  }
+
+  private finish(now: number, task: number, status: VerificationStatus, worker: string, actions: VerifiedJobAction[]): void {
+    this.counts[status]++
+    this.runners.delete(task)
+    actions.push({ type: 'verdict', verdict: { task, status, worker, reputation: this.verifier.reputation(worker) } })
+    actions.push(...this.job.settle(now, task))
+  }
+
+  private firstRunner(task: number, fallback: string): string {
+    const runners = this.runners.get(task)
+    return runners == null ? fallback : ([...runners][0] ?? fallback)
+  }
+
+  private remember(canary: Canary): void {
+    if (this.canaryRate <= 0) {
+      return
+    }
+    this.canaries.push(canary)
+    if (this.canaries.length > this.canaryLimit) {
+      // Keep a random sample, so canaries do not all come from the job's start.
+      const drop = Math.floor(this.random() * this.canaries.length)
+      this.canaries.splice(drop, 1)
+    }
+  }
+
+  private groupsOf(workers: Iterable<string>): string[] {
+    const out: string[] = []
+    for (const w of workers) {
+      const g = this.groups.get(w)
+      if (g != null) {
+        out.push(g)
+      }
+    }
+    return out
+  }
+}
