@@ -31,14 +31,20 @@ export { loadOrCreateIdentity } from './identity.js'
 export { announceJob, JobBoard, type JobBoardInit } from './jobs.js'
 export { type FetchModelOptions, fetchModel, ModelFetchError, ModelServer, type ModelSource } from './models.js'
 export { createPeer, libp2pOptions, type OpenbatchLibp2p, OpenbatchPeer, type PeerServices } from './peer.js'
+export { ReceiptStore, type ReceiptTotals } from './receipts.js'
+export { BANNED_APP_SCORE, Reputation } from './reputation.js'
 export {
   type AddJobInit,
+  type FraudEvent,
   type JobProgress,
   type JobStore,
   MemoryJobStore,
+  networkGroup,
   RequesterService,
-  type RequesterServiceInit
+  type RequesterServiceInit,
+  secureRandom,
+  type VerdictEvent
 } from './requester.js'
-export { SqliteJobStore, type StoredJob } from './sqlite-store.js'
+export { SqliteJobStore, type StoredJob, type StoredResult } from './sqlite-store.js'
 export { claimTasks, submitResults, type WorkHandlers, WorkServer, type WorkServerInit } from './work.js'
 export { WorkerService, type WorkerServiceInit } from './worker.js'

@@ -29,7 +29,7 @@ export interface JobBoardInit {
   models: string[]
   /** Called once per new, valid announcement. */
   onJob: (job: Opened<JobAnnouncement>, from: PeerId) => void
-  /** Requesters whose announcements are ignored (spec §5.1 [IGNORE], banned). */
+  /** Requesters whose announcements are ignored (spec §5.1 [IGNORE], banned). @default the peer's Reputation */
   isBanned?: (requester: PeerId) => boolean
   /** How many job ids to remember for de-duplication. @default 10000 */
   seenLimit?: number
@@ -47,7 +47,8 @@ export class JobBoard {
         const verdict = await validateJobMessage(topic, data, Date.now())
         const job = verdict.value
         // [IGNORE] a banned requester; [IGNORE] a job id already seen (spec §5.1).
-        if (job != null && init.isBanned?.(job.signer) === true) {
+        const banned = init.isBanned ?? ((p: PeerId) => peer.reputation.isBanned(p))
+        if (job != null && banned(job.signer)) {
           return { action: 'ignore' }
         }
         return { action: verdict.action, value: job, key: job == null ? undefined : toHex(job.message.jobId) }

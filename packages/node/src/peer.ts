@@ -1,7 +1,9 @@
 /**
  * An openbatch peer: libp2p 3 with TCP and/or the memory transport, noise, yamux, identify, ping,
  * a private kad-dht (protocol prefix /openbatch, spec §4.1) with the capacity-record validator and
- * selector registered (spec §4.2), and gossipsub (spec §5).
+ * selector registered (spec §4.2), and gossipsub (spec §5). Its Reputation (spec §7.6) refuses
+ * connections to and from banned peers, feeds gossipsub's application-specific score, and takes
+ * every valid fraud proof the peer receives (§7.5).
  */
 
 import { join } from 'node:path'
@@ -28,7 +30,9 @@ import { MemoryDatastore } from 'datastore-core'
 import { FsDatastore } from 'datastore-fs'
 import { createLibp2p, type Libp2pOptions } from 'libp2p'
 import { type PeerConfig, type ResolvedConfig, resolveConfig } from './config.js'
+import { FraudBoard } from './fraud.js'
 import { loadOrCreateIdentity } from './identity.js'
+import { Reputation } from './reputation.js'
 
 // A type alias (not an interface) so it satisfies libp2p's ServiceMap index signature.
 export type PeerServices = {
@@ -66,9 +70,11 @@ async function selectCapacity(_key: Uint8Array, values: Uint8Array[]): Promise<n
 export function libp2pOptions(
   config: ResolvedConfig,
   privateKey: PrivateKey,
-  datastore: Libp2pOptions['datastore']
+  datastore: Libp2pOptions['datastore'],
+  reputation: Reputation = new Reputation()
 ): Libp2pOptions<PeerServices> {
   const loopback = new Set(['127.0.0.1', '::1'])
+  const banned = async (peer: PeerId) => reputation.isBanned(peer)
   return {
     privateKey,
     datastore,
@@ -77,7 +83,13 @@ export function libp2pOptions(
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery: config.bootstrap.length > 0 ? [bootstrap({ list: config.bootstrap })] : [],
-    connectionGater: config.local ? { denyDialMultiaddr: () => false } : undefined,
+    // §7.6: banned peers are refused connections both ways.
+    connectionGater: {
+      ...(config.local ? { denyDialMultiaddr: async () => false } : {}),
+      denyDialPeer: banned,
+      denyInboundEncryptedConnection: banned,
+      denyOutboundEncryptedConnection: banned
+    },
     services: {
       identify: identify(),
       ping: ping(),
@@ -95,7 +107,11 @@ export function libp2pOptions(
         msgIdFn: (msg) => sha256(msg.data),
         // Single-host networks: many peers on one IP would score each other negative and empty
         // their meshes (spec §5). Public networks keep gossipsub's defaults.
-        scoreParams: config.local ? { IPColocationFactorWhitelist: loopback } : {}
+        scoreParams: {
+          ...(config.local ? { IPColocationFactorWhitelist: loopback } : {}),
+          // §7.6: reputation feeds the application-specific score (P5).
+          appSpecificScore: (peer: string) => reputation.appScore(peer)
+        }
       })
     }
   }
@@ -103,10 +119,24 @@ export function libp2pOptions(
 
 /** A running (after `start()`) openbatch peer. */
 export class OpenbatchPeer {
+  private readonly fraud: FraudBoard
+  private unsubscribeBans?: () => void
+  /** Valid fraud proofs received from the network (each one counted against its accused). */
+  fraudProofsReceived = 0
+
   constructor(
     readonly libp2p: OpenbatchLibp2p,
-    readonly config: ResolvedConfig
-  ) {}
+    readonly config: ResolvedConfig,
+    readonly reputation: Reputation = new Reputation()
+  ) {
+    // §7.5: every peer checks every fraud proof itself; a valid one counts against the accused.
+    this.fraud = new FraudBoard(this, {
+      onProof: (proof) => {
+        this.fraudProofsReceived++
+        this.reputation.offence(proof.accused.signer.toString())
+      }
+    })
+  }
 
   get peerId(): PeerId {
     return this.libp2p.peerId
@@ -123,10 +153,21 @@ export class OpenbatchPeer {
 
   async start(): Promise<void> {
     await this.libp2p.start()
+    this.fraud.start()
+    // A peer banned while connected is disconnected at once.
+    this.unsubscribeBans = this.reputation.onBan((peer) => {
+      const conn = this.libp2p.getConnections().find((c) => c.remotePeer.toString() === peer)
+      if (conn != null) {
+        void this.libp2p.hangUp(conn.remotePeer).catch(() => {})
+      }
+    })
   }
 
   async stop(): Promise<void> {
+    this.unsubscribeBans?.()
+    this.fraud.stop()
     await this.libp2p.stop()
+    this.reputation.close()
   }
 }
 
@@ -145,6 +186,7 @@ export async function createPeer(config: PeerConfig = {}): Promise<OpenbatchPeer
     const { generateKeyPair } = await import('@libp2p/crypto/keys')
     privateKey = await generateKeyPair('Ed25519')
   }
-  const libp2p = await createLibp2p<PeerServices>({ ...libp2pOptions(resolved, privateKey, datastore), start: false })
-  return new OpenbatchPeer(libp2p, { ...resolved, privateKey })
+  const reputation = new Reputation(resolved.dataDir == null ? undefined : join(resolved.dataDir, 'reputation.db'))
+  const libp2p = await createLibp2p<PeerServices>({ ...libp2pOptions(resolved, privateKey, datastore, reputation), start: false })
+  return new OpenbatchPeer(libp2p, { ...resolved, privateKey }, reputation)
 }

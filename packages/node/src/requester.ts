@@ -1,15 +1,20 @@
 /**
- * The requester's service: runs each job's sans-IO RequesterJob against the work protocols
- * (spec §6.2, §6.3). It answers claims with inputs under a lease, checks every result (signature,
- * signer = sender, job, model, input digest, assignment), stores accepted results through a
- * JobStore, and answers each with a signed receipt. The wall clock and the lease timer live here,
- * at the edge; all decisions are RequesterJob's.
+ * The requester's service: runs each job's sans-IO VerifiedJob against the work protocols
+ * (spec §6.2, §6.3) and verification (§7). It answers claims with inputs under a lease (refusing
+ * banned and ill-reputed workers), checks every result (signature, signer = sender, job, model,
+ * input digest, assignment), stores accepted results through a JobStore, answers each with a
+ * signed receipt, sends sampled tasks and canaries to independent workers, and turns a majority
+ * against a worker into a published fraud proof. The wall clock, the random source and the lease
+ * timer live here, at the edge; all decisions are VerifiedJob's.
  */
 
+import { randomBytes } from 'node:crypto'
+
 import type { AbortOptions, PeerId } from '@libp2p/interface'
-import { type JobAction, RequesterJob, TaskState } from '@openbatch/core'
+import { TaskState, type Verdict, VerifiedJob, type VerifiedJobAction, type VerifiedJobSummary } from '@openbatch/core'
 import {
   type Assignment,
+  createFraudProof,
   DEFAULT_LEASE_MS,
   deriveTaskId,
   ErrorCode,
@@ -19,6 +24,7 @@ import {
   peerIdBytes,
   type Receipt,
   type ResultStatus,
+  resolvePolicy,
   STATEMENTS,
   seal,
   sha256,
@@ -29,6 +35,7 @@ import {
   toHex
 } from '@openbatch/protocol'
 import { equals } from 'uint8arrays/equals'
+import { publishFraudProof } from './fraud.js'
 import type { OpenbatchPeer } from './peer.js'
 import type { SqliteJobStore, StoredJob } from './sqlite-store.js'
 import type { WorkHandlers } from './work.js'
@@ -37,13 +44,26 @@ import type { WorkHandlers } from './work.js'
 export interface JobStore {
   lease(jobId: string, worker: string, tasks: number[], expiresAt: number): void | Promise<void>
   release(jobId: string, tasks: number[]): void | Promise<void>
-  /** Must be durable before it returns: the receipt is sent only afterwards. */
+  /** A task's first result. Must be durable before it returns: the receipt is sent only afterwards. */
   accept(jobId: string, task: number, worker: string, result: Uint8Array, receipt: Uint8Array): void | Promise<void>
+  /** A re-run's or canary's result (§7.2, §7.4); durable before it returns, like `accept`. */
+  acceptCheck(jobId: string, task: number, worker: string, result: Uint8Array, receipt: Uint8Array): void | Promise<void>
+  /** The task's verdict: its result is `verdict.worker`'s (§6.5). */
+  verdict(jobId: string, verdict: Verdict): void | Promise<void>
+}
+
+interface MemoryResult {
+  worker: string
+  result: Uint8Array
+  receipt: Uint8Array
+  verdict?: Verdict
 }
 
 /** Keeps everything in memory (tests, short-lived jobs). */
 export class MemoryJobStore implements JobStore {
-  readonly results = new Map<string, Map<number, { worker: string; result: Uint8Array; receipt: Uint8Array }>>()
+  /** Per job, per task: the task's result (the majority's, once a verdict says so). */
+  readonly results = new Map<string, Map<number, MemoryResult>>()
+  private readonly checks = new Map<string, MemoryResult>()
   lease(): void {}
   release(): void {}
   accept(jobId: string, task: number, worker: string, result: Uint8Array, receipt: Uint8Array): void {
@@ -53,6 +73,18 @@ export class MemoryJobStore implements JobStore {
       this.results.set(jobId, job)
     }
     job.set(task, { worker, result, receipt })
+  }
+  acceptCheck(jobId: string, task: number, worker: string, result: Uint8Array, receipt: Uint8Array): void {
+    this.checks.set(`${jobId}/${task}/${worker}`, { worker, result, receipt })
+  }
+  verdict(jobId: string, verdict: Verdict): void {
+    const job = this.results.get(jobId)
+    const first = job?.get(verdict.task)
+    if (job == null || first == null) {
+      return
+    }
+    const final = first.worker === verdict.worker ? first : (this.checks.get(`${jobId}/${verdict.task}/${verdict.worker}`) ?? first)
+    job.set(verdict.task, { ...final, verdict })
   }
 }
 
@@ -65,18 +97,46 @@ export interface AddJobInit {
   leaseMs?: number
   /** Persisted task states, when resuming after a restart (see `resume`). */
   restore?: StoredJob['tasks']
+  /**
+   * How long a sampled task waits for an independent worker before its result stands unsampled.
+   * @default leaseMs
+   */
+  checkWaitMs?: number
 }
 
 export interface JobProgress {
   jobId: string
+  /** Tasks with an accepted result. */
   done: number
+  /** Tasks settled (verified or standing on reputation). */
+  settled: number
   taskCount: number
+}
+
+/** A task's verdict, with the signed result it settled on. */
+export interface VerdictEvent {
+  jobId: string
+  verdict: Verdict
+  /** The signed TaskResult envelope the task settled on. */
+  result: Uint8Array
+}
+
+/** A fraud proof this requester built and published (§7.5). */
+export interface FraudEvent {
+  jobId: string
+  task: number
+  accused: string
+  agreeing: string[]
+  proof: Uint8Array
 }
 
 interface Entry {
   announcement: Opened<JobAnnouncement>
-  job: RequesterJob
+  envelope: Uint8Array<ArrayBuffer>
+  job: VerifiedJob
   inputs: AddJobInit['inputs']
+  /** Signed results of tasks still being verified, by `${task}/${worker}`. */
+  envelopes: Map<string, Uint8Array>
   /** Input digests of leased tasks, to check results against. */
   digests: Map<number, Uint8Array>
   timer?: ReturnType<typeof setTimeout>
@@ -89,6 +149,45 @@ export interface RequesterServiceInit {
   onProgress?: (progress: JobProgress) => void
   /** Called for each rejected result with the sender and the code (feeds reputation, spec §7.6). */
   onRejected?: (worker: PeerId, code: ErrorCode) => void
+  /** Called once per task when it settles (its verification status and final result). */
+  onVerdict?: (event: VerdictEvent) => void
+  /** Called for each fraud proof published. */
+  onFraud?: (event: FraudEvent) => void
+  /** Called when a fraud proof could not be built or published. */
+  onError?: (err: Error) => void
+  /** Workers scoring below this get no tasks (§7.6). @default 0.1 */
+  minReputation?: number
+  /** Uniform in [0, 1). @default a CSPRNG (node:crypto) */
+  random?: () => number
+}
+
+const PROVABLY_BAD = new Set([
+  ErrorCode.MALFORMED,
+  ErrorCode.BAD_SIGNATURE,
+  ErrorCode.WRONG_SIGNER,
+  ErrorCode.WRONG_MODEL,
+  ErrorCode.WRONG_INPUT_DIGEST
+])
+
+/** A uniform float in [0, 1) from the OS CSPRNG (§7.2: sampling must be unpredictable to workers). */
+export function secureRandom(): number {
+  return randomBytes(6).readUIntBE(0, 6) / 2 ** 48
+}
+
+/** The network group of an address, for §7.2's "another network": IPv4 /24, IPv6 /48. */
+export function networkGroup(addr: string | undefined): string | undefined {
+  if (addr == null) {
+    return undefined
+  }
+  const v4 = /\/ip4\/(\d+)\.(\d+)\.(\d+)\.\d+/.exec(addr)
+  if (v4 != null) {
+    return `${v4[1]}.${v4[2]}.${v4[3]}.0/24`
+  }
+  const v6 = /\/ip6\/([0-9a-fA-F:]+)/.exec(addr)
+  if (v6 != null) {
+    return `${(v6[1] as string).split(':').slice(0, 3).join(':')}::/48`
+  }
+  return undefined
 }
 
 export class RequesterService implements WorkHandlers {
@@ -125,11 +224,30 @@ export class RequesterService implements WorkHandlers {
       deadline: Number(a.deadlineMs),
       leaseMs: init.leaseMs ?? DEFAULT_LEASE_MS
     }
-    const job = init.restore == null ? new RequesterJob(params) : RequesterJob.restore(params, init.restore)
-    const entry: Entry = { announcement, job, inputs: init.inputs, digests: new Map(), complete: Promise.withResolvers() }
+    const policy = resolvePolicy(a.verification)
+    const job = new VerifiedJob({
+      ...params,
+      checkWaitMs: init.checkWaitMs,
+      policy,
+      reward: a.rewardPerTask,
+      agreement: policy.agreement,
+      random: this.init.random ?? secureRandom,
+      trust: this.peer.reputation,
+      minReputation: this.init.minReputation,
+      restore: init.restore
+    })
+    const entry: Entry = {
+      announcement,
+      envelope: init.announcement as Uint8Array<ArrayBuffer>,
+      job,
+      inputs: init.inputs,
+      envelopes: new Map(),
+      digests: new Map(),
+      complete: Promise.withResolvers()
+    }
     entry.complete.promise.catch(() => {}) // callers that never await `done` must not see an unhandled rejection
     this.jobs.set(jobId, entry)
-    if (job.summary().done === job.taskCount) {
+    if (job.summary().closed) {
       entry.complete.resolve()
     } else {
       await this.apply(jobId, entry, job.tick(Date.now()))
@@ -141,7 +259,7 @@ export class RequesterService implements WorkHandlers {
    * Resumes every unfinished job of a SQLite store after a restart: accepted results stay
    * accepted, live leases are honoured until they expire, everything else is handed out again.
    */
-  async resume(store: SqliteJobStore): Promise<{ jobId: string; done: Promise<void> }[]> {
+  async resume(store: SqliteJobStore, options: Pick<AddJobInit, 'checkWaitMs'> = {}): Promise<{ jobId: string; done: Promise<void> }[]> {
     const resumed = []
     for (const job of store.jobs()) {
       resumed.push(
@@ -149,6 +267,7 @@ export class RequesterService implements WorkHandlers {
           announcement: job.announcement,
           leaseMs: job.leaseMs,
           restore: job.tasks,
+          checkWaitMs: options.checkWaitMs,
           inputs: (i) => store.inputs(job.jobId, i)
         })
       )
@@ -165,8 +284,18 @@ export class RequesterService implements WorkHandlers {
     }
   }
 
-  summary(jobId: string) {
+  summary(jobId: string): VerifiedJobSummary | undefined {
     return this.jobs.get(jobId)?.job.summary()
+  }
+
+  /** Stops handing out a job's tasks (cancelled); results already accepted stay stored. */
+  cancel(jobId: string): void {
+    const entry = this.jobs.get(jobId)
+    if (entry != null) {
+      entry.job.close()
+      clearTimeout(entry.timer)
+      entry.complete.reject(Object.assign(new Error(`job ${jobId} was cancelled`), { name: 'AbortError' }))
+    }
   }
 
   async claim(remote: PeerId, claim: TaskClaim, _options: AbortOptions): Promise<Assignment> {
@@ -176,7 +305,8 @@ export class RequesterService implements WorkHandlers {
     if (entry == null) {
       return { ...empty, code: ErrorCode.UNKNOWN_JOB, message: 'no such job here' }
     }
-    const { outcome, actions } = entry.job.claim(Date.now(), remote.toString(), claim.maxTasks)
+    const group = networkGroup(this.peer.libp2p.getConnections(remote)[0]?.remoteAddr.toString())
+    const { outcome, actions } = entry.job.claim(Date.now(), remote.toString(), claim.maxTasks, group)
     await this.apply(jobId, entry, actions)
     if (outcome.code !== 'OK') {
       return { ...empty, code: ErrorCode[outcome.code], message: '' }
@@ -198,6 +328,13 @@ export class RequesterService implements WorkHandlers {
     for (const envelope of envelopes) {
       const status = await this.result(remote, envelope)
       if (status.code !== ErrorCode.OK && status.code !== ErrorCode.DUPLICATE) {
+        if (PROVABLY_BAD.has(status.code)) {
+          // §6.3, §7.6: a result that is provably bad (not merely late) counts as a disagreement.
+          const t = this.peer.reputation.get(remote.toString())
+          t.disagreements++
+          t.streak = 0
+          this.peer.reputation.changed(remote.toString())
+        }
         this.init.onRejected?.(remote, status.code)
       }
       statuses.push(status)
@@ -239,13 +376,14 @@ export class RequesterService implements WorkHandlers {
     if (expected != null && !equals(expected, r.inputDigest)) {
       return reject(ErrorCode.WRONG_INPUT_DIGEST, "the result's input digest is not the task's")
     }
-    if (expected == null && index >= 0 && index < entry.job.taskCount && entry.job.taskState(index) === TaskState.PENDING) {
+    if (expected == null && index >= 0 && index < entry.job.taskCount && entry.job.job.taskState(index) === TaskState.PENDING) {
       // A late result for a task that is pending again: its digest was dropped with the lease.
       if (!equals(tensorSetDigest(await entry.inputs(index)), r.inputDigest)) {
         return reject(ErrorCode.WRONG_INPUT_DIGEST, "the result's input digest is not the task's")
       }
     }
-    const { outcome, actions } = entry.job.result(Date.now(), remote.toString(), index)
+    const worker = remote.toString()
+    const { outcome, actions } = entry.job.result(Date.now(), { task: index, worker, outputs: r.outputs, envelope })
     if (outcome.code !== 'OK') {
       await this.apply(jobId, entry, actions)
       return reject(ErrorCode[outcome.code], '')
@@ -261,17 +399,74 @@ export class RequesterService implements WorkHandlers {
     }
     const receiptEnvelope = await seal(STATEMENTS.receipt, receipt, this.peer.privateKey)
     // The accepted result is stored before the receipt goes out (spec §6.3).
-    await this.store.accept(jobId, index, remote.toString(), envelope, receiptEnvelope)
+    if (outcome.check) {
+      await this.store.acceptCheck(jobId, index, worker, envelope, receiptEnvelope)
+    } else {
+      await this.store.accept(jobId, index, worker, envelope, receiptEnvelope)
+    }
+    entry.envelopes.set(`${index}/${worker}`, envelope)
     entry.digests.delete(index)
     await this.apply(jobId, entry, actions)
-    this.init.onProgress?.({ jobId, done: entry.job.summary().done, taskCount: entry.job.taskCount })
+    const s = entry.job.summary()
+    this.init.onProgress?.({ jobId, done: s.done, settled: s.agreed + s.unsampled + s.disputed + s.unresolved, taskCount: s.taskCount })
     return { code: ErrorCode.OK, receipt: receiptEnvelope, message: '' }
   }
 
-  /** Carries out a RequesterJob's actions: persist leases and releases, arm the one timer. */
-  private async apply(jobId: string, entry: Entry, actions: JobAction[]): Promise<void> {
+  /** §7.5: the outvoted result, the agreeing ones and the inputs, signed and published. */
+  private async publishFraud(jobId: string, entry: Entry, action: Extract<VerifiedJobAction, { type: 'fraud' }>): Promise<void> {
+    try {
+      const evidence = [action.accused, ...action.agreeing]
+      if (evidence.some((r) => r.envelope == null)) {
+        throw new Error(`task ${action.task}: a result's signed envelope is missing`)
+      }
+      const proof = await createFraudProof(
+        {
+          announcement: entry.envelope,
+          accused: action.accused.envelope as Uint8Array<ArrayBuffer>,
+          agreeing: action.agreeing.map((r) => r.envelope as Uint8Array<ArrayBuffer>),
+          inputs: await entry.inputs(action.task),
+          issuedAt: Date.now()
+        },
+        this.peer.privateKey
+      )
+      await publishFraudProof(this.peer, proof)
+      this.init.onFraud?.({
+        jobId,
+        task: action.task,
+        accused: action.accused.worker,
+        agreeing: action.agreeing.map((r) => r.worker),
+        proof
+      })
+    } catch (err) {
+      this.init.onError?.(err as Error)
+    }
+  }
+
+  /** Carries out a VerifiedJob's actions: persist, report verdicts, publish fraud proofs, arm the one timer. */
+  private async apply(jobId: string, entry: Entry, actions: VerifiedJobAction[]): Promise<void> {
     for (const action of actions) {
       switch (action.type) {
+        case 'verdict': {
+          const { verdict } = action
+          await this.store.verdict(jobId, verdict)
+          const result = entry.envelopes.get(`${verdict.task}/${verdict.worker}`)
+          for (const key of entry.envelopes.keys()) {
+            if (key.startsWith(`${verdict.task}/`)) {
+              entry.envelopes.delete(key)
+            }
+          }
+          if (result != null) {
+            this.init.onVerdict?.({ jobId, verdict, result })
+          }
+          break
+        }
+        case 'fraud':
+          await this.publishFraud(jobId, entry, action)
+          entry.envelopes.delete(`${action.task}/${action.accused.worker}`)
+          break
+        case 'canary-passed':
+          entry.envelopes.delete(`${action.task}/${action.worker}`)
+          break
         case 'lease':
           await this.store.lease(jobId, action.worker, action.tasks, action.expiresAt)
           break

@@ -8,9 +8,19 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
-import type { TaskState } from '@openbatch/core'
+import type { TaskState, Verdict, VerificationStatus } from '@openbatch/core'
 import { decodeBounded, MAX_FRAME_BYTES, open, STATEMENTS, Task, type Tensor, toHex } from '@openbatch/protocol'
 import type { JobStore } from './requester.js'
+
+export interface StoredResult {
+  index: number
+  worker: string
+  /** The signed TaskResult envelope. */
+  result: Uint8Array
+  receipt: Uint8Array
+  status?: VerificationStatus
+  reputation?: number
+}
 
 export interface StoredJob {
   jobId: string
@@ -50,6 +60,23 @@ CREATE TABLE IF NOT EXISTS results (
   accepted_at INTEGER NOT NULL,
   PRIMARY KEY (job_id, idx)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS checks (
+  job_id TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  worker TEXT NOT NULL,
+  result BLOB NOT NULL,
+  receipt BLOB NOT NULL,
+  accepted_at INTEGER NOT NULL,
+  PRIMARY KEY (job_id, idx, worker)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS verdicts (
+  job_id TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  worker TEXT NOT NULL,
+  reputation REAL NOT NULL,
+  PRIMARY KEY (job_id, idx)
+) WITHOUT ROWID;
 `
 
 function prepare(db: DatabaseSync) {
@@ -63,7 +90,16 @@ function prepare(db: DatabaseSync) {
     result: db.prepare('INSERT INTO results (job_id, idx, worker, result, receipt, accepted_at) VALUES (?, ?, ?, ?, ?, ?)'),
     jobs: db.prepare('SELECT job_id, announcement, lease_ms FROM jobs ORDER BY created_at'),
     tasks: db.prepare('SELECT idx, state, worker, lease_expires_at FROM tasks WHERE job_id = ?'),
-    results: db.prepare('SELECT idx, worker, result, receipt FROM results WHERE job_id = ? ORDER BY idx'),
+    check: db.prepare('INSERT OR REPLACE INTO checks (job_id, idx, worker, result, receipt, accepted_at) VALUES (?, ?, ?, ?, ?, ?)'),
+    verdict: db.prepare('INSERT OR REPLACE INTO verdicts (job_id, idx, status, worker, reputation) VALUES (?, ?, ?, ?, ?)'),
+    // The task's result is the verdict's worker's: the first run's, or a check's when a majority decided.
+    results: db.prepare(`
+      SELECT r.idx AS idx, coalesce(c.worker, r.worker) AS worker, coalesce(c.result, r.result) AS result,
+             coalesce(c.receipt, r.receipt) AS receipt, v.status AS status, v.reputation AS reputation
+      FROM results r
+      LEFT JOIN verdicts v ON v.job_id = r.job_id AND v.idx = r.idx
+      LEFT JOIN checks c ON c.job_id = r.job_id AND c.idx = r.idx AND v.worker = c.worker AND v.worker != r.worker
+      WHERE r.job_id = ? AND r.idx >= ? ORDER BY r.idx LIMIT ?`),
     resultCount: db.prepare('SELECT count(*) AS n FROM results WHERE job_id = ?')
   }
 }
@@ -136,6 +172,14 @@ export class SqliteJobStore implements JobStore {
     })
   }
 
+  acceptCheck(jobId: string, task: number, worker: string, result: Uint8Array, receipt: Uint8Array): void {
+    this.stmts.check.run(jobId, task, worker, result, receipt, Date.now())
+  }
+
+  verdict(jobId: string, verdict: Verdict): void {
+    this.stmts.verdict.run(jobId, verdict.task, verdict.status, verdict.worker, verdict.reputation)
+  }
+
   /** Every stored job with the tasks that left the pending state, for RequesterService.resume. */
   jobs(): StoredJob[] {
     return (this.stmts.jobs.all() as { job_id: string; announcement: Uint8Array; lease_ms: number }[]).map((j) => ({
@@ -153,12 +197,19 @@ export class SqliteJobStore implements JobStore {
     }))
   }
 
-  results(jobId: string): { index: number; worker: string; result: Uint8Array; receipt: Uint8Array }[] {
-    return (this.stmts.results.all(jobId) as { idx: number; worker: string; result: Uint8Array; receipt: Uint8Array }[]).map((r) => ({
+  /**
+   * Accepted results in task order from `from`, at most `limit`: each task's settled result (the
+   * majority's when runs disagreed) with its verdict; `status` is undefined while verification is
+   * open, or when it was cut short by a restart.
+   */
+  results(jobId: string, from = 0, limit = Number.MAX_SAFE_INTEGER): StoredResult[] {
+    return (this.stmts.results.all(jobId, from, limit) as Record<string, unknown>[]).map((r) => ({
       index: Number(r.idx),
-      worker: r.worker,
-      result: new Uint8Array(r.result),
-      receipt: new Uint8Array(r.receipt)
+      worker: String(r.worker),
+      result: new Uint8Array(r.result as Uint8Array),
+      receipt: new Uint8Array(r.receipt as Uint8Array),
+      status: r.status == null ? undefined : (String(r.status) as VerificationStatus),
+      reputation: r.reputation == null ? undefined : Number(r.reputation)
     }))
   }
 

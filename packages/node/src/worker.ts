@@ -24,6 +24,7 @@ import {
 } from '@openbatch/protocol'
 import { JobBoard } from './jobs.js'
 import type { OpenbatchPeer } from './peer.js'
+import type { ReceiptStore } from './receipts.js'
 import { claimTasks, submitResults } from './work.js'
 
 export interface WorkerServiceInit {
@@ -34,6 +35,8 @@ export interface WorkerServiceInit {
   capacity?: number
   /** Called for every receipt received. */
   onReceipt?: (receipt: Uint8Array) => void
+  /** Keeps every receipt durably (the worker's provable earnings, §3.6). */
+  receiptStore?: ReceiptStore
   /** Called when a task could not run or a submission failed. */
   onError?: (err: Error) => void
   /**
@@ -199,6 +202,7 @@ export class WorkerService {
         for (const s of statuses) {
           if (s.code === ErrorCode.OK || s.code === ErrorCode.DUPLICATE) {
             await open(STATEMENTS.receipt, s.receipt) // only keep receipts that verify
+            await this.init.receiptStore?.add(s.receipt, this.peer.peerId)
             this.receipts.push(s.receipt)
             this.init.onReceipt?.(s.receipt)
           }

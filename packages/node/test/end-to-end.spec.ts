@@ -51,7 +51,8 @@ function sumBackend(gate: Promise<void> = Promise.resolve()): InferenceBackend {
   }
 }
 
-async function announce(requester: OpenbatchPeer, service: RequesterService, taskCount: number, leaseMs = 60_000) {
+/** `checkWaitMs`: short where one worker is alone, so sampled results stand when no one can re-run them. */
+async function announce(requester: OpenbatchPeer, service: RequesterService, taskCount: number, leaseMs = 60_000, checkWaitMs?: number) {
   const job = createJobAnnouncement({
     requester: peerIdBytes(requester.peerId),
     model: MODEL.bytes,
@@ -63,7 +64,7 @@ async function announce(requester: OpenbatchPeer, service: RequesterService, tas
     nonce: crypto.getRandomValues(new Uint8Array(16))
   })
   const envelope = await seal(STATEMENTS.job, job, requester.privateKey)
-  const handle = await service.addJob({ announcement: envelope, inputs, leaseMs })
+  const handle = await service.addJob({ announcement: envelope, inputs, leaseMs, checkWaitMs })
   await announceJob(requester, envelope)
   return { ...handle, envelope }
 }
@@ -96,10 +97,15 @@ describe('a job end to end: gossip → claims → inference → results → rece
       assert.equal(r.message.profile?.runtime, 'test')
     }
     await Promise.all(services.map((s) => s.stop()))
+    // Newcomers are sampled (§7.2): every sampled task was re-run by another worker and agreed.
+    const summary = service.summary(jobId)
+    assert.ok(summary != null && summary.agreed > 0)
+    assert.equal(summary.agreed + summary.unsampled, 40)
+    assert.equal(summary.disputed + summary.unresolved + summary.fraudProofs, 0)
     assert.equal(
       services.reduce((n, s) => n + s.receipts.length, 0),
-      40,
-      'one receipt per task'
+      40 + summary.agreed,
+      'one receipt per accepted run, first or re-run'
     )
     service.stop()
   })
@@ -132,7 +138,7 @@ describe('a job end to end: gossip → claims → inference → results → rece
     })
     workerService.start()
     await subscribed(requester, [worker])
-    const { done } = await announce(requester, service, 12)
+    const { done } = await announce(requester, service, 12, 60_000, 300)
     await within('the job to complete', done)
     assert.deepEqual(fetched, [MODEL.toString()])
     await workerService.stop()
@@ -149,7 +155,7 @@ describe('a job end to end: gossip → claims → inference → results → rece
     const stuckService = new WorkerService(stuck, { backend: sumBackend(new Promise(() => {})), models: [MODEL.toString()], capacity: 4 })
     stuckService.start()
     await subscribed(requester, [stuck])
-    const { jobId, done, envelope } = await announce(requester, service, 12, 600_000)
+    const { jobId, done, envelope } = await announce(requester, service, 12, 600_000, 300)
     await waitFor('the stuck worker to hold tasks', () => (service.summary(jobId)?.leased ?? 0) > 0)
     await stuck.stop() // dies: the connection drops, a 10-minute lease notwithstanding
     await waitFor('its leases to be released', () => service.summary(jobId)?.leased === 0)

@@ -15,7 +15,7 @@ import {
   type Tensor,
   tensorSetDigest
 } from '@openbatch/protocol'
-import { FraudBoard, type OpenbatchPeer, publishFraudProof } from '../src/index.js'
+import { type OpenbatchPeer, publishFraudProof } from '../src/index.js'
 import { network, waitFor } from './helpers.js'
 
 const MODEL = modelCid(new TextEncoder().encode('fraud test model'))
@@ -60,14 +60,14 @@ describe('fraud proofs over gossip (spec §5.2, §7.5) — real libp2p peers', (
     const good2 = await result(honest2, [0.9, 0.1])
     const bad = await result(cheater, [0.1, 0.9])
 
-    const received = new Map<string, string[]>()
-    for (const p of [honest1, honest2, cheater, bystander]) {
-      received.set(p.peerId.toString(), [])
-      new FraudBoard(p, { onProof: (proof) => received.get(p.peerId.toString())?.push(proof.accused.signer.toString()) }).start()
-    }
-    await waitFor('peers to subscribe to the fraud topic', () => requester.libp2p.services.pubsub.getSubscribers(FRAUD_TOPIC).length >= 4)
+    // Every peer runs its own FraudBoard (started with the peer) and counts valid proofs.
+    await waitFor('peers to subscribe to the fraud topic', () =>
+      [requester, cheater].every((p) => p.libp2p.services.pubsub.getSubscribers(FRAUD_TOPIC).length >= 4)
+    )
+    const others = [honest1, honest2, bystander]
 
-    // A forged proof from the cheater, accusing an honest worker.
+    // A forged proof from the cheater, accusing an honest worker: rejected everywhere, and its
+    // sender's gossipsub score drops.
     const forged = FraudProof.encode({
       announcement,
       accused: good1,
@@ -81,18 +81,31 @@ describe('fraud proofs over gossip (spec §5.2, §7.5) — real libp2p peers', (
       cheater.privateKey
     )
     await publishFraudProof(cheater, env.marshal())
+    // Peers that received it from the forger penalise the forger (and do not forward it).
+    await waitFor('the forger to be penalised', () => others.some((p) => score(p, cheater) < 0))
+    for (const p of [requester, ...others]) {
+      assert.equal(p.fraudProofsReceived, 0)
+      assert.equal(p.reputation.isBanned(honest1.peerId), false, 'a forged proof bans nobody')
+    }
 
+    // A valid proof: every peer checks it, counts it once and bans the cheater (§7.6), which
+    // also refuses its connections and sinks its gossipsub score.
     const proof = await createFraudProof(
       { announcement, accused: bad, agreeing: [good1, good2], inputs: INPUTS, issuedAt: Date.now() },
       requester.privateKey
     )
     await publishFraudProof(requester, proof)
-    const others = [honest1, honest2, bystander]
-    await waitFor('every peer to accept the valid proof', () => others.every((p) => received.get(p.peerId.toString())?.length === 1))
+    // A repeat is the same message (its id is the data's hash): gossipsub refuses it as a duplicate.
+    await assert.rejects(publishFraudProof(requester, proof), /Duplicate/)
+    await waitFor('every peer to accept the valid proof', () => others.every((p) => p.fraudProofsReceived === 1))
     for (const p of others) {
-      assert.deepEqual(received.get(p.peerId.toString()), [cheater.peerId.toString()], 'only the valid proof, naming the cheater')
+      assert.equal(p.reputation.isBanned(cheater.peerId), true)
+      assert.equal(p.reputation.get(cheater.peerId.toString()).offences, 1)
+      assert.equal(p.reputation.isBanned(honest1.peerId), false)
+      assert.ok(p.reputation.appScore(cheater.peerId.toString()) < 0)
     }
-    await waitFor('the forger to be penalised', () => score(bystander, cheater) < 0)
+    await waitFor('banned peers to be disconnected', () => others.every((p) => p.libp2p.getConnections(cheater.peerId).length === 0))
+    await assert.rejects(bystander.libp2p.dial(cheater.peerId), 'the connection gater refuses a banned peer')
     assert.ok(score(bystander, requester) >= 0)
   })
 })

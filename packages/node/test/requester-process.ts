@@ -15,7 +15,8 @@ const store = new SqliteJobStore(join(dataDir, 'jobs.db'))
 const service = new RequesterService(peer, { store })
 await new WorkServer(peer, service).start()
 
-let jobs = await service.resume(store)
+// One worker in this test: sampled results stand unsampled after 200 ms without a second one.
+let jobs = await service.resume(store, { checkWaitMs: 200 })
 if (jobs.length === 0) {
   const announcement = createJobAnnouncement({
     requester: peerIdBytes(peer.peerId),
@@ -30,7 +31,7 @@ if (jobs.length === 0) {
   const envelope = await seal(STATEMENTS.job, announcement, peer.privateKey)
   const inputs = Array.from({ length: taskCount }, (_, i) => [float32Tensor('x', [1, 2], [i, 2 * i])])
   const jobId = await store.createJob(envelope, 60_000, inputs)
-  jobs = [await service.addJob({ announcement: envelope, leaseMs: 60_000, inputs: (i) => store.inputs(jobId, i) })]
+  jobs = [await service.addJob({ announcement: envelope, leaseMs: 60_000, checkWaitMs: 200, inputs: (i) => store.inputs(jobId, i) })]
 }
 const [job] = jobs
 console.log(JSON.stringify({ ready: true, peerId: peer.peerId.toString(), addr: peer.addresses[0], jobId: job?.jobId }))

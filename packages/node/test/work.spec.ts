@@ -104,14 +104,39 @@ describe('work over streams (spec §6.2, §6.3) — real libp2p peers', () => {
     }
     const results = store.results.get(jobId)
     assert.equal(results?.size, 20)
-    assert.equal(receipts.length, 20)
+    // Newcomers are sampled (§7.2): each sampled task was re-run by the other worker, and every
+    // accepted run, first or re-run, earned a receipt.
+    const summary = service.summary(jobId)
+    assert.ok(summary != null && summary.agreed > 0, 'tasks were sampled')
+    assert.equal(summary.agreed + summary.unsampled, 20)
+    assert.equal(receipts.length, 20 + summary.agreed)
+    for (const { verdict } of results?.values() ?? []) {
+      assert.ok(verdict?.status === 'agreed' || verdict?.status === 'unsampled')
+    }
     for (const [index, { result }] of results ?? []) {
       const r = await open(STATEMENTS.result, result)
       assert.equal(Number(r.message.index), index)
       const [x0, x1] = [index, 2 * index]
       assert.deepEqual(Array.from(toFloat64Array(r.message.outputs[0] as Tensor)), [x0 + x1, x0 * x1])
     }
-    assert.deepEqual(service.summary(jobId), { taskCount: 20, pending: 0, leased: 0, done: 20, closed: true })
+    assert.deepEqual(
+      { ...service.summary(jobId), agreed: 0, unsampled: 0 },
+      {
+        taskCount: 20,
+        pending: 0,
+        leased: 0,
+        done: 20,
+        checking: 0,
+        checks: 0,
+        closed: true,
+        agreed: 0,
+        unsampled: 0,
+        disputed: 0,
+        unresolved: 0,
+        canariesPassed: 0,
+        fraudProofs: 0
+      }
+    )
     service.stop()
   })
 
@@ -156,6 +181,9 @@ describe('work over streams (spec §6.2, §6.3) — real libp2p peers', () => {
       [ErrorCode.WRONG_SIGNER, ErrorCode.BAD_SIGNATURE, ErrorCode.WRONG_INPUT_DIGEST, ErrorCode.NOT_ASSIGNED, ErrorCode.MALFORMED]
     )
     assert.equal(rejected.filter(([peer]) => peer === evil.peerId.toString()).length, 5)
+    // The four provably bad ones count as disagreements (§7.6); NOT_ASSIGNED alone would not.
+    assert.equal(requester.reputation.get(evil.peerId.toString()).disagreements, 4)
+    assert.ok(requester.reputation.score(evil.peerId) < 0.1)
     // w1's own submission of its result is still accepted.
     assert.equal((await submitResults(w1, requester.peerId, [honest]))[0]?.code, ErrorCode.OK)
     assert.equal((await submitResults(w1, requester.peerId, [honest]))[0]?.code, ErrorCode.DUPLICATE)

@@ -1,0 +1,79 @@
+/**
+ * A worker's receipts (spec §3.6), kept durably: each is a requester's signed statement that it
+ * accepted one result, for a reward — the worker's provable record of verified work (earnings).
+ * Only receipts that verify, name this worker and were signed by the requester they name are kept.
+ */
+
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
+import type { PeerId } from '@libp2p/interface'
+import { open, parsePeerId, STATEMENTS, toHex } from '@openbatch/protocol'
+import { equals } from 'uint8arrays/equals'
+
+export interface ReceiptTotals {
+  requester: string
+  receipts: number
+  /** Sum of the receipts' rewards, in the job's reward unit. */
+  reward: bigint
+}
+
+export class ReceiptStore {
+  private readonly db: DatabaseSync
+
+  /** `path`: a SQLite file, or ':memory:'. */
+  constructor(path: string) {
+    if (path !== ':memory:') {
+      mkdirSync(dirname(path), { recursive: true })
+    }
+    this.db = new DatabaseSync(path)
+    this.db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+      CREATE TABLE IF NOT EXISTS receipts (
+        result_digest TEXT PRIMARY KEY,
+        job_id TEXT NOT NULL,
+        requester TEXT NOT NULL,
+        reward TEXT NOT NULL,
+        issued_at INTEGER NOT NULL,
+        envelope BLOB NOT NULL
+      ) WITHOUT ROWID;`)
+  }
+
+  /** Verifies and stores a receipt for `worker`; false when it was already kept. Throws on a receipt that does not verify. */
+  async add(envelope: Uint8Array, worker: PeerId): Promise<boolean> {
+    const { message: r, signer } = await open(STATEMENTS.receipt, envelope)
+    if (!equals(r.worker, worker.toMultihash().bytes)) {
+      throw new Error('the receipt names another worker')
+    }
+    if (!signer.equals(parsePeerId(r.requester, 'receipt.requester'))) {
+      throw new Error('the receipt is not signed by the requester it names')
+    }
+    const res = this.db
+      .prepare('INSERT OR IGNORE INTO receipts (result_digest, job_id, requester, reward, issued_at, envelope) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(toHex(r.resultDigest), toHex(r.jobId), signer.toString(), r.reward.toString(), Number(r.issuedAtMs), envelope)
+    return Number(res.changes) > 0
+  }
+
+  /** Counts and reward totals per requester. */
+  totals(): ReceiptTotals[] {
+    const rows = this.db.prepare('SELECT requester, reward FROM receipts').all() as { requester: string; reward: string }[]
+    const by = new Map<string, ReceiptTotals>()
+    for (const row of rows) {
+      const t = by.get(row.requester) ?? { requester: row.requester, receipts: 0, reward: 0n }
+      t.receipts++
+      t.reward += BigInt(row.reward)
+      by.set(row.requester, t)
+    }
+    return [...by.values()].sort((a, b) => b.receipts - a.receipts)
+  }
+
+  /** Every kept receipt envelope (to show a third party). */
+  envelopes(): Uint8Array[] {
+    return (this.db.prepare('SELECT envelope FROM receipts ORDER BY issued_at').all() as { envelope: Uint8Array }[]).map(
+      (r) => new Uint8Array(r.envelope)
+    )
+  }
+
+  close(): void {
+    this.db.close()
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * A peer's reputation book (spec §7.6), persistent: per remote peer the counts of agreements,
+ * disagreements and lease timeouts, offences (valid fraud proofs against it) and its ban. It is the
+ * Verifier's TrustBook (shared by every job of this peer), and it feeds the connection gater
+ * (banned peers are refused), gossipsub's application-specific score and task assignment.
+ * Stored in SQLite (node:sqlite) next to the identity when the peer has a data directory.
+ */
+
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { DatabaseSync, type StatementSync } from 'node:sqlite'
+import type { PeerId } from '@libp2p/interface'
+import { newcomerTrust, recordOffence, type TrustBook, type WorkerTrust } from '@openbatch/core'
+import { reputationScore } from '@openbatch/protocol'
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS reputation (
+  peer TEXT PRIMARY KEY,
+  streak INTEGER NOT NULL,
+  agreements INTEGER NOT NULL,
+  disagreements INTEGER NOT NULL,
+  timeouts INTEGER NOT NULL,
+  offences INTEGER NOT NULL,
+  banned_until REAL NOT NULL
+) WITHOUT ROWID;
+`
+
+/** gossipsub's P5 for a banned peer: with the default weight 10 it is below the graylist threshold (-80). */
+export const BANNED_APP_SCORE = -10
+
+export class Reputation implements TrustBook {
+  private readonly records = new Map<string, WorkerTrust>()
+  private readonly db?: DatabaseSync
+  private readonly upsert?: StatementSync
+  private readonly banListeners = new Set<(peer: string) => void>()
+
+  /** `path`: a SQLite file (created if missing); omit to keep reputation in memory. */
+  constructor(path?: string) {
+    if (path == null) {
+      return
+    }
+    mkdirSync(dirname(path), { recursive: true })
+    this.db = new DatabaseSync(path)
+    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;')
+    this.db.exec(SCHEMA)
+    this.upsert = this.db.prepare(
+      'INSERT OR REPLACE INTO reputation (peer, streak, agreements, disagreements, timeouts, offences, banned_until) VALUES (?, ?, ?, ?, ?, ?, ?)'
+    )
+    for (const row of this.db.prepare('SELECT * FROM reputation').all() as Record<string, number | string>[]) {
+      this.records.set(String(row.peer), {
+        streak: Number(row.streak),
+        agreements: Number(row.agreements),
+        disagreements: Number(row.disagreements),
+        timeouts: Number(row.timeouts),
+        offences: Number(row.offences),
+        bannedUntil: Number(row.banned_until)
+      })
+    }
+  }
+
+  get(peer: string): WorkerTrust {
+    let t = this.records.get(peer)
+    if (t == null) {
+      t = newcomerTrust()
+      this.records.set(peer, t)
+    }
+    return t
+  }
+
+  /** Writes the record through; tells ban listeners when the peer is banned now. */
+  changed(peer: string): void {
+    const t = this.get(peer)
+    // SQLite stores Infinity as a REAL; a permanent ban survives a restart.
+    this.upsert?.run(peer, t.streak, t.agreements, t.disagreements, t.timeouts, t.offences, t.bannedUntil)
+    if (t.bannedUntil > Date.now()) {
+      for (const listener of this.banListeners) {
+        listener(peer)
+      }
+    }
+  }
+
+  /** A valid fraud proof against `peer` received from the network (§7.5, §7.6). */
+  offence(peer: string, now = Date.now()): void {
+    recordOffence(this.get(peer), now)
+    this.changed(peer)
+  }
+
+  /** §7.6 score in (0, 1); a newcomer scores 0.5. */
+  score(peer: PeerId | string): number {
+    const t = this.records.get(peer.toString())
+    return t == null ? 0.5 : reputationScore(t)
+  }
+
+  isBanned(peer: PeerId | string, now = Date.now()): boolean {
+    const t = this.records.get(peer.toString())
+    return t != null && t.bannedUntil > now
+  }
+
+  /** gossipsub P5: banned peers fall below the graylist threshold, others get 2·(score − 0.5) ∈ (−1, 1). */
+  appScore(peer: string): number {
+    return this.isBanned(peer) ? BANNED_APP_SCORE : 2 * (this.score(peer) - 0.5)
+  }
+
+  /** Calls `listener` with a peer id each time a peer's record changes while it is banned. */
+  onBan(listener: (peer: string) => void): () => void {
+    this.banListeners.add(listener)
+    return () => this.banListeners.delete(listener)
+  }
+
+  /** Every peer with a record, for `openbatch status`. */
+  entries(): [string, WorkerTrust][] {
+    return [...this.records]
+  }
+
+  close(): void {
+    this.db?.close()
+  }
+}

@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import type { InferenceBackend } from '@openbatch/inference'
+import {
+  createJobAnnouncement,
+  DType,
+  ErrorCode,
+  float32Tensor,
+  jobsTopic,
+  modelCid,
+  open,
+  peerIdBytes,
+  STATEMENTS,
+  seal,
+  type Tensor,
+  toFloat64Array
+} from '@openbatch/protocol'
+import type { FraudEvent, VerdictEvent } from '../src/index.js'
+import {
+  announceJob,
+  claimTasks,
+  createPeer,
+  MemoryJobStore,
+  ReceiptStore,
+  RequesterService,
+  WorkerService,
+  WorkServer
+} from '../src/index.js'
+import { network, tempDir, waitFor, within } from './helpers.js'
+
+const MODEL = modelCid(new TextEncoder().encode('verification test model'))
+const inputs = (i: number): Tensor[] => [float32Tensor('x', [1, 2], [i, 1])]
+
+/** y = x0 + x1; a cheater returns y + 1000 on a fraction of tasks (chosen by a counter). */
+function backend(cheatEvery = 0): InferenceBackend {
+  let n = 0
+  return {
+    describe: async (model) => ({
+      model,
+      inputs: [{ name: 'x', dtype: DType.FLOAT32, shape: ['N', 2] }],
+      outputs: [{ name: 'y', dtype: DType.FLOAT32, shape: ['N', 1] }],
+      batchable: true,
+      sizeBytes: 0
+    }),
+    run: async (_model, tensors) => {
+      const [a, b] = Array.from(toFloat64Array(tensors[0] as Tensor)) as [number, number]
+      const cheat = cheatEvery > 0 && n++ % cheatEvery === 0
+      return {
+        outputs: [float32Tensor('y', [1, 1], [a + b + (cheat ? 1000 : 0)])],
+        profile: { runtime: 'test', provider: 'cpu', device: 'test', intraOpThreads: 1, graphOptimization: 'all', batchSize: 1 },
+        durationUs: 1
+      }
+    }
+  }
+}
+
+describe('verification between real libp2p peers (spec §7, issue #5)', () => {
+  it('a worker cheating on half its tasks is sampled, outvoted, proven and banned everywhere; every result is right', async () => {
+    const [requester, h1, h2, h3, cheater, bystander] = await network(6, { mesh: true })
+    assert.ok(requester && h1 && h2 && h3 && cheater && bystander)
+    const store = new MemoryJobStore()
+    const verdicts: VerdictEvent[] = []
+    const frauds: FraudEvent[] = []
+    const service = new RequesterService(requester, {
+      store,
+      onVerdict: (v) => verdicts.push(v),
+      onFraud: (f) => frauds.push(f),
+      onError: (err) => assert.fail(err)
+    })
+    await new WorkServer(requester, service).start()
+    const honest = [h1, h2, h3]
+    const receiptStore = new ReceiptStore(':memory:')
+    const workers = [...honest, cheater].map(
+      (w) =>
+        new WorkerService(w, {
+          backend: backend(w === cheater ? 2 : 0),
+          models: [MODEL.toString()],
+          capacity: 4,
+          receiptStore: w === h1 ? receiptStore : undefined
+        })
+    )
+    for (const w of workers) {
+      w.start()
+    }
+    await waitFor('workers to subscribe', () => requester.libp2p.services.pubsub.getSubscribers(jobsTopic(MODEL)).length >= 4)
+    const job = createJobAnnouncement({
+      requester: peerIdBytes(requester.peerId),
+      model: MODEL.bytes,
+      taskCount: 60,
+      rewardPerTask: 3n,
+      maxBatch: 4,
+      now: Date.now(),
+      durationMs: 600_000,
+      nonce: crypto.getRandomValues(new Uint8Array(16))
+    })
+    const envelope = await seal(STATEMENTS.job, job, requester.privateKey)
+    const { jobId, done } = await service.addJob({ announcement: envelope, inputs })
+    await announceJob(requester, envelope)
+    await within('the job to complete', done, 60_000)
+
+    // The cheater was caught (a newcomer is always sampled) and only the cheater.
+    assert.ok(frauds.length > 0, 'a fraud proof was published')
+    assert.ok(frauds.every((f) => f.accused === cheater.peerId.toString()))
+    assert.ok(frauds.every((f) => !f.agreeing.includes(cheater.peerId.toString())))
+    assert.ok(requester.reputation.isBanned(cheater.peerId))
+    for (const h of honest) {
+      assert.equal(requester.reputation.get(h.peerId.toString()).offences, 0, 'honest workers are never accused')
+    }
+    // Every other peer checked the proof itself and banned the cheater (§7.5, §7.6).
+    await waitFor('every peer to accept a fraud proof', () => [...honest, bystander].every((p) => p.reputation.isBanned(cheater.peerId)))
+    // Banned: refused claims (or connections) by the requester.
+    const claim = await claimTasks(cheater, requester.peerId, { jobId: job.jobId, maxTasks: 1 }).catch((err: Error) => err)
+    assert.ok(claim instanceof Error || claim.code === ErrorCode.BANNED || claim.code === ErrorCode.JOB_CLOSED, String(claim))
+
+    // One verdict per task; every task's result — verified or not — is right, none lost.
+    assert.equal(verdicts.length, 60)
+    assert.equal(new Set(verdicts.map((v) => v.verdict.task)).size, 60)
+    const results = store.results.get(jobId)
+    assert.equal(results?.size, 60)
+    for (const [index, r] of results ?? []) {
+      const opened = await open(STATEMENTS.result, r.result)
+      assert.deepEqual(Array.from(toFloat64Array(opened.message.outputs[0] as Tensor)), [index + 1], `task ${index}`)
+      assert.ok(r.verdict != null)
+      if (r.verdict.status === 'disputed') {
+        assert.notEqual(r.worker, cheater.peerId.toString(), 'a disputed task settles on the majority')
+      }
+    }
+    const summary = service.summary(jobId)
+    assert.ok(summary != null && summary.disputed > 0)
+    assert.equal(summary.unresolved, 0)
+    assert.equal(summary.fraudProofs, frauds.length)
+
+    // The honest workers hold receipts for their work, signed by the requester (§3.6).
+    for (const w of workers.slice(0, 3)) {
+      for (const receipt of w.receipts) {
+        assert.ok((await open(STATEMENTS.receipt, receipt)).signer.equals(requester.peerId))
+      }
+    }
+    // h1's receipts are kept durably, and add up to its verified work.
+    const [totals] = receiptStore.totals()
+    assert.equal(totals?.requester, requester.peerId.toString())
+    assert.equal(totals?.receipts, workers[0]?.receipts.length)
+    assert.equal(totals?.reward, 3n * BigInt(totals?.receipts ?? 0))
+    await assert.rejects(receiptStore.add(workers[1]?.receipts[0] as Uint8Array, h1.peerId), /another worker/)
+    await Promise.all(workers.map((w) => w.stop()))
+    service.stop()
+  })
+
+  it('reputation persists across restarts of a peer with a data directory (§7.6)', async () => {
+    const dataDir = await tempDir()
+    const first = await createPeer({ dataDir, transports: ['memory'], listen: [], local: true })
+    await first.start()
+    first.reputation.offence('12D3KooWtest', Date.now())
+    Object.assign(first.reputation.get('12D3KooWgood'), { agreements: 7 })
+    first.reputation.changed('12D3KooWgood')
+    await first.stop()
+    const second = await createPeer({ dataDir, transports: ['memory'], listen: [], local: true })
+    assert.ok(second.reputation.isBanned('12D3KooWtest'))
+    assert.equal(second.reputation.get('12D3KooWtest').offences, 1)
+    assert.equal(second.reputation.get('12D3KooWgood').agreements, 7)
+    assert.ok(second.reputation.score('12D3KooWgood') > 0.85)
+    second.reputation.close()
+  })
+})
