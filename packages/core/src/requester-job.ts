@@ -57,7 +57,7 @@ export type ResultOutcome = { code: 'OK'; check: boolean } | { code: 'NOT_ASSIGN
 
 /** Effects the caller carries out, in order, before answering the peer. */
 export type JobAction =
-  /** Persist: these tasks are leased to `worker` until `expiresAt`. */
+  /** Persist: these tasks (first runs; checks are not persisted) are leased to `worker` until `expiresAt`. */
   | { type: 'lease'; worker: string; tasks: number[]; expiresAt: number }
   /** Persist: these tasks are pending again. */
   | { type: 'release'; worker: string; tasks: number[]; reason: 'expired' | 'worker-gone' }
@@ -219,6 +219,8 @@ export class RequesterJob {
         job.requeued.push(i)
       }
     }
+    // A job whose every task was done before the restart stays complete.
+    job.closed = job.settledCount === job.taskCount
     return job
   }
 
@@ -279,7 +281,12 @@ export class RequesterJob {
     }
     stats.held += tasks.length
     this.leasedCount += tasks.length
-    actions.push({ type: 'lease', worker, tasks, expiresAt }, this.timer())
+    // Checks are not persisted: a task under check keeps its stored result (and is not resumed as a check).
+    const firstRuns = checks == null ? tasks : tasks.filter((t) => !checks.has(t))
+    if (firstRuns.length > 0) {
+      actions.push({ type: 'lease', worker, tasks: firstRuns, expiresAt })
+    }
+    actions.push(this.timer())
     return { outcome: { code: 'OK', tasks, leaseExpiresAt: expiresAt }, actions }
   }
 

@@ -98,11 +98,15 @@ export async function* findWorkers(
 
 /**
  * Keeps a worker's capacity record in the DHT (spec §4.2): publishes now, republishes at half the
- * record's lifetime, and at once whenever `update()` changes what the worker offers.
+ * record's lifetime, and at once whenever `update()` changes what the worker offers. A peer with
+ * no connections yet publishes when its first peer connects; a failed publish is retried after
+ * 1 s, doubling up to a minute.
  */
 export class CapacityPublisher {
   private timer?: ReturnType<typeof setTimeout>
   private running = false
+  private waitingForPeers = false
+  private retryMs = 1000
   private publishing: Promise<unknown> = Promise.resolve()
   /** The record most recently published. */
   current?: CapacityRecord
@@ -115,12 +119,21 @@ export class CapacityPublisher {
 
   async start(): Promise<void> {
     this.running = true
+    this.peer.libp2p.addEventListener('peer:connect', this.onConnect)
     await this.publish()
   }
 
   stop(): void {
     this.running = false
+    this.peer.libp2p.removeEventListener('peer:connect', this.onConnect)
     clearTimeout(this.timer)
+  }
+
+  private readonly onConnect = () => {
+    if (this.waitingForPeers) {
+      this.waitingForPeers = false
+      void this.publish()
+    }
   }
 
   /** New devices or models: republish now. */
@@ -135,14 +148,22 @@ export class CapacityPublisher {
         return
       }
       clearTimeout(this.timer)
+      if (this.peer.libp2p.getConnections().length === 0) {
+        this.waitingForPeers = true // nobody to store it: publish when a peer connects
+        return
+      }
+      const ttl = this.offer.ttlMs ?? CAPACITY_TTL_MS
+      let next = ttl / 2
       try {
         this.current = await publishCapacity(this.peer, this.offer, { signal: AbortSignal.timeout(60_000) })
+        this.retryMs = 1000
       } catch (err) {
         this.onError(err as Error)
+        next = Math.min(next, this.retryMs)
+        this.retryMs = Math.min(60_000, this.retryMs * 2)
       }
       if (this.running) {
-        const ttl = this.offer.ttlMs ?? CAPACITY_TTL_MS
-        this.timer = setTimeout(() => void this.publish(), ttl / 2)
+        this.timer = setTimeout(() => void this.publish(), next)
         this.timer.unref()
       }
     })

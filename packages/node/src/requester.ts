@@ -262,6 +262,7 @@ export class RequesterService implements WorkHandlers {
   async resume(store: SqliteJobStore, options: Pick<AddJobInit, 'checkWaitMs'> = {}): Promise<{ jobId: string; done: Promise<void> }[]> {
     const resumed = []
     for (const job of store.jobs()) {
+      store.settleOrphans(job.jobId)
       resumed.push(
         await this.addJob({
           announcement: job.announcement,

@@ -22,6 +22,17 @@ export interface StoredResult {
   reputation?: number
 }
 
+function toStored(r: Record<string, unknown>): StoredResult {
+  return {
+    index: Number(r.idx),
+    worker: String(r.worker),
+    result: new Uint8Array(r.result as Uint8Array),
+    receipt: new Uint8Array(r.receipt as Uint8Array),
+    status: r.status == null ? undefined : (String(r.status) as VerificationStatus),
+    reputation: r.reputation == null || Number(r.reputation) < 0 ? undefined : Number(r.reputation)
+  }
+}
+
 export interface StoredJob {
   jobId: string
   announcement: Uint8Array
@@ -70,14 +81,20 @@ CREATE TABLE IF NOT EXISTS checks (
   PRIMARY KEY (job_id, idx, worker)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS verdicts (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
   job_id TEXT NOT NULL,
   idx INTEGER NOT NULL,
   status TEXT NOT NULL,
   worker TEXT NOT NULL,
   reputation REAL NOT NULL,
-  PRIMARY KEY (job_id, idx)
-) WITHOUT ROWID;
+  UNIQUE (job_id, idx)
+);
 `
+
+const SETTLED_SELECT = `
+  SELECT r.idx AS idx, coalesce(c.worker, r.worker) AS worker, coalesce(c.result, r.result) AS result,
+         coalesce(c.receipt, r.receipt) AS receipt, v.status AS status, v.reputation AS reputation, v.seq AS seq`
+const CHECK_JOIN = 'LEFT JOIN checks c ON c.job_id = r.job_id AND c.idx = r.idx AND v.worker = c.worker AND v.worker != r.worker'
 
 function prepare(db: DatabaseSync) {
   return {
@@ -91,15 +108,25 @@ function prepare(db: DatabaseSync) {
     jobs: db.prepare('SELECT job_id, announcement, lease_ms FROM jobs ORDER BY created_at'),
     tasks: db.prepare('SELECT idx, state, worker, lease_expires_at FROM tasks WHERE job_id = ?'),
     check: db.prepare('INSERT OR REPLACE INTO checks (job_id, idx, worker, result, receipt, accepted_at) VALUES (?, ?, ?, ?, ?, ?)'),
-    verdict: db.prepare('INSERT OR REPLACE INTO verdicts (job_id, idx, status, worker, reputation) VALUES (?, ?, ?, ?, ?)'),
+    verdict: db.prepare('INSERT OR IGNORE INTO verdicts (job_id, idx, status, worker, reputation) VALUES (?, ?, ?, ?, ?)'),
     // The task's result is the verdict's worker's: the first run's, or a check's when a majority decided.
-    results: db.prepare(`
-      SELECT r.idx AS idx, coalesce(c.worker, r.worker) AS worker, coalesce(c.result, r.result) AS result,
-             coalesce(c.receipt, r.receipt) AS receipt, v.status AS status, v.reputation AS reputation
+    results: db.prepare(`${SETTLED_SELECT}
       FROM results r
       LEFT JOIN verdicts v ON v.job_id = r.job_id AND v.idx = r.idx
-      LEFT JOIN checks c ON c.job_id = r.job_id AND c.idx = r.idx AND v.worker = c.worker AND v.worker != r.worker
+      ${CHECK_JOIN}
       WHERE r.job_id = ? AND r.idx >= ? ORDER BY r.idx LIMIT ?`),
+    settledBySeq: db.prepare(`${SETTLED_SELECT}
+      FROM verdicts v
+      JOIN results r ON r.job_id = v.job_id AND r.idx = v.idx
+      ${CHECK_JOIN}
+      WHERE v.job_id = ? AND v.seq > ? ORDER BY v.seq LIMIT ?`),
+    settledCount: db.prepare('SELECT count(*) AS n FROM verdicts WHERE job_id = ?'),
+    orphans: db.prepare(
+      `INSERT OR IGNORE INTO verdicts (job_id, idx, status, worker, reputation)
+       SELECT r.job_id, r.idx, 'unsampled', r.worker, -1 FROM results r
+       WHERE r.job_id = ? AND NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.job_id = r.job_id AND v.idx = r.idx)`
+    ),
+    dropOrphanInputs: db.prepare('DELETE FROM inputs WHERE job_id NOT IN (SELECT job_id FROM jobs)'),
     resultCount: db.prepare('SELECT count(*) AS n FROM results WHERE job_id = ?')
   }
 }
@@ -116,6 +143,56 @@ export class SqliteJobStore implements JobStore {
     this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;')
     this.db.exec(SCHEMA)
     this.stmts = prepare(this.db)
+    // Inputs of a job whose creation did not finish (a crash while staging) are dropped.
+    this.stmts.dropOrphanInputs.run()
+  }
+
+  /**
+   * Stages a job's inputs — an array, iterable or async iterable, streamed: never all in memory —
+   * under `jobId`, in transactions of `chunk` tasks; then calls `announce(taskCount)` for the
+   * signed announcement and records the job. Until that last step the job does not exist (a
+   * restart drops its staged inputs).
+   */
+  async stageJob(
+    jobId: string,
+    leaseMs: number,
+    inputs: Iterable<Tensor[]> | AsyncIterable<Tensor[]>,
+    announce: (taskCount: number) => Promise<Uint8Array>,
+    chunk = 1024
+  ): Promise<Uint8Array> {
+    let index = 0
+    let batch: Tensor[][] = []
+    const flush = () => {
+      const first = index - batch.length
+      this.transaction(() => {
+        batch.forEach((tensors, i) => {
+          this.stmts.addInput.run(jobId, first + i, Task.encode({ taskId: new Uint8Array(), index: BigInt(first + i), inputs: tensors }))
+        })
+      })
+      batch = []
+    }
+    try {
+      for await (const tensors of inputs) {
+        batch.push(tensors)
+        index++
+        if (batch.length >= chunk) {
+          flush()
+        }
+      }
+      if (batch.length > 0) {
+        flush()
+      }
+      const announcement = await announce(index)
+      const { message } = await open(STATEMENTS.job, announcement)
+      if (toHex(message.jobId) !== jobId || BigInt(index) !== message.taskCount) {
+        throw new RangeError(`the announcement does not match the staged job (${index} inputs under ${jobId})`)
+      }
+      this.stmts.addJob.run(jobId, announcement, leaseMs, Date.now())
+      return announcement
+    } catch (err) {
+      this.stmts.dropOrphanInputs.run()
+      throw err
+    }
   }
 
   /** Records a job (its signed announcement) and all its inputs, in one transaction. */
@@ -203,14 +280,37 @@ export class SqliteJobStore implements JobStore {
    * open, or when it was cut short by a restart.
    */
   results(jobId: string, from = 0, limit = Number.MAX_SAFE_INTEGER): StoredResult[] {
-    return (this.stmts.results.all(jobId, from, limit) as Record<string, unknown>[]).map((r) => ({
-      index: Number(r.idx),
-      worker: String(r.worker),
-      result: new Uint8Array(r.result as Uint8Array),
-      receipt: new Uint8Array(r.receipt as Uint8Array),
-      status: r.status == null ? undefined : (String(r.status) as VerificationStatus),
-      reputation: r.reputation == null ? undefined : Number(r.reputation)
+    return (this.stmts.results.all(jobId, from, limit) as Record<string, unknown>[]).map(toStored)
+  }
+
+  /**
+   * Settled results in the order they settled, after sequence number `afterSeq` (each row's
+   * `seq`), at most `limit`.
+   */
+  settledSince(jobId: string, afterSeq: number, limit = 1024): (StoredResult & { seq: number })[] {
+    return (this.stmts.settledBySeq.all(jobId, afterSeq, limit) as Record<string, unknown>[]).map((r) => ({
+      ...toStored(r),
+      seq: Number(r.seq)
     }))
+  }
+
+  /** Tasks with a verdict. */
+  settledCount(jobId: string): number {
+    return Number((this.stmts.settledCount.get(jobId) as { n: number }).n)
+  }
+
+  /**
+   * After a restart: results whose verification was open get an `unsampled` verdict (their
+   * reputation unknown: -1), as §6.5 says.
+   */
+  settleOrphans(jobId: string): number {
+    return Number(this.stmts.orphans.run(jobId).changes)
+  }
+
+  /** The stored announcement of a job, or undefined. */
+  announcement(jobId: string): Uint8Array | undefined {
+    const job = this.jobs().find((j) => j.jobId === jobId)
+    return job?.announcement
   }
 
   resultCount(jobId: string): number {

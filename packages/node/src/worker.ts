@@ -55,6 +55,8 @@ export class WorkerService {
   private readonly ready = new Map<string, Promise<void>>()
   private timer?: ReturnType<typeof setTimeout>
   private running = false
+  /** Aborts claims in flight when the service stops (results in flight are still submitted). */
+  private stopping = new AbortController()
   /** Receipts received, in order: the worker's verifiable record of accepted work. */
   readonly receipts: Uint8Array[] = []
 
@@ -74,14 +76,20 @@ export class WorkerService {
       return
     }
     this.running = true
+    this.stopping = new AbortController()
     this.board.start()
   }
 
-  /** Stops claiming and waits for tasks in flight to be submitted. */
+  /**
+   * Stops claiming (claims in flight are abandoned) and waits for tasks in flight to run and be
+   * submitted, so no leased work is lost; tasks a requester leased but this worker never received
+   * go back to that requester's queue when the lease expires or the connection closes.
+   */
   async stop(): Promise<void> {
     this.running = false
     this.board.stop()
     clearTimeout(this.timer)
+    this.stopping.abort()
     await Promise.allSettled([...this.inflight])
   }
 
@@ -137,7 +145,8 @@ export class WorkerService {
     }
     let assignment: Assignment
     try {
-      assignment = await claimTasks(this.peer, job.signer, { jobId: job.message.jobId, maxTasks }, { signal: AbortSignal.timeout(30_000) })
+      const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(30_000)])
+      assignment = await claimTasks(this.peer, job.signer, { jobId: job.message.jobId, maxTasks }, { signal })
     } catch (err) {
       this.init.onError?.(err as Error)
       this.apply(this.agent.claimed(Date.now(), jobId, 'FAILED'))

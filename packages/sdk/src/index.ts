@@ -1,0 +1,56 @@
+/**
+ * @packageDocumentation
+ *
+ * `@openbatch/sdk` is the friendly way into openbatch: batch AI inference on other people's
+ * GPUs, with every result signed and a random, adaptive share of them re-run by independent
+ * workers, so cheating does not pay.
+ *
+ * - {@link createClient} joins a network to submit batches; {@link createPeer} can also serve
+ *   models as a worker.
+ * - {@link Peer.submitBatch} streams a batch's inputs into the job store, announces the job and
+ *   returns a {@link BatchJob}: progress events, results in input order (or as they settle) each
+ *   with its {@link Verification}, a summary, `cancel()`. A peer with a `dataDir` resumes its jobs
+ *   after a restart ({@link Peer.job}).
+ *
+ * @example Submit a batch and read verified results
+ *
+ * ```ts
+ * import { createClient, tensor } from '@openbatch/sdk'
+ *
+ * const client = await createClient({ bootstrap: ['/ip4/127.0.0.1/tcp/4001/p2p/12D3Koo…'] })
+ * const job = await client.submitBatch({
+ *   model: './classifier.onnx',
+ *   inputs: images.map((pixels) => [tensor('x', pixels, [1, 3, 48, 192])])
+ * })
+ * for await (const r of job.results()) {
+ *   console.log(r.index, r.outputs.softmax_0.dims, r.verification.status)
+ * }
+ * console.log(job.summary())
+ * await client.stop()
+ * ```
+ *
+ * @example Embed a worker
+ *
+ * ```ts
+ * import { createPeer } from '@openbatch/sdk'
+ *
+ * const worker = await createPeer({ dataDir: './openbatch', bootstrap, worker: { models: ['./classifier.onnx'] } })
+ * process.on('SIGINT', () => worker.stop())
+ * ```
+ */
+
+export type { VerificationStatus } from '@openbatch/core'
+export type { FraudEvent } from '@openbatch/node'
+export { DType, float32Tensor, type Tensor, toFloat64Array, type VerificationPolicy } from '@openbatch/protocol'
+export { BootstrapError, InvalidInputsError, JobNotFoundError, ModelFileError, NoWorkersError } from './errors.js'
+export { type BatchInput, type BatchInputs, byName, type TensorInit, tensor } from './inputs.js'
+export {
+  BatchJob,
+  type BatchJobEvents,
+  type BatchProgress,
+  type BatchResult,
+  type BatchSummary,
+  type ResultsOptions,
+  type Verification
+} from './job.js'
+export { createClient, createPeer, Peer, type PeerEvents, type PeerOptions, type SubmitBatchOptions, type WorkerOptions } from './peer.js'

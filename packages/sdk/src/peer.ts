@@ -1,0 +1,466 @@
+/**
+ * The SDK's peer: one object that joins an openbatch network and can submit batches (requester)
+ * and, when asked, serve models as a worker. Everything underneath — libp2p, the DHT, gossip,
+ * the work protocols, verification, the job store — comes from @openbatch/node and
+ * @openbatch/runtime-onnx; this file only composes them.
+ */
+
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { VerifiedJobSummary } from '@openbatch/core'
+import type { InferenceBackend, TensorSpec } from '@openbatch/inference'
+import {
+  announceJob,
+  CapacityPublisher,
+  createPeer as createNodePeer,
+  type FraudEvent,
+  fetchModel,
+  findWorkers,
+  ModelServer,
+  type OpenbatchPeer,
+  ReceiptStore,
+  type Reputation,
+  RequesterService,
+  SqliteJobStore,
+  type TransportName,
+  WorkerService,
+  WorkServer
+} from '@openbatch/node'
+import {
+  createJobAnnouncement,
+  DEFAULT_LEASE_MS,
+  deriveJobId,
+  dtypeInfo,
+  parseModelCid,
+  peerIdBytes,
+  STATEMENTS,
+  seal,
+  type Tensor,
+  toHex,
+  type VerificationPolicy
+} from '@openbatch/protocol'
+import { capacityDevices, createOnnxBackend, detectDevices, ModelStore, measureCapacity, toModelCapacity } from '@openbatch/runtime-onnx'
+import { TypedEventEmitter } from 'main-event'
+import { BootstrapError, InvalidInputsError, JobNotFoundError, ModelFileError, NoWorkersError } from './errors.js'
+import { type BatchInputs, normalise } from './inputs.js'
+import { BatchJob } from './job.js'
+
+export interface WorkerOptions {
+  /** .onnx files to serve (added to the model store). */
+  models?: string[]
+  /** Where models are kept by CID. @default `<dataDir>/models`, or a temporary directory */
+  modelsDir?: string
+  /** Inference worker threads. @default 1 below 8 cores, else 2 */
+  threads?: number
+  /** onnxruntime intra-op threads per inference thread. */
+  intraOpThreads?: number
+  /** Tasks held at once. @default 32 */
+  capacity?: number
+  /** Price per item advertised in the capacity record. @default 0n */
+  pricePerItem?: bigint
+  /** Measure items/s for the capacity record (a second or two per model at start). @default true */
+  benchmark?: boolean
+  /** Run tasks with this backend instead of onnxruntime (tests, custom runtimes). */
+  backend?: InferenceBackend
+}
+
+export interface PeerOptions {
+  /** Keeps identity, jobs, results, reputation, models and receipts. Omit for an in-memory peer. */
+  dataDir?: string
+  /** @default ['/ip4/0.0.0.0/tcp/0'] */
+  listen?: string[]
+  /** Peers to join through (multiaddrs ending in /p2p/<id>). */
+  bootstrap?: string[]
+  /** @default ['tcp'] */
+  transports?: TransportName[]
+  /** A network of peers on one host (demo, tests). @default false */
+  local?: boolean
+  /** Serve models as a worker. */
+  worker?: WorkerOptions
+  /** How long to wait for a bootstrap peer. @default 10_000 */
+  bootstrapTimeoutMs?: number
+}
+
+export interface SubmitBatchOptions {
+  /** The model: a path to an .onnx file, its bytes, or its CID (when workers already hold it). */
+  model: string | Uint8Array
+  /** Items: an array, iterable or async iterable (streamed: never all in memory). */
+  inputs: BatchInputs
+  /** Sampling and agreement (spec §7); defaults from the spec. */
+  verification?: VerificationPolicy
+  /** Reward per task, in the network's unit. @default 0n */
+  reward?: bigint
+  /** Absolute deadline (ms since the epoch). @default one hour from now */
+  deadline?: number
+  /** Most tasks one claim receives. @default 32 */
+  maxBatch?: number
+  /** @default DEFAULT_LEASE_MS */
+  leaseMs?: number
+  /** How long to look for a worker of the model before failing with NoWorkersError; 0 skips. @default 30_000 */
+  discoveryTimeoutMs?: number
+  /** Aborting cancels the job. */
+  signal?: AbortSignal
+}
+
+export interface PeerEvents {
+  /** This peer published a fraud proof (it outvoted a worker). */
+  fraud: CustomEvent<FraudEvent>
+  /** A background failure (a task that could not run, a submission that failed): informational. */
+  error: CustomEvent<Error>
+}
+
+/** A running openbatch peer. Create it with {@link createPeer}. */
+export class Peer extends TypedEventEmitter<PeerEvents> {
+  private readonly handles = new Map<string, BatchJob>()
+  private readonly announcers = new Set<ReturnType<typeof setInterval>>()
+  private worker?: { service: WorkerService; backend: InferenceBackend & { stop?: () => Promise<void> }; capacity?: CapacityPublisher }
+  private readonly workServer: WorkServer
+  private readonly modelServer: ModelServer
+  readonly requester: RequesterService
+  /** The worker's receipts (its provable earnings), when it serves models. */
+  receipts?: ReceiptStore
+
+  /** @internal */
+  constructor(
+    readonly node: OpenbatchPeer,
+    readonly store: SqliteJobStore,
+    readonly models: ModelStore,
+    private readonly cleanup: () => Promise<void>
+  ) {
+    super()
+    this.requester = new RequesterService(node, {
+      store,
+      onProgress: (p) => this.handles.get(p.jobId)?.notify(),
+      onVerdict: (v) => this.handles.get(v.jobId)?.notify(),
+      onFraud: (f) => this.safeDispatchEvent('fraud', { detail: f }),
+      onError: (err) => this.safeDispatchEvent('error', { detail: err })
+    })
+    this.workServer = new WorkServer(node, this.requester)
+    this.modelServer = new ModelServer(node, { get: async (m) => ((await models.has(m)) ? models.get(m) : undefined) })
+  }
+
+  get peerId(): string {
+    return this.node.peerId.toString()
+  }
+
+  /** Listening addresses, each ending in /p2p/<peer id>. */
+  get addresses(): string[] {
+    return this.node.addresses
+  }
+
+  /** Per-peer trust this peer keeps (spec §7.6). */
+  get reputation(): Reputation {
+    return this.node.reputation
+  }
+
+  /** @internal */
+  async start(options: PeerOptions): Promise<void> {
+    await this.workServer.start()
+    await this.modelServer.start()
+    for (const job of await this.requester.resume(this.store)) {
+      this.track(job.jobId, job.done)
+    }
+    if (options.worker != null) {
+      await this.startWorker(options.worker, options.dataDir)
+    }
+  }
+
+  private async startWorker(options: WorkerOptions, dataDir: string | undefined): Promise<void> {
+    for (const path of options.models ?? []) {
+      await this.models.add(await readModelFile(path))
+    }
+    const served = (await this.models.list()).map((m) => m.model)
+    let backend: InferenceBackend & { stop?: () => Promise<void> }
+    if (options.backend != null) {
+      backend = options.backend
+    } else {
+      const onnx = createOnnxBackend({ store: this.models, threads: options.threads, intraOpThreads: options.intraOpThreads })
+      await onnx.start()
+      backend = onnx
+    }
+    this.receipts = new ReceiptStore(dataDir == null ? ':memory:' : join(dataDir, 'receipts.db'))
+    const service = new WorkerService(this.node, {
+      backend,
+      models: served,
+      capacity: options.capacity,
+      receiptStore: this.receipts,
+      onError: (err) => this.safeDispatchEvent('error', { detail: err }),
+      ensureModel: async (model) => {
+        if (!(await this.models.has(model))) {
+          await this.models.add(await fetchModel(this.node, model, { signal: AbortSignal.timeout(120_000) }))
+        }
+      }
+    })
+    service.start()
+    this.worker = { service, backend }
+    const devices = await detectDevices()
+    const offers = []
+    for (const model of served) {
+      if (options.benchmark !== false && options.backend == null) {
+        const described = await backend.describe(model)
+        const report = await measureCapacity(backend, model, () => sampleInputs(described.inputs), {
+          batchSizes: [1, 8],
+          minDurationMs: 300
+        })
+        offers.push(toModelCapacity(report, options.pricePerItem ?? 0n))
+        continue
+      }
+      offers.push({ model: parseModelCid(model).bytes, itemsPerSecond: 1, maxBatch: 32, pricePerItem: options.pricePerItem ?? 0n })
+    }
+    if (offers.length > 0) {
+      this.worker.capacity = new CapacityPublisher(this.node, { devices: capacityDevices(devices), models: offers }, (err) =>
+        this.safeDispatchEvent('error', { detail: err })
+      )
+      await this.worker.capacity.start().catch((err: Error) => this.safeDispatchEvent('error', { detail: err }))
+    }
+  }
+
+  /** Model CIDs this peer serves as a worker. */
+  async servedModels(): Promise<string[]> {
+    return this.worker == null ? [] : (await this.models.list()).map((m) => m.model)
+  }
+
+  /**
+   * Submits a batch: stores the inputs (streamed), announces the job over gossip and serves its
+   * tasks to workers; returns the job handle at once.
+   */
+  async submitBatch(options: SubmitBatchOptions): Promise<BatchJob> {
+    options.signal?.throwIfAborted()
+    const model = await this.resolveModel(options.model)
+    const discoveryTimeoutMs = options.discoveryTimeoutMs ?? 30_000
+    if (discoveryTimeoutMs > 0) {
+      await this.discover(model, discoveryTimeoutMs, options.signal)
+    }
+    const nonce = randomBytes(16)
+    const jobIdBytes = deriveJobId(peerIdBytes(this.node.peerId), nonce)
+    const jobId = toHex(jobIdBytes)
+    const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS
+    const now = Date.now()
+    const deadline = options.deadline ?? now + 3_600_000
+    if (!(deadline > now)) {
+      throw new RangeError(`deadline ${new Date(deadline).toISOString()} has passed`)
+    }
+    const announcement = await this.store.stageJob(jobId, leaseMs, normalise(options.inputs), async (taskCount) => {
+      if (taskCount === 0) {
+        throw new InvalidInputsError('a batch needs at least one input')
+      }
+      const job = createJobAnnouncement({
+        requester: peerIdBytes(this.node.peerId),
+        model: parseModelCid(model).bytes,
+        taskCount,
+        maxBatch: options.maxBatch ?? 32,
+        rewardPerTask: options.reward ?? 0n,
+        now,
+        durationMs: deadline - now,
+        verification: options.verification,
+        nonce
+      })
+      return seal(STATEMENTS.job, job, this.node.privateKey)
+    })
+    const { done } = await this.requester.addJob({ announcement, inputs: (i) => this.store.inputs(jobId, i), leaseMs })
+    const handle = this.track(jobId, done)
+    await this.announce(announcement, done)
+    options.signal?.addEventListener('abort', () => handle.cancel(), { once: true })
+    return handle
+  }
+
+  /** The handle of a job stored here (e.g. after a restart): its results and progress. */
+  job(jobId: string): BatchJob {
+    const handle = this.handles.get(jobId)
+    if (handle == null) {
+      throw new JobNotFoundError(jobId)
+    }
+    return handle
+  }
+
+  /** Jobs stored here, newest last. */
+  jobs(): { jobId: string; taskCount: number; settled: number; summary?: VerifiedJobSummary }[] {
+    return [...this.handles.values()].map((h) => ({
+      jobId: h.id,
+      taskCount: h.taskCount,
+      settled: this.store.settledCount(h.id),
+      summary: this.requester.summary(h.id)
+    }))
+  }
+
+  /**
+   * Stops the peer: stops claiming new work, lets tasks in flight finish and be submitted, then
+   * closes the network and the stores. Leases of tasks not started are released by the
+   * requester when this peer disconnects (spec §6.5).
+   */
+  async stop(): Promise<void> {
+    for (const t of this.announcers) {
+      clearInterval(t)
+    }
+    if (this.worker != null) {
+      this.worker.capacity?.stop()
+      await this.worker.service.stop()
+      await this.worker.backend.stop?.()
+    }
+    this.requester.stop()
+    await this.workServer.stop()
+    await this.modelServer.stop()
+    await this.node.stop()
+    this.store.close()
+    this.receipts?.close()
+    await this.cleanup()
+  }
+
+  private track(jobId: string, done: Promise<void>): BatchJob {
+    const stored = this.store.announcement(jobId)
+    const taskCount = this.requester.summary(jobId)?.taskCount ?? 0
+    if (stored == null && taskCount === 0) {
+      throw new JobNotFoundError(jobId)
+    }
+    const handle = new BatchJob({
+      jobId,
+      taskCount,
+      store: this.store,
+      summary: () => this.requester.summary(jobId),
+      cancel: () => this.requester.cancel(jobId),
+      done
+    })
+    this.handles.set(jobId, handle)
+    return handle
+  }
+
+  /** Publishes the announcement now and every 15 s while the job runs, for workers that join late. */
+  private async announce(announcement: Uint8Array, done: Promise<void>): Promise<void> {
+    const publish = () => announceJob(this.node, announcement).catch(() => {}) // a repeat within gossip's seen-cache is refused: fine
+    await publish()
+    const timer = setInterval(() => void publish(), 15_000)
+    timer.unref()
+    this.announcers.add(timer)
+    const stop = () => {
+      clearInterval(timer)
+      this.announcers.delete(timer)
+    }
+    done.then(stop, stop)
+  }
+
+  private async resolveModel(model: string | Uint8Array): Promise<string> {
+    if (model instanceof Uint8Array) {
+      return this.models.add(model)
+    }
+    if (typeof model !== 'string' || model === '') {
+      throw new ModelFileError('model must be a path to an .onnx file, its bytes, or its CID')
+    }
+    try {
+      return parseModelCid(model).toString()
+    } catch {
+      // not a CID: a path
+    }
+    const cid = await this.models.add(await readModelFile(model))
+    // Let workers that lack it fetch it from this peer (spec §6.4).
+    await this.node.libp2p.contentRouting.provide(parseModelCid(cid), { signal: AbortSignal.timeout(10_000) }).catch(() => {})
+    return cid
+  }
+
+  private async discover(model: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const started = Date.now()
+    const deadline = AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(signal == null ? [] : [signal])])
+    while (!deadline.aborted) {
+      try {
+        for await (const _ of findWorkers(this.node, model, { signal: deadline, limit: 1 })) {
+          return
+        }
+      } catch {
+        // a lookup cut short by the timeout, or no DHT peers yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+    signal?.throwIfAborted()
+    throw new NoWorkersError(model, Date.now() - started)
+  }
+}
+
+async function readModelFile(path: string): Promise<Uint8Array> {
+  try {
+    const bytes = await readFile(path)
+    if (bytes.length === 0) {
+      throw new ModelFileError(`model file ${path} is empty`)
+    }
+    return bytes
+  } catch (err) {
+    if (err instanceof ModelFileError) {
+      throw err
+    }
+    const code = (err as NodeJS.ErrnoException).code
+    throw new ModelFileError(
+      code === 'ENOENT' ? `model file ${path} does not exist` : `cannot read model file ${path}: ${(err as Error).message}`
+    )
+  }
+}
+
+/** Zero inputs of the model's declared shape (symbolic dims as 1), for the capacity benchmark. */
+function sampleInputs(inputs: TensorSpec[]): Tensor[] {
+  return inputs.map((i) => {
+    const dims = i.shape.map((d) => (typeof d === 'number' && d > 0 ? d : 1))
+    const count = dims.reduce((a, b) => a * b, 1)
+    return { name: i.name, dtype: i.dtype, dims: dims.map(BigInt), data: new Uint8Array(count * dtypeInfo(i.dtype).size) }
+  })
+}
+
+/**
+ * Starts a peer: joins the network (failing with BootstrapError when no bootstrap peer answers),
+ * resumes stored jobs, and serves models when `worker` is given.
+ */
+export async function createPeer(options: PeerOptions = {}): Promise<Peer> {
+  const node = await createNodePeer({
+    dataDir: options.dataDir,
+    listen: options.listen,
+    bootstrap: options.bootstrap,
+    transports: options.transports,
+    local: options.local
+  })
+  let tmp: string | undefined
+  const cleanup = async () => {
+    if (tmp != null) {
+      await rm(tmp, { recursive: true, force: true })
+    }
+  }
+  let modelsDir = options.worker?.modelsDir
+  if (modelsDir == null) {
+    if (options.dataDir != null) {
+      modelsDir = join(options.dataDir, 'models')
+    } else {
+      tmp = await mkdtemp(join(tmpdir(), 'openbatch-models-'))
+      modelsDir = tmp
+    }
+  }
+  const store = new SqliteJobStore(options.dataDir == null ? ':memory:' : join(options.dataDir, 'jobs.db'))
+  const peer = new Peer(node, store, new ModelStore(modelsDir), cleanup)
+  try {
+    await node.start()
+    await joinNetwork(node, options.bootstrap ?? [], options.bootstrapTimeoutMs ?? 10_000)
+    await peer.start(options)
+  } catch (err) {
+    await peer.stop().catch(() => {})
+    throw err
+  }
+  return peer
+}
+
+/** Dials the bootstrap peers; at least one must answer. */
+async function joinNetwork(node: OpenbatchPeer, bootstrap: string[], timeoutMs: number): Promise<void> {
+  if (bootstrap.length === 0) {
+    return
+  }
+  const { multiaddr } = await import('@multiformats/multiaddr')
+  const reasons: string[] = []
+  const results = await Promise.allSettled(bootstrap.map((a) => node.libp2p.dial(multiaddr(a), { signal: AbortSignal.timeout(timeoutMs) })))
+  for (const r of results) {
+    if (r.status === 'fulfilled') {
+      return
+    }
+    reasons.push((r.reason as Error).message)
+  }
+  throw new BootstrapError(bootstrap, reasons)
+}
+
+/** A peer that submits batches and serves no models. */
+export async function createClient(options: Omit<PeerOptions, 'worker'> = {}): Promise<Peer> {
+  return createPeer({ ...options, worker: undefined })
+}

