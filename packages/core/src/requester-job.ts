@@ -147,6 +147,8 @@ export class RequesterJob {
   /** Checks out on a lease: task → lease id. */
   private readonly checkLease = new Map<number, number>()
   private readonly checkOf = new Map<number, Check>()
+  /** When a worker of each network group last claimed. */
+  private readonly groupSeen = new Map<string, number>()
 
   constructor(params: JobParams) {
     const { taskCount, maxBatch, deadline } = params
@@ -226,8 +228,8 @@ export class RequesterJob {
 
   /**
    * §6.2 A worker asks for up to `maxTasks` tasks. Checks it may take (it never ran the task;
-   * its `group` — e.g. its /24 — is not one to avoid, or the check has waited a quarter lease)
-   * come first, then pending tasks.
+   * its `group` — e.g. its /24 — is not one to avoid, or no worker of another group claimed
+   * within a lease, or the check has waited a quarter lease) come first, then pending tasks.
    */
   claim(now: number, worker: string, maxTasks: number, group?: string): JobStep<ClaimOutcome> {
     const actions: JobAction[] = []
@@ -241,11 +243,16 @@ export class RequesterJob {
     const want = Math.min(Math.max(0, Math.floor(maxTasks)), this.maxBatch, room)
     const tasks: number[] = []
     let checks: Set<number> | undefined
+    if (group != null) {
+      this.groupSeen.set(group, now)
+    }
     if (this.checkQueue.length > 0 && want > 0) {
       const patience = this.leaseMs / 4
       const rest: Check[] = []
       for (const c of this.checkQueue) {
-        const ok = tasks.length < want && !c.exclude.has(worker) && (group == null || !c.avoid.has(group) || now - c.queuedAt >= patience)
+        // Held back from an avoided group only while a worker of another group is around (§7.2).
+        const heldBack = group != null && c.avoid.has(group) && now - c.queuedAt < patience && this.otherGroupActive(c.avoid, now)
+        const ok = tasks.length < want && !c.exclude.has(worker) && !heldBack
         if (ok) {
           tasks.push(c.task)
           checks ??= new Set()
@@ -478,6 +485,23 @@ export class RequesterJob {
       // The whole lease came back in time: trust the worker with more.
       stats.allowance = Math.min(this.maxBatch * 2, stats.allowance * 2)
     }
+  }
+
+  /**
+   * A worker of `group` is around (e.g. it subscribes to the job's topic) though it has not
+   * claimed yet: re-runs are held back from the groups to avoid while it may come (§7.2).
+   */
+  noteGroup(now: number, group: string): void {
+    this.groupSeen.set(group, Math.max(now, this.groupSeen.get(group) ?? now))
+  }
+
+  private otherGroupActive(avoid: Set<string>, now: number): boolean {
+    for (const [g, at] of this.groupSeen) {
+      if (!avoid.has(g) && now - at < this.leaseMs) {
+        return true
+      }
+    }
+    return false
   }
 
   private dropCheck(task: number): void {

@@ -124,6 +124,11 @@ export class VerifiedJob {
     return this.job.taskCount
   }
 
+  /** A worker of `group` is known to be around (RequesterJob.noteGroup). */
+  noteGroup(now: number, group: string): void {
+    this.job.noteGroup(now, group)
+  }
+
   /** §6.2, §7.6: refused when banned or below the threshold; canaries are mixed in (§7.4). */
   claim(now: number, worker: string, maxTasks: number, group?: string): VerifiedStep<VerifiedClaimOutcome> {
     if (this.verifier.isBanned(worker, now)) {

@@ -235,6 +235,10 @@ describe('VerifiedJob: adversaries (issue #5, spec §7)', () => {
       { id: 'h1', group: '10.0.2', maxTasks: 4, answer: honest(1e-6) },
       { id: 'h2', group: '10.0.3', maxTasks: 4, answer: honest(1e-6) }
     ]
+    // The requester knows the workers' networks (their connections) before they claim.
+    for (const w of workers) {
+      sim.job.noteGroup(0, w.group as string)
+    }
     for (let i = 0; i < 5000 && !sim.job.summary().closed; i++) {
       round(sim, workers, random)
     }

@@ -30,7 +30,7 @@ export { OPENBATCH_TOPIC_SCORE, scoreTopic, toTopicValidatorResult } from './gos
 export { loadOrCreateIdentity } from './identity.js'
 export { announceJob, JobBoard, type JobBoardInit } from './jobs.js'
 export { type FetchModelOptions, fetchModel, ModelFetchError, ModelServer, type ModelSource } from './models.js'
-export { createPeer, libp2pOptions, type OpenbatchLibp2p, OpenbatchPeer, type PeerServices } from './peer.js'
+export { createPeer, libp2pOptions, type OpenbatchLibp2p, OpenbatchPeer, type PeerComponents, type PeerServices } from './peer.js'
 export { ReceiptStore, type ReceiptTotals } from './receipts.js'
 export { BANNED_APP_SCORE, Reputation } from './reputation.js'
 export {

@@ -19,6 +19,7 @@ import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import {
   CAPACITY_NAMESPACE,
+  type CheckedFraudProof,
   DHT_PROTOCOL_PREFIX,
   open,
   STATEMENTS,
@@ -123,6 +124,7 @@ export class OpenbatchPeer {
   private unsubscribeBans?: () => void
   /** Valid fraud proofs received from the network (each one counted against its accused). */
   fraudProofsReceived = 0
+  private readonly fraudListeners = new Set<(proof: CheckedFraudProof, reporter: PeerId) => void>()
 
   constructor(
     readonly libp2p: OpenbatchLibp2p,
@@ -131,11 +133,20 @@ export class OpenbatchPeer {
   ) {
     // §7.5: every peer checks every fraud proof itself; a valid one counts against the accused.
     this.fraud = new FraudBoard(this, {
-      onProof: (proof) => {
+      onProof: (proof, reporter) => {
         this.fraudProofsReceived++
         this.reputation.offence(proof.accused.signer.toString())
+        for (const listener of this.fraudListeners) {
+          listener(proof, reporter)
+        }
       }
     })
+  }
+
+  /** Calls `listener` for each valid fraud proof received (after it was counted against the accused). */
+  onFraudProof(listener: (proof: CheckedFraudProof, reporter: PeerId) => void): () => void {
+    this.fraudListeners.add(listener)
+    return () => this.fraudListeners.delete(listener)
   }
 
   get peerId(): PeerId {
@@ -171,8 +182,13 @@ export class OpenbatchPeer {
   }
 }
 
+/** What a peer is built with besides its plain config: libp2p metrics (e.g. `prometheusMetrics()`). */
+export interface PeerComponents {
+  metrics?: Libp2pOptions['metrics']
+}
+
 /** Creates (without starting) an openbatch peer from `config`. */
-export async function createPeer(config: PeerConfig = {}): Promise<OpenbatchPeer> {
+export async function createPeer(config: PeerConfig = {}, components: PeerComponents = {}): Promise<OpenbatchPeer> {
   const resolved = resolveConfig(config)
   let privateKey = resolved.privateKey
   let datastore: Libp2pOptions['datastore'] = new MemoryDatastore()
@@ -187,6 +203,10 @@ export async function createPeer(config: PeerConfig = {}): Promise<OpenbatchPeer
     privateKey = await generateKeyPair('Ed25519')
   }
   const reputation = new Reputation(resolved.dataDir == null ? undefined : join(resolved.dataDir, 'reputation.db'))
-  const libp2p = await createLibp2p<PeerServices>({ ...libp2pOptions(resolved, privateKey, datastore, reputation), start: false })
+  const libp2p = await createLibp2p<PeerServices>({
+    ...libp2pOptions(resolved, privateKey, datastore, reputation),
+    ...(components.metrics == null ? {} : { metrics: components.metrics }),
+    start: false
+  })
   return new OpenbatchPeer(libp2p, { ...resolved, privateKey }, reputation)
 }

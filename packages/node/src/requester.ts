@@ -19,6 +19,7 @@ import {
   deriveTaskId,
   ErrorCode,
   type JobAnnouncement,
+  jobsTopic,
   type Opened,
   open,
   peerIdBytes,
@@ -137,6 +138,7 @@ interface Entry {
   inputs: AddJobInit['inputs']
   /** Signed results of tasks still being verified, by `${task}/${worker}`. */
   envelopes: Map<string, Uint8Array>
+  groupsNotedAt: number
   /** Input digests of leased tasks, to check results against. */
   digests: Map<number, Uint8Array>
   timer?: ReturnType<typeof setTimeout>
@@ -242,6 +244,7 @@ export class RequesterService implements WorkHandlers {
       job,
       inputs: init.inputs,
       envelopes: new Map(),
+      groupsNotedAt: 0,
       digests: new Map(),
       complete: Promise.withResolvers()
     }
@@ -306,8 +309,19 @@ export class RequesterService implements WorkHandlers {
     if (entry == null) {
       return { ...empty, code: ErrorCode.UNKNOWN_JOB, message: 'no such job here' }
     }
+    const now = Date.now()
     const group = networkGroup(this.peer.libp2p.getConnections(remote)[0]?.remoteAddr.toString())
-    const { outcome, actions } = entry.job.claim(Date.now(), remote.toString(), claim.maxTasks, group)
+    if (now - entry.groupsNotedAt >= 1000) {
+      // §7.2 "where the requester knows of one": the networks of the job topic's subscribers.
+      entry.groupsNotedAt = now
+      for (const peer of this.peer.libp2p.services.pubsub.getSubscribers(jobsTopic(entry.announcement.message.model))) {
+        const g = networkGroup(this.peer.libp2p.getConnections(peer)[0]?.remoteAddr.toString())
+        if (g != null) {
+          entry.job.noteGroup(now, g)
+        }
+      }
+    }
+    const { outcome, actions } = entry.job.claim(now, remote.toString(), claim.maxTasks, group)
     await this.apply(jobId, entry, actions)
     if (outcome.code !== 'OK') {
       return { ...empty, code: ErrorCode[outcome.code], message: '' }

@@ -121,6 +121,7 @@ function prepare(db: DatabaseSync) {
       ${CHECK_JOIN}
       WHERE v.job_id = ? AND v.seq > ? ORDER BY v.seq LIMIT ?`),
     settledCount: db.prepare('SELECT count(*) AS n FROM verdicts WHERE job_id = ?'),
+    verdictCounts: db.prepare('SELECT status, count(*) AS n FROM verdicts WHERE job_id = ? GROUP BY status'),
     orphans: db.prepare(
       `INSERT OR IGNORE INTO verdicts (job_id, idx, status, worker, reputation)
        SELECT r.job_id, r.idx, 'unsampled', r.worker, -1 FROM results r
@@ -292,6 +293,15 @@ export class SqliteJobStore implements JobStore {
       ...toStored(r),
       seq: Number(r.seq)
     }))
+  }
+
+  /** Settled tasks per verification status. */
+  verdictCounts(jobId: string): Record<VerificationStatus, number> {
+    const counts: Record<VerificationStatus, number> = { agreed: 0, unsampled: 0, disputed: 0, unresolved: 0 }
+    for (const row of this.stmts.verdictCounts.all(jobId) as { status: VerificationStatus; n: number }[]) {
+      counts[row.status] = Number(row.n)
+    }
+    return counts
   }
 
   /** Tasks with a verdict. */

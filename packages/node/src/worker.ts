@@ -33,10 +33,16 @@ export interface WorkerServiceInit {
   models: string[]
   /** Tasks held at once (queued and running). @default 32 */
   capacity?: number
+  /** First wait after a claim found no tasks; doubles up to `maxBackoffMs`. @default 250 */
+  backoffMs?: number
+  /** @default 4000 */
+  maxBackoffMs?: number
   /** Called for every receipt received. */
   onReceipt?: (receipt: Uint8Array) => void
   /** Keeps every receipt durably (the worker's provable earnings, §3.6). */
   receiptStore?: ReceiptStore
+  /** Called after each task ran, with the model and the inference time. */
+  onRun?: (run: { model: string; durationUs: number }) => void
   /** Called when a task could not run or a submission failed. */
   onError?: (err: Error) => void
   /**
@@ -67,7 +73,13 @@ export class WorkerService {
     for (const m of init.models) {
       parseModelCid(m)
     }
-    this.agent = new WorkerAgent({ capacity: init.capacity ?? 32 })
+    // Idle workers ask again soon: re-runs of sampled tasks appear as other workers' results
+    // come in, and a claim is one small stream.
+    this.agent = new WorkerAgent({
+      capacity: init.capacity ?? 32,
+      backoffMs: init.backoffMs ?? 250,
+      maxBackoffMs: init.maxBackoffMs ?? 4000
+    })
     this.board = new JobBoard(peer, { models: init.models, onJob: (job) => this.onJob(job) })
   }
 
@@ -183,6 +195,7 @@ export class WorkerService {
         const startedAtMs = BigInt(Date.now())
         try {
           const { outputs, profile, durationUs } = await this.init.backend.run(model, task.inputs)
+          this.init.onRun?.({ model, durationUs })
           const result: TaskResult = {
             taskId: task.taskId,
             jobId: a.jobId,

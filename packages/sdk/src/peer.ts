@@ -20,6 +20,7 @@ import {
   findWorkers,
   ModelServer,
   type OpenbatchPeer,
+  type PeerComponents,
   ReceiptStore,
   type Reputation,
   RequesterService,
@@ -33,6 +34,8 @@ import {
   DEFAULT_LEASE_MS,
   deriveJobId,
   dtypeInfo,
+  jobsTopic,
+  open,
   parseModelCid,
   peerIdBytes,
   STATEMENTS,
@@ -62,6 +65,8 @@ export interface WorkerOptions {
   pricePerItem?: bigint
   /** Measure items/s for the capacity record (a second or two per model at start). @default true */
   benchmark?: boolean
+  /** Memory for loaded models per inference thread, in bytes. @default a quarter of RAM / threads */
+  sessionBudgetBytes?: number
   /** Run tasks with this backend instead of onnxruntime (tests, custom runtimes). */
   backend?: InferenceBackend
 }
@@ -81,6 +86,8 @@ export interface PeerOptions {
   worker?: WorkerOptions
   /** How long to wait for a bootstrap peer. @default 10_000 */
   bootstrapTimeoutMs?: number
+  /** libp2p metrics (e.g. `prometheusMetrics()` from @libp2p/prometheus-metrics). */
+  libp2pMetrics?: PeerComponents['metrics']
 }
 
 export interface SubmitBatchOptions {
@@ -109,12 +116,14 @@ export interface PeerEvents {
   fraud: CustomEvent<FraudEvent>
   /** A background failure (a task that could not run, a submission that failed): informational. */
   error: CustomEvent<Error>
+  /** This worker ran a task. */
+  run: CustomEvent<{ model: string; durationUs: number }>
 }
 
 /** A running openbatch peer. Create it with {@link createPeer}. */
 export class Peer extends TypedEventEmitter<PeerEvents> {
   private readonly handles = new Map<string, BatchJob>()
-  private readonly announcers = new Set<ReturnType<typeof setInterval>>()
+  private readonly announcers = new Set<ReturnType<typeof setTimeout>>()
   private worker?: { service: WorkerService; backend: InferenceBackend & { stop?: () => Promise<void> }; capacity?: CapacityPublisher }
   private readonly workServer: WorkServer
   private readonly modelServer: ModelServer
@@ -176,7 +185,12 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
     if (options.backend != null) {
       backend = options.backend
     } else {
-      const onnx = createOnnxBackend({ store: this.models, threads: options.threads, intraOpThreads: options.intraOpThreads })
+      const onnx = createOnnxBackend({
+        store: this.models,
+        threads: options.threads,
+        intraOpThreads: options.intraOpThreads,
+        sessionBudgetBytes: options.sessionBudgetBytes
+      })
       await onnx.start()
       backend = onnx
     }
@@ -186,6 +200,7 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
       models: served,
       capacity: options.capacity,
       receiptStore: this.receipts,
+      onRun: (run) => this.safeDispatchEvent('run', { detail: run }),
       onError: (err) => this.safeDispatchEvent('error', { detail: err }),
       ensureModel: async (model) => {
         if (!(await this.models.has(model))) {
@@ -292,7 +307,7 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
    */
   async stop(): Promise<void> {
     for (const t of this.announcers) {
-      clearInterval(t)
+      clearTimeout(t)
     }
     if (this.worker != null) {
       this.worker.capacity?.stop()
@@ -326,16 +341,39 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
     return handle
   }
 
-  /** Publishes the announcement now and every 15 s while the job runs, for workers that join late. */
+  /**
+   * Publishes the announcement once gossip knows a subscriber of the model's topic (at most 5 s
+   * of waiting), then again after 1, 2, 4, 8 and every 15 s while the job runs, for workers that
+   * join late or missed it.
+   */
   private async announce(announcement: Uint8Array, done: Promise<void>): Promise<void> {
+    const { message } = await open(STATEMENTS.job, announcement)
+    const topic = jobsTopic(message.model)
+    const pubsub = this.node.libp2p.services.pubsub
+    for (const deadline = Date.now() + 5000; pubsub.getSubscribers(topic).length === 0 && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
     const publish = () => announceJob(this.node, announcement).catch(() => {}) // a repeat within gossip's seen-cache is refused: fine
     await publish()
-    const timer = setInterval(() => void publish(), 15_000)
-    timer.unref()
-    this.announcers.add(timer)
+    let finished = false
+    let delay = 1000
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const again = () => {
+      timer = setTimeout(() => {
+        this.announcers.delete(timer as ReturnType<typeof setTimeout>)
+        if (!finished) {
+          void publish()
+          delay = Math.min(15_000, delay * 2)
+          again()
+        }
+      }, delay)
+      timer.unref()
+      this.announcers.add(timer)
+    }
+    again()
     const stop = () => {
-      clearInterval(timer)
-      this.announcers.delete(timer)
+      finished = true
+      clearTimeout(timer)
     }
     done.then(stop, stop)
   }
@@ -408,13 +446,16 @@ function sampleInputs(inputs: TensorSpec[]): Tensor[] {
  * resumes stored jobs, and serves models when `worker` is given.
  */
 export async function createPeer(options: PeerOptions = {}): Promise<Peer> {
-  const node = await createNodePeer({
-    dataDir: options.dataDir,
-    listen: options.listen,
-    bootstrap: options.bootstrap,
-    transports: options.transports,
-    local: options.local
-  })
+  const node = await createNodePeer(
+    {
+      dataDir: options.dataDir,
+      listen: options.listen,
+      bootstrap: options.bootstrap,
+      transports: options.transports,
+      local: options.local
+    },
+    { metrics: options.libp2pMetrics }
+  )
   let tmp: string | undefined
   const cleanup = async () => {
     if (tmp != null) {

@@ -1,0 +1,552 @@
+/**
+ * The `openbatch` commands (git/kubo/docker conventions): `peer`, `submit`, `status`,
+ * `models add|list|rm`, `keys`, `receipts`, `demo`. Each takes `--json` for scripts; settings
+ * follow flags > OPENBATCH_* > config file > defaults (config.ts).
+ */
+
+import { existsSync } from 'node:fs'
+import { open as openFile, writeFile } from 'node:fs/promises'
+import { totalmem } from 'node:os'
+import { join } from 'node:path'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import type { InferenceBackend, TensorSpec } from '@openbatch/inference'
+import { loadOrCreateIdentity, ReceiptStore, Reputation, SqliteJobStore } from '@openbatch/node'
+import { AgreementKind, DType, type Tensor, toFloat64Array, type VerificationPolicy } from '@openbatch/protocol'
+import { createOnnxBackend, ModelStore } from '@openbatch/runtime-onnx'
+import { type BatchResult, createClient, createPeer, type Peer, type PeerOptions } from '@openbatch/sdk'
+import { Command, Option } from 'commander'
+import { dump as dumpNpy } from 'npyjs'
+import { cheatingBackend } from './adversary.js'
+import { applyConfigFile, collect, DEFAULT_DATA_DIR, positive, positiveInt, share } from './config.js'
+import { UsageError } from './errors.js'
+import { parseNormalisation } from './images.js'
+import { readInputs } from './inputs.js'
+import { startMetrics } from './metrics.js'
+import { log, ProgressView, printJson } from './out.js'
+
+const env = (name: string) => `OPENBATCH_${name}`
+
+function networkOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--listen <multiaddr...>', 'addresses to listen on').env(env('LISTEN')).argParser(collect))
+    .addOption(new Option('--bootstrap <multiaddr...>', 'peers to join through (…/p2p/<id>)').env(env('BOOTSTRAP')).argParser(collect))
+    .addOption(new Option('--local', 'a network of peers on one host (loopback)').env(env('LOCAL')))
+    .addOption(new Option('--metrics <host:port>', 'serve Prometheus metrics at http://host:port/metrics').env(env('METRICS')))
+    .option('--config <file>', 'JSON config file (default: <data-dir>/config.json)')
+}
+
+/** A finished job's results: JSON lines (index, label, outputs, verification) or one .npy of the single output. */
+async function writeResults(path: string, results: BatchResult[], labels: string[]): Promise<void> {
+  if (path.endsWith('.npy')) {
+    const names = Object.keys(results[0]?.outputs ?? {})
+    if (names.length !== 1) {
+      throw new UsageError(`--out .npy holds one output; this model has ${names.length} (${names.join(', ')}): use .jsonl`)
+    }
+    const name = names[0] as string
+    const first = results[0]?.outputs[name] as Tensor
+    const itemDims = first.dims.slice(1).map(Number)
+    const values = new Float32Array(results.length * itemDims.reduce((a, b) => a * b, 1))
+    let offset = 0
+    for (const r of results) {
+      const v = toFloat64Array(r.outputs[name] as Tensor)
+      values.set(v, offset)
+      offset += v.length
+    }
+    await writeFile(path, new Uint8Array(dumpNpy(values, [results.length, ...itemDims])))
+    return
+  }
+  const file = await openFile(path, 'w')
+  try {
+    for (const r of results) {
+      const outputs = Object.fromEntries(
+        Object.entries(r.outputs).map(([name, t]) => [
+          name,
+          { dtype: DType[t.dtype]?.toLowerCase(), dims: t.dims.map(Number), data: Array.from(toFloat64Array(t)) }
+        ])
+      )
+      await file.write(`${JSON.stringify({ index: r.index, input: labels[r.index], outputs, verification: r.verification })}\n`)
+    }
+  } finally {
+    await file.close()
+  }
+}
+
+function verificationPolicy(agreement: string): VerificationPolicy | undefined {
+  const rule = (kind: AgreementKind) => ({ output: '', kind, atol: 0, rtol: 0, minCosine: 0, k: 0, tieTolerance: 0 })
+  const kinds: Record<string, AgreementKind | undefined> = {
+    default: undefined,
+    argmax: AgreementKind.ARGMAX,
+    exact: AgreementKind.EXACT,
+    cosine: AgreementKind.COSINE,
+    allclose: AgreementKind.ALLCLOSE
+  }
+  if (!(agreement in kinds)) {
+    throw new UsageError(`--agreement must be one of ${Object.keys(kinds).join(', ')}; got "${agreement}"`)
+  }
+  const kind = kinds[agreement]
+  return kind === undefined
+    ? undefined
+    : { initialRate: 0, minRate: 0, trustHorizon: 0, canaryRate: 0, penalty: 0n, cost: 0n, agreement: [rule(kind)] }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('openbatch')
+    .description('batch AI inference on household GPUs, verified by redundant sampling')
+    .option(
+      '--data-dir <dir>',
+      'where identity, jobs, models, reputation and receipts live',
+      process.env.OPENBATCH_DATA_DIR ?? DEFAULT_DATA_DIR
+    )
+    .option('--json', 'machine-readable output')
+    .option('--debug', 'print stack traces and debug logs')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (str, write) => write(str) })
+    .exitOverride()
+
+  // ── openbatch peer ───────────────────────────────────────────────────────────────────────
+  networkOptions(program.command('peer'))
+    .description('run a peer: a worker serving models (and a requester for its own jobs) until SIGINT/SIGTERM')
+    .addOption(new Option('--model <file...>', '.onnx files to serve (added to the model store)').env(env('MODELS')).argParser(collect))
+    .addOption(new Option('--no-worker', 'serve no models (requester only)'))
+    .addOption(new Option('--threads <n>', 'inference threads').env(env('THREADS')).argParser(positiveInt('--threads')))
+    .addOption(
+      new Option('--intra-op-threads <n>', 'onnxruntime threads per inference thread')
+        .env(env('INTRA_OP_THREADS'))
+        .argParser(positiveInt('--intra-op-threads'))
+    )
+    .addOption(new Option('--capacity <n>', 'tasks held at once').env(env('CAPACITY')).argParser(positiveInt('--capacity')))
+    .addOption(
+      new Option('--max-ram-share <fraction>', 'share of RAM for loaded models')
+        .env(env('MAX_RAM_SHARE'))
+        .argParser(share('--max-ram-share'))
+    )
+    .addOption(new Option('--hours <h>', 'stop after this many hours').env(env('HOURS')).argParser(positive('--hours')))
+    .addOption(new Option('--no-benchmark', 'advertise no measured speed (skip the start-up benchmark)'))
+    .addOption(
+      new Option('--adversary-cheat-rate <fraction>', 'TESTNETS ONLY: fake this share of results')
+        .argParser(share('--adversary-cheat-rate'))
+        .hideHelp()
+    )
+    .option('--print-config', 'print the settings in force (and where each came from) and exit')
+    .action(async (_opts, cmd: Command) => {
+      const file = applyConfigFile(cmd)
+      const o = cmd.optsWithGlobals() as Record<string, unknown> & { dataDir: string }
+      if (o.printConfig === true) {
+        const settings = Object.fromEntries(
+          cmd.options
+            .map((opt) => opt.attributeName())
+            .filter((k) => k !== 'printConfig' && o[k] !== undefined)
+            .map((k) => [k, { value: o[k], from: cmd.getOptionValueSource(k) ?? 'default' }])
+        )
+        printJson({ configFile: file ?? null, dataDir: o.dataDir, settings })
+        return
+      }
+      const models = (o.model as string[] | undefined) ?? []
+      const dataDir = o.dataDir
+      let backend: InferenceBackend | undefined
+      const threads = o.threads as number | undefined
+      const memoryShare = o.maxRamShare as number | undefined
+      if (o.adversaryCheatRate != null) {
+        const onnx = createOnnxBackend({
+          store: new ModelStore(join(dataDir, 'models')),
+          threads,
+          intraOpThreads: o.intraOpThreads as number | undefined
+        })
+        await onnx.start()
+        backend = cheatingBackend(onnx, o.adversaryCheatRate as number)
+        log('warn', 'ADVERSARY: this peer fakes results (testnets only)', { rate: o.adversaryCheatRate })
+      }
+      const metrics = o.metrics == null ? undefined : await startMetrics(o.metrics as string)
+      const options: PeerOptions = {
+        dataDir,
+        listen: o.listen as string[] | undefined,
+        bootstrap: o.bootstrap as string[] | undefined,
+        local: o.local === true,
+        libp2pMetrics: metrics?.libp2p,
+        worker:
+          o.worker === false
+            ? undefined
+            : {
+                models,
+                threads,
+                intraOpThreads: o.intraOpThreads as number | undefined,
+                capacity: o.capacity as number | undefined,
+                sessionBudgetBytes: memoryShare == null ? undefined : Math.floor((memoryShare * totalmem()) / (threads ?? 1)),
+                benchmark: o.benchmark !== false,
+                backend
+              }
+      }
+      const peer = await createPeer(options)
+      metrics?.watch(peer)
+      const served = await peer.servedModels()
+      peer.addEventListener('fraud', (e) =>
+        log('info', 'published a fraud proof', { accused: e.detail.accused, task: e.detail.task, job: e.detail.jobId })
+      )
+      peer.addEventListener('error', (e) => log('warn', e.detail.message, { error: e.detail.name }))
+      peer.addEventListener('run', (e) => log('debug', 'ran a task', { model: e.detail.model, ms: e.detail.durationUs / 1000 }))
+      peer.node.onFraudProof((proof, reporter) =>
+        log('info', 'accepted a fraud proof; the accused is banned', {
+          event: 'fraud-proof-accepted',
+          accused: proof.accused.signer.toString(),
+          reporter: reporter.toString()
+        })
+      )
+      const ready = {
+        event: 'ready',
+        peerId: peer.peerId,
+        addresses: peer.addresses,
+        models: served,
+        worker: o.worker !== false,
+        metrics: metrics?.url
+      }
+      if (o.json === true) {
+        printJson(ready)
+      } else {
+        process.stdout.write(
+          `peer id: ${peer.peerId}\n${peer.addresses.map((a) => `listening on ${a}`).join('\n')}\nserving ${served.length} model(s)${served.length > 0 ? `: ${served.join(', ')}` : ''}\n`
+        )
+      }
+      log('info', 'peer started', ready)
+      await new Promise<void>((resolve) => {
+        const stop = (why: string) => {
+          log('info', 'stopping: finishing tasks in flight', { why })
+          resolve()
+        }
+        process.once('SIGINT', () => stop('SIGINT'))
+        process.once('SIGTERM', () => stop('SIGTERM'))
+        if (o.hours != null) {
+          setTimeout(() => stop('--hours elapsed'), (o.hours as number) * 3_600_000).unref()
+        }
+      })
+      await peer.stop()
+      await metrics?.close()
+      log('info', 'peer stopped')
+    })
+
+  // ── openbatch submit ─────────────────────────────────────────────────────────────────────
+  networkOptions(program.command('submit'))
+    .description('submit a batch: <model> is an .onnx file; <inputs> a .npy, .npz or .jsonl file, or a directory of images')
+    .argument('<model>', 'the model (.onnx)')
+    .argument('<inputs>', 'the inputs')
+    .option('-o, --out <file>', 'write results: .jsonl (every output, with verification) or .npy (the one output)')
+    .addOption(new Option('--agreement <rule>', 'how re-runs are compared: default, argmax, exact, cosine, allclose').default('default'))
+    .option('--normalize <mean,std>', 'image pixels become (x/255 − mean)/std', '0.5,0.5')
+    .option('--image-size <HxW>', "images' height and width where the model leaves them open (e.g. 48x192)")
+    .addOption(
+      new Option('--discovery-timeout <s>', 'seconds to look for workers of the model')
+        .default(30)
+        .argParser(positive('--discovery-timeout'))
+    )
+    .addOption(new Option('--deadline <minutes>', 'give up after this long').default(60).argParser(positive('--deadline')))
+    .addOption(new Option('--reward <n>', 'reward per task (network units)').default('0'))
+    .action(async (modelPath: string, inputsPath: string, _opts, cmd: Command) => {
+      applyConfigFile(cmd)
+      const o = cmd.optsWithGlobals() as Record<string, unknown> & { dataDir: string }
+      const normalisation = parseNormalisation(o.normalize as string)
+      const verification = verificationPolicy(o.agreement as string)
+      let reward: bigint
+      try {
+        reward = BigInt(o.reward as string)
+      } catch {
+        throw new UsageError(`--reward must be a whole number, got "${o.reward}"`)
+      }
+      const prepared = await prepareSubmit(
+        join(o.dataDir, 'client', 'models'),
+        modelPath,
+        inputsPath,
+        normalisation,
+        o.imageSize as string | undefined
+      )
+      const metrics = o.metrics == null ? undefined : await startMetrics(o.metrics as string)
+      const client = await createClient({
+        dataDir: join(o.dataDir, 'client'),
+        listen: (o.listen as string[] | undefined) ?? (o.local === true ? ['/ip4/127.0.0.1/tcp/0'] : undefined),
+        bootstrap: o.bootstrap as string[] | undefined,
+        local: o.local === true,
+        libp2pMetrics: metrics?.libp2p
+      })
+      metrics?.watch(client)
+      try {
+        await runSubmit(client, prepared, { ...o, normalisation, verification, reward })
+      } finally {
+        await client.stop()
+        await metrics?.close()
+      }
+    })
+
+  // ── openbatch status ─────────────────────────────────────────────────────────────────────
+  program
+    .command('status')
+    .description("this machine's peer: identity, models, jobs and their verification, reputation, receipts")
+    .action(async (_opts, cmd: Command) => {
+      const o = cmd.optsWithGlobals() as { dataDir: string; json?: boolean }
+      const status = await readStatus(o.dataDir)
+      if (o.json === true) {
+        printJson(status)
+        return
+      }
+      process.stdout.write(`peer id: ${status.peerId ?? '(none yet: run `openbatch peer` or `openbatch keys`)'}\n`)
+      process.stdout.write(`models: ${status.models.length}\n`)
+      process.stdout.write(`jobs: ${status.jobs.length}\n`)
+      for (const j of status.jobs) {
+        const v = j.verdicts
+        process.stdout.write(
+          `  ${j.jobId.slice(0, 16)}…  ${j.settled}/${j.taskCount} settled · ${v.agreed} agreed · ${v.unsampled} unsampled · ${v.disputed} disputed · ${v.unresolved} unresolved\n`
+        )
+      }
+      process.stdout.write(`peers with a reputation record: ${status.reputation.peers} (${status.reputation.banned} banned)\n`)
+      process.stdout.write(`receipts: ${status.receipts.receipts} (reward ${status.receipts.reward})\n`)
+    })
+
+  // ── openbatch models ─────────────────────────────────────────────────────────────────────
+  const models = program.command('models').description('the models this peer serves, kept by CID')
+  models
+    .command('add')
+    .argument('<file>', 'an .onnx file')
+    .description('add a model to the store (prints its CID)')
+    .action(async (file: string, _opts, cmd: Command) => {
+      const o = cmd.optsWithGlobals() as { dataDir: string; json?: boolean }
+      const { readFile } = await import('node:fs/promises')
+      let bytes: Uint8Array
+      try {
+        bytes = await readFile(file)
+      } catch {
+        throw new UsageError(`model file ${file} does not exist or cannot be read`)
+      }
+      const backend = createOnnxBackend({ store: new ModelStore(join(o.dataDir, 'models')), threads: 1 })
+      const cid = await new ModelStore(join(o.dataDir, 'models')).add(bytes)
+      await backend.start()
+      try {
+        await backend.describe(cid) // refuse files onnxruntime cannot load
+      } catch (err) {
+        await new ModelStore(join(o.dataDir, 'models')).remove(cid)
+        throw new UsageError(`${file} is not a model onnxruntime can load: ${(err as Error).message}`, 1)
+      } finally {
+        await backend.stop()
+      }
+      o.json === true ? printJson({ model: cid, bytes: bytes.length }) : process.stdout.write(`${cid}\n`)
+    })
+  models
+    .command('list')
+    .description('list stored models')
+    .action(async (_opts, cmd: Command) => {
+      const o = cmd.optsWithGlobals() as { dataDir: string; json?: boolean }
+      const list = await new ModelStore(join(o.dataDir, 'models')).list()
+      o.json === true
+        ? printJson(list)
+        : process.stdout.write(list.map((m) => `${m.model}  ${m.sizeBytes} bytes`).join('\n') + (list.length > 0 ? '\n' : ''))
+    })
+  models
+    .command('rm')
+    .argument('<cid>', 'the model CID')
+    .description('remove a model')
+    .action(async (cid: string, _opts, cmd: Command) => {
+      const o = cmd.optsWithGlobals() as { dataDir: string; json?: boolean }
+      let removed: boolean
+      try {
+        removed = await new ModelStore(join(o.dataDir, 'models')).remove(cid)
+      } catch {
+        throw new UsageError(`"${cid}" is not a model CID; see \`openbatch models list\``)
+      }
+      if (!removed) {
+        throw new UsageError(`no model ${cid} in ${join(o.dataDir, 'models')}; see \`openbatch models list\``, 1)
+      }
+      o.json === true ? printJson({ removed: cid }) : process.stdout.write(`removed ${cid}\n`)
+    })
+
+  // ── openbatch keys ───────────────────────────────────────────────────────────────────────
+  program
+    .command('keys')
+    .description("show this peer's identity (created on first use, mode 0600)")
+    .action(async (_opts, cmd: Command) => {
+      const o = cmd.optsWithGlobals() as { dataDir: string; json?: boolean }
+      const path = join(o.dataDir, 'identity.key')
+      const key = await loadOrCreateIdentity(path)
+      const peerId = peerIdFromPrivateKey(key).toString()
+      o.json === true
+        ? printJson({ peerId, type: key.type, path })
+        : process.stdout.write(`peer id: ${peerId}\nkey: ${key.type}, ${path}\n`)
+    })
+
+  // ── openbatch receipts ───────────────────────────────────────────────────────────────────
+  program
+    .command('receipts')
+    .description('verified work this worker did: receipts signed by requesters, per requester')
+    .action(async (_opts, cmd: Command) => {
+      const o = cmd.optsWithGlobals() as { dataDir: string; json?: boolean }
+      const totals = receiptTotals(o.dataDir)
+      if (o.json === true) {
+        printJson(totals)
+        return
+      }
+      if (totals.length === 0) {
+        process.stdout.write('no receipts yet\n')
+      }
+      for (const t of totals) {
+        process.stdout.write(`${t.requester}  ${t.receipts} receipts  reward ${t.reward}\n`)
+      }
+    })
+
+  return program
+}
+
+function receiptTotals(dataDir: string) {
+  const path = join(dataDir, 'receipts.db')
+  if (!existsSync(path)) {
+    return []
+  }
+  const store = new ReceiptStore(path)
+  try {
+    return store.totals()
+  } finally {
+    store.close()
+  }
+}
+
+export async function readStatus(dataDir: string) {
+  let peerId: string | undefined
+  if (existsSync(join(dataDir, 'identity.key'))) {
+    peerId = peerIdFromPrivateKey(await loadOrCreateIdentity(join(dataDir, 'identity.key'))).toString()
+  }
+  const models = existsSync(join(dataDir, 'models')) ? await new ModelStore(join(dataDir, 'models')).list() : []
+  const jobs = []
+  for (const db of [join(dataDir, 'jobs.db'), join(dataDir, 'client', 'jobs.db')]) {
+    if (!existsSync(db)) {
+      continue
+    }
+    const store = new SqliteJobStore(db)
+    try {
+      for (const j of store.jobs()) {
+        jobs.push({
+          jobId: j.jobId,
+          taskCount: await taskCountOf(j.announcement),
+          settled: store.settledCount(j.jobId),
+          verdicts: store.verdictCounts(j.jobId),
+          store: db
+        })
+      }
+    } finally {
+      store.close()
+    }
+  }
+  let reputation = { peers: 0, banned: 0 }
+  if (existsSync(join(dataDir, 'reputation.db'))) {
+    const rep = new Reputation(join(dataDir, 'reputation.db'))
+    const entries = rep.entries()
+    reputation = { peers: entries.length, banned: entries.filter(([p]) => rep.isBanned(p)).length }
+    rep.close()
+  }
+  const totals = receiptTotals(dataDir)
+  return {
+    dataDir,
+    peerId,
+    models,
+    jobs,
+    reputation,
+    receipts: { receipts: totals.reduce((a, t) => a + t.receipts, 0), reward: totals.reduce((a, t) => a + t.reward, 0n) }
+  }
+}
+
+async function taskCountOf(announcement: Uint8Array): Promise<number> {
+  const { open, STATEMENTS } = await import('@openbatch/protocol')
+  return Number((await open(STATEMENTS.job, announcement)).message.taskCount)
+}
+
+interface SubmitSettings extends Record<string, unknown> {
+  normalisation: ReturnType<typeof parseNormalisation>
+  verification?: VerificationPolicy
+  reward: bigint
+}
+
+/** Reads and checks the model and the inputs before any network is joined. */
+async function prepareSubmit(
+  modelsDir: string,
+  modelPath: string,
+  inputsPath: string,
+  normalisation: SubmitSettings['normalisation'],
+  imageSize: string | undefined
+) {
+  let size: [number, number] | undefined
+  if (imageSize != null) {
+    const m = /^(\d+)x(\d+)$/.exec(imageSize)
+    if (m == null || Number(m[1]) < 1 || Number(m[2]) < 1) {
+      throw new UsageError(`--image-size takes HxW, e.g. 48x192; got "${imageSize}"`)
+    }
+    size = [Number(m[1]), Number(m[2])]
+  }
+  const { readFile } = await import('node:fs/promises')
+  let bytes: Uint8Array
+  try {
+    bytes = await readFile(modelPath)
+  } catch {
+    throw new UsageError(`model file ${modelPath} does not exist or cannot be read; give the path of an .onnx file`, 1)
+  }
+  const store = new ModelStore(modelsDir)
+  const cid = await store.add(bytes)
+  const probe = createOnnxBackend({ store, threads: 1, intraOpThreads: 1 })
+  await probe.start()
+  let specs: TensorSpec[]
+  try {
+    specs = (await probe.describe(cid)).inputs
+  } catch (err) {
+    throw new UsageError(`${modelPath} is not a model onnxruntime can load: ${(err as Error).message}`, 1)
+  } finally {
+    await probe.stop()
+  }
+  return { bytes, cid, source: await readInputs(inputsPath, specs, normalisation, size) }
+}
+
+async function runSubmit(client: Peer, prepared: Awaited<ReturnType<typeof prepareSubmit>>, o: SubmitSettings): Promise<void> {
+  const { bytes, cid, source } = prepared
+  log('debug', 'submitting', { model: cid, items: source.count })
+  const job = await client.submitBatch({
+    model: bytes,
+    inputs: source.items(),
+    verification: o.verification,
+    reward: o.reward,
+    deadline: Date.now() + (o.deadline as number) * 60_000,
+    discoveryTimeoutMs: (o.discoveryTimeout as number) * 1000
+  })
+  const view = new ProgressView()
+  job.addEventListener('progress', (e) => {
+    const s = job.summary()
+    view.update({ ...e.detail, verified: s.agreed, disputed: s.disputed })
+  })
+  const results: BatchResult[] = []
+  for await (const r of job.results()) {
+    results.push(r)
+  }
+  const summary = await job.finished.catch(() => job.summary())
+  view.update(
+    {
+      jobId: job.id,
+      taskCount: job.taskCount,
+      done: summary.settled,
+      settled: summary.settled,
+      itemsPerSecond: summary.itemsPerSecond,
+      etaMs: 0,
+      verified: summary.agreed,
+      disputed: summary.disputed
+    },
+    true
+  )
+  view.end()
+  if (o.out != null) {
+    await writeResults(o.out as string, results, source.labels)
+  }
+  if (o.json === true) {
+    printJson({ ...summary, out: o.out })
+  } else {
+    process.stdout.write(
+      [
+        `job ${job.id}`,
+        `${summary.settled}/${summary.taskCount} results in ${(summary.durationMs / 1000).toFixed(1)} s (${summary.itemsPerSecond.toFixed(0)} items/s)${o.out == null ? '' : ` → ${o.out}`}`,
+        `verification: ${summary.agreed} re-run and agreed · ${summary.unsampled} unsampled · ${summary.disputed} disputed (majority kept) · ${summary.unresolved} unresolved · ${summary.canariesPassed} canaries passed · ${summary.fraudProofs} fraud proofs`,
+        ''
+      ].join('\n')
+    )
+  }
+  if (summary.missing > 0) {
+    throw new UsageError(`${summary.missing} of ${summary.taskCount} items got no result before the deadline`, 1)
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Output: results for people on stdout (or JSON with --json), structured logs as JSON lines on
+ * stderr, and a live progress line on a TTY (plain lines otherwise).
+ */
+
+import type { BatchProgress } from '@openbatch/sdk'
+
+export type Level = 'debug' | 'info' | 'warn' | 'error'
+
+/** One JSON log line on stderr: {"time","level","msg",...fields}. */
+export function log(level: Level, msg: string, fields: Record<string, unknown> = {}): void {
+  if (level === 'debug' && process.env.OPENBATCH_DEBUG == null) {
+    return
+  }
+  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }, bigintReplacer)}\n`)
+}
+
+export function bigintReplacer(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, bigintReplacer)}\n`)
+}
+
+const duration = (ms: number | undefined) =>
+  ms === undefined || !Number.isFinite(ms) ? '–' : ms < 60_000 ? `${Math.ceil(ms / 1000)} s` : `${Math.ceil(ms / 60_000)} min`
+
+export interface ProgressCounts extends BatchProgress {
+  verified: number
+  disputed: number
+}
+
+/**
+ * A progress view: on a TTY one line redrawn in place (bar, items done / verified / disputed,
+ * rate, ETA); otherwise a plain line at most every two seconds and at the end.
+ */
+export class ProgressView {
+  private lastPlain = 0
+  private drawn = false
+
+  constructor(
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+    private readonly tty = stream.isTTY === true
+  ) {}
+
+  update(p: ProgressCounts, force = false): void {
+    const text = `${p.settled}/${p.taskCount} done · ${p.verified} verified · ${p.disputed} disputed · ${p.itemsPerSecond.toFixed(0)} items/s · ETA ${duration(p.etaMs)}`
+    if (this.tty) {
+      const width = 24
+      const filled = Math.round((p.settled / Math.max(1, p.taskCount)) * width)
+      this.stream.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${text}\u001b[K`)
+      this.drawn = true
+    } else if (force || Date.now() - this.lastPlain >= 2000) {
+      this.lastPlain = Date.now()
+      this.stream.write(`progress: ${text}\n`)
+    }
+  }
+
+  end(): void {
+    if (this.tty && this.drawn) {
+      this.stream.write('\n')
+    }
+  }
+}

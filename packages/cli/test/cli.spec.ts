@@ -1,0 +1,327 @@
+import assert from 'node:assert/strict'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { after, describe, it } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { seededRandom } from '@openbatch/core'
+import { dump, parse } from 'npyjs'
+import { PADDLE_CLS } from '../src/demo.js'
+import { textLines } from '../src/images.js'
+
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'bin.js')
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'openbatch-cli-'))
+  after(() => rm(dir, { recursive: true, force: true }))
+  return dir
+}
+
+interface Run {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs `openbatch …` to completion (killed after `timeoutMs`). */
+function run(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`openbatch ${args.join(' ')} did not finish within ${options.timeoutMs ?? 60_000} ms\n${stderr}`))
+    }, options.timeoutMs ?? 60_000)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
+
+interface RunningPeer {
+  child: ChildProcess
+  ready: { peerId: string; addresses: string[]; models: string[]; metrics?: string }
+  stop: () => Promise<number | null>
+}
+
+/** Starts `openbatch peer --json …` and waits for its ready line. */
+async function startPeer(args: string[]): Promise<RunningPeer> {
+  const child = spawn(process.execPath, [BIN, 'peer', '--json', '--local', '--listen', '/ip4/127.0.0.1/tcp/0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+  let stderr = ''
+  child.stderr?.on('data', (d) => (stderr += d))
+  after(() => child.kill('SIGKILL'))
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]()
+  const timeout = AbortSignal.timeout(60_000)
+  const first = await Promise.race([
+    lines.next(),
+    exited.then((code) => Promise.reject(new Error(`peer exited (${code}) before it was ready: ${stderr}`))),
+    new Promise<never>((_, reject) => timeout.addEventListener('abort', () => reject(new Error(`peer not ready within 60 s: ${stderr}`))))
+  ])
+  return {
+    child,
+    ready: JSON.parse(String(first.value)),
+    stop: async () => {
+      child.kill('SIGTERM')
+      const killer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+      const code = await exited
+      clearTimeout(killer)
+      return code
+    }
+  }
+}
+
+/** One line on stderr saying what is wrong, no stack trace. */
+function assertOneLineError(r: Run, code: number, pattern: RegExp): void {
+  assert.equal(r.code, code, `exit code; stderr: ${r.stderr}`)
+  // Structured log lines (JSON) may come before it; the error itself is one line.
+  const lines = r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !l.startsWith('{'))
+  assert.equal(lines.length, 1, `one line, got:\n${r.stderr}`)
+  assert.match(lines[0] as string, pattern)
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace')
+}
+
+/** `n` text-line images as a float32 .npy [n,3,48,192] (PaddleOCR's normalisation). */
+async function npyOfTextLines(path: string, n: number): Promise<boolean[]> {
+  const { pixelsToTensor, PADDLE_NORMALISATION } = await import('../src/images.js')
+  const lines = await textLines(n, 0.5, seededRandom(3))
+  const values = new Float32Array(n * 3 * 48 * 192)
+  lines.forEach((l, i) => {
+    const t = pixelsToTensor(l.image, 'x', 48, 192, PADDLE_NORMALISATION)
+    values.set(new Float32Array(t.data.buffer, t.data.byteOffset, t.data.byteLength / 4), i * 3 * 48 * 192)
+  })
+  await writeFile(path, new Uint8Array(dump(values, [n, 3, 48, 192])))
+  return lines.map((l) => l.rotated)
+}
+
+describe('openbatch CLI — real processes over TCP loopback', () => {
+  it('two workers and a requester: submit .npy and an image directory, results files, summary, receipts, status; clean shutdown', async () => {
+    const dir = await tempDir()
+    const w1 = await startPeer(['--data-dir', join(dir, 'w1'), '--model', PADDLE_CLS, '--threads', '1', '--no-benchmark'])
+    const w2 = await startPeer([
+      '--data-dir',
+      join(dir, 'w2'),
+      '--model',
+      PADDLE_CLS,
+      '--threads',
+      '1',
+      '--bootstrap',
+      w1.ready.addresses[0] as string
+    ])
+    assert.equal(w1.ready.models.length, 1)
+    const bootstrap = [w1.ready.addresses[0], w2.ready.addresses[0]].join(',')
+
+    const rotated = await npyOfTextLines(join(dir, 'inputs.npy'), 8)
+    const r = await run(
+      [
+        'submit',
+        PADDLE_CLS,
+        join(dir, 'inputs.npy'),
+        '--bootstrap',
+        bootstrap,
+        '--local',
+        '--json',
+        '--agreement',
+        'argmax',
+        '--data-dir',
+        join(dir, 'me'),
+        '--out',
+        join(dir, 'results.jsonl')
+      ],
+      { timeoutMs: 120_000 }
+    )
+    assert.equal(r.code, 0, r.stderr)
+    const summary = JSON.parse(r.stdout.trim().split('\n').at(-1) as string)
+    assert.equal(summary.settled, 8)
+    assert.equal(summary.missing, 0)
+    assert.equal(summary.agreed + summary.unsampled, 8)
+    assert.match(r.stderr, /progress: 8\/8 done/, 'plain progress lines when not on a TTY')
+    const lines = (await readFile(join(dir, 'results.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    assert.deepEqual(
+      lines.map((l) => l.index),
+      [0, 1, 2, 3, 4, 5, 6, 7]
+    )
+    for (const [i, l] of lines.entries()) {
+      const [p0, p1] = (Object.values(l.outputs)[0] as { data: number[] }).data as [number, number]
+      assert.equal(p1 > p0, rotated[i], `item ${i}: the classifier's answer`)
+      assert.ok(['agreed', 'unsampled'].includes(l.verification.status))
+      assert.ok([w1.ready.peerId, w2.ready.peerId].includes(l.verification.worker))
+    }
+
+    // A directory of images, resized for the model; results as .npy.
+    const images = join(dir, 'images')
+    await mkdir(images)
+    const pics = await textLines(3, 0.5, seededRandom(9))
+    for (const [i, p] of pics.entries()) {
+      await p.image.write(join(images, `line-${i}.png`) as `${string}.${string}`)
+    }
+    const r2 = await run(
+      [
+        'submit',
+        PADDLE_CLS,
+        images,
+        '--image-size',
+        '48x192',
+        '--bootstrap',
+        bootstrap,
+        '--local',
+        '--data-dir',
+        join(dir, 'me'),
+        '--out',
+        join(dir, 'results.npy')
+      ],
+      { timeoutMs: 120_000 }
+    )
+    assert.equal(r2.code, 0, r2.stderr)
+    assert.match(r2.stdout, /3\/3 results/)
+    assert.match(r2.stdout, /verification: /)
+    const npy = parse((await readFile(join(dir, 'results.npy'))).buffer as ArrayBuffer)
+    assert.deepEqual(npy.shape, [3, 2])
+    const probs = Array.from(npy.data as Float32Array)
+    for (const [i, p] of pics.entries()) {
+      assert.equal((probs[2 * i + 1] as number) > (probs[2 * i] as number), p.rotated, `image ${i}`)
+    }
+
+    // The workers' receipts add up to the work they did; the requester's status lists its jobs.
+    let receipts = 0
+    for (const w of ['w1', 'w2']) {
+      const rr = await run(['receipts', '--json', '--data-dir', join(dir, w)])
+      assert.equal(rr.code, 0, rr.stderr)
+      receipts += (JSON.parse(rr.stdout) as { receipts: number }[]).reduce((a, t) => a + t.receipts, 0)
+    }
+    assert.ok(receipts >= 11, `receipts: ${receipts}`)
+    const status = await run(['status', '--json', '--data-dir', join(dir, 'me')])
+    assert.equal(status.code, 0, status.stderr)
+    const s = JSON.parse(status.stdout)
+    assert.equal(s.jobs.length, 2)
+    assert.deepEqual(s.jobs.map((j: { settled: number }) => j.settled).sort(), [3, 8])
+
+    // SIGTERM: tasks in flight finish, the peer stops cleanly.
+    assert.equal(await w2.stop(), 0)
+    assert.equal(await w1.stop(), 0)
+  })
+
+  it('bad input: one line that says what to do, a non-zero exit code, no stack trace', async () => {
+    const dir = await tempDir()
+    const me = ['--data-dir', join(dir, 'me')]
+    assertOneLineError(
+      await run(['submit', join(dir, 'missing.onnx'), join(dir, 'x.npy'), ...me]),
+      1,
+      /^openbatch: model file .*missing\.onnx does not exist/
+    )
+    await writeFile(join(dir, 'wrong.npy'), new Uint8Array(dump(new Float32Array(2 * 3 * 4), [2, 3, 4])))
+    assertOneLineError(
+      await run(['submit', PADDLE_CLS, join(dir, 'wrong.npy'), ...me]),
+      2,
+      /wrong\.npy: each item has shape \[3,4\], the model's input "x" expects/
+    )
+    assertOneLineError(await run(['submit', PADDLE_CLS, join(dir, 'nothing-here'), ...me]), 2, /inputs .* do not exist/)
+    await npyOfTextLines(join(dir, 'ok.npy'), 1)
+    assertOneLineError(
+      await run([
+        'submit',
+        PADDLE_CLS,
+        join(dir, 'ok.npy'),
+        ...me,
+        '--local',
+        '--listen',
+        '/ip4/127.0.0.1/tcp/0',
+        '--discovery-timeout',
+        '1'
+      ]),
+      1,
+      /^openbatch: no workers serve model \S+ \(searched the network for 1 s\); start a worker/
+    )
+    assertOneLineError(
+      await run([
+        'submit',
+        PADDLE_CLS,
+        join(dir, 'ok.npy'),
+        ...me,
+        '--bootstrap',
+        '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'
+      ]),
+      1,
+      /^openbatch: could not reach any bootstrap peer/
+    )
+    assertOneLineError(await run(['peer', '--threads', 'many']), 2, /^openbatch: --threads must be a whole number/)
+    const unknown = await run(['submit', '--frobnicate'])
+    assert.equal(unknown.code, 2)
+    assert.match(unknown.stderr, /unknown option '--frobnicate'/)
+  })
+
+  it('settings: flags win over OPENBATCH_* variables, which win over the config file, then defaults', async () => {
+    const dir = await tempDir()
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ threads: 3, capacity: 5, hours: 2 }))
+    const r = await run(['peer', '--data-dir', dir, '--threads', '2', '--print-config'], { env: { OPENBATCH_CAPACITY: '7' } })
+    assert.equal(r.code, 0, r.stderr)
+    const { settings, configFile } = JSON.parse(r.stdout)
+    assert.equal(configFile, join(dir, 'config.json'))
+    assert.deepEqual(settings.threads, { value: 2, from: 'cli' })
+    assert.deepEqual(settings.capacity, { value: 7, from: 'env' })
+    assert.deepEqual(settings.hours, { value: 2, from: 'config' })
+    assert.deepEqual(settings.worker, { value: true, from: 'default' })
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ thread: 3 }))
+    assertOneLineError(await run(['peer', '--data-dir', dir, '--print-config']), 2, /unknown setting "thread"/)
+  })
+
+  it('models add / list / rm and keys, each with --json', async () => {
+    const dir = await tempDir()
+    const added = await run(['models', 'add', PADDLE_CLS, '--json', '--data-dir', dir])
+    assert.equal(added.code, 0, added.stderr)
+    const { model } = JSON.parse(added.stdout)
+    const list = JSON.parse((await run(['models', 'list', '--json', '--data-dir', dir])).stdout)
+    assert.deepEqual(
+      list.map((m: { model: string }) => m.model),
+      [model]
+    )
+    await writeFile(join(dir, 'junk.onnx'), 'not a model')
+    assertOneLineError(await run(['models', 'add', join(dir, 'junk.onnx'), '--data-dir', dir]), 1, /is not a model onnxruntime can load/)
+    assert.equal((await run(['models', 'rm', model, '--data-dir', dir])).code, 0)
+    assertOneLineError(await run(['models', 'rm', model, '--data-dir', dir]), 1, /no model .* see `openbatch models list`/)
+    const k1 = JSON.parse((await run(['keys', '--json', '--data-dir', dir])).stdout)
+    const k2 = JSON.parse((await run(['keys', '--json', '--data-dir', dir])).stdout)
+    assert.equal(k1.peerId, k2.peerId, 'the identity persists')
+    assert.equal(k1.type, 'Ed25519')
+  })
+
+  it("--metrics serves libp2p's and openbatch's metrics for Prometheus", async () => {
+    const dir = await tempDir()
+    const peer = await startPeer(['--data-dir', dir, '--model', PADDLE_CLS, '--threads', '1', '--no-benchmark', '--metrics', '127.0.0.1:0'])
+    assert.match(peer.ready.metrics ?? '', /^http:\/\/127\.0\.0\.1:\d+\/metrics$/)
+    const text = await (await fetch(peer.ready.metrics as string, { signal: AbortSignal.timeout(10_000) })).text()
+    assert.match(text, /^openbatch_reputation_peers\{kind="known"\} \d+$/m)
+    assert.match(text, /^openbatch_receipts \d+$/m)
+    assert.match(text, /^libp2p_/m)
+    assert.equal(await peer.stop(), 0)
+  })
+
+  it('the demo, reduced: the cheater is caught, honest workers untouched, nothing lost (exit code 0)', async () => {
+    const r = await run(['demo', '--items', '40', '--workers', '3', '--json'], { timeoutMs: 180_000 })
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`)
+    const report = JSON.parse(r.stdout.trim().split('\n').at(-1) as string)
+    assert.equal(report.ok, true)
+    assert.deepEqual(report.checks, {
+      nothingLost: true,
+      accurate: true,
+      cheaterCaught: true,
+      honestUntouched: true,
+      noWrongVerified: true
+    })
+    assert.ok(report.fraudProofs >= 1)
+  })
+})
