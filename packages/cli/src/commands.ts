@@ -36,28 +36,39 @@ function networkOptions(cmd: Command): Command {
 }
 
 /** A finished job's results: JSON lines (index, label, outputs, verification) or one .npy of the single output. */
-async function writeResults(path: string, results: BatchResult[], labels: string[]): Promise<void> {
+/**
+ * Writes a finished job's final results (read back from the job store, so verdicts revised by an
+ * audit are the ones written): JSON lines streamed, or one .npy of the model's single output.
+ */
+async function writeResults(path: string, results: AsyncIterable<BatchResult>, count: number, labels: string[]): Promise<void> {
   if (path.endsWith('.npy')) {
-    const names = Object.keys(results[0]?.outputs ?? {})
-    if (names.length !== 1) {
-      throw new UsageError(`--out .npy holds one output; this model has ${names.length} (${names.join(', ')}): use .jsonl`)
-    }
-    const name = names[0] as string
-    const first = results[0]?.outputs[name] as Tensor
-    const itemDims = first.dims.slice(1).map(Number)
-    const values = new Float32Array(results.length * itemDims.reduce((a, b) => a * b, 1))
-    let offset = 0
-    for (const r of results) {
+    let values: Float32Array | undefined
+    let itemDims: number[] = []
+    let name = ''
+    let n = 0
+    for await (const r of results) {
+      if (values === undefined) {
+        const names = Object.keys(r.outputs)
+        if (names.length !== 1) {
+          throw new UsageError(`--out .npy holds one output; this model has ${names.length} (${names.join(', ')}): use .jsonl`)
+        }
+        name = names[0] as string
+        itemDims = (r.outputs[name] as Tensor).dims.slice(1).map(Number)
+        values = new Float32Array(count * itemDims.reduce((a, b) => a * b, 1))
+      }
       const v = toFloat64Array(r.outputs[name] as Tensor)
-      values.set(v, offset)
-      offset += v.length
+      values.set(v, n * v.length)
+      n++
     }
-    await writeFile(path, new Uint8Array(dumpNpy(values, [results.length, ...itemDims])))
+    await writeFile(
+      path,
+      new Uint8Array(dumpNpy((values ?? new Float32Array()).subarray(0, n * itemDims.reduce((a, b) => a * b, 1)), [n, ...itemDims]))
+    )
     return
   }
   const file = await openFile(path, 'w')
   try {
-    for (const r of results) {
+    for await (const r of results) {
       const outputs = Object.fromEntries(
         Object.entries(r.outputs).map(([name, t]) => [
           name,
@@ -512,10 +523,6 @@ async function runSubmit(client: Peer, prepared: Awaited<ReturnType<typeof prepa
     const s = job.summary()
     view.update({ ...e.detail, verified: s.agreed, disputed: s.disputed })
   })
-  const results: BatchResult[] = []
-  for await (const r of job.results()) {
-    results.push(r)
-  }
   const summary = await job.finished.catch(() => job.summary())
   view.update(
     {
@@ -532,7 +539,7 @@ async function runSubmit(client: Peer, prepared: Awaited<ReturnType<typeof prepa
   )
   view.end()
   if (o.out != null) {
-    await writeResults(o.out as string, results, source.labels)
+    await writeResults(o.out as string, job.results(), job.taskCount, source.labels)
   }
   if (o.json === true) {
     printJson({ ...summary, out: o.out })

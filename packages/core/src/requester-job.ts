@@ -390,6 +390,20 @@ export class RequesterJob {
     return true
   }
 
+  /**
+   * A settled task is under verification again (its worker was convicted elsewhere, §7.5): back
+   * to CHECKING, so the job completes only when it settles again. False when the job is closed.
+   */
+  reopen(task: number): boolean {
+    this.checkIndex(task)
+    if (this.closed || this.state[task] !== TaskState.DONE) {
+      return false
+    }
+    this.state[task] = TaskState.CHECKING
+    this.settledCount--
+    return true
+  }
+
   /** Whether a check of `task` is queued or out. */
   checking(task: number): boolean {
     return this.checkOf.has(task)

@@ -34,6 +34,8 @@ export type VerificationStatus =
 export interface Verdict {
   task: number
   status: VerificationStatus
+  /** This verdict replaces an earlier one (the task was audited after its worker was convicted). */
+  revised?: boolean
   /** Whose result is the task's result. */
   worker: string
   /** That worker's reputation (§7.6) when the verdict was reached. */
@@ -45,6 +47,11 @@ export type VerifiedJobAction =
   | JobAction
   /** The task is settled: report it; its result is `verdict.worker`'s. */
   | { type: 'verdict'; verdict: Verdict }
+  /**
+   * `worker` was convicted; its result for `task` stood unsampled and is audited now: load that
+   * result (signed envelope included) and pass it to `audit()`. The task's re-run is queued.
+   */
+  | { type: 'audit'; task: number; worker: string }
   /** `worker` passed a canary (§7.4). */
   | { type: 'canary-passed'; task: number; worker: string }
   /**
@@ -77,6 +84,8 @@ export interface VerifiedJobInit extends Omit<JobParams, 'verify'> {
 }
 
 export interface VerifiedJobSummary extends JobSummary {
+  /** Tasks whose unsampled result was audited after its worker was convicted (their verdicts revised). */
+  audited: number
   agreed: number
   unsampled: number
   disputed: number
@@ -102,7 +111,11 @@ export class VerifiedJob {
   private readonly runners = new Map<number, Set<string>>()
   /** Network group (e.g. /24) of each worker, from its claims. */
   private readonly groups = new Map<string, string>()
-  private readonly counts = { agreed: 0, unsampled: 0, disputed: 0, unresolved: 0, canariesPassed: 0, fraudProofs: 0 }
+  private readonly counts = { agreed: 0, unsampled: 0, disputed: 0, unresolved: 0, canariesPassed: 0, fraudProofs: 0, audited: 0 }
+  /** Tasks whose result stands unsampled, by worker: audited if that worker is convicted. */
+  private readonly unsampledBy = new Map<string, Set<number>>()
+  /** Tasks being audited (their earlier verdict will be revised). */
+  private readonly auditing = new Set<number>()
 
   constructor(init: VerifiedJobInit) {
     this.job =
@@ -205,6 +218,7 @@ export class VerifiedJob {
         case 'fraud': {
           this.counts.fraudProofs++
           actions.push({ type: 'fraud', task: v.task, accused: v.evidence.accused, agreeing: v.evidence.agreeing })
+          this.auditConvicted(now, v.accused, actions)
           // A canary's task was settled long ago; a disputed task settles on the majority's result.
           if (this.job.taskState(v.task) === TaskState.CHECKING) {
             this.finish(now, v.task, 'disputed', (v.evidence.agreeing[0] as ObservedResult).worker, actions)
@@ -260,10 +274,52 @@ export class VerifiedJob {
     return out
   }
 
+  /**
+   * §7.5: a convicted worker's results that stood unsampled in this job are re-run by others; the
+   * tasks stay open until they settle again (if the job has not completed).
+   */
+  private auditConvicted(now: number, worker: string, actions: VerifiedJobAction[]): void {
+    const tasks = this.unsampledBy.get(worker)
+    this.unsampledBy.delete(worker)
+    for (const task of tasks ?? []) {
+      if (this.job.checking(task) || !this.job.reopen(task)) {
+        continue
+      }
+      this.auditing.add(task)
+      this.runners.set(task, new Set([worker]))
+      this.job.recheck(now, task, [worker], this.groupsOf([worker]))
+      actions.push({ type: 'audit', task, worker })
+    }
+  }
+
+  /** The convicted worker's stored result for an `audit` action's task. */
+  audit(result: ObservedResult): void {
+    if (this.auditing.has(result.task)) {
+      this.verifier.audit(result)
+    }
+  }
+
   private finish(now: number, task: number, status: VerificationStatus, worker: string, actions: VerifiedJobAction[]): void {
+    const revised = this.auditing.delete(task)
+    if (revised) {
+      this.counts.unsampled--
+      this.counts.audited++
+    }
     this.counts[status]++
     this.runners.delete(task)
-    actions.push({ type: 'verdict', verdict: { task, status, worker, reputation: this.verifier.reputation(worker) } })
+    if (status === 'unsampled') {
+      let set = this.unsampledBy.get(worker)
+      if (set == null) {
+        set = new Set()
+        this.unsampledBy.set(worker, set)
+      }
+      set.add(task)
+    }
+    const verdict: Verdict = { task, status, worker, reputation: this.verifier.reputation(worker) }
+    if (revised) {
+      verdict.revised = true
+    }
+    actions.push({ type: 'verdict', verdict })
     actions.push(...this.job.settle(now, task))
   }
 

@@ -99,6 +99,8 @@ interface Pending {
   results: ObservedResult[]
   /** A canary: `results` are the known, agreeing answers (§7.4). */
   canary?: boolean
+  /** An audit of a convicted worker's result (the first): agreement earns that worker no trust. */
+  audit?: boolean
 }
 
 export interface VerifierInit {
@@ -142,6 +144,16 @@ export class Verifier {
       throw new Error(`task ${task} cannot be a canary: ${known.length === 0 ? 'no known answer' : 'its verification is open'}`)
     }
     this.pending.set(task, { results: [...known], canary: true })
+  }
+
+  /**
+   * Re-opens verification of a task whose result stands unsampled: `result` is compared with the
+   * next independent result, as if it had been sampled (the audit of a convicted worker, §7.5).
+   */
+  audit(result: ObservedResult): void {
+    if (!this.pending.has(result.task)) {
+      this.pending.set(result.task, { results: [result], audit: true })
+    }
   }
 
   /**
@@ -226,8 +238,8 @@ export class Verifier {
     if (third == null) {
       if (this.agree(first, second)) {
         this.pending.delete(task)
-        this.credit(first.worker)
-        this.credit(second.worker)
+        this.credit(first.worker, p)
+        this.credit(second.worker, p)
         return [{ type: 'settled', task, status: 'agreed', known: [first, second] }]
       }
       // §7.5: a disagreement is settled by a further independent run.
@@ -241,22 +253,25 @@ export class Verifier {
     ]
     for (const [a, b, odd] of pairs) {
       if (this.agree(a, b) && !this.agree(a, odd)) {
-        this.credit(a.worker)
-        this.credit(b.worker)
+        this.credit(a.worker, p)
+        this.credit(b.worker, p)
         this.offence(now, odd.worker)
         return [{ type: 'fraud', task, accused: odd.worker, agreeing: [a.worker, b.worker], evidence: { accused: odd, agreeing: [a, b] } }]
       }
     }
     if (this.agree(first, second) && this.agree(first, third)) {
       for (const r of p.results) {
-        this.credit(r.worker)
+        this.credit(r.worker, p)
       }
       return [{ type: 'settled', task, status: 'agreed', known: p.results }]
     }
     return [{ type: 'unresolved', task }]
   }
 
-  private credit(worker: string): void {
+  private credit(worker: string, p?: Pending): void {
+    if (p?.audit === true && worker === p.results[0]?.worker) {
+      return
+    }
     const t = this.trustOf(worker)
     t.agreements++
     t.streak++

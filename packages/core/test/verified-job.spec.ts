@@ -98,7 +98,10 @@ function round(sim: Sim, workers: SimWorker[], random: () => number): void {
 
 function collect(sim: Sim, actions: VerifiedJobAction[]): void {
   for (const a of actions) {
-    if (a.type === 'verdict') {
+    if (a.type === 'audit') {
+      // The caller loads the convicted worker's stored result.
+      sim.job.audit({ task: a.task, worker: a.worker, outputs: tensor(sim.submitted.get(`${a.worker}/${a.task}`) as number[]) })
+    } else if (a.type === 'verdict') {
       sim.verdicts.push(a.verdict)
     } else if (a.type === 'fraud') {
       sim.frauds.push({ task: a.task, accused: a.accused.worker, agreeing: a.agreeing.map((r) => r.worker) })
@@ -308,6 +311,39 @@ describe('VerifiedJob: adversaries (issue #5, spec §7)', () => {
     assert.ok(sim.frauds.some((f) => f.accused === 'lazy'))
     assert.ok(!sim.frauds.some((f) => f.accused !== 'lazy'))
     assertVerifiedAreRight(sim)
+  })
+
+  it("a convicted worker's earlier unsampled results are re-run: verdicts revised, no wrong result stands", () => {
+    const random = seededRandom(18)
+    const sim = newSim(400, constantRate(0.1), random)
+    const workers: SimWorker[] = [
+      { id: 'cheater', maxTasks: 4, answer: (t, r) => (r() < 0.2 ? (cheats.random as Strategy)(t, r) : honest(1e-6)(t, r)) },
+      { id: 'h0', maxTasks: 2, answer: honest(1e-6) },
+      { id: 'h1', maxTasks: 2, answer: honest(1e-6) },
+      { id: 'h2', maxTasks: 2, answer: honest(1e-6) }
+    ]
+    for (let i = 0; i < 20_000 && !sim.job.summary().closed; i++) {
+      round(sim, workers, random)
+    }
+    const s = sim.job.summary()
+    assert.ok(s.closed)
+    assert.ok(
+      sim.frauds.some((f) => f.accused === 'cheater'),
+      'convicted'
+    )
+    assert.ok(s.audited > 0, 'its unsampled results were audited')
+    assert.equal(s.agreed + s.unsampled + s.disputed + s.unresolved, 400)
+    // The last verdict of every task names a right result.
+    const last = new Map(sim.verdicts.map((v) => [v.task, v]))
+    assert.equal(last.size, 400)
+    for (const v of last.values()) {
+      const out = sim.submitted.get(`${v.worker}/${v.task}`) as number[]
+      assert.ok(
+        agreeOutputs(tensor(out), tensor(truth(v.task)), []).agree,
+        `task ${v.task}: ${v.status} by ${v.worker}${v.revised ? ' (revised)' : ''}`
+      )
+    }
+    assert.ok(sim.verdicts.some((v) => v.revised === true))
   })
 
   it('a check no independent worker takes in time is given up: the first result stands, unsampled', () => {

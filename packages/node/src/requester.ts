@@ -49,8 +49,10 @@ export interface JobStore {
   accept(jobId: string, task: number, worker: string, result: Uint8Array, receipt: Uint8Array): void | Promise<void>
   /** A re-run's or canary's result (§7.2, §7.4); durable before it returns, like `accept`. */
   acceptCheck(jobId: string, task: number, worker: string, result: Uint8Array, receipt: Uint8Array): void | Promise<void>
-  /** The task's verdict: its result is `verdict.worker`'s (§6.5). */
+  /** The task's verdict: its result is `verdict.worker`'s (§6.5); a revised verdict replaces the earlier one. */
   verdict(jobId: string, verdict: Verdict): void | Promise<void>
+  /** The signed result first accepted for a task (to audit it, §7.5). */
+  firstResult(jobId: string, task: number): Uint8Array | undefined | Promise<Uint8Array | undefined>
 }
 
 interface MemoryResult {
@@ -65,6 +67,10 @@ export class MemoryJobStore implements JobStore {
   /** Per job, per task: the task's result (the majority's, once a verdict says so). */
   readonly results = new Map<string, Map<number, MemoryResult>>()
   private readonly checks = new Map<string, MemoryResult>()
+  private readonly firsts = new Map<string, Uint8Array>()
+  firstResult(jobId: string, task: number): Uint8Array | undefined {
+    return this.firsts.get(`${jobId}/${task}`)
+  }
   lease(): void {}
   release(): void {}
   accept(jobId: string, task: number, worker: string, result: Uint8Array, receipt: Uint8Array): void {
@@ -74,6 +80,7 @@ export class MemoryJobStore implements JobStore {
       this.results.set(jobId, job)
     }
     job.set(task, { worker, result, receipt })
+    this.firsts.set(`${jobId}/${task}`, result)
   }
   acceptCheck(jobId: string, task: number, worker: string, result: Uint8Array, receipt: Uint8Array): void {
     this.checks.set(`${jobId}/${task}/${worker}`, { worker, result, receipt })
@@ -84,7 +91,12 @@ export class MemoryJobStore implements JobStore {
     if (job == null || first == null) {
       return
     }
-    const final = first.worker === verdict.worker ? first : (this.checks.get(`${jobId}/${verdict.task}/${verdict.worker}`) ?? first)
+    const primary = this.firsts.get(`${jobId}/${verdict.task}`)
+    const final =
+      first.worker === verdict.worker
+        ? first
+        : (this.checks.get(`${jobId}/${verdict.task}/${verdict.worker}`) ??
+          (primary == null ? first : { ...first, worker: verdict.worker, result: primary }))
     job.set(verdict.task, { ...final, verdict })
   }
 }
@@ -472,6 +484,16 @@ export class RequesterService implements WorkHandlers {
           }
           if (result != null) {
             this.init.onVerdict?.({ jobId, verdict, result })
+          }
+          break
+        }
+        case 'audit': {
+          // §7.5: the convicted worker's unsampled result is compared with an independent re-run.
+          const envelope = await this.store.firstResult(jobId, action.task)
+          if (envelope != null) {
+            const opened = await open(STATEMENTS.result, envelope)
+            entry.envelopes.set(`${action.task}/${action.worker}`, envelope)
+            entry.job.audit({ task: action.task, worker: action.worker, outputs: opened.message.outputs, envelope })
           }
           break
         }

@@ -20,6 +20,8 @@ export interface StoredResult {
   receipt: Uint8Array
   status?: VerificationStatus
   reputation?: number
+  /** The verdict replaced an earlier one (the task was audited, §7.5). */
+  revised?: boolean
 }
 
 function toStored(r: Record<string, unknown>): StoredResult {
@@ -29,7 +31,8 @@ function toStored(r: Record<string, unknown>): StoredResult {
     result: new Uint8Array(r.result as Uint8Array),
     receipt: new Uint8Array(r.receipt as Uint8Array),
     status: r.status == null ? undefined : (String(r.status) as VerificationStatus),
-    reputation: r.reputation == null || Number(r.reputation) < 0 ? undefined : Number(r.reputation)
+    reputation: r.reputation == null || Number(r.reputation) < 0 ? undefined : Number(r.reputation),
+    revised: Number(r.revised ?? 0) === 1
   }
 }
 
@@ -87,13 +90,15 @@ CREATE TABLE IF NOT EXISTS verdicts (
   status TEXT NOT NULL,
   worker TEXT NOT NULL,
   reputation REAL NOT NULL,
+  revised INTEGER NOT NULL DEFAULT 0,
   UNIQUE (job_id, idx)
 );
 `
 
 const SETTLED_SELECT = `
   SELECT r.idx AS idx, coalesce(c.worker, r.worker) AS worker, coalesce(c.result, r.result) AS result,
-         coalesce(c.receipt, r.receipt) AS receipt, v.status AS status, v.reputation AS reputation, v.seq AS seq`
+         coalesce(c.receipt, r.receipt) AS receipt, v.status AS status, v.reputation AS reputation, v.seq AS seq,
+         v.revised AS revised`
 const CHECK_JOIN = 'LEFT JOIN checks c ON c.job_id = r.job_id AND c.idx = r.idx AND v.worker = c.worker AND v.worker != r.worker'
 
 function prepare(db: DatabaseSync) {
@@ -108,7 +113,9 @@ function prepare(db: DatabaseSync) {
     jobs: db.prepare('SELECT job_id, announcement, lease_ms FROM jobs ORDER BY created_at'),
     tasks: db.prepare('SELECT idx, state, worker, lease_expires_at FROM tasks WHERE job_id = ?'),
     check: db.prepare('INSERT OR REPLACE INTO checks (job_id, idx, worker, result, receipt, accepted_at) VALUES (?, ?, ?, ?, ?, ?)'),
-    verdict: db.prepare('INSERT OR IGNORE INTO verdicts (job_id, idx, status, worker, reputation) VALUES (?, ?, ?, ?, ?)'),
+    // A revised verdict replaces the earlier one and gets a new seq (it settled again).
+    verdict: db.prepare('INSERT OR REPLACE INTO verdicts (job_id, idx, status, worker, reputation, revised) VALUES (?, ?, ?, ?, ?, ?)'),
+    firstResult: db.prepare('SELECT result FROM results WHERE job_id = ? AND idx = ?'),
     // The task's result is the verdict's worker's: the first run's, or a check's when a majority decided.
     results: db.prepare(`${SETTLED_SELECT}
       FROM results r
@@ -255,7 +262,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   verdict(jobId: string, verdict: Verdict): void {
-    this.stmts.verdict.run(jobId, verdict.task, verdict.status, verdict.worker, verdict.reputation)
+    this.stmts.verdict.run(jobId, verdict.task, verdict.status, verdict.worker, verdict.reputation, verdict.revised === true ? 1 : 0)
   }
 
   /** Every stored job with the tasks that left the pending state, for RequesterService.resume. */
@@ -293,6 +300,11 @@ export class SqliteJobStore implements JobStore {
       ...toStored(r),
       seq: Number(r.seq)
     }))
+  }
+
+  firstResult(jobId: string, task: number): Uint8Array | undefined {
+    const row = this.stmts.firstResult.get(jobId, task) as { result: Uint8Array } | undefined
+    return row == null ? undefined : new Uint8Array(row.result)
   }
 
   /** Settled tasks per verification status. */

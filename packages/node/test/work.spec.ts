@@ -77,9 +77,19 @@ describe('work over streams (spec §6.2, §6.3) — real libp2p peers', () => {
     const job = announcement(requester, 20, 1)
     const { jobId, done } = await service.addJob({ announcement: await seal(STATEMENTS.job, job, requester.privateKey), inputs })
     const receipts: Uint8Array[] = []
+    let finished = false
+    void done.finally(() => {
+      finished = true
+    })
+    // Each worker pulls until the job closes: re-runs of sampled tasks appear as the other
+    // worker's results come in, so NO_TASKS means "not now", not "never".
     const work = async (worker: OpenbatchPeer, requesterId: PeerId) => {
-      for (let round = 0; round < 50; round++) {
+      for (let round = 0; round < 2000; round++) {
         const a = await claimTasks(worker, requesterId, { jobId: job.jobId, maxTasks: 4 })
+        if (a.code === ErrorCode.NO_TASKS && !finished) {
+          await new Promise((resolve) => setTimeout(resolve, 5)) // pull again, as a worker's backoff would
+          continue
+        }
         if (a.code !== ErrorCode.OK) {
           return a.code
         }
@@ -134,7 +144,8 @@ describe('work over streams (spec §6.2, §6.3) — real libp2p peers', () => {
         disputed: 0,
         unresolved: 0,
         canariesPassed: 0,
-        fraudProofs: 0
+        fraudProofs: 0,
+        audited: 0
       }
     )
     service.stop()

@@ -41,9 +41,17 @@
 
 export type { VerificationStatus } from '@openbatch/core'
 export type { FraudEvent } from '@openbatch/node'
-export { DType, float32Tensor, type Tensor, toFloat64Array, type VerificationPolicy } from '@openbatch/protocol'
+export {
+  AgreementKind,
+  type AgreementRule,
+  DType,
+  float32Tensor,
+  type Tensor,
+  toFloat64Array,
+  type VerificationPolicy
+} from '@openbatch/protocol'
 export { BootstrapError, InvalidInputsError, JobNotFoundError, ModelFileError, NoWorkersError } from './errors.js'
-export { type BatchInput, type BatchInputs, byName, type TensorInit, tensor } from './inputs.js'
+export { type BatchInput, type BatchInputs, byName, type TensorInit, tensor, verificationPolicy } from './inputs.js'
 export {
   BatchJob,
   type BatchJobEvents,

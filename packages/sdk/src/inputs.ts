@@ -4,7 +4,7 @@
  * (streamed into the job store, never held in memory at once).
  */
 
-import { DType, type Tensor, validateTensorSet } from '@openbatch/protocol'
+import { type AgreementKind, type AgreementRule, DType, type Tensor, type VerificationPolicy, validateTensorSet } from '@openbatch/protocol'
 import { InvalidInputsError } from './errors.js'
 
 /** A named tensor as a typed array and its dims. */
@@ -83,4 +83,22 @@ export async function* normalise(inputs: BatchInputs): AsyncGenerator<Tensor[]> 
 /** Outputs of a result as a record of named tensors. */
 export function byName(tensors: readonly Tensor[]): Record<string, Tensor> {
   return Object.fromEntries(tensors.map((t) => [t.name, t]))
+}
+
+/**
+ * A verification policy (spec §7) from the parts you care about; every other field keeps the
+ * spec's default. `agreement` is one rule for every output (e.g. `AgreementKind.ARGMAX` for a
+ * classifier) or a list of per-output rules.
+ */
+export function verificationPolicy(
+  init: Partial<Omit<VerificationPolicy, 'agreement'>> & { agreement?: AgreementKind | AgreementRule[] } = {}
+): VerificationPolicy {
+  const { agreement, ...rest } = init
+  const rules =
+    agreement === undefined
+      ? []
+      : Array.isArray(agreement)
+        ? agreement
+        : [{ output: '', kind: agreement, atol: 0, rtol: 0, minCosine: 0, k: 0, tieTolerance: 0 }]
+  return { initialRate: 0, minRate: 0, trustHorizon: 0, canaryRate: 0, penalty: 0n, cost: 0n, ...rest, agreement: rules }
 }

@@ -23,6 +23,11 @@ export interface Verification {
   worker: string
   /** That worker's reputation (0–1) when the task settled; undefined after a restart cut verification short. */
   reputation?: number
+  /**
+   * This verdict replaces an earlier `unsampled` one: the task's worker was later proven to cheat,
+   * so its unsampled results were re-run (spec §7.5). In completion order such a task comes again.
+   */
+  revised?: boolean
 }
 
 export interface BatchResult {
@@ -57,6 +62,8 @@ export interface BatchSummary {
   disputed: number
   unresolved: number
   canariesPassed: number
+  /** Results re-checked because their worker was proven to cheat later (verdicts revised). */
+  audited: number
   /** Fraud proofs this job produced (each names a worker that was outvoted). */
   fraudProofs: number
   /** Tasks without a result (only when the job ended early: deadline or cancel). */
@@ -154,6 +161,7 @@ export class BatchJob extends TypedEventEmitter<BatchJobEvents> {
       disputed: live?.disputed ?? 0,
       unresolved: live?.unresolved ?? 0,
       canariesPassed: live?.canariesPassed ?? 0,
+      audited: live?.audited ?? 0,
       fraudProofs: live?.fraudProofs ?? 0,
       missing: this.ended ? this.taskCount - settled : 0,
       durationMs: seconds * 1000,
@@ -212,7 +220,7 @@ export class BatchJob extends TypedEventEmitter<BatchJobEvents> {
     return {
       index: row.index,
       outputs: byName(opened.message.outputs),
-      verification: { status: row.status ?? 'unsampled', worker: row.worker, reputation: row.reputation },
+      verification: { status: row.status ?? 'unsampled', worker: row.worker, reputation: row.reputation, revised: row.revised === true },
       signed: row.result
     }
   }

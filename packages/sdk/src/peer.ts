@@ -105,6 +105,11 @@ export interface SubmitBatchOptions {
   maxBatch?: number
   /** @default DEFAULT_LEASE_MS */
   leaseMs?: number
+  /**
+   * How long a sampled task waits for an independent worker to re-run it; then its result stands
+   * `unsampled` (spec §7.2). @default leaseMs
+   */
+  checkWaitMs?: number
   /** How long to look for a worker of the model before failing with NoWorkersError; 0 skips. @default 30_000 */
   discoveryTimeoutMs?: number
   /** Aborting cancels the job. */
@@ -274,7 +279,12 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
       })
       return seal(STATEMENTS.job, job, this.node.privateKey)
     })
-    const { done } = await this.requester.addJob({ announcement, inputs: (i) => this.store.inputs(jobId, i), leaseMs })
+    const { done } = await this.requester.addJob({
+      announcement,
+      inputs: (i) => this.store.inputs(jobId, i),
+      leaseMs,
+      checkWaitMs: options.checkWaitMs
+    })
     const handle = this.track(jobId, done)
     await this.announce(announcement, done)
     options.signal?.addEventListener('abort', () => handle.cancel(), { once: true })
