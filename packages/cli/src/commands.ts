@@ -131,6 +131,11 @@ export function buildProgram(): Command {
         .env(env('MAX_RAM_SHARE'))
         .argParser(share('--max-ram-share'))
     )
+    .addOption(
+      new Option('--max-vram-share <fraction>', "share of the GPU's memory for inference (CUDA only)")
+        .env(env('MAX_VRAM_SHARE'))
+        .argParser(share('--max-vram-share'))
+    )
     .addOption(new Option('--hours <h>', 'stop after this many hours').env(env('HOURS')).argParser(positive('--hours')))
     .addOption(new Option('--no-benchmark', 'advertise no measured speed (skip the start-up benchmark)'))
     .addOption(
@@ -183,6 +188,7 @@ export function buildProgram(): Command {
                 intraOpThreads: o.intraOpThreads as number | undefined,
                 capacity: o.capacity as number | undefined,
                 sessionBudgetBytes: memoryShare == null ? undefined : Math.floor((memoryShare * totalmem()) / (threads ?? 1)),
+                gpuMemoryShare: o.maxVramShare as number | undefined,
                 benchmark: o.benchmark !== false,
                 backend
               }
@@ -519,25 +525,9 @@ async function runSubmit(client: Peer, prepared: Awaited<ReturnType<typeof prepa
     discoveryTimeoutMs: (o.discoveryTimeout as number) * 1000
   })
   const view = new ProgressView()
-  job.addEventListener('progress', (e) => {
-    const s = job.summary()
-    view.update({ ...e.detail, verified: s.agreed, disputed: s.disputed })
-  })
+  view.follow(job)
   const summary = await job.finished.catch(() => job.summary())
-  view.update(
-    {
-      jobId: job.id,
-      taskCount: job.taskCount,
-      done: summary.settled,
-      settled: summary.settled,
-      itemsPerSecond: summary.itemsPerSecond,
-      etaMs: 0,
-      verified: summary.agreed,
-      disputed: summary.disputed
-    },
-    true
-  )
-  view.end()
+  view.finish(job, summary)
   if (o.out != null) {
     await writeResults(o.out as string, job.results(), job.taskCount, source.labels)
   }

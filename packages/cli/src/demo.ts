@@ -154,31 +154,16 @@ export async function runDemo(o: DemoOptions): Promise<boolean> {
       })
       say(`job ${job.id}: ${job.taskCount} tasks on the real PaddleOCR text-direction classifier`)
       const view = new ProgressView(process.stdout, o.json !== true && process.stdout.isTTY === true)
-      job.addEventListener('progress', (e) => {
-        if (o.json !== true) {
-          const s = job.summary()
-          view.update({ ...e.detail, verified: s.agreed, disputed: s.disputed })
-        }
-      })
+      if (o.json !== true) {
+        view.follow(job)
+      }
       summary = await job.finished
       // The final results, read back from the job store: verdicts revised by an audit included.
       for await (const r of job.results({ signal: AbortSignal.timeout(60_000) })) {
         results.push(r)
       }
       if (o.json !== true) {
-        view.update(
-          {
-            jobId: job.id,
-            taskCount: job.taskCount,
-            done: summary.settled,
-            settled: summary.settled,
-            itemsPerSecond: summary.itemsPerSecond,
-            verified: summary.agreed,
-            disputed: summary.disputed
-          },
-          true
-        )
-        view.end()
+        view.finish(job, summary)
       }
       results = results.sort((a, b) => a.index - b.index)
 

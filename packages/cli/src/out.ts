@@ -3,7 +3,7 @@
  * stderr, and a live progress line on a TTY (plain lines otherwise).
  */
 
-import type { BatchProgress } from '@openbatch/sdk'
+import type { BatchJob, BatchProgress, BatchSummary } from '@openbatch/sdk'
 
 export type Level = 'debug' | 'info' | 'warn' | 'error'
 
@@ -61,5 +61,20 @@ export class ProgressView {
     if (this.tty && this.drawn) {
       this.stream.write('\n')
     }
+  }
+
+  /** Draws `job`'s progress as it comes. */
+  follow(job: BatchJob): void {
+    job.addEventListener('progress', (e) => {
+      const s = job.summary()
+      this.update({ ...e.detail, verified: s.agreed, disputed: s.disputed })
+    })
+  }
+
+  /** Draws the final state and ends the view. */
+  finish(job: BatchJob, summary: BatchSummary): void {
+    const { settled, itemsPerSecond, agreed, disputed } = summary
+    this.update({ jobId: job.id, taskCount: job.taskCount, done: settled, settled, itemsPerSecond, verified: agreed, disputed }, true)
+    this.end()
   }
 }

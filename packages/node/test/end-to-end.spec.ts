@@ -3,7 +3,6 @@ import { describe, it } from 'node:test'
 import type { InferenceBackend } from '@openbatch/inference'
 import {
   createJobAnnouncement,
-  DType,
   float32Tensor,
   jobsTopic,
   modelCid,
@@ -24,32 +23,10 @@ import {
   WorkerService,
   WorkServer
 } from '../src/index.js'
-import { network, waitFor, within } from './helpers.js'
+import { network, sumBackend, waitFor, within } from './helpers.js'
 
 const MODEL = modelCid(new TextEncoder().encode('end-to-end model'))
 const inputs = (i: number): Tensor[] => [float32Tensor('x', [1, 2], [i, 1])]
-
-/** y = x0 + x1, after `gate` opens (a gate that never opens makes a worker that hangs). */
-function sumBackend(gate: Promise<void> = Promise.resolve()): InferenceBackend {
-  return {
-    describe: async (model) => ({
-      model,
-      inputs: [{ name: 'x', dtype: DType.FLOAT32, shape: ['N', 2] }],
-      outputs: [{ name: 'y', dtype: DType.FLOAT32, shape: ['N', 1] }],
-      batchable: true,
-      sizeBytes: 0
-    }),
-    run: async (_model, tensors) => {
-      await gate
-      const [a, b] = Array.from(toFloat64Array(tensors[0] as Tensor))
-      return {
-        outputs: [float32Tensor('y', [1, 1], [(a as number) + (b as number)])],
-        profile: { runtime: 'test', provider: 'cpu', device: 'test', intraOpThreads: 1, graphOptimization: 'all', batchSize: 1 },
-        durationUs: 1
-      }
-    }
-  }
-}
 
 /** `checkWaitMs`: short where one worker is alone, so sampled results stand when no one can re-run them. */
 async function announce(requester: OpenbatchPeer, service: RequesterService, taskCount: number, leaseMs = 60_000, checkWaitMs?: number) {
@@ -152,7 +129,11 @@ describe('a job end to end: gossip → claims → inference → results → rece
     const service = new RequesterService(requester, { store })
     await new WorkServer(requester, service).start()
     // The stuck worker claims tasks and never finishes them.
-    const stuckService = new WorkerService(stuck, { backend: sumBackend(new Promise(() => {})), models: [MODEL.toString()], capacity: 4 })
+    const stuckService = new WorkerService(stuck, {
+      backend: sumBackend({ gate: new Promise(() => {}) }),
+      models: [MODEL.toString()],
+      capacity: 4
+    })
     stuckService.start()
     await subscribed(requester, [stuck])
     const { jobId, done, envelope } = await announce(requester, service, 12, 600_000, 300)

@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after } from 'node:test'
-import { DHT_PROTOCOL_PREFIX } from '@openbatch/protocol'
+import type { InferenceBackend } from '@openbatch/inference'
+import { DHT_PROTOCOL_PREFIX, DType, float32Tensor, type Tensor, toFloat64Array } from '@openbatch/protocol'
 import { createPeer, type OpenbatchPeer } from '../src/index.js'
 
 export async function tempDir(): Promise<string> {
@@ -62,4 +63,31 @@ export async function network(n: number, options: { mesh?: boolean } = {}): Prom
   const knowsDhtPeer = async (p: OpenbatchPeer) => (await p.libp2p.peerStore.all()).some((info) => info.protocols.includes(kad))
   await waitFor('every peer to know a DHT peer', async () => (await Promise.all(peers.map(knowsDhtPeer))).every(Boolean))
   return peers
+}
+
+/**
+ * A test backend computing y = x0 + x1 once `gate` opens (a gate that never opens makes a worker
+ * that hangs); with `cheatEvery` = n it adds 1000 to every n-th result (a cheater).
+ */
+export function sumBackend(options: { gate?: Promise<void>; cheatEvery?: number } = {}): InferenceBackend {
+  let n = 0
+  return {
+    describe: async (model) => ({
+      model,
+      inputs: [{ name: 'x', dtype: DType.FLOAT32, shape: ['N', 2] }],
+      outputs: [{ name: 'y', dtype: DType.FLOAT32, shape: ['N', 1] }],
+      batchable: true,
+      sizeBytes: 0
+    }),
+    run: async (_model, tensors) => {
+      await options.gate
+      const [a, b] = Array.from(toFloat64Array(tensors[0] as Tensor)) as [number, number]
+      const cheat = options.cheatEvery != null && n++ % options.cheatEvery === 0
+      return {
+        outputs: [float32Tensor('y', [1, 1], [a + b + (cheat ? 1000 : 0)])],
+        profile: { runtime: 'test', provider: 'cpu', device: 'test', intraOpThreads: 1, graphOptimization: 'all', batchSize: 1 },
+        durationUs: 1
+      }
+    }
+  }
 }

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import type { InferenceBackend } from '@openbatch/inference'
 import {
   createJobAnnouncement,
-  DType,
   ErrorCode,
   float32Tensor,
   jobsTopic,
@@ -26,33 +24,10 @@ import {
   WorkerService,
   WorkServer
 } from '../src/index.js'
-import { network, tempDir, waitFor, within } from './helpers.js'
+import { network, sumBackend, tempDir, waitFor, within } from './helpers.js'
 
 const MODEL = modelCid(new TextEncoder().encode('verification test model'))
 const inputs = (i: number): Tensor[] => [float32Tensor('x', [1, 2], [i, 1])]
-
-/** y = x0 + x1; a cheater returns y + 1000 on a fraction of tasks (chosen by a counter). */
-function backend(cheatEvery = 0): InferenceBackend {
-  let n = 0
-  return {
-    describe: async (model) => ({
-      model,
-      inputs: [{ name: 'x', dtype: DType.FLOAT32, shape: ['N', 2] }],
-      outputs: [{ name: 'y', dtype: DType.FLOAT32, shape: ['N', 1] }],
-      batchable: true,
-      sizeBytes: 0
-    }),
-    run: async (_model, tensors) => {
-      const [a, b] = Array.from(toFloat64Array(tensors[0] as Tensor)) as [number, number]
-      const cheat = cheatEvery > 0 && n++ % cheatEvery === 0
-      return {
-        outputs: [float32Tensor('y', [1, 1], [a + b + (cheat ? 1000 : 0)])],
-        profile: { runtime: 'test', provider: 'cpu', device: 'test', intraOpThreads: 1, graphOptimization: 'all', batchSize: 1 },
-        durationUs: 1
-      }
-    }
-  }
-}
 
 describe('verification between real libp2p peers (spec §7, issue #5)', () => {
   it('a worker cheating on half its tasks is sampled, outvoted, proven and banned everywhere; every result is right', async () => {
@@ -73,7 +48,7 @@ describe('verification between real libp2p peers (spec §7, issue #5)', () => {
     const workers = [...honest, cheater].map(
       (w) =>
         new WorkerService(w, {
-          backend: backend(w === cheater ? 2 : 0),
+          backend: sumBackend({ cheatEvery: w === cheater ? 2 : undefined }),
           models: [MODEL.toString()],
           capacity: 4,
           receiptStore: w === h1 ? receiptStore : undefined

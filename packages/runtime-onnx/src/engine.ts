@@ -65,6 +65,12 @@ export interface OnnxBackendInit {
    */
   executionProvider?: ExecutionProvider
   /**
+   * With CUDA: the most GPU memory onnxruntime's CUDA arena may take, per inference thread, in
+   * bytes (its `gpuMemLimit`). Ignored on CPU.
+   * @default no limit
+   */
+  gpuMemoryLimitBytes?: number
+  /**
    * Batches handed to each thread at once (one running, the others queued at the thread), so a
    * thread never idles waiting for the main thread.
    * @default 2
@@ -136,7 +142,10 @@ export class OnnxBackend implements InferenceBackend {
           depth: this.init.pipelineDepth ?? 2,
           intraOpThreads: this.intraOpThreads,
           graphOptimizationLevel: this.graphOptimizationLevel,
-          executionProviders: this.choice.provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
+          executionProviders:
+            this.choice.provider === 'cuda'
+              ? [this.init.gpuMemoryLimitBytes == null ? 'cuda' : { name: 'cuda', gpuMemLimit: this.init.gpuMemoryLimitBytes }, 'cpu']
+              : ['cpu'],
           sessionBudgetBytes: this.init.sessionBudgetBytes ?? Math.floor(totalmem() / 4 / this.threads),
           sessionCostFactor: this.init.sessionCostFactor ?? 3,
           allowSpinning: this.init.allowSpinning ?? true

@@ -7,7 +7,8 @@ export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all'
 export interface WorkerInit {
   intraOpThreads: number
   graphOptimizationLevel: GraphOptimizationLevel
-  executionProviders: string[]
+  /** Names, or a CUDA provider object with its memory limit. */
+  executionProviders: (string | { name: 'cuda'; gpuMemLimit?: number })[]
   sessionBudgetBytes: number
   sessionCostFactor: number
   allowSpinning: boolean

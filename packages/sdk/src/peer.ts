@@ -67,6 +67,8 @@ export interface WorkerOptions {
   benchmark?: boolean
   /** Memory for loaded models per inference thread, in bytes. @default a quarter of RAM / threads */
   sessionBudgetBytes?: number
+  /** With CUDA: share of the first GPU's memory onnxruntime may use (split across threads). @default no limit */
+  gpuMemoryShare?: number
   /** Run tasks with this backend instead of onnxruntime (tests, custom runtimes). */
   backend?: InferenceBackend
 }
@@ -190,11 +192,17 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
     if (options.backend != null) {
       backend = options.backend
     } else {
+      let gpuMemoryLimitBytes: number | undefined
+      if (options.gpuMemoryShare != null) {
+        const gpu = (await detectDevices()).gpus[0]
+        gpuMemoryLimitBytes = gpu == null ? undefined : Math.floor((gpu.memoryBytes * options.gpuMemoryShare) / (options.threads ?? 1))
+      }
       const onnx = createOnnxBackend({
         store: this.models,
         threads: options.threads,
         intraOpThreads: options.intraOpThreads,
-        sessionBudgetBytes: options.sessionBudgetBytes
+        sessionBudgetBytes: options.sessionBudgetBytes,
+        gpuMemoryLimitBytes
       })
       await onnx.start()
       backend = onnx
