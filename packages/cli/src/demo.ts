@@ -150,7 +150,9 @@ export async function runDemo(o: DemoOptions): Promise<boolean> {
         maxBatch: 16,
         // A classifier: results agree when they pick the same class (spec §7.1).
         verification: verificationPolicy({ agreement: AgreementKind.ARGMAX }),
-        discoveryTimeoutMs: 60_000
+        discoveryTimeoutMs: 60_000,
+        // Every worker, the cheater included, is found and listening before the job starts.
+        minWorkers: o.workers
       })
       say(`job ${job.id}: ${job.taskCount} tasks on the real PaddleOCR text-direction classifier`)
       const view = new ProgressView(process.stdout, o.json !== true && process.stdout.isTTY === true)

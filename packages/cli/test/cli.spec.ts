@@ -311,7 +311,8 @@ describe('openbatch CLI — real processes over TCP loopback', () => {
   })
 
   it('the demo, reduced: the cheater is caught, honest workers untouched, nothing lost (exit code 0)', async () => {
-    const r = await run(['demo', '--items', '40', '--workers', '3', '--json'], { timeoutMs: 180_000 })
+    // The cheater fakes half of its results: the chance it fakes none of its ~20 tasks is ~1e-6.
+    const r = await run(['demo', '--items', '60', '--workers', '3', '--cheat-rate', '0.5', '--json'], { timeoutMs: 180_000 })
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`)
     const report = JSON.parse(r.stdout.trim().split('\n').at(-1) as string)
     assert.equal(report.ok, true)

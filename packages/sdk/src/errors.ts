@@ -5,10 +5,14 @@ export class NoWorkersError extends Error {
   override readonly name = 'NoWorkersError'
   constructor(
     readonly model: string,
-    readonly waitedMs: number
+    readonly waitedMs: number,
+    readonly found = 0,
+    readonly wanted = 1
   ) {
     super(
-      `no workers serve model ${model} (searched the network for ${Math.round(waitedMs / 1000)} s); start a worker with this model, or check the bootstrap addresses`
+      found === 0
+        ? `no workers serve model ${model} (searched the network for ${Math.round(waitedMs / 1000)} s); start a worker with this model, or check the bootstrap addresses`
+        : `found ${found} of the ${wanted} workers wanted for model ${model} in ${Math.round(waitedMs / 1000)} s; start more workers or ask for fewer`
     )
   }
 }

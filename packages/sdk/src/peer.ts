@@ -114,6 +114,8 @@ export interface SubmitBatchOptions {
   checkWaitMs?: number
   /** How long to look for a worker of the model before failing with NoWorkersError; 0 skips. @default 30_000 */
   discoveryTimeoutMs?: number
+  /** Workers of the model to find (and, for up to 5 s, to see subscribed to its jobs topic) before the job starts. @default 1 */
+  minWorkers?: number
   /** Aborting cancels the job. */
   signal?: AbortSignal
 }
@@ -259,7 +261,7 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
     const model = await this.resolveModel(options.model)
     const discoveryTimeoutMs = options.discoveryTimeoutMs ?? 30_000
     if (discoveryTimeoutMs > 0) {
-      await this.discover(model, discoveryTimeoutMs, options.signal)
+      await this.discover(model, discoveryTimeoutMs, options.minWorkers ?? 1, options.signal)
     }
     const nonce = randomBytes(16)
     const jobIdBytes = deriveJobId(peerIdBytes(this.node.peerId), nonce)
@@ -294,7 +296,7 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
       checkWaitMs: options.checkWaitMs
     })
     const handle = this.track(jobId, done)
-    await this.announce(announcement, done)
+    await this.announce(announcement, done, options.minWorkers ?? 1)
     options.signal?.addEventListener('abort', () => handle.cancel(), { once: true })
     return handle
   }
@@ -364,11 +366,11 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
    * of waiting), then again after 1, 2, 4, 8 and every 15 s while the job runs, for workers that
    * join late or missed it.
    */
-  private async announce(announcement: Uint8Array, done: Promise<void>): Promise<void> {
+  private async announce(announcement: Uint8Array, done: Promise<void>, subscribers: number): Promise<void> {
     const { message } = await open(STATEMENTS.job, announcement)
     const topic = jobsTopic(message.model)
     const pubsub = this.node.libp2p.services.pubsub
-    for (const deadline = Date.now() + 5000; pubsub.getSubscribers(topic).length === 0 && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 5000; pubsub.getSubscribers(topic).length < subscribers && Date.now() < deadline; ) {
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
     const publish = () => announceJob(this.node, announcement).catch(() => {}) // a repeat within gossip's seen-cache is refused: fine
@@ -414,13 +416,18 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
     return cid
   }
 
-  private async discover(model: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  /** Looks in the DHT until `minWorkers` workers of the model are found (NoWorkersError after the timeout). */
+  private async discover(model: string, timeoutMs: number, minWorkers: number, signal?: AbortSignal): Promise<void> {
     const started = Date.now()
     const deadline = AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(signal == null ? [] : [signal])])
+    const found = new Set<string>()
     while (!deadline.aborted) {
       try {
-        for await (const _ of findWorkers(this.node, model, { signal: deadline, limit: 1 })) {
-          return
+        for await (const w of findWorkers(this.node, model, { signal: deadline })) {
+          found.add(w.peerId.toString())
+          if (found.size >= minWorkers) {
+            return
+          }
         }
       } catch {
         // a lookup cut short by the timeout, or no DHT peers yet
@@ -428,7 +435,7 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
       await new Promise((resolve) => setTimeout(resolve, 250))
     }
     signal?.throwIfAborted()
-    throw new NoWorkersError(model, Date.now() - started)
+    throw new NoWorkersError(model, Date.now() - started, found.size, minWorkers)
   }
 }
 
