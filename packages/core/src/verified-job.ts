@@ -159,7 +159,9 @@ export class VerifiedJob {
         this.queueCanary(now, worker)
       }
     }
-    return this.job.claim(now, worker, maxTasks, group)
+    const step = this.job.claim(now, worker, maxTasks, group)
+    // Checks that expired, leases that lapsed and the deadline are handled here as everywhere.
+    return { outcome: step.outcome, actions: this.expired(step.actions) }
   }
 
   /** A canary this worker has not seen goes into the check queue (it may go to another such worker). */

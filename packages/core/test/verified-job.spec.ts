@@ -366,6 +366,22 @@ describe('VerifiedJob: adversaries (issue #5, spec §7)', () => {
     assert.equal(sim.job.summary().closed, true)
   })
 
+  it('an expired check settles its task whichever event comes first — a claim as well as a tick', () => {
+    const random = seededRandom(19)
+    const sim = newSim(2, resolvePolicy(undefined), random)
+    round(sim, [{ id: 'only', maxTasks: 2, answer: honest(0) }], random)
+    assert.equal(sim.job.summary().checks, 2)
+    // The next event after the check wait is a claim (a worker polling), not the timer.
+    const { outcome, actions } = sim.job.claim(sim.now + 1000, 'only', 2)
+    assert.equal(outcome.tasks.length, 0)
+    collect(sim, actions)
+    assert.deepEqual(
+      sim.verdicts.map((v) => v.status),
+      ['unsampled', 'unsampled']
+    )
+    assert.equal(sim.job.summary().closed, true)
+  })
+
   it('refuses claims from banned workers and from workers below the reputation threshold', () => {
     const trust = new MemoryTrustBook()
     trust.get('banned').bannedUntil = 10
