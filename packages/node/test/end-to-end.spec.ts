@@ -81,8 +81,8 @@ describe('a job end to end: gossip → claims → inference → results → rece
     assert.equal(summary.disputed + summary.unresolved + summary.fraudProofs, 0)
     assert.equal(
       services.reduce((n, s) => n + s.receipts.length, 0),
-      40 + summary.agreed,
-      'one receipt per accepted run, first or re-run'
+      40 + summary.agreed + summary.canariesPassed,
+      'one receipt per accepted run: first runs, re-runs and canaries'
     )
     service.stop()
   })

@@ -88,8 +88,11 @@ describe('verification between real libp2p peers (spec §7, issue #5)', () => {
     assert.ok(claim instanceof Error || claim.code === ErrorCode.BANNED || claim.code === ErrorCode.JOB_CLOSED, String(claim))
 
     // One verdict per task; every task's result — verified or not — is right, none lost.
-    assert.equal(verdicts.length, 60)
+    // One verdict per task, plus a revised one for each of the cheater's unsampled results audited
+    // after its conviction (§7.5).
     assert.equal(new Set(verdicts.map((v) => v.verdict.task)).size, 60)
+    assert.equal(verdicts.length, 60 + (service.summary(jobId)?.audited ?? 0))
+    assert.equal(verdicts.filter((v) => v.verdict.revised === true).length, service.summary(jobId)?.audited)
     const results = store.results.get(jobId)
     assert.equal(results?.size, 60)
     for (const [index, r] of results ?? []) {

@@ -119,7 +119,7 @@ describe('work over streams (spec §6.2, §6.3) — real libp2p peers', () => {
     const summary = service.summary(jobId)
     assert.ok(summary != null && summary.agreed > 0, 'tasks were sampled')
     assert.equal(summary.agreed + summary.unsampled, 20)
-    assert.equal(receipts.length, 20 + summary.agreed)
+    assert.equal(receipts.length, 20 + summary.agreed + summary.canariesPassed)
     for (const { verdict } of results?.values() ?? []) {
       assert.ok(verdict?.status === 'agreed' || verdict?.status === 'unsampled')
     }
@@ -130,7 +130,8 @@ describe('work over streams (spec §6.2, §6.3) — real libp2p peers', () => {
       assert.deepEqual(Array.from(toFloat64Array(r.message.outputs[0] as Tensor)), [x0 + x1, x0 * x1])
     }
     assert.deepEqual(
-      { ...service.summary(jobId), agreed: 0, unsampled: 0 },
+      // (agreed/unsampled split and canaries vary with the random draws; they are checked above)
+      { ...service.summary(jobId), agreed: 0, unsampled: 0, canariesPassed: 0 },
       {
         taskCount: 20,
         pending: 0,
