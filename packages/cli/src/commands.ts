@@ -5,13 +5,13 @@
  */
 
 import { existsSync } from 'node:fs'
-import { open as openFile, writeFile } from 'node:fs/promises'
+import { open as openFile, readFile, writeFile } from 'node:fs/promises'
 import { totalmem } from 'node:os'
 import { join } from 'node:path'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { InferenceBackend, TensorSpec } from '@openbatch/inference'
 import { loadOrCreateIdentity, ReceiptStore, Reputation, SqliteJobStore } from '@openbatch/node'
-import { AgreementKind, DType, type Tensor, toFloat64Array, type VerificationPolicy } from '@openbatch/protocol'
+import { AgreementKind, DType, open, STATEMENTS, type Tensor, toFloat64Array, type VerificationPolicy } from '@openbatch/protocol'
 import { createOnnxBackend, ModelStore } from '@openbatch/runtime-onnx'
 import { type BatchResult, createClient, createPeer, type Peer, type PeerOptions } from '@openbatch/sdk'
 import { Command, Option } from 'commander'
@@ -323,24 +323,7 @@ export function buildProgram(): Command {
     .description('add a model to the store (prints its CID)')
     .action(async (file: string, _opts, cmd: Command) => {
       const o = cmd.optsWithGlobals() as { dataDir: string; json?: boolean }
-      const { readFile } = await import('node:fs/promises')
-      let bytes: Uint8Array
-      try {
-        bytes = await readFile(file)
-      } catch {
-        throw new UsageError(`model file ${file} does not exist or cannot be read`)
-      }
-      const backend = createOnnxBackend({ store: new ModelStore(join(o.dataDir, 'models')), threads: 1 })
-      const cid = await new ModelStore(join(o.dataDir, 'models')).add(bytes)
-      await backend.start()
-      try {
-        await backend.describe(cid) // refuse files onnxruntime cannot load
-      } catch (err) {
-        await new ModelStore(join(o.dataDir, 'models')).remove(cid)
-        throw new UsageError(`${file} is not a model onnxruntime can load: ${(err as Error).message}`, 1)
-      } finally {
-        await backend.stop()
-      }
+      const { bytes, cid } = await storeModel(join(o.dataDir, 'models'), file, 2)
       o.json === true ? printJson({ model: cid, bytes: bytes.length }) : process.stdout.write(`${cid}\n`)
     })
   models
@@ -433,10 +416,10 @@ export async function readStatus(dataDir: string) {
     }
     const store = new SqliteJobStore(db)
     try {
-      for (const j of store.jobs()) {
+      for (const j of store.listJobs()) {
         jobs.push({
           jobId: j.jobId,
-          taskCount: await taskCountOf(j.announcement),
+          taskCount: Number((await open(STATEMENTS.job, j.announcement)).message.taskCount),
           settled: store.settledCount(j.jobId),
           verdicts: store.verdictCounts(j.jobId),
           store: db
@@ -464,11 +447,6 @@ export async function readStatus(dataDir: string) {
   }
 }
 
-async function taskCountOf(announcement: Uint8Array): Promise<number> {
-  const { open, STATEMENTS } = await import('@openbatch/protocol')
-  return Number((await open(STATEMENTS.job, announcement)).message.taskCount)
-}
-
 interface SubmitSettings extends Record<string, unknown> {
   normalisation: ReturnType<typeof parseNormalisation>
   verification?: VerificationPolicy
@@ -491,26 +469,38 @@ async function prepareSubmit(
     }
     size = [Number(m[1]), Number(m[2])]
   }
-  const { readFile } = await import('node:fs/promises')
+  const { bytes, cid, inputs } = await storeModel(modelsDir, modelPath, 1)
+  return { bytes, cid, source: await readInputs(inputsPath, inputs, normalisation, size) }
+}
+
+/**
+ * Adds a model file to the store under `modelsDir` and loads it once with onnxruntime, for its
+ * input specs; a file it cannot load is refused and removed again. `missingCode`: the exit code
+ * when the file cannot be read.
+ */
+async function storeModel(
+  modelsDir: string,
+  path: string,
+  missingCode: number
+): Promise<{ bytes: Uint8Array; cid: string; inputs: TensorSpec[] }> {
   let bytes: Uint8Array
   try {
-    bytes = await readFile(modelPath)
+    bytes = await readFile(path)
   } catch {
-    throw new UsageError(`model file ${modelPath} does not exist or cannot be read; give the path of an .onnx file`, 1)
+    throw new UsageError(`model file ${path} does not exist or cannot be read; give the path of an .onnx file`, missingCode)
   }
   const store = new ModelStore(modelsDir)
   const cid = await store.add(bytes)
   const probe = createOnnxBackend({ store, threads: 1, intraOpThreads: 1 })
   await probe.start()
-  let specs: TensorSpec[]
   try {
-    specs = (await probe.describe(cid)).inputs
+    return { bytes, cid, inputs: (await probe.describe(cid)).inputs }
   } catch (err) {
-    throw new UsageError(`${modelPath} is not a model onnxruntime can load: ${(err as Error).message}`, 1)
+    await store.remove(cid)
+    throw new UsageError(`${path} is not a model onnxruntime can load: ${(err as Error).message}`, 1)
   } finally {
     await probe.stop()
   }
-  return { bytes, cid, source: await readInputs(inputsPath, specs, normalisation, size) }
 }
 
 async function runSubmit(client: Peer, prepared: Awaited<ReturnType<typeof prepareSubmit>>, o: SubmitSettings): Promise<void> {

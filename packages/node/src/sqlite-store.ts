@@ -265,14 +265,21 @@ export class SqliteJobStore implements JobStore {
     this.stmts.verdict.run(jobId, verdict.task, verdict.status, verdict.worker, verdict.reputation, verdict.revised === true ? 1 : 0)
   }
 
-  /** Every stored job with the tasks that left the pending state, for RequesterService.resume. */
-  jobs(): StoredJob[] {
+  /** Every stored job, without its tasks (cheap: for listings). */
+  listJobs(): Omit<StoredJob, 'tasks'>[] {
     return (this.stmts.jobs.all() as { job_id: string; announcement: Uint8Array; lease_ms: number }[]).map((j) => ({
       jobId: j.job_id,
       announcement: new Uint8Array(j.announcement),
-      leaseMs: Number(j.lease_ms),
+      leaseMs: Number(j.lease_ms)
+    }))
+  }
+
+  /** Every stored job with the tasks that left the pending state, for RequesterService.resume. */
+  jobs(): StoredJob[] {
+    return this.listJobs().map((j) => ({
+      ...j,
       tasks: (
-        this.stmts.tasks.all(j.job_id) as { idx: number; state: number; worker: string | null; lease_expires_at: number | null }[]
+        this.stmts.tasks.all(j.jobId) as { idx: number; state: number; worker: string | null; lease_expires_at: number | null }[]
       ).map((t) => ({
         index: Number(t.idx),
         state: t.state as TaskState,
@@ -327,12 +334,6 @@ export class SqliteJobStore implements JobStore {
    */
   settleOrphans(jobId: string): number {
     return Number(this.stmts.orphans.run(jobId).changes)
-  }
-
-  /** The stored announcement of a job, or undefined. */
-  announcement(jobId: string): Uint8Array | undefined {
-    const job = this.jobs().find((j) => j.jobId === jobId)
-    return job?.announcement
   }
 
   resultCount(jobId: string): number {

@@ -101,6 +101,8 @@ export class BatchJob extends TypedEventEmitter<BatchJobEvents> {
   private ended = false
   private readonly started = performance.now()
   private readonly settledAtStart: number
+  /** Tasks with a verdict: counted once from the store, then one per first verdict (no query per event). */
+  private settled: number
 
   /** @internal */
   constructor(private readonly ctx: JobContext) {
@@ -108,6 +110,7 @@ export class BatchJob extends TypedEventEmitter<BatchJobEvents> {
     this.id = ctx.jobId
     this.taskCount = ctx.taskCount
     this.settledAtStart = ctx.store.settledCount(ctx.jobId)
+    this.settled = this.settledAtStart
     this.finished = ctx.done.then(
       () => this.end(),
       (err: unknown) => {
@@ -118,8 +121,11 @@ export class BatchJob extends TypedEventEmitter<BatchJobEvents> {
     this.finished.catch(() => {})
   }
 
-  /** @internal A task settled or progressed. */
-  notify(): void {
+  /** @internal A task progressed; `settled`: a task got its first verdict. */
+  notify(settled = false): void {
+    if (settled) {
+      this.settled++
+    }
     const s = this.summary()
     const elapsed = (performance.now() - this.started) / 1000
     const rate = elapsed > 0 ? (s.settled - this.settledAtStart) / elapsed : 0
@@ -150,7 +156,7 @@ export class BatchJob extends TypedEventEmitter<BatchJobEvents> {
 
   summary(): BatchSummary {
     const live = this.ctx.summary()
-    const settled = this.ctx.store.settledCount(this.id)
+    const settled = this.settled
     const seconds = (performance.now() - this.started) / 1000
     return {
       jobId: this.id,

@@ -151,7 +151,7 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
     this.requester = new RequesterService(node, {
       store,
       onProgress: (p) => this.handles.get(p.jobId)?.notify(),
-      onVerdict: (v) => this.handles.get(v.jobId)?.notify(),
+      onVerdict: (v) => this.handles.get(v.jobId)?.notify(v.verdict.revised !== true),
       onFraud: (f) => this.safeDispatchEvent('fraud', { detail: f }),
       onError: (err) => this.safeDispatchEvent('error', { detail: err })
     })
@@ -190,13 +190,14 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
       await this.models.add(await readModelFile(path))
     }
     const served = (await this.models.list()).map((m) => m.model)
+    const devices = await detectDevices()
     let backend: InferenceBackend & { stop?: () => Promise<void> }
     if (options.backend != null) {
       backend = options.backend
     } else {
       let gpuMemoryLimitBytes: number | undefined
       if (options.gpuMemoryShare != null) {
-        const gpu = (await detectDevices()).gpus[0]
+        const gpu = devices.gpus[0]
         gpuMemoryLimitBytes = gpu == null ? undefined : Math.floor((gpu.memoryBytes * options.gpuMemoryShare) / (options.threads ?? 1))
       }
       const onnx = createOnnxBackend({
@@ -225,7 +226,6 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
     })
     service.start()
     this.worker = { service, backend }
-    const devices = await detectDevices()
     const offers = []
     for (const model of served) {
       if (options.benchmark !== false && options.backend == null) {
@@ -344,14 +344,10 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
   }
 
   private track(jobId: string, done: Promise<void>): BatchJob {
-    const stored = this.store.announcement(jobId)
-    const taskCount = this.requester.summary(jobId)?.taskCount ?? 0
-    if (stored == null && taskCount === 0) {
-      throw new JobNotFoundError(jobId)
-    }
+    // Called right after RequesterService.addJob, so the job is known there.
     const handle = new BatchJob({
       jobId,
-      taskCount,
+      taskCount: this.requester.summary(jobId)?.taskCount ?? 0,
       store: this.store,
       summary: () => this.requester.summary(jobId),
       cancel: () => this.requester.cancel(jobId),
