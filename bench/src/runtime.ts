@@ -2,11 +2,14 @@
  * Runtime benchmark (issue #3): the PaddleOCR text-direction classifier at batch sizes 1, 8, 32,
  * measured in the same run, with the same intra-op thread count:
  *   (a) direct: session.run() on the main thread with a [b,3,48,192] tensor;
- *   (b) pool: the same [b,3,48,192] tensor through OnnxBackend.run() (worker-thread pool);
+ *   (b) pool: the same [b,3,48,192] tensor through OnnxBackend.run() (worker-thread pool), its
+ *       bytes in a SharedArrayBuffer — the public zero-copy path, as direct session.run() reads
+ *       the caller's buffer in place;
+ *   (b') pool, copied: the same with an ordinary buffer, which the pool copies once per batch;
  *   (c) merged: b single-item tasks submitted at once, merged by the backend into one call.
  * Segments are interleaved and medians reported (this machine's CPU time is noisy). Prints items/s,
- * the ratios (b)/(a) — floor ≥ 0.95 at batch ≥ 8 — and (c)/(a), and the event-loop delay p99
- * during (a) and (b): the reason the pool exists.
+ * the ratios (b)/(a) — floor ≥ 0.95 at batch ≥ 8 — (b')/(a) and (c)/(a), and the event-loop delay
+ * p99 during (a) and (b): the reason the pool exists.
  */
 
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
@@ -27,7 +30,7 @@ const ITEM = [3, 48, 192]
 const ITEM_SIZE = ITEM.reduce((a, b) => a * b, 1)
 const BATCHES = [1, 8, 32]
 const SEGMENT_MS = Number(process.env.BENCH_SEGMENT_MS ?? 600)
-const PAIRS = Number(process.env.BENCH_PAIRS ?? 7)
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 9)
 const POOL_THREADS = Number(process.env.BENCH_POOL_THREADS ?? 1)
 const FLOOR = 0.95
 
@@ -94,7 +97,14 @@ export async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'openbatch-bench-'))
   const results: Record<
     string,
-    { direct: Segment; pool: Segment; ratio: number; ratios: number[]; merged: { itemsPerSecond: number; ratio: number } }
+    {
+      direct: Segment
+      pool: Segment
+      ratio: number
+      ratios: number[]
+      copied: { itemsPerSecond: number; ratio: number }
+      merged: { itemsPerSecond: number; ratio: number }
+    }
   > = {}
   try {
     for (const batch of BATCHES) {
@@ -114,10 +124,14 @@ export async function main(): Promise<void> {
       })
       await backend.start()
       const tasks: Tensor[][] = pool.map((v) => [float32Tensor('x', [1, ...ITEM], v)])
-      const batchTask: Tensor[] = [
-        { name: 'x', dtype: DType.FLOAT32, dims: [batch, ...ITEM].map(BigInt), data: new Uint8Array(data.buffer) }
-      ]
-      const whole = () => backend.run(model, batchTask)
+      const dims = [batch, ...ITEM].map(BigInt)
+      const copiedTask: Tensor[] = [{ name: 'x', dtype: DType.FLOAT32, dims, data: new Uint8Array(data.buffer) }]
+      const shared = new Uint8Array(new SharedArrayBuffer(data.byteLength))
+      shared.set(new Uint8Array(data.buffer))
+      // (protons types tensor bytes as Uint8Array<ArrayBuffer>; a shared view needs the cast.)
+      const sharedTask: Tensor[] = [{ name: 'x', dtype: DType.FLOAT32, dims, data: shared as unknown as Uint8Array<ArrayBuffer> }]
+      const whole = () => backend.run(model, sharedTask)
+      const copied = () => backend.run(model, copiedTask)
       let next = 0
       const round = () => Promise.all(Array.from({ length: batch }, () => backend.run(model, tasks[next++ % tasks.length] as Tensor[])))
       const directStep = () => session.run({ x: feed })
@@ -131,15 +145,20 @@ export async function main(): Promise<void> {
       const ratios: number[] = []
       const mergedRatios: number[] = []
       const mergeds: Segment[] = []
+      const copiedRatios: number[] = []
+      const copieds: Segment[] = []
       for (let pair = 0; pair < PAIRS; pair++) {
         const d = pair % 2 === 0 ? await lanes(SEGMENT_MS, 1, batch, directStep) : undefined
         // Two lanes keep two batches in flight, as a worker peer keeps its queue full.
         const p = await lanes(SEGMENT_MS, 2 * POOL_THREADS, batch, whole)
+        const c = await lanes(SEGMENT_MS, 2 * POOL_THREADS, batch, copied)
         const m = await lanes(SEGMENT_MS, 2 * POOL_THREADS, batch, round)
         const d2 = d ?? (await lanes(SEGMENT_MS, 1, batch, directStep))
         directs.push(d2)
         pools.push(p)
         mergeds.push(m)
+        copieds.push(c)
+        copiedRatios.push(c.itemsPerSecond / d2.itemsPerSecond)
         ratios.push(p.itemsPerSecond / d2.itemsPerSecond)
         mergedRatios.push(m.itemsPerSecond / d2.itemsPerSecond)
       }
@@ -151,10 +170,12 @@ export async function main(): Promise<void> {
 
       const ratio = median(ratios)
       const merged = { itemsPerSecond: median(mergeds.map((x) => x.itemsPerSecond)), ratio: median(mergedRatios) }
-      results[batch] = { direct, pool: viaPool, ratio, ratios, merged }
+      const copy = { itemsPerSecond: median(copieds.map((x) => x.itemsPerSecond)), ratio: median(copiedRatios) }
+      results[batch] = { direct, pool: viaPool, ratio, ratios, copied: copy, merged }
       console.log(
         `batch ${String(batch).padStart(2)}: direct ${direct.itemsPerSecond.toFixed(0).padStart(5)} items/s (loop p99 ${direct.loopDelayP99Ms.toFixed(1)} ms)  ` +
           `pool ${viaPool.itemsPerSecond.toFixed(0).padStart(5)} items/s (loop p99 ${viaPool.loopDelayP99Ms.toFixed(1)} ms)  ratio ${ratio.toFixed(3)}  ` +
+          `| copied input ${copy.itemsPerSecond.toFixed(0).padStart(5)} items/s  ratio ${copy.ratio.toFixed(3)}  ` +
           `| merged singles ${merged.itemsPerSecond.toFixed(0).padStart(5)} items/s  ratio ${merged.ratio.toFixed(3)}`
       )
     }

@@ -35,12 +35,25 @@ export function dtypeOfOrt(type: string): DType | undefined {
   return DTYPE_BY_ORT.get(type)
 }
 
-/** A tensor as it crosses the worker boundary: its bytes in a transferable ArrayBuffer. */
+/**
+ * A tensor as it crosses the worker boundary: its bytes in a transferable ArrayBuffer, or — for
+ * inputs the caller keeps in shared memory — a view into a SharedArrayBuffer, which crosses
+ * without a copy.
+ */
 export interface WireTensor {
   name: string
   type: string
   dims: number[]
-  buffer: ArrayBuffer
+  buffer: ArrayBuffer | SharedArrayBuffer
+  /** Where the bytes start in a shared `buffer`. @default 0 */
+  byteOffset?: number
+  /** How many bytes, in a shared `buffer`. @default buffer.byteLength */
+  byteLength?: number
+}
+
+/** The ArrayBuffers among `buffers` (shared ones are neither transferred nor recycled). */
+export function transferable(buffers: readonly (ArrayBuffer | SharedArrayBuffer)[]): ArrayBuffer[] {
+  return buffers.filter((b): b is ArrayBuffer => !(b instanceof SharedArrayBuffer))
 }
 
 /**
@@ -89,8 +102,36 @@ export function concatToBuffer(parts: readonly Uint8Array[], buffers: BufferPool
   return buffer
 }
 
+/**
+ * A tensor for the worker boundary. Bytes in a SharedArrayBuffer, aligned for the element type,
+ * are shared as they are (no copy); any other bytes are copied into a transferable buffer, as the
+ * caller keeps its own.
+ */
 export function toWire(t: Tensor, buffers?: BufferPool): WireTensor {
-  return { name: t.name, type: ORT_TYPES[t.dtype] as string, dims: t.dims.map(Number), buffer: concatToBuffer([t.data], buffers) }
+  const type = ORT_TYPES[t.dtype] as string
+  const dims = t.dims.map(Number)
+  const { buffer, byteOffset, byteLength } = t.data
+  if (buffer instanceof SharedArrayBuffer && byteOffset % elementBytes(type) === 0) {
+    return { name: t.name, type, dims, buffer, byteOffset, byteLength }
+  }
+  return { name: t.name, type, dims, buffer: concatToBuffer([t.data], buffers) }
+}
+
+const ELEMENT_BYTES: Readonly<Record<string, number>> = {
+  float64: 8,
+  int64: 8,
+  uint64: 8,
+  float32: 4,
+  int32: 4,
+  uint32: 4,
+  float16: 2,
+  int16: 2,
+  uint16: 2
+}
+
+/** Bytes per element of an onnxruntime type (1 for uint8, int8 and bool). */
+function elementBytes(type: string): number {
+  return ELEMENT_BYTES[type] ?? 1
 }
 
 export function fromWire(w: WireTensor): Tensor {
@@ -98,32 +139,36 @@ export function fromWire(w: WireTensor): Tensor {
   if (dtype == null) {
     throw new TypeError(`output "${w.name}" has type ${w.type}, which openbatch tensors cannot carry`)
   }
-  return { name: w.name, dtype, dims: w.dims.map(BigInt), data: new Uint8Array(w.buffer) }
+  // Outputs always come back in plain ArrayBuffers of their own.
+  return { name: w.name, dtype, dims: w.dims.map(BigInt), data: new Uint8Array(w.buffer as ArrayBuffer) }
 }
 
-/** A typed array over `buffer` suitable for `new ort.Tensor(type, data, dims)`. */
-export function typedArrayFor(type: string, buffer: ArrayBuffer): ArrayBufferView {
+/** A typed array over a wire tensor's bytes suitable for `new ort.Tensor(type, data, dims)`. */
+export function typedArrayFor(w: WireTensor): ArrayBufferView {
+  const { type, buffer } = w
+  const offset = w.byteOffset ?? 0
+  const n = (w.byteLength ?? buffer.byteLength - offset) / elementBytes(type)
   switch (type) {
     case 'float32':
-      return new Float32Array(buffer)
+      return new Float32Array(buffer, offset, n)
     case 'float64':
-      return new Float64Array(buffer)
+      return new Float64Array(buffer, offset, n)
     case 'int8':
-      return new Int8Array(buffer)
+      return new Int8Array(buffer, offset, n)
     case 'uint16':
     case 'float16':
-      return new Uint16Array(buffer)
+      return new Uint16Array(buffer, offset, n)
     case 'int16':
-      return new Int16Array(buffer)
+      return new Int16Array(buffer, offset, n)
     case 'int32':
-      return new Int32Array(buffer)
+      return new Int32Array(buffer, offset, n)
     case 'uint32':
-      return new Uint32Array(buffer)
+      return new Uint32Array(buffer, offset, n)
     case 'int64':
-      return new BigInt64Array(buffer)
+      return new BigInt64Array(buffer, offset, n)
     case 'uint64':
-      return new BigUint64Array(buffer)
+      return new BigUint64Array(buffer, offset, n)
     default:
-      return new Uint8Array(buffer) // uint8, bool
+      return new Uint8Array(buffer, offset, n) // uint8, bool
   }
 }

@@ -6,7 +6,7 @@
 
 import { Worker } from 'node:worker_threads'
 import { BackendStoppedError, InferenceFailedError, ModelLoadError, WorkerCrashedError } from '@openbatch/inference'
-import { BufferPool, type WireTensor } from './convert.js'
+import { BufferPool, transferable, type WireTensor } from './convert.js'
 import type { ValueMeta, WorkerInit, WorkerReply, WorkerRequest } from './protocol.js'
 
 export interface PoolOptions extends WorkerInit {
@@ -156,7 +156,7 @@ export class WorkerPool {
     }
     const req: WorkerRequest =
       job.op === 'run' ? { op: 'run', id, model: job.model, bytes, feeds: job.feeds } : { op: 'describe', id, model: job.model, bytes }
-    const transfer = [...(bytes != null ? [bytes] : []), ...(job.op === 'run' ? job.feeds.map((f) => f.buffer) : [])]
+    const transfer = [...(bytes != null ? [bytes] : []), ...(job.op === 'run' ? transferable(job.feeds.map((f) => f.buffer)) : [])]
     thread.worker.postMessage(req, transfer)
   }
 

@@ -5,7 +5,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads'
 import ort from 'onnxruntime-node'
-import { typedArrayFor, type WireTensor } from './convert.js'
+import { transferable, typedArrayFor, type WireTensor } from './convert.js'
 import type { WorkerInit, WorkerReply, WorkerRequest } from './protocol.js'
 
 const init = workerData as WorkerInit
@@ -86,7 +86,7 @@ async function handle(req: WorkerRequest): Promise<WorkerReply> {
       const { session: s } = await session(req.model, req.bytes)
       const feeds: Record<string, ort.Tensor> = {}
       for (const f of req.feeds) {
-        feeds[f.name] = new ort.Tensor(f.type as ort.Tensor.Type, typedArrayFor(f.type, f.buffer) as never, f.dims)
+        feeds[f.name] = new ort.Tensor(f.type as ort.Tensor.Type, typedArrayFor(f) as never, f.dims)
       }
       const started = process.hrtime.bigint()
       let out: ort.InferenceSession.ReturnType
@@ -105,8 +105,16 @@ async function handle(req: WorkerRequest): Promise<WorkerReply> {
         outputs.push({ name, type: t.type, dims: [...t.dims], buffer })
         t.dispose()
       }
-      // The input buffers go back to the main thread for reuse: no allocation per batch on either side.
-      return { id: req.id, ok: true, outputs, durationUs, loaded: [...sessions.keys()], recycled: req.feeds.map((f) => f.buffer) }
+      // The input buffers go back to the main thread for reuse: no allocation per batch on either
+      // side. Shared ones stay the caller's.
+      return {
+        id: req.id,
+        ok: true,
+        outputs,
+        durationUs,
+        loaded: [...sessions.keys()],
+        recycled: transferable(req.feeds.map((f) => f.buffer))
+      }
     }
     case 'crash':
       // Test hook: end the thread the way a native crash would, without replying.
@@ -121,7 +129,7 @@ port.on('message', (req: WorkerRequest) => {
   chain = chain.then(() =>
     handle(req).then(
       (reply) => {
-        const transfer = 'outputs' in reply ? [...reply.outputs.map((o) => o.buffer), ...reply.recycled] : []
+        const transfer = 'outputs' in reply ? [...transferable(reply.outputs.map((o) => o.buffer)), ...reply.recycled] : []
         port.postMessage(reply, transfer)
       },
       (err: Error) =>

@@ -99,6 +99,25 @@ describe('ONNX backend', async () => {
     assert.match(ours.profile.runtime, /^onnxruntime-node\/1\.\d+/)
   })
 
+  it('inputs in shared memory run without a copy and stay with the caller; other views are copied', async () => {
+    const inputs = [randomInput('x', 3, IN_FEATURES, 5)]
+    const plain = await backend.run(models.mlp, inputs)
+    const source = inputs[0] as Tensor
+    // A SharedArrayBuffer with the tensor at an aligned offset (crosses as is), and one at an
+    // odd offset (Float32Array cannot view it there: copied instead).
+    for (const offset of [8, 3]) {
+      const shared = new Uint8Array(new SharedArrayBuffer(offset + source.data.byteLength), offset, source.data.byteLength)
+      shared.set(source.data)
+      // (protons types tensor bytes as Uint8Array<ArrayBuffer>; a shared view needs the cast.)
+      const ours = await backend.run(models.mlp, [{ ...source, data: shared as unknown as Uint8Array<ArrayBuffer> }])
+      assert.deepEqual(ours.outputs, plain.outputs, `offset ${offset}`)
+      assert.equal(shared.byteLength, source.data.byteLength, 'the shared input was not detached')
+      assert.deepEqual(shared, source.data)
+    }
+    // An ordinary buffer is copied, never transferred away from the caller.
+    assert.equal(source.data.byteLength, IN_FEATURES * 3 * 4)
+  })
+
   it('merges tasks submitted together into one batch and splits the outputs back', async () => {
     const tasks = Array.from({ length: 10 }, (_, i) => [randomInput('a', 1, 4, i), randomInput('b', 1, 4, 100 + i)])
     const merged = await Promise.all(tasks.map((inputs) => backend.run(models.twoIo, inputs)))
