@@ -166,7 +166,8 @@ export function buildProgram(): Command {
         const onnx = createOnnxBackend({
           store: new ModelStore(join(dataDir, 'models')),
           threads,
-          intraOpThreads: o.intraOpThreads as number | undefined
+          intraOpThreads: o.intraOpThreads as number | undefined,
+          allowSpinning: false // as the SDK's worker peers
         })
         await onnx.start()
         backend = cheatingBackend(onnx, o.adversaryCheatRate as number)

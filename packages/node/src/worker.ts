@@ -10,6 +10,7 @@ import { type AgentAction, type ClaimAnswer, WorkerAgent } from '@openbatch/core
 import type { InferenceBackend } from '@openbatch/inference'
 import {
   type Assignment,
+  assignedInputDigest,
   ErrorCode,
   type JobAnnouncement,
   type Opened,
@@ -201,7 +202,7 @@ export class WorkerService {
             jobId: a.jobId,
             index: task.index,
             model: a.model,
-            inputDigest: tensorSetDigest(task.inputs),
+            inputDigest: assignedInputDigest(task), // hashed once, when the assignment was checked
             outputDigest: tensorSetDigest(outputs),
             outputs,
             worker,
@@ -223,8 +224,12 @@ export class WorkerService {
         const statuses = await submitResults(this.peer, requester, envelopes, { signal: AbortSignal.timeout(30_000) })
         for (const s of statuses) {
           if (s.code === ErrorCode.OK || s.code === ErrorCode.DUPLICATE) {
-            await open(STATEMENTS.receipt, s.receipt) // only keep receipts that verify
-            await this.init.receiptStore?.add(s.receipt, this.peer.peerId)
+            // Only receipts that verify are kept (the store checks them; without one, check here).
+            if (this.init.receiptStore != null) {
+              await this.init.receiptStore.add(s.receipt, this.peer.peerId)
+            } else {
+              await open(STATEMENTS.receipt, s.receipt)
+            }
             this.receipts.push(s.receipt)
             this.init.onReceipt?.(s.receipt)
           }

@@ -283,6 +283,17 @@ export function validateTaskClaim(claim: TaskClaim): void {
   }
 }
 
+/** Each validated assigned task's input digest, computed once while checking its task id. */
+const assignedDigests = new WeakMap<object, Uint8Array<ArrayBuffer>>()
+
+/**
+ * The §2.3 digest of an assigned task's inputs: the one `validateAssignment` computed to check the
+ * task id (so a worker hashes its inputs once), or computed now for a task that was not validated.
+ */
+export function assignedInputDigest(task: Assignment['tasks'][number]): Uint8Array<ArrayBuffer> {
+  return assignedDigests.get(task) ?? tensorSetDigest(task.inputs)
+}
+
 export function validateAssignment(assignment: Assignment): void {
   textField('message', assignment.message)
   if (assignment.code !== ErrorCode.OK) {
@@ -300,9 +311,11 @@ export function validateAssignment(assignment: Assignment): void {
     } catch (err) {
       throw new InvalidFieldError(`tasks[${i}].inputs`, (err as Error).message)
     }
-    if (!equals(deriveTaskId(assignment.jobId, task.index, assignment.model, tensorSetDigest(task.inputs)), task.taskId)) {
+    const digest = tensorSetDigest(task.inputs)
+    if (!equals(deriveTaskId(assignment.jobId, task.index, assignment.model, digest), task.taskId)) {
       throw new InvalidFieldError(`tasks[${i}].task_id`, 'is not derived from job, index, model and inputs (§2.4)')
     }
+    assignedDigests.set(task, digest)
   })
 }
 

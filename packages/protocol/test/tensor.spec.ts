@@ -2,11 +2,17 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import {
+  Assignment,
+  assignedInputDigest,
   DType,
+  decodeFrame,
+  deriveTaskId,
+  ErrorCode,
   encodeTensorCanonical,
   encodeTensorSetCanonical,
   float16ToNumber,
   float32Tensor,
+  modelCid,
   type Tensor,
   tensorSetDigest,
   toFloat64Array,
@@ -127,5 +133,33 @@ describe('numeric views', () => {
     assert.deepEqual(Array.from(toFloat64Array(t(DType.INT16, [2], [0xff, 0xff, 0x02, 0x01]))), [-1, 258])
     assert.deepEqual(Array.from(toFloat64Array(t(DType.UINT64, [1], [1, 0, 0, 0, 0, 0, 0, 1]))), [2 ** 56 + 1])
     assert.deepEqual(Array.from(toFloat64Array(t(DType.INT8, [1], [0x80]))), [-128])
+  })
+})
+
+describe('assigned input digests (§2.3, §2.4)', () => {
+  const jobId = new Uint8Array(32).fill(7)
+  const model = modelCid(new TextEncoder().encode('m')).bytes
+  const inputs = [float32Tensor('x', [1, 2], [1, 2])]
+  const frame = (digest: Uint8Array) =>
+    Assignment.encode({
+      code: ErrorCode.OK,
+      jobId,
+      model,
+      tasks: [{ taskId: deriveTaskId(jobId, 0n, model, digest), index: 0n, inputs }],
+      leaseExpiresAtMs: 1n,
+      message: ''
+    })
+
+  it('a checked assignment hands each task the digest its task id was checked against', () => {
+    const digest = tensorSetDigest(inputs)
+    const [task] = decodeFrame('Assignment', frame(digest)).tasks
+    assert.ok(task != null)
+    assert.deepEqual(assignedInputDigest(task), digest)
+    // A task that never went through the check gets the digest computed afresh.
+    assert.deepEqual(assignedInputDigest({ ...task }), digest)
+  })
+
+  it('a task id derived from other inputs is refused, naming the task', () => {
+    assert.throws(() => decodeFrame('Assignment', frame(new Uint8Array(32))), { name: 'InvalidFieldError', message: /tasks\[0\]\.task_id/ })
   })
 })

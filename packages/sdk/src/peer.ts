@@ -205,7 +205,11 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
         threads: options.threads,
         intraOpThreads: options.intraOpThreads,
         sessionBudgetBytes: options.sessionBudgetBytes,
-        gpuMemoryLimitBytes
+        gpuMemoryLimitBytes,
+        // A peer's cores also carry its networking and protocol work: onnxruntime threads that
+        // spin between batches take that CPU (measured with `pnpm bench overlay`: it doubled the
+        // worker's per-task overhead on 2 cores).
+        allowSpinning: false
       })
       await onnx.start()
       backend = onnx
