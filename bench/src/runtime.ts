@@ -1,10 +1,13 @@
 /**
  * Runtime benchmark (issue #3): the PaddleOCR text-direction classifier at batch sizes 1, 8, 32,
- * measured in the same run, with the same intra-op thread count:
- *   (a) direct: session.run() on the main thread with a [b,3,48,192] tensor;
- *   (b) pool: the same [b,3,48,192] tensor through OnnxBackend.run() (worker-thread pool), its
- *       bytes in a SharedArrayBuffer — the public zero-copy path, as direct session.run() reads
- *       the caller's buffer in place;
+ * measured in the same run, each given every core:
+ *   (a) direct: session.run() on the main thread with a [b,3,48,192] tensor, with as many
+ *       intra-op threads as cores (one caller blocks in run(), so intra-op threads are the only
+ *       way it uses the other cores);
+ *   (b) pool: the same [b,3,48,192] tensor through OnnxBackend.run() (worker-thread pool) with
+ *       the backend's defaults (on CPU one single-threaded session per core, up to 4; two
+ *       batches in flight per thread), its bytes in a SharedArrayBuffer — the public zero-copy
+ *       path, as direct session.run() reads the caller's buffer in place;
  *   (b') pool, copied: the same with an ordinary buffer, which the pool copies once per batch;
  *   (c) merged: b single-item tasks submitted at once, merged by the backend into one call.
  * Segments are interleaved and medians reported (this machine's CPU time is noisy). Prints items/s,
@@ -31,7 +34,8 @@ const ITEM_SIZE = ITEM.reduce((a, b) => a * b, 1)
 const BATCHES = [1, 8, 32]
 const SEGMENT_MS = Number(process.env.BENCH_SEGMENT_MS ?? 600)
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 9)
-const POOL_THREADS = Number(process.env.BENCH_POOL_THREADS ?? 1)
+/** Pool threads; unset: the backend's default for the machine (on CPU one per core, up to 4). */
+const POOL_THREADS = process.env.BENCH_POOL_THREADS == null ? undefined : Number(process.env.BENCH_POOL_THREADS)
 const FLOOR = 0.95
 
 function items(n: number): Float32Array[] {
@@ -86,7 +90,7 @@ export async function main(): Promise<void> {
   const pool = items(64)
   const bytes = await readFile(MODEL_PATH)
   console.log(
-    `PaddleOCR ch_ppocr_mobile_v2.0_cls (${bytes.byteLength} bytes), input [N,${ITEM.join(',')}], ${threads} intra-op threads, ${PAIRS} interleaved pairs of ${SEGMENT_MS} ms segments (medians)`
+    `PaddleOCR ch_ppocr_mobile_v2.0_cls (${bytes.byteLength} bytes), input [N,${ITEM.join(',')}], direct with ${threads} intra-op threads, ${PAIRS} interleaved pairs of ${SEGMENT_MS} ms segments (medians)`
   )
 
   const session = await ort.InferenceSession.create(bytes, {
@@ -95,6 +99,7 @@ export async function main(): Promise<void> {
     graphOptimizationLevel: 'all'
   })
   const dir = await mkdtemp(join(tmpdir(), 'openbatch-bench-'))
+  let poolConfig = { threads: 0, intraOpThreads: 0 }
   const results: Record<
     string,
     {
@@ -118,11 +123,11 @@ export async function main(): Promise<void> {
       const backend = createOnnxBackend({
         store,
         threads: POOL_THREADS,
-        intraOpThreads: Math.max(1, Math.floor(threads / POOL_THREADS)),
         maxBatch: batch,
         executionProvider: 'cpu'
       })
       await backend.start()
+      poolConfig = { threads: backend.threads, intraOpThreads: backend.intraOpThreads }
       const tasks: Tensor[][] = pool.map((v) => [float32Tensor('x', [1, ...ITEM], v)])
       const dims = [batch, ...ITEM].map(BigInt)
       const copiedTask: Tensor[] = [{ name: 'x', dtype: DType.FLOAT32, dims, data: new Uint8Array(data.buffer) }]
@@ -150,9 +155,9 @@ export async function main(): Promise<void> {
       for (let pair = 0; pair < PAIRS; pair++) {
         const d = pair % 2 === 0 ? await lanes(SEGMENT_MS, 1, batch, directStep) : undefined
         // Two lanes keep two batches in flight, as a worker peer keeps its queue full.
-        const p = await lanes(SEGMENT_MS, 2 * POOL_THREADS, batch, whole)
-        const c = await lanes(SEGMENT_MS, 2 * POOL_THREADS, batch, copied)
-        const m = await lanes(SEGMENT_MS, 2 * POOL_THREADS, batch, round)
+        const p = await lanes(SEGMENT_MS, 2 * backend.threads, batch, whole)
+        const c = await lanes(SEGMENT_MS, 2 * backend.threads, batch, copied)
+        const m = await lanes(SEGMENT_MS, 2 * backend.threads, batch, round)
         const d2 = d ?? (await lanes(SEGMENT_MS, 1, batch, directStep))
         directs.push(d2)
         pools.push(p)
@@ -163,7 +168,7 @@ export async function main(): Promise<void> {
         mergedRatios.push(m.itemsPerSecond / d2.itemsPerSecond)
       }
       const directLoop = (await lanes(SEGMENT_MS, 1, batch, directStep, true)).loopDelayP99Ms
-      const poolLoop = (await lanes(SEGMENT_MS, 2 * POOL_THREADS, batch, whole, true)).loopDelayP99Ms
+      const poolLoop = (await lanes(SEGMENT_MS, 2 * backend.threads, batch, whole, true)).loopDelayP99Ms
       await backend.stop()
       const direct = { itemsPerSecond: median(directs.map((x) => x.itemsPerSecond)), loopDelayP99Ms: directLoop }
       const viaPool = { itemsPerSecond: median(pools.map((x) => x.itemsPerSecond)), loopDelayP99Ms: poolLoop }
@@ -184,12 +189,14 @@ export async function main(): Promise<void> {
     await rm(dir, { recursive: true, force: true })
   }
   const floorMet = BATCHES.filter((b) => b >= 8).every((b) => (results[b]?.ratio ?? 0) >= FLOOR)
+  console.log(`pool: ${poolConfig.threads} threads × ${poolConfig.intraOpThreads} intra-op threads`)
   console.log(`floor (pool/direct ≥ ${FLOOR} at batch ≥ 8): ${floorMet ? 'met' : 'NOT met'}`)
   console.log(
     JSON.stringify({
       bench: 'runtime',
       model: 'ch_ppocr_mobile_v2.0_cls',
       intraOpThreads: threads,
+      pool: poolConfig,
       segmentMs: SEGMENT_MS,
       pairs: PAIRS,
       floor: FLOOR,

@@ -188,7 +188,7 @@ export function buildProgram(): Command {
                 threads,
                 intraOpThreads: o.intraOpThreads as number | undefined,
                 capacity: o.capacity as number | undefined,
-                sessionBudgetBytes: memoryShare == null ? undefined : Math.floor((memoryShare * totalmem()) / (threads ?? 1)),
+                memoryBudgetBytes: memoryShare == null ? undefined : Math.floor(memoryShare * totalmem()),
                 gpuMemoryShare: o.maxVramShare as number | undefined,
                 benchmark: o.benchmark !== false,
                 backend

@@ -1,7 +1,9 @@
 /**
  * OnnxBackend: the InferenceBackend a worker peer runs. Tasks are validated against the model,
- * queued per model, and — when a thread is free — merged along the batch dimension (up to
- * maxBatch rows) into one onnxruntime call whose outputs are split back per task.
+ * queued per model, and — when a thread is free — merged along the batch dimension into one
+ * onnxruntime call whose outputs are split back per task. On CPU with several threads a batch
+ * of maxBatch rows is shared among them (data parallelism instead of intra-op parallelism), so a
+ * task with more rows than a call takes is split and its outputs joined back.
  */
 
 import { availableParallelism, totalmem } from 'node:os'
@@ -28,8 +30,14 @@ export interface OnnxBackendInit {
   /** The model store, or the directory for one. */
   store: ModelStore | string
   /**
-   * Worker threads running inference.
-   * @default 1 below 8 cores, else 2
+   * Worker threads running inference, each with its own sessions.
+   *
+   * On CPU the default is one thread per core, up to 4: independent single-threaded sessions
+   * keep every core busy with no synchronisation between them, where one session's intra-op
+   * threads meet at a barrier after every operator and all wait whenever one is descheduled
+   * (`pnpm bench runtime`: 2 × 1 ran 1.0–3× the items/s of 1 × 2 on 2 shared cores). With CUDA
+   * the GPU does the work: 1 thread below 8 cores, else 2.
+   * @default CPU: min(cores, 4); CUDA: 1 below 8 cores, else 2
    */
   threads?: number
   /**
@@ -38,7 +46,9 @@ export interface OnnxBackendInit {
    */
   intraOpThreads?: number
   /**
-   * Most rows merged into one onnxruntime call.
+   * Most rows in one batch: tasks are merged up to this many rows. With CUDA, or one thread, a
+   * batch is one onnxruntime call; on CPU with several threads each call takes an equal share
+   * (⌈maxBatch / threads⌉ rows), as one session's intra-op threads would share the batch.
    * @default 32
    */
   maxBatch?: number
@@ -48,6 +58,12 @@ export interface OnnxBackendInit {
    * @default 1/4 of RAM divided by threads
    */
   sessionBudgetBytes?: number
+  /**
+   * Memory budget for cached sessions across all threads, in bytes: each thread gets an equal
+   * share (overrides `sessionBudgetBytes`). For a caller that knows the memory it may use but
+   * not how many threads the provider's default gives.
+   */
+  memoryBudgetBytes?: number
   /** @default 3 */
   sessionCostFactor?: number
   /** @default 'all' */
@@ -65,8 +81,8 @@ export interface OnnxBackendInit {
    */
   executionProvider?: ExecutionProvider
   /**
-   * With CUDA: the most GPU memory onnxruntime's CUDA arena may take, per inference thread, in
-   * bytes (its `gpuMemLimit`). Ignored on CPU.
+   * With CUDA: the most GPU memory onnxruntime's CUDA arenas may take in all, in bytes; each
+   * inference thread's arena (its `gpuMemLimit`) gets an equal share. Ignored on CPU.
    * @default no limit
    */
   gpuMemoryLimitBytes?: number
@@ -81,6 +97,8 @@ export interface OnnxBackendInit {
 }
 
 interface Pending {
+  /** The model's description (resolved before the task was queued). */
+  info: ModelInfo
   inputs: Tensor[]
   rows: number
   /** Tasks with the same key can be merged: same non-batch dims for every input. */
@@ -91,13 +109,19 @@ interface Pending {
   signal?: AbortSignal
   onAbort?: () => void
   settled: boolean
+  /** For a part of a task split across idle threads: the task. */
+  parent?: Pending
 }
 
 export class OnnxBackend implements InferenceBackend {
   readonly store: ModelStore
-  readonly threads: number
-  readonly intraOpThreads: number
+  /** Worker threads; the provider's default until `start()` has chosen the provider. */
+  threads: number
+  /** onnxruntime intra-op threads per worker thread (also until `start()`, see `threads`). */
+  intraOpThreads: number
   readonly maxBatch: number
+  /** Most rows in one onnxruntime call (see `maxBatch`); set by `start()`. */
+  callRows: number
   readonly graphOptimizationLevel: GraphOptimizationLevel
   private readonly init: OnnxBackendInit
   private pool?: WorkerPool
@@ -113,10 +137,10 @@ export class OnnxBackend implements InferenceBackend {
   constructor(init: OnnxBackendInit) {
     this.init = init
     this.store = typeof init.store === 'string' ? new ModelStore(init.store) : init.store
-    const cores = availableParallelism()
-    this.threads = init.threads ?? (cores >= 8 ? 2 : 1)
-    this.intraOpThreads = init.intraOpThreads ?? Math.max(1, Math.floor(cores / this.threads))
+    this.threads = init.threads ?? defaultThreads('cpu', availableParallelism())
+    this.intraOpThreads = init.intraOpThreads ?? Math.max(1, Math.floor(availableParallelism() / this.threads))
     this.maxBatch = init.maxBatch ?? 32
+    this.callRows = this.maxBatch
     this.graphOptimizationLevel = init.graphOptimizationLevel ?? 'all'
     for (const [name, v] of [
       ['threads', this.threads],
@@ -134,6 +158,10 @@ export class OnnxBackend implements InferenceBackend {
     this.starting ??= (async () => {
       this.devices = this.init.devices ?? (await detectDevices())
       this.choice = chooseProvider(this.init.executionProvider ?? 'auto', this.devices)
+      const cores = this.devices.cpu.cores
+      this.threads = this.init.threads ?? defaultThreads(this.choice.provider, cores)
+      this.intraOpThreads = this.init.intraOpThreads ?? Math.max(1, Math.floor(cores / this.threads))
+      this.callRows = this.choice.provider === 'cpu' ? Math.ceil(this.maxBatch / this.threads) : this.maxBatch
       const ort = await import('onnxruntime-node')
       this.runtime = `onnxruntime-node/${ort.env.versions.node ?? 'unknown'}`
       this.pool = new WorkerPool(
@@ -144,9 +172,17 @@ export class OnnxBackend implements InferenceBackend {
           graphOptimizationLevel: this.graphOptimizationLevel,
           executionProviders:
             this.choice.provider === 'cuda'
-              ? [this.init.gpuMemoryLimitBytes == null ? 'cuda' : { name: 'cuda', gpuMemLimit: this.init.gpuMemoryLimitBytes }, 'cpu']
+              ? [
+                  this.init.gpuMemoryLimitBytes == null
+                    ? 'cuda'
+                    : { name: 'cuda', gpuMemLimit: Math.floor(this.init.gpuMemoryLimitBytes / this.threads) },
+                  'cpu'
+                ]
               : ['cpu'],
-          sessionBudgetBytes: this.init.sessionBudgetBytes ?? Math.floor(totalmem() / 4 / this.threads),
+          sessionBudgetBytes:
+            this.init.memoryBudgetBytes != null
+              ? Math.floor(this.init.memoryBudgetBytes / this.threads)
+              : (this.init.sessionBudgetBytes ?? Math.floor(totalmem() / 4 / this.threads)),
           sessionCostFactor: this.init.sessionCostFactor ?? 3,
           allowSpinning: this.init.allowSpinning ?? true
         },
@@ -245,7 +281,7 @@ export class OnnxBackend implements InferenceBackend {
         reject(new BackendStoppedError('the inference backend is not started'))
         return
       }
-      const p: Pending = { inputs: ordered, rows, key, seq: this.seq++, resolve, reject, signal, settled: false }
+      const p: Pending = { info, inputs: ordered, rows, key, seq: this.seq++, resolve, reject, signal, settled: false }
       if (signal != null) {
         p.onAbort = () => {
           const queue = this.queues.get(info.model)
@@ -302,14 +338,72 @@ export class OnnxBackend implements InferenceBackend {
         return
       }
       const queue = this.queues.get(model) as Pending[]
-      const group = takeGroup(queue, this.maxBatch)
+      const head = queue[0] as Pending
+      if (head.parent?.settled === true) {
+        queue.shift() // a part of a task that was aborted or failed
+        continue
+      }
+      // Idle threads share what is queued (32 rows and 2 idle threads: 16 each) rather than one
+      // taking a full batch while the other waits; a task with more rows than its share is split.
+      const idle = pool.idleThreads()
+      const rows = queue.reduce((n, p) => n + p.rows, 0)
+      const share = idle > 1 ? Math.min(this.callRows, Math.ceil(rows / idle)) : this.callRows
+      if (head.rows > share && !head.key.startsWith('solo:') && head.parent == null) {
+        queue.splice(0, 1, ...this.split(head, share))
+      }
+      const group = takeGroup(queue, share)
       void this.execute(pool, model, group)
     }
   }
 
+  /**
+   * Splits a task's rows into parts of at most `share` rows (views, no copy) that run as tasks of
+   * their own; the task resolves with their outputs joined back in order, or, when the model's
+   * outputs turn out not to follow its rows, runs whole.
+   */
+  private split(task: Pending, share: number): Pending[] {
+    const count = Math.ceil(task.rows / share)
+    const results: RunResult[] = []
+    let left = count
+    const parts: Pending[] = []
+    for (let i = 0; i < count; i++) {
+      const from = i * share
+      const to = Math.min(task.rows, from + share)
+      parts.push({
+        info: task.info,
+        inputs: task.inputs.map((t) => sliceRows(t, task.rows, from, to)),
+        rows: to - from,
+        key: task.key,
+        seq: task.seq,
+        settled: false,
+        parent: task,
+        reject: (err) => this.settle(task, () => task.reject(err)),
+        resolve: (r) => {
+          results[i] = r
+          if (--left > 0 || task.settled) {
+            return // more parts to come, or the task already failed or was aborted
+          }
+          const joined = joinRows(results, parts)
+          if (joined != null) {
+            this.settle(task, () => task.resolve(joined))
+            return
+          }
+          task.info.batchable = false
+          task.key = `solo:${task.seq}`
+          const queue = this.queues.get(task.info.model) ?? []
+          queue.unshift(task)
+          this.queues.set(task.info.model, queue)
+          this.schedulePump()
+        }
+      })
+    }
+    return parts
+  }
+
+  /** Hands the group to the pool at once (so the pool's idle count is current for the next group). */
   private async execute(pool: WorkerPool, model: string, group: Pending[]): Promise<void> {
-    const info = await this.infos.get(model)
-    const names = (info as ModelInfo).inputs.map((s) => s.name)
+    const info = (group[0] as Pending).info
+    const names = info.inputs.map((s) => s.name)
     let reply: Awaited<ReturnType<WorkerPool['run']>>
     try {
       reply = await pool.run(model, mergeInputs(names, group, pool.buffers))
@@ -332,7 +426,7 @@ export class OnnxBackend implements InferenceBackend {
     const split = splitOutputs(reply.outputs, group)
     if (split == null) {
       // The model's outputs do not follow the batch dimension: run these tasks one by one from now on.
-      ;(info as ModelInfo).batchable = false
+      info.batchable = false
       const queue = this.queues.get(model) ?? []
       group.forEach((p, i) => {
         p.key = `solo:${p.seq}:${i}`
@@ -348,7 +442,7 @@ export class OnnxBackend implements InferenceBackend {
   }
 }
 
-/** The oldest task and every later one with the same key, up to maxBatch rows (at least one task). */
+/** The oldest task and every later one with the same key, up to `maxBatch` rows (at least one task). */
 function takeGroup(queue: Pending[], maxBatch: number): Pending[] {
   const first = queue.shift() as Pending
   const group = [first]
@@ -367,6 +461,34 @@ function takeGroup(queue: Pending[], maxBatch: number): Pending[] {
     }
   }
   return group
+}
+
+/** Rows [from, to) of a tensor whose first dimension is `rows`: a view of the same bytes. */
+function sliceRows(t: Tensor, rows: number, from: number, to: number): Tensor {
+  const rowBytes = t.data.byteLength / rows
+  return { ...t, dims: [BigInt(to - from), ...t.dims.slice(1)], data: t.data.subarray(from * rowBytes, to * rowBytes) }
+}
+
+/**
+ * The parts' outputs joined along the first dimension, in order; null when an output's first
+ * dimension is not its part's row count (the model's outputs do not follow its rows).
+ */
+function joinRows(results: RunResult[], parts: Pending[]): RunResult | null {
+  const first = results[0] as RunResult
+  const outputs: Tensor[] = []
+  for (const [j, out] of first.outputs.entries()) {
+    const pieces = results.map((r) => r.outputs[j] as Tensor)
+    if (pieces.some((t, i) => t == null || t.name !== out.name || Number(t.dims[0]) !== (parts[i] as Pending).rows)) {
+      return null
+    }
+    const rows = pieces.reduce((n, t) => n + Number(t.dims[0]), 0)
+    outputs.push({ ...out, dims: [BigInt(rows), ...out.dims.slice(1)], data: new Uint8Array(concatToBuffer(pieces.map((t) => t.data))) })
+  }
+  return {
+    outputs,
+    profile: { ...first.profile, batchSize: Math.max(...results.map((r) => r.profile.batchSize)) },
+    durationUs: Math.max(...results.map((r) => r.durationUs))
+  }
 }
 
 /** Concatenates each input of the group along the first dimension. */
@@ -431,4 +553,9 @@ function toModelInfo(model: string, meta: DescribeReply, sizeBytes: number): Mod
 /** Creates an ONNX backend; call `start()` before use and `stop()` when done. */
 export function createOnnxBackend(init: OnnxBackendInit): OnnxBackend {
   return new OnnxBackend(init)
+}
+
+/** Default worker threads for a provider on `cores` cores (see `OnnxBackendInit.threads`). */
+function defaultThreads(provider: string, cores: number): number {
+  return provider === 'cpu' ? Math.max(1, Math.min(cores, 4)) : cores >= 8 ? 2 : 1
 }

@@ -1,6 +1,6 @@
 /**
- * A pool of worker threads running onnxruntime sessions. Jobs wait in one queue and go to an idle
- * thread, preferring one that already holds the job's model. A thread that dies is replaced; the
+ * A pool of worker threads running onnxruntime sessions. Jobs wait in one queue and go to the
+ * least busy thread, preferring one that already holds the job's model. A thread that dies is replaced; the
  * job it held fails with WorkerCrashedError instead of hanging.
  */
 
@@ -93,6 +93,11 @@ export class WorkerPool {
     return this.threads.reduce((n, t) => n + this.options.depth - t.jobs.size, 0)
   }
 
+  /** Threads holding no job. */
+  idleThreads(): number {
+    return this.threads.reduce((n, t) => n + (t.jobs.size === 0 ? 1 : 0), 0)
+  }
+
   get size(): number {
     return this.threads.length
   }
@@ -124,18 +129,33 @@ export class WorkerPool {
     this.pump()
   }
 
+  /**
+   * Hands queued jobs, oldest first, each to the least busy thread with room — among those, one
+   * that holds the job's model — so jobs given out together run side by side on idle threads.
+   */
   private pump(): void {
-    for (const thread of this.threads) {
-      while (thread.jobs.size < this.options.depth && this.queue.length > 0) {
-        let at = this.queue.findIndex((j) => thread.loaded.has(j.model))
-        if (at === -1) {
-          at = 0
+    while (this.queue.length > 0) {
+      const job = this.queue[0] as Job
+      let best: Thread | undefined
+      for (const t of this.threads) {
+        if (t.jobs.size >= this.options.depth) {
+          continue
         }
-        const [job] = this.queue.splice(at, 1) as [Job]
-        const id = this.nextId++
-        thread.jobs.set(id, job)
-        void this.dispatch(thread, id, job)
+        if (
+          best == null ||
+          t.jobs.size < best.jobs.size ||
+          (t.jobs.size === best.jobs.size && t.loaded.has(job.model) && !best.loaded.has(job.model))
+        ) {
+          best = t
+        }
       }
+      if (best == null) {
+        return
+      }
+      this.queue.shift()
+      const id = this.nextId++
+      best.jobs.set(id, job)
+      void this.dispatch(best, id, job)
     }
   }
 

@@ -5,7 +5,7 @@ import { agreeOutputs, DType, float32Tensor, type Tensor, toFloat64Array } from 
 import ort from 'onnxruntime-node'
 import { createOnnxBackend, type DeviceInfo, ModelStore, measureCapacity, type OnnxBackend } from '../src/index.js'
 import { PADDLE_CLS_PATH, tempDir } from './fixtures.js'
-import { CLASSIFIER, FIXED_BATCH, IN_FEATURES, LABELLER, MLP, randomInput, rng, TWO_IO, UNLOADABLE } from './models.js'
+import { CLASSIFIER, FIXED_BATCH, IN_FEATURES, LABELLER, MLP, ROW_SUM, randomInput, rng, TWO_IO, UNLOADABLE } from './models.js'
 
 const devices: DeviceInfo = { cpu: { model: 'test-cpu', cores: 2 }, memoryBytes: 2 ** 33, gpus: [], gpuProbe: 'skipped in tests' }
 
@@ -275,6 +275,87 @@ describe('thread failures and shutdown', () => {
     }
     await assert.rejects(backend.run(model, [randomInput('x', 1, IN_FEATURES, 1)]), { name: 'BackendStoppedError' })
     assert.equal(process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length, before)
+  })
+
+  it('on CPU defaults to one single-threaded session per core, up to 4, and idle threads share a batch', async () => {
+    const store = new ModelStore(await tempDir())
+    const model = await store.add(MLP)
+    const eight = createOnnxBackend({ store, devices: { ...devices, cpu: { model: 'test-cpu', cores: 8 } } })
+    await eight.start()
+    assert.deepEqual([eight.threads, eight.intraOpThreads], [4, 2])
+    await eight.stop()
+    const backend = createOnnxBackend({ store, devices })
+    await backend.start()
+    try {
+      assert.deepEqual([backend.threads, backend.intraOpThreads], [2, 1])
+      await backend.describe(model)
+      // 10 tasks arrive together while both threads are idle: 5 rows each, not 10 on one thread.
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => backend.run(model, [randomInput('x', 1, IN_FEATURES, i)])))
+      assert.deepEqual(
+        results.map((r) => r.profile.batchSize),
+        Array(10).fill(5)
+      )
+      assert.equal(results[0]?.profile.intraOpThreads, 1)
+    } finally {
+      await backend.stop()
+    }
+  })
+
+  it('on CPU a task with more rows than a call takes is split across the threads and joined back', async () => {
+    const store = new ModelStore(await tempDir())
+    const twoIo = await store.add(TWO_IO)
+    const paddle = await store.addFile(PADDLE_CLS_PATH)
+    const rowSum = await store.add(ROW_SUM)
+    const backend = createOnnxBackend({ store, maxBatch: 8, devices })
+    await backend.start()
+    try {
+      assert.equal(backend.callRows, 4, 'a batch of 8 rows on 2 threads: 4 rows a call')
+      // Element-wise model: the joined outputs are exactly the whole task's.
+      const a = randomInput('a', 11, 4, 1)
+      const b = randomInput('b', 11, 4, 2)
+      const split = await backend.run(twoIo, [a, b])
+      assert.deepEqual(split.outputs[0]?.dims, [11n, 4n])
+      assert.equal(split.profile.batchSize, 4)
+      const va = toFloat64Array(a)
+      const vb = toFloat64Array(b)
+      assert.deepEqual(
+        Array.from(toFloat64Array(split.outputs[0] as Tensor)),
+        Array.from(new Float32Array(va.map((x, j) => x + (vb[j] as number))))
+      )
+      assert.deepEqual(
+        Array.from(toFloat64Array(split.outputs[1] as Tensor)),
+        Array.from(new Float32Array(va.map((x, j) => x * (vb[j] as number))))
+      )
+      // The real classifier, 8 rows, split 4 + 4 from shared memory: agrees with a direct run.
+      const r = rng(5)
+      const x = float32Tensor(
+        'x',
+        [8, 3, 48, 192],
+        Array.from({ length: 8 * 3 * 48 * 192 }, () => r() * 2 - 1)
+      )
+      const shared = new Uint8Array(new SharedArrayBuffer(x.data.byteLength))
+      shared.set(x.data)
+      const ours = await backend.run(paddle, [{ ...x, data: shared as unknown as Uint8Array<ArrayBuffer> }])
+      const ref = await direct(await readFile(PADDLE_CLS_PATH), [x])
+      const out = ours.outputs[0] as Tensor
+      assert.deepEqual(out.dims, [8n, 2n])
+      const expected = ref.get(out.name)
+      assert.ok(expected != null)
+      assert.ok(agreeOutputs([out], [{ ...out, data: expected.data as Uint8Array<ArrayBuffer> }]).agree)
+      // A model whose output does not follow its rows: the parts' outputs cannot be joined, so
+      // the task runs whole and gets the whole task's answer.
+      const rows = randomInput('x', 6, 4, 3)
+      const total = await backend.run(rowSum, [rows])
+      assert.deepEqual(total.outputs[0]?.dims, [1n, 4n])
+      const v = toFloat64Array(rows)
+      const sums = [0, 1, 2, 3].map((c) => [0, 1, 2, 3, 4, 5].reduce((n, i) => n + (v[i * 4 + c] as number), 0))
+      for (const [c, got] of toFloat64Array(total.outputs[0] as Tensor).entries()) {
+        assert.ok(Math.abs(got - (sums[c] as number)) < 1e-5, `column ${c}: ${got} vs ${sums[c]}`)
+      }
+      assert.equal((await backend.describe(rowSum)).batchable, false)
+    } finally {
+      await backend.stop()
+    }
   })
 
   it('rejects nonsense configuration with a clear error', () => {

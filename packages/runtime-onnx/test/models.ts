@@ -65,6 +65,14 @@ export const TWO_IO = buildOnnxModel({
   ]
 })
 
+/** x [N,4] → total [M,4], the sum over rows: declared batchable, but its output does not follow the rows. */
+export const ROW_SUM = buildOnnxModel({
+  opset: 12, // ReduceSum takes its axes as an attribute up to opset 12
+  inputs: [{ name: 'x', dtype: DType.FLOAT32, shape: ['N', 4] }],
+  outputs: [{ name: 'total', dtype: DType.FLOAT32, shape: ['M', 4] }],
+  nodes: [{ op: 'ReduceSum', inputs: ['x'], outputs: ['total'], attrs: { axes: [0], keepdims: 1 } }]
+})
+
 /** x [1,16] (fixed batch) → logits [1,10]. */
 export const FIXED_BATCH = buildOnnxModel({
   inputs: [{ name: 'x', dtype: DType.FLOAT32, shape: [1, IN] }],

@@ -55,7 +55,7 @@ export interface WorkerOptions {
   models?: string[]
   /** Where models are kept by CID. @default `<dataDir>/models`, or a temporary directory */
   modelsDir?: string
-  /** Inference worker threads. @default 1 below 8 cores, else 2 */
+  /** Inference worker threads. @default on CPU one per core up to 4; with CUDA 1 below 8 cores, else 2 */
   threads?: number
   /** onnxruntime intra-op threads per inference thread. */
   intraOpThreads?: number
@@ -67,6 +67,8 @@ export interface WorkerOptions {
   benchmark?: boolean
   /** Memory for loaded models per inference thread, in bytes. @default a quarter of RAM / threads */
   sessionBudgetBytes?: number
+  /** Memory for loaded models across all inference threads, in bytes (overrides `sessionBudgetBytes`). */
+  memoryBudgetBytes?: number
   /** With CUDA: share of the first GPU's memory onnxruntime may use (split across threads). @default no limit */
   gpuMemoryShare?: number
   /** Run tasks with this backend instead of onnxruntime (tests, custom runtimes). */
@@ -198,13 +200,14 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
       let gpuMemoryLimitBytes: number | undefined
       if (options.gpuMemoryShare != null) {
         const gpu = devices.gpus[0]
-        gpuMemoryLimitBytes = gpu == null ? undefined : Math.floor((gpu.memoryBytes * options.gpuMemoryShare) / (options.threads ?? 1))
+        gpuMemoryLimitBytes = gpu == null ? undefined : Math.floor(gpu.memoryBytes * options.gpuMemoryShare) // shared among the threads
       }
       const onnx = createOnnxBackend({
         store: this.models,
         threads: options.threads,
         intraOpThreads: options.intraOpThreads,
         sessionBudgetBytes: options.sessionBudgetBytes,
+        memoryBudgetBytes: options.memoryBudgetBytes,
         gpuMemoryLimitBytes,
         // A peer's cores also carry its networking and protocol work: onnxruntime threads that
         // spin between batches take that CPU (measured with `pnpm bench overlay`: it doubled the
