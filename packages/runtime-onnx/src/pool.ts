@@ -37,12 +37,17 @@ interface Thread {
   jobs: Map<number, Job>
   /** Models whose sessions the thread holds, as it last reported. */
   loaded: Set<string>
+  /** Resolves when the thread has exited. */
+  exited: Promise<void>
 }
 
 const ERRORS: Record<string, new (message: string) => Error> = {
   ModelLoadError,
   InferenceFailedError
 }
+
+/** How long `stop()` lets a thread finish its run in progress before terminating it. */
+const STOP_GRACE_MS = 30_000
 
 export class WorkerPool {
   private readonly threads: Thread[] = []
@@ -85,7 +90,22 @@ export class WorkerPool {
       }
       t.jobs.clear()
     }
-    await Promise.all(threads.map((t) => t.worker.terminate()))
+    // Each thread ends itself once its run in progress returns: terminating one during a run can
+    // abort the process (see worker.ts). One that does not end within STOP_GRACE_MS is terminated.
+    await Promise.all(
+      threads.map(async (t) => {
+        const exited = t.exited
+        t.worker.postMessage({ op: 'stop', id: 0 } satisfies WorkerRequest)
+        let timer: ReturnType<typeof setTimeout> | undefined
+        const late = new Promise<'late'>((resolve) => {
+          timer = setTimeout(() => resolve('late'), STOP_GRACE_MS)
+        })
+        if ((await Promise.race([exited, late])) === 'late') {
+          await t.worker.terminate()
+        }
+        clearTimeout(timer)
+      })
+    )
   }
 
   /** How many more jobs the threads take right now. */
@@ -189,7 +209,12 @@ export class WorkerPool {
   private spawn(index: number): Thread {
     const { size: _size, depth: _depth, ...init } = this.options
     const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: init satisfies WorkerInit })
-    const thread: Thread = { worker, jobs: new Map(), loaded: new Set() }
+    const thread: Thread = {
+      worker,
+      jobs: new Map(),
+      loaded: new Set(),
+      exited: new Promise((resolve) => worker.once('exit', () => resolve()))
+    }
     worker.on('message', (reply: WorkerReply) => {
       const job = thread.jobs.get(reply.id)
       thread.loaded = new Set(reply.loaded)

@@ -24,6 +24,8 @@ export type WorkerRequest =
   | { op: 'describe'; id: number; model: string; bytes?: ArrayBuffer }
   | { op: 'run'; id: number; model: string; bytes?: ArrayBuffer; feeds: WireTensor[] }
   | { op: 'crash'; id: number }
+  /** Skip what is queued, let the run in progress end, release the sessions and exit. */
+  | { op: 'stop'; id: number }
 
 export type WorkerReply =
   | { id: number; ok: true; meta: { inputs: ValueMeta[]; outputs: ValueMeta[] }; loaded: string[] }

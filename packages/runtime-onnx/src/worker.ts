@@ -119,21 +119,40 @@ async function handle(req: WorkerRequest): Promise<WorkerReply> {
     case 'crash':
       // Test hook: end the thread the way a native crash would, without replying.
       process.exit(70)
+      break
+    case 'stop':
+      break // handled where messages arrive
   }
+  throw new Error(`unknown request ${(req as { op: string }).op}`)
 }
 
 // One request at a time: onnxruntime-node's run() returns at once and computes in a later turn of
 // this thread's loop, so overlapping requests would only queue there and blur their durations.
 let chain: Promise<void> = Promise.resolve()
+let stopping = false
 port.on('message', (req: WorkerRequest) => {
+  if (req.op === 'stop') {
+    // Terminating a thread while onnxruntime runs can abort the whole process (the binding fails
+    // to raise its error in a terminating environment), so the thread ends itself between runs.
+    stopping = true
+    chain = chain.then(async () => {
+      for (const { session: s } of sessions.values()) {
+        await s.release().catch(() => {})
+      }
+      process.exit(0)
+    })
+    return
+  }
   chain = chain.then(() =>
-    handle(req).then(
-      (reply) => {
-        const transfer = 'outputs' in reply ? [...transferable(reply.outputs.map((o) => o.buffer)), ...reply.recycled] : []
-        port.postMessage(reply, transfer)
-      },
-      (err: Error) =>
-        port.postMessage({ id: req.id, ok: false, error: { name: err.name, message: err.message }, loaded: [...sessions.keys()] })
-    )
+    stopping
+      ? undefined // the pool already failed this job
+      : handle(req).then(
+          (reply) => {
+            const transfer = 'outputs' in reply ? [...transferable(reply.outputs.map((o) => o.buffer)), ...reply.recycled] : []
+            port.postMessage(reply, transfer)
+          },
+          (err: Error) =>
+            port.postMessage({ id: req.id, ok: false, error: { name: err.name, message: err.message }, loaded: [...sessions.keys()] })
+        )
   )
 })

@@ -256,6 +256,37 @@ describe('thread failures and shutdown', () => {
     }
   })
 
+  it('stop() during long runs lets each thread end between runs: the process survives', async () => {
+    // Terminating a thread in the middle of an onnxruntime run can abort the whole process
+    // (FATAL ERROR in the binding); the threads end themselves once their run returns.
+    const store = new ModelStore(await tempDir())
+    const model = await store.addFile(PADDLE_CLS_PATH)
+    for (let round = 0; round < 3; round++) {
+      const backend = createOnnxBackend({ store, threads: 2, intraOpThreads: 1, maxBatch: 32, devices })
+      await backend.start()
+      await backend.describe(model)
+      const r = rng(round)
+      const x = float32Tensor(
+        'x',
+        [32, 3, 48, 192],
+        Array.from({ length: 32 * 3 * 48 * 192 }, () => r() * 2 - 1)
+      )
+      const runs = Promise.allSettled([1, 2, 3].map(() => backend.run(model, [x])))
+      for (let turn = 0; turn < 2; turn++) {
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+      assert.ok(
+        backend.stats().threads.every((t) => t.busy),
+        'both threads are running when stop() is called'
+      )
+      await backend.stop()
+      for (const outcome of await runs) {
+        assert.equal(outcome.status, 'rejected')
+        assert.equal((outcome as PromiseRejectedResult).reason.name, 'BackendStoppedError')
+      }
+    }
+  })
+
   it('stop() fails queued and running tasks with BackendStoppedError and leaves no threads', async () => {
     const before = process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length
     const store = new ModelStore(await tempDir())
@@ -353,6 +384,25 @@ describe('thread failures and shutdown', () => {
         assert.ok(Math.abs(got - (sums[c] as number)) < 1e-5, `column ${c}: ${got} vs ${sums[c]}`)
       }
       assert.equal((await backend.describe(rowSum)).batchable, false)
+      // A split task aborted while its parts run rejects once; the parts not yet handed out are
+      // dropped, and the backend keeps working. 24 rows: 6 parts of 4, of which the two threads
+      // take 4 (two each), and each takes milliseconds, so none has finished by the check below.
+      const big = float32Tensor(
+        'x',
+        [24, 3, 48, 192],
+        Array.from({ length: 24 * 3 * 48 * 192 }, () => r() * 2 - 1)
+      )
+      const controller = new AbortController()
+      const aborted = backend.run(paddle, [big], { signal: controller.signal })
+      for (let turn = 0; turn < 2; turn++) {
+        await new Promise((resolve) => setImmediate(resolve)) // the engine's pump runs on setImmediate
+      }
+      assert.equal(backend.stats().waiting, 2, 'split into 6 parts, 4 handed to the threads')
+      controller.abort()
+      await assert.rejects(aborted, { name: 'AbortError' })
+      const after = await backend.run(twoIo, [a, b])
+      assert.deepEqual(after.outputs, split.outputs)
+      assert.equal(backend.stats().waiting, 0, "the aborted task's parts were dropped")
     } finally {
       await backend.stop()
     }
