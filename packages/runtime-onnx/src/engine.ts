@@ -137,8 +137,9 @@ export class OnnxBackend implements InferenceBackend {
   constructor(init: OnnxBackendInit) {
     this.init = init
     this.store = typeof init.store === 'string' ? new ModelStore(init.store) : init.store
-    this.threads = init.threads ?? defaultThreads('cpu', availableParallelism())
-    this.intraOpThreads = init.intraOpThreads ?? Math.max(1, Math.floor(availableParallelism() / this.threads))
+    const plan = threadPlan(init, 'cpu', availableParallelism())
+    this.threads = plan.threads
+    this.intraOpThreads = plan.intraOpThreads
     this.maxBatch = init.maxBatch ?? 32
     this.callRows = this.maxBatch
     this.graphOptimizationLevel = init.graphOptimizationLevel ?? 'all'
@@ -158,9 +159,9 @@ export class OnnxBackend implements InferenceBackend {
     this.starting ??= (async () => {
       this.devices = this.init.devices ?? (await detectDevices())
       this.choice = chooseProvider(this.init.executionProvider ?? 'auto', this.devices)
-      const cores = this.devices.cpu.cores
-      this.threads = this.init.threads ?? defaultThreads(this.choice.provider, cores)
-      this.intraOpThreads = this.init.intraOpThreads ?? Math.max(1, Math.floor(cores / this.threads))
+      const plan = threadPlan(this.init, this.choice.provider, this.devices.cpu.cores)
+      this.threads = plan.threads
+      this.intraOpThreads = plan.intraOpThreads
       this.callRows = this.choice.provider === 'cpu' ? Math.ceil(this.maxBatch / this.threads) : this.maxBatch
       const ort = await import('onnxruntime-node')
       this.runtime = `onnxruntime-node/${ort.env.versions.node ?? 'unknown'}`
@@ -346,8 +347,7 @@ export class OnnxBackend implements InferenceBackend {
       // Idle threads share what is queued (32 rows and 2 idle threads: 16 each) rather than one
       // taking a full batch while the other waits; a task with more rows than its share is split.
       const idle = pool.idleThreads()
-      const rows = queue.reduce((n, p) => n + p.rows, 0)
-      const share = idle > 1 ? Math.min(this.callRows, Math.ceil(rows / idle)) : this.callRows
+      const share = idle > 1 ? Math.min(this.callRows, Math.ceil(queue.reduce((n, p) => n + p.rows, 0) / idle)) : this.callRows
       if (head.rows > share && !head.key.startsWith('solo:') && head.parent == null) {
         queue.splice(0, 1, ...this.split(head, share))
       }
@@ -555,7 +555,8 @@ export function createOnnxBackend(init: OnnxBackendInit): OnnxBackend {
   return new OnnxBackend(init)
 }
 
-/** Default worker threads for a provider on `cores` cores (see `OnnxBackendInit.threads`). */
-function defaultThreads(provider: string, cores: number): number {
-  return provider === 'cpu' ? Math.max(1, Math.min(cores, 4)) : cores >= 8 ? 2 : 1
+/** Worker and intra-op threads: the given ones, else the provider's defaults on `cores` cores (see `OnnxBackendInit.threads`). */
+function threadPlan(init: OnnxBackendInit, provider: string, cores: number): { threads: number; intraOpThreads: number } {
+  const threads = init.threads ?? (provider === 'cpu' ? Math.max(1, Math.min(cores, 4)) : cores >= 8 ? 2 : 1)
+  return { threads, intraOpThreads: init.intraOpThreads ?? Math.max(1, Math.floor(cores / threads)) }
 }

@@ -76,7 +76,7 @@ function describe(s: ort.InferenceSession) {
   return { inputs: meta(s.inputMetadata), outputs: meta(s.outputMetadata) }
 }
 
-async function handle(req: WorkerRequest): Promise<WorkerReply> {
+async function handle(req: Exclude<WorkerRequest, { op: 'stop' }>): Promise<WorkerReply> {
   switch (req.op) {
     case 'describe': {
       const { session: s } = await session(req.model, req.bytes)
@@ -119,11 +119,7 @@ async function handle(req: WorkerRequest): Promise<WorkerReply> {
     case 'crash':
       // Test hook: end the thread the way a native crash would, without replying.
       process.exit(70)
-      break
-    case 'stop':
-      break // handled where messages arrive
   }
-  throw new Error(`unknown request ${(req as { op: string }).op}`)
 }
 
 // One request at a time: onnxruntime-node's run() returns at once and computes in a later turn of
@@ -148,7 +144,8 @@ port.on('message', (req: WorkerRequest) => {
       ? undefined // the pool already failed this job
       : handle(req).then(
           (reply) => {
-            const transfer = 'outputs' in reply ? [...transferable(reply.outputs.map((o) => o.buffer)), ...reply.recycled] : []
+            // Outputs are always copied into ArrayBuffers of their own (above).
+            const transfer = 'outputs' in reply ? [...reply.outputs.map((o) => o.buffer as ArrayBuffer), ...reply.recycled] : []
             port.postMessage(reply, transfer)
           },
           (err: Error) =>
