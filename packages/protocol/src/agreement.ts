@@ -5,8 +5,8 @@
 
 import { equals } from 'uint8arrays/equals'
 import { DEFAULT_MIN_COSINE, DEFAULT_TIE_TOLERANCE } from './constants.js'
-import { DEFAULT_AGREEMENT } from './messages.js'
-import { AgreementKind, type AgreementRule } from './pb/openbatch.js'
+import { DEFAULT_AGREEMENT, isDeterministicFailure } from './messages.js'
+import { AgreementKind, type AgreementRule, type TaskFailure } from './pb/openbatch.js'
 import { dtypeInfo, type Tensor, toFloat64Array } from './tensor.js'
 
 export interface Agreement {
@@ -44,6 +44,30 @@ export function agreeOutputs(a: readonly Tensor[], b: readonly Tensor[], rules: 
     }
   }
   return AGREE
+}
+
+/** What §7.1 compares of a result: its outputs, or the failure it reported instead (§6.6). */
+export interface ComparableResult {
+  readonly outputs: readonly Tensor[]
+  readonly failure?: TaskFailure
+}
+
+/**
+ * §7.1, §6.6 Compares two results for one task: outputs under `rules`; two failures agree when
+ * both are the same deterministic kind; a failure never agrees with outputs.
+ */
+export function agreeResults(a: ComparableResult, b: ComparableResult, rules: readonly AgreementRule[] = []): Agreement {
+  if (a.failure != null || b.failure != null) {
+    if (a.failure == null || b.failure == null) {
+      const failed = (a.failure ?? b.failure) as TaskFailure
+      return { agree: false, reason: `one run failed (${failed.kind}), the other produced outputs` }
+    }
+    if (a.failure.kind !== b.failure.kind || !isDeterministicFailure(a.failure.kind)) {
+      return { agree: false, reason: `failures ${a.failure.kind} and ${b.failure.kind} are not the same deterministic kind` }
+    }
+    return AGREE
+  }
+  return agreeOutputs(a.outputs, b.outputs, rules)
 }
 
 /** §7.1 Compares one pair of tensors under one rule. */

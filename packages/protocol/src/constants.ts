@@ -10,6 +10,8 @@ export const PROTOCOL_VERSION = '1.0.0'
 export const WORK_PROTOCOL = '/openbatch/work/1.0.0'
 export const RESULT_PROTOCOL = '/openbatch/result/1.0.0'
 export const MODEL_PROTOCOL = '/openbatch/model/1.0.0'
+/** Job discovery: a worker asks a peer for the open jobs it knows of (§6.7). */
+export const JOB_QUERY_PROTOCOL = '/openbatch/job-query/1.0.0'
 /** kad-dht protocol prefix: `${DHT_PROTOCOL_PREFIX}/kad/1.0.0`, a private DHT (§4.1). */
 export const DHT_PROTOCOL_PREFIX = '/openbatch'
 
@@ -68,6 +70,14 @@ export const MAX_TASKS_PER_JOB = 2 ** 40
 export const MIN_NONCE_BYTES = 16
 export const MAX_NONCE_BYTES = 32
 export const MAX_TEXT_BYTES = 1024
+/** One multiaddr in a job announcement's `addresses` (§3.3). */
+export const MAX_ADDRESS_BYTES = 256
+/** A JobQuery frame: up to 64 model ids (§6.7). */
+export const MAX_JOB_QUERY_BYTES = 4096
+/** A JobList frame: up to 64 announcements of at most MAX_JOB_ANNOUNCEMENT_BYTES each (§6.7). */
+export const MAX_JOB_LIST_BYTES = 64 * (8 * 1024 + 4)
+/** Largest ModelRequest frame (§6.4). */
+export const MAX_MODEL_REQUEST_BYTES = 128
 
 // --- §4, §5, §6 Times (milliseconds) ---------------------------------------------------------
 export const CAPACITY_TTL_MS = 60 * 60 * 1000
@@ -77,6 +87,18 @@ export const MAX_JOB_DURATION_MS = 30 * 24 * 60 * 60 * 1000
 export const STREAM_TIMEOUT_MS = 30 * 1000
 export const DEFAULT_LEASE_MS = 60 * 1000
 export const FRAUD_PROOF_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000
+/** A requester begins its answer to a claim within this; a worker may give up after it (§6.2). */
+export const CLAIM_TIMEOUT_MS = 5 * 1000
+/** A requester re-announces each open job at this interval with a fresh issued_at_ms (§5.1). */
+export const REANNOUNCE_INTERVAL_MS = 30 * 1000
+/** Receivers ignore a re-announcement issued less than this after the last one they accepted (§5.1). */
+export const MIN_REANNOUNCE_INTERVAL_MS = 10 * 1000
+
+// --- §6.6 Task failures ------------------------------------------------------------------------
+/** A task that failed transiently on this many distinct workers settles as failed (§6.6). */
+export const MAX_TRANSIENT_FAILURES = 3
+/** FailureKind codes below this are deterministic, the rest transient (§6.6). */
+export const FIRST_TRANSIENT_FAILURE = 16
 
 // --- §7 Verification defaults ----------------------------------------------------------------
 export const DEFAULT_INITIAL_RATE = 1

@@ -5,11 +5,11 @@
 import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { equals } from 'uint8arrays/equals'
-import { agreeOutputs } from './agreement.js'
+import { agreeResults } from './agreement.js'
 import { type Opened, open, STATEMENTS, seal } from './envelope.js'
 import { InvalidFraudProofError } from './errors.js'
 import { peerIdBytes } from './ids.js'
-import { resolvePolicy } from './messages.js'
+import { isDeterministicFailure, resolvePolicy } from './messages.js'
 import type { FraudProof, JobAnnouncement, TaskResult } from './pb/openbatch.js'
 import { type Tensor, tensorSetDigest } from './tensor.js'
 
@@ -32,7 +32,7 @@ async function openPart<T>(what: string, kind: Parameters<typeof open<T>>[0], by
 /**
  * §7.5 checks, in order: (1) the announcement opens; (2) every result opens; (3) every result
  * is for the announced job and model, the same task, with an index below task_count; (4) every
- * result carries its outputs; (5) signers are pairwise distinct; (6) the agreeing results agree
+ * agreeing result carries its outputs, the accused its outputs or a deterministic failure (§6.6); (5) signers are pairwise distinct; (6) the agreeing results agree
  * with each other and the accused disagrees with each of them under the job's agreement rules;
  * (7) inputs, when included, hash to the input digest. Throws InvalidFraudProofError naming the
  * failed check.
@@ -61,7 +61,11 @@ export async function checkFraudProof(proof: FraudProof): Promise<CheckedFraudPr
     if (!equals(m.taskId, accused.message.taskId)) {
       throw new InvalidFraudProofError(`${what}: result is for another task`)
     }
-    if (m.outputs.length === 0) {
+    // Witnesses carry outputs; the accused carries outputs or a deterministic failure (§6.6):
+    // a false claim that a task cannot run is provable, a result that exists is never outvoted
+    // by claims that it cannot.
+    const failedDeterministically = i === 0 && m.failure != null && isDeterministicFailure(m.failure.kind)
+    if (m.outputs.length === 0 && !failedDeterministically) {
       throw new InvalidFraudProofError(`${what}: result carries no outputs to compare`)
     }
   }
@@ -76,16 +80,12 @@ export async function checkFraudProof(proof: FraudProof): Promise<CheckedFraudPr
   const rules = resolvePolicy(job.verification).agreement
   for (let i = 0; i < agreeing.length; i++) {
     for (let j = i + 1; j < agreeing.length; j++) {
-      const a = agreeOutputs(
-        (agreeing[i] as Opened<TaskResult>).message.outputs,
-        (agreeing[j] as Opened<TaskResult>).message.outputs,
-        rules
-      )
+      const a = agreeResults((agreeing[i] as Opened<TaskResult>).message, (agreeing[j] as Opened<TaskResult>).message, rules)
       if (!a.agree) {
         throw new InvalidFraudProofError(`agreeing[${i}] and agreeing[${j}] disagree (${a.reason})`)
       }
     }
-    const d = agreeOutputs(accused.message.outputs, (agreeing[i] as Opened<TaskResult>).message.outputs, rules)
+    const d = agreeResults(accused.message, (agreeing[i] as Opened<TaskResult>).message, rules)
     if (d.agree) {
       throw new InvalidFraudProofError(`accused agrees with agreeing[${i}] under the job's rules; there is no fraud`)
     }

@@ -17,10 +17,15 @@ import {
   DEFAULT_RTOL,
   DEFAULT_TIE_TOLERANCE,
   DEFAULT_TRUST_HORIZON,
+  FIRST_TRANSIENT_FAILURE,
+  MAX_ADDRESS_BYTES,
   MAX_CAPACITY_TTL_MS,
   MAX_FRAME_BYTES,
   MAX_FRAUD_WITNESSES,
   MAX_JOB_DURATION_MS,
+  MAX_JOB_LIST_BYTES,
+  MAX_JOB_QUERY_BYTES,
+  MAX_MODEL_REQUEST_BYTES,
   MAX_TASK_CLAIM_BYTES,
   MAX_TASKS_PER_CLAIM,
   MAX_TASKS_PER_JOB,
@@ -35,14 +40,18 @@ import {
   Assignment,
   type CapacityRecord,
   ErrorCode,
+  FailureKind,
   type FraudProof,
   type JobAnnouncement,
+  JobList,
+  JobQuery,
   ModelChunk,
   ModelRequest,
   type Receipt,
   ResultAck,
   ResultSubmission,
   TaskClaim,
+  type TaskFailure,
   type TaskResult,
   type VerificationPolicy
 } from './pb/openbatch.js'
@@ -80,8 +89,10 @@ export const FRAMES = {
   Assignment: { codec: Assignment, maxBytes: MAX_FRAME_BYTES },
   ResultSubmission: { codec: ResultSubmission, maxBytes: MAX_FRAME_BYTES },
   ResultAck: { codec: ResultAck, maxBytes: MAX_FRAME_BYTES },
-  ModelRequest: { codec: ModelRequest, maxBytes: 128 },
-  ModelChunk: { codec: ModelChunk, maxBytes: MAX_FRAME_BYTES }
+  ModelRequest: { codec: ModelRequest, maxBytes: MAX_MODEL_REQUEST_BYTES },
+  ModelChunk: { codec: ModelChunk, maxBytes: MAX_FRAME_BYTES },
+  JobQuery: { codec: JobQuery, maxBytes: MAX_JOB_QUERY_BYTES },
+  JobList: { codec: JobList, maxBytes: MAX_JOB_LIST_BYTES }
 } as const
 
 export type FrameName = keyof typeof FRAMES
@@ -95,6 +106,10 @@ export function decodeFrame<N extends FrameName>(name: N, bytes: Uint8Array | Ui
     validateTaskClaim(msg as TaskClaim)
   } else if (name === 'Assignment') {
     validateAssignment(msg as Assignment)
+  } else if (name === 'JobQuery') {
+    ;(msg as JobQuery).models.forEach((m, i) => {
+      cidField(`models[${i}]`, m)
+    })
   }
   return msg
 }
@@ -272,6 +287,48 @@ export function validateJobAnnouncement(job: JobAnnouncement): void {
   if (job.deadlineMs - job.issuedAtMs > BigInt(MAX_JOB_DURATION_MS)) {
     throw new InvalidFieldError('deadline_ms', `job lasts longer than ${MAX_JOB_DURATION_MS} ms`)
   }
+  uint64Field('reward_per_task', job.rewardPerTask)
+  uint64Field('task_count', job.taskCount)
+  job.addresses.forEach((a, i) => {
+    if (a.byteLength === 0 || a.byteLength > MAX_ADDRESS_BYTES) {
+      throw new InvalidFieldError(`addresses[${i}]`, `must be 1..${MAX_ADDRESS_BYTES} bytes, got ${a.byteLength}`)
+    }
+  })
+}
+
+const UINT64_END = 1n << 64n
+
+/** A uint64 field: protobuf would silently wrap a negative or oversized bigint (§3.1). */
+function uint64Field(field: string, value: bigint): void {
+  if (typeof value !== 'bigint' || value < 0n || value >= UINT64_END) {
+    throw new InvalidFieldError(field, `must be a whole number in 0..2^64−1, got ${String(value)}`)
+  }
+}
+
+/** The wire codes of FailureKind (the schema's numbers; protons represents the enum by name). */
+export const FAILURE_CODES: Readonly<Record<FailureKind, number>> = {
+  [FailureKind.FAILURE_UNSPECIFIED]: 0,
+  [FailureKind.INPUT_REJECTED]: 1,
+  [FailureKind.INFERENCE_FAILED]: 2,
+  [FailureKind.UNSUPPORTED_MODEL]: 3,
+  [FailureKind.RESOURCE_EXHAUSTED]: 16,
+  [FailureKind.DEVICE_LOST]: 17,
+  [FailureKind.MODEL_UNAVAILABLE]: 18,
+  [FailureKind.WORKER_STOPPING]: 19
+}
+
+/** §6.6 Whether a failure kind is deterministic (an independent worker confirms it) or transient. */
+export function isDeterministicFailure(kind: FailureKind): boolean {
+  const code = FAILURE_CODES[kind]
+  return code !== undefined && code > 0 && code < FIRST_TRANSIENT_FAILURE
+}
+
+/** §3.5 A failure's kind is a known, non-zero value and its message fits. */
+export function validateTaskFailure(failure: TaskFailure, field = 'failure'): void {
+  if (failure.kind === FailureKind.FAILURE_UNSPECIFIED || FAILURE_CODES[failure.kind] === undefined) {
+    throw new InvalidFieldError(`${field}.kind`, `must be a known FailureKind, got ${failure.kind}`)
+  }
+  textField(`${field}.message`, failure.message)
 }
 
 // --- §3.4 stream frames --------------------------------------------------------------------------
@@ -331,6 +388,16 @@ export function validateTaskResult(result: TaskResult): void {
   if (!equals(deriveTaskId(result.jobId, result.index, result.model, result.inputDigest), result.taskId)) {
     throw new InvalidFieldError('task_id', 'is not derived from job_id, index, model and input_digest (§2.4)')
   }
+  if (result.failure != null) {
+    // §3.5: a failure carries no outputs, and its output_digest is that of the empty set.
+    validateTaskFailure(result.failure)
+    if (result.outputs.length > 0) {
+      throw new InvalidFieldError('outputs', 'must be empty when failure is set')
+    }
+    if (!equals(tensorSetDigest([]), result.outputDigest)) {
+      throw new InvalidFieldError('output_digest', 'must be the digest of the empty tensor set when failure is set (§2.3)')
+    }
+  }
   if (result.outputs.length > 0) {
     try {
       validateTensorSet(result.outputs)
@@ -358,6 +425,7 @@ export function validateReceipt(receipt: Receipt): void {
   digestField('job_id', receipt.jobId)
   digestField('task_id', receipt.taskId)
   digestField('result_digest', receipt.resultDigest)
+  uint64Field('reward', receipt.reward)
 }
 
 // --- §3.7 fraud proof (structure only; §7.5 checks live in fraud.ts) ------------------------------
@@ -400,6 +468,8 @@ export interface JobAnnouncementInit {
   verification?: VerificationPolicy
   /** 16..32 bytes; pass random bytes (`crypto.getRandomValues`), fixed only in tests. */
   nonce: Uint8Array
+  /** Multiaddr bytes workers may dial this requester at (§3.3, §5.1). @default none */
+  addresses?: Uint8Array[]
 }
 
 /** Builds a valid JobAnnouncement (job id derived per §2.4) ready to `seal`. */
@@ -414,7 +484,8 @@ export function createJobAnnouncement(init: JobAnnouncementInit): JobAnnouncemen
     issuedAtMs: BigInt(Math.floor(init.now)),
     deadlineMs: BigInt(Math.floor(init.now + (init.durationMs ?? 3_600_000))),
     maxBatch: init.maxBatch,
-    verification: init.verification
+    verification: init.verification,
+    addresses: (init.addresses ?? []) as Uint8Array<ArrayBuffer>[]
   }
   validateJobAnnouncement(announcement)
   return announcement

@@ -62,6 +62,7 @@ export function jobAnnouncement(requester: Identity, overrides: Partial<JobAnnou
     issuedAtMs: BigInt(T0),
     deadlineMs: BigInt(T0 + 3_600_000),
     maxBatch: 32,
+    addresses: [],
     ...overrides
   }
 }

@@ -4,11 +4,14 @@ import { RecordEnvelope } from '@libp2p/peer-record'
 import {
   checkFraudProof,
   createFraudProof,
+  createJobAnnouncement,
+  FailureKind,
   type FraudProof,
   jobsTopic,
   modelCid,
   STATEMENTS,
   seal,
+  tensorSetDigest,
   validateFraudMessage,
   validateJobMessage
 } from '../src/index.js'
@@ -97,7 +100,20 @@ describe('fraud proofs (§7.5) and gossip validation (§5)', async () => {
       },
       /no outputs/
     ],
-    ['wraps a result in place of the announcement', async () => proof({ announcement: good1 }), /announcement: WrongPayloadTypeError/]
+    ['wraps a result in place of the announcement', async () => proof({ announcement: good1 }), /announcement: WrongPayloadTypeError/],
+    [
+      'outvotes outputs with two failures (§6.6: a result that exists is no fraud)',
+      async () => {
+        const fail = (who: typeof honest1) =>
+          seal(
+            STATEMENTS.result,
+            taskResult(who, job, [], { outputDigest: tensorSetDigest([]), failure: { kind: FailureKind.INPUT_REJECTED, message: '' } }),
+            who.key
+          )
+        return proof({ accused: good1, agreeing: [await fail(honest2), await fail(cheater)] })
+      },
+      /no outputs/
+    ]
   ]
   for (const [what, build, reason] of forged) {
     it(`rejects a proof that ${what}`, async () => {
@@ -114,6 +130,34 @@ describe('fraud proofs (§7.5) and gossip validation (§5)', async () => {
       assert.equal(verdict.errorName, 'InvalidFraudProofError')
     })
   }
+
+  it('proves a false failure: a worker that claims a runnable task cannot run is outvoted by two outputs (§6.6)', async () => {
+    const lie = taskResult(cheater, job, [], {
+      outputDigest: tensorSetDigest([]),
+      failure: { kind: FailureKind.INPUT_REJECTED, message: 'the input does not fit' }
+    })
+    const checked = await checkFraudProof(proof({ accused: await seal(STATEMENTS.result, lie, cheater.key) }))
+    assert.ok(checked.accused.signer.equals(cheater.peerId))
+    // A transient failure is no claim about the task: it cannot be accused.
+    const transient = { ...lie, failure: { kind: FailureKind.RESOURCE_EXHAUSTED, message: 'out of memory' } }
+    await assert.rejects(checkFraudProof(proof({ accused: await seal(STATEMENTS.result, transient, cheater.key) })), {
+      name: 'InvalidFraudProofError',
+      message: /no outputs/
+    })
+  })
+
+  it('a re-announcement is valid on gossip; uint64 fields and addresses are range-checked (§3.3, §5.1)', async () => {
+    const again = await seal(STATEMENTS.job, { ...job, issuedAtMs: job.issuedAtMs + 30_000n }, requester.key)
+    assert.equal((await validateJobMessage(jobsTopic(MODEL), again, now + 30_000)).action, 'accept')
+    const init = { requester: requester.id, model: MODEL.bytes, taskCount: 1, maxBatch: 1, now: T0, nonce: new Uint8Array(16) }
+    assert.throws(() => createJobAnnouncement({ ...init, rewardPerTask: -1n }), { name: 'InvalidFieldError', message: /reward_per_task/ })
+    assert.throws(() => createJobAnnouncement({ ...init, rewardPerTask: 2n ** 70n }), { name: 'InvalidFieldError', message: /reward_per_task/ })
+    assert.throws(() => createJobAnnouncement({ ...init, addresses: [new Uint8Array(300)] }), {
+      name: 'InvalidFieldError',
+      message: /addresses\[0\]/
+    })
+    assert.equal(createJobAnnouncement({ ...init, rewardPerTask: 2n ** 64n - 1n }).rewardPerTask, 2n ** 64n - 1n)
+  })
 
   it('createFraudProof refuses to sign a forged proof', async () => {
     await assert.rejects(createFraudProof({ announcement, accused: good1, agreeing: [good2, bad], issuedAt: T0 }, requester.key), {

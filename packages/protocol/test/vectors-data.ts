@@ -10,6 +10,7 @@ import {
   AgreementKind,
   type AgreementRule,
   adaptiveRate,
+  agreeResults,
   agreeTensors,
   capacityKey,
   DType,
@@ -18,6 +19,7 @@ import {
   detectionProbability,
   encodeTensorCanonical,
   encodeTensorSetCanonical,
+  FailureKind,
   float32Tensor,
   modelCid,
   proofOfSamplingFloor,
@@ -25,6 +27,7 @@ import {
   STATEMENTS,
   type StatementKind,
   seal,
+  sha256,
   TaskResult,
   type Tensor,
   tensorSetDigest,
@@ -54,6 +57,31 @@ const rule = (kind: AgreementKind, over: Partial<AgreementRule> = {}): Agreement
 })
 const ruleToJson = (r: AgreementRule) => ({ ...r })
 
+/** What §7.1 compares of a result: outputs, or a failure (§6.6). */
+export interface ComparedResult {
+  outputs: Tensor[]
+  failure?: { kind: FailureKind; message: string }
+}
+
+/** Signs a result without checking its field rules: for vectors of invalid results. */
+async function sealUnchecked(result: TaskResult, key: Parameters<typeof RecordEnvelope.seal>[1]): Promise<Uint8Array> {
+  const envelope = await RecordEnvelope.seal(
+    {
+      domain: STATEMENTS.result.domain,
+      codec: STATEMENTS.result.payloadType,
+      marshal: () => TaskResult.encode(result),
+      equals: () => false
+    },
+    key
+  )
+  return envelope.marshal()
+}
+
+const resultToJson = (r: ComparedResult) => ({
+  outputs: r.outputs.map(tensorToJson),
+  ...(r.failure == null ? {} : { failure: { kind: r.failure.kind, message: r.failure.message } })
+})
+
 export async function buildVectors() {
   const requester = await identity(1)
   const worker = await identity(2)
@@ -74,11 +102,37 @@ export async function buildVectors() {
     { name: 'wide', dtype: DType.UINT8, dims: [300n, 0n], data: new Uint8Array() }
   ]
 
+  // §5.1 a re-announcement: the same job, issued later, with the requester's addresses (§3.3).
+  const reannounced = jobAnnouncement(requester, {
+    issuedAtMs: job.issuedAtMs + 30_000n,
+    addresses: [
+      Uint8Array.from([0x04, 127, 0, 0, 1, 0x06, 0x0f, 0xa1]) as Uint8Array<ArrayBuffer> // /ip4/127.0.0.1/tcp/4001
+    ]
+  })
+  // §6.6 a deterministic failure in place of outputs; its receipt carries no reward (§3.6).
+  const failed = taskResult(worker, job, [], {
+    outputDigest: tensorSetDigest([]),
+    failure: { kind: FailureKind.INPUT_REJECTED, message: 'input "x" has shape [1, 3], the model expects [1, 4]' }
+  })
+  const failedEnvelope = await seal(STATEMENTS.result, failed, worker.key)
   const kinds: [string, StatementKind<never>, unknown, typeof requester][] = [
     ['capacity', STATEMENTS.capacity as unknown as StatementKind<never>, capacityRecord(worker), worker],
     ['job', STATEMENTS.job as unknown as StatementKind<never>, job, requester],
+    ['job', STATEMENTS.job as unknown as StatementKind<never>, reannounced, requester],
     ['result', STATEMENTS.result as unknown as StatementKind<never>, result, worker],
-    ['receipt', STATEMENTS.receipt as unknown as StatementKind<never>, receipt(requester, worker, result, new Uint8Array(32)), requester]
+    ['result', STATEMENTS.result as unknown as StatementKind<never>, failed, worker],
+    [
+      'receipt',
+      STATEMENTS.receipt as unknown as StatementKind<never>,
+      receipt(requester, worker, result, sha256(resultEnvelope)),
+      requester
+    ],
+    [
+      'receipt',
+      STATEMENTS.receipt as unknown as StatementKind<never>,
+      { ...receipt(requester, worker, failed, sha256(failedEnvelope)), reward: 0n },
+      requester
+    ]
   ]
   const envelopes = []
   for (const [name, kind, message, signer] of kinds) {
@@ -133,6 +187,20 @@ export async function buildVectors() {
     ]
   ] as [Tensor, Tensor, AgreementRule][]
 
+  // §7.1, §6.6 results that may be failures instead of outputs.
+  const reject = (message: string) => ({ outputs: [], failure: { kind: FailureKind.INPUT_REJECTED, message } })
+  const resultAgreement: [ComparedResult, ComparedResult, AgreementRule][] = [
+    [reject('shape [1, 3]'), reject('input "x": wrong shape'), rule(AgreementKind.ARGMAX)],
+    [reject('shape [1, 3]'), { outputs: [], failure: { kind: FailureKind.INFERENCE_FAILED, message: '' } }, rule(AgreementKind.ARGMAX)],
+    [reject('shape [1, 3]'), { outputs: probs(0.9, 0.1) }, rule(AgreementKind.ARGMAX)],
+    [
+      { outputs: [], failure: { kind: FailureKind.RESOURCE_EXHAUSTED, message: '' } },
+      { outputs: [], failure: { kind: FailureKind.RESOURCE_EXHAUSTED, message: '' } },
+      rule(AgreementKind.ARGMAX)
+    ],
+    [{ outputs: probs(0.9, 0.1) }, { outputs: probs(0.8, 0.2) }, rule(AgreementKind.ARGMAX)]
+  ]
+
   const inputDigest = tensorSetDigest(INPUTS)
   const policy = resolvePolicy(undefined)
   return {
@@ -178,13 +246,37 @@ export async function buildVectors() {
         error: 'PeerIdMismatchError',
         why: "signed by a peer other than the result's worker"
       },
-      { kind: 'result', envelope: toHex(resultEnvelope.subarray(0, 40)), error: 'MalformedMessageError', why: 'truncated' }
+      { kind: 'result', envelope: toHex(resultEnvelope.subarray(0, 40)), error: 'MalformedMessageError', why: 'truncated' },
+      {
+        kind: 'result',
+        envelope: toHex(await sealUnchecked({ ...failed, outputs: result.outputs }, worker.key)),
+        error: 'InvalidFieldError',
+        why: 'a failure that also carries outputs (§3.5)'
+      },
+      {
+        kind: 'result',
+        envelope: toHex(await sealUnchecked({ ...failed, outputDigest: result.outputDigest }, worker.key)),
+        error: 'InvalidFieldError',
+        why: "a failure whose output_digest is not the empty set's (§3.5)"
+      },
+      {
+        kind: 'result',
+        envelope: toHex(await sealUnchecked({ ...failed, failure: { kind: FailureKind.FAILURE_UNSPECIFIED, message: '' } }, worker.key)),
+        error: 'InvalidFieldError',
+        why: 'a failure of kind FAILURE_UNSPECIFIED (§3.5)'
+      }
     ],
     agreement: agreement.map(([a, b, r]) => ({
       a: tensorToJson(a),
       b: tensorToJson(b),
       rule: ruleToJson(r),
       agree: agreeTensors(a, b, r).agree
+    })),
+    result_agreement: resultAgreement.map(([a, b, r]) => ({
+      a: resultToJson(a),
+      b: resultToJson(b),
+      rule: ruleToJson(r),
+      agree: agreeResults(a, b, [r]).agree
     })),
     detection: [
       { cheat_fraction: 0.1, sample_rate: 0.05, canary_rate: 0, tasks: 1000 },

@@ -11,6 +11,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import {
   type AgreementRule,
   adaptiveRate,
+  agreeResults,
   agreeTensors,
   capacityKey,
   type DType,
@@ -19,6 +20,7 @@ import {
   detectionProbability,
   encodeTensorCanonical,
   encodeTensorSetCanonical,
+  type FailureKind,
   modelCid,
   open,
   peerIdBytes,
@@ -79,7 +81,7 @@ describe('test vectors (§9)', () => {
   })
 
   it('envelopes: open to their payload and re-sealing reproduces them byte for byte', async () => {
-    assert.equal(vectors.envelopes.length, 4)
+    assert.equal(vectors.envelopes.length, 7)
     for (const v of vectors.envelopes) {
       const kind = kinds[v.kind] as StatementKind<unknown>
       assert.equal(kind.domain, v.domain)
@@ -103,6 +105,19 @@ describe('test vectors (§9)', () => {
       assert.equal(agreeTensors(tensor(v.b), tensor(v.a), v.rule as AgreementRule).agree, v.agree, 'symmetric')
     }
     assert.ok(vectors.agreement.some((v) => v.agree) && vectors.agreement.some((v) => !v.agree))
+  })
+
+  it('result agreement: failures and outputs (§6.6, §7.1)', () => {
+    const toResult = (r: (typeof vectors.result_agreement)[number]['a']) => ({
+      outputs: r.outputs.map(tensor),
+      failure: 'failure' in r && r.failure != null ? (r.failure as { kind: FailureKind; message: string }) : undefined
+    })
+    for (const v of vectors.result_agreement) {
+      const rules = [v.rule as AgreementRule]
+      assert.equal(agreeResults(toResult(v.a), toResult(v.b), rules).agree, v.agree, JSON.stringify(v))
+      assert.equal(agreeResults(toResult(v.b), toResult(v.a), rules).agree, v.agree, 'symmetric')
+    }
+    assert.ok(vectors.result_agreement.some((v) => v.agree) && vectors.result_agreement.some((v) => !v.agree))
   })
 
   it('verification math', () => {

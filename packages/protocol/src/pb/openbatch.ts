@@ -244,7 +244,8 @@ export enum ErrorCode {
   TIMEOUT = 'TIMEOUT',
   MODEL_NOT_FOUND = 'MODEL_NOT_FOUND',
   DUPLICATE = 'DUPLICATE',
-  JOB_CLOSED = 'JOB_CLOSED'
+  JOB_CLOSED = 'JOB_CLOSED',
+  RETRY_ELSEWHERE = 'RETRY_ELSEWHERE'
 }
 
 enum __ErrorCodeValues {
@@ -265,12 +266,153 @@ enum __ErrorCodeValues {
   TIMEOUT = 14,
   MODEL_NOT_FOUND = 15,
   DUPLICATE = 16,
-  JOB_CLOSED = 17
+  JOB_CLOSED = 17,
+  RETRY_ELSEWHERE = 18
 }
 
 export namespace ErrorCode {
   export const codec = (): Codec<ErrorCode> => {
     return enumeration<ErrorCode>(__ErrorCodeValues)
+  }
+}
+
+export enum FailureKind {
+  FAILURE_UNSPECIFIED = 'FAILURE_UNSPECIFIED',
+  INPUT_REJECTED = 'INPUT_REJECTED',
+  INFERENCE_FAILED = 'INFERENCE_FAILED',
+  UNSUPPORTED_MODEL = 'UNSUPPORTED_MODEL',
+  RESOURCE_EXHAUSTED = 'RESOURCE_EXHAUSTED',
+  DEVICE_LOST = 'DEVICE_LOST',
+  MODEL_UNAVAILABLE = 'MODEL_UNAVAILABLE',
+  WORKER_STOPPING = 'WORKER_STOPPING'
+}
+
+enum __FailureKindValues {
+  FAILURE_UNSPECIFIED = 0,
+  INPUT_REJECTED = 1,
+  INFERENCE_FAILED = 2,
+  UNSUPPORTED_MODEL = 3,
+  RESOURCE_EXHAUSTED = 16,
+  DEVICE_LOST = 17,
+  MODEL_UNAVAILABLE = 18,
+  WORKER_STOPPING = 19
+}
+
+export namespace FailureKind {
+  export const codec = (): Codec<FailureKind> => {
+    return enumeration<FailureKind>(__FailureKindValues)
+  }
+}
+
+export interface TaskFailure {
+  kind: FailureKind
+  message: string
+}
+
+export namespace TaskFailure {
+  let _codec: Codec<TaskFailure>
+
+  export const codec = (): Codec<TaskFailure> => {
+    if (_codec == null) {
+      _codec = message<TaskFailure>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.kind != null && __FailureKindValues[obj.kind] !== 0) {
+          w.uint32(8)
+          FailureKind.codec().encode(obj.kind, w)
+        }
+
+        if ((obj.message != null && obj.message !== '')) {
+          w.uint32(18)
+          w.string(obj.message)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          kind: FailureKind.FAILURE_UNSPECIFIED,
+          message: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.kind = FailureKind.codec().decode(reader)
+              break
+            }
+            case 2: {
+              obj.message = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.kind`,
+                value: FailureKind.codec().decode(reader)
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.message`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface TaskFailureKindFieldEvent {
+    field: '$.kind'
+    value: FailureKind
+  }
+
+  export interface TaskFailureMessageFieldEvent {
+    field: '$.message'
+    value: string
+  }
+
+  export function encode (obj: Partial<TaskFailure>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, TaskFailure.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TaskFailure>): TaskFailure {
+    return decodeMessage(buf, TaskFailure.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TaskFailure>): Generator<TaskFailureKindFieldEvent | TaskFailureMessageFieldEvent> {
+    return streamMessage(buf, TaskFailure.codec(), opts)
   }
 }
 
@@ -1419,6 +1561,7 @@ export interface JobAnnouncement {
   issuedAtMs: bigint
   deadlineMs: bigint
   maxBatch: number
+  addresses: Uint8Array<ArrayBuffer>[]
 }
 
 export namespace JobAnnouncement {
@@ -1481,6 +1624,13 @@ export namespace JobAnnouncement {
           w.uint32(obj.maxBatch)
         }
 
+        if (obj.addresses != null && obj.addresses.length > 0) {
+          for (const value of obj.addresses) {
+            w.uint32(90)
+            w.bytes(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1494,7 +1644,8 @@ export namespace JobAnnouncement {
           rewardPerTask: 0n,
           issuedAtMs: 0n,
           deadlineMs: 0n,
-          maxBatch: 0
+          maxBatch: 0,
+          addresses: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1545,6 +1696,18 @@ export namespace JobAnnouncement {
               obj.maxBatch = reader.uint32()
               break
             }
+            case 11: {
+              if (opts.limits?.addresses != null && obj.addresses.length === opts.limits.addresses) {
+                throw new MaxLengthError('Decode error - repeated field "addresses" had too many elements')
+              }
+
+              if (obj.addresses.length === 16) {
+                throw new MaxLengthError('Decode error - repeated field "addresses" had too many elements')
+              }
+
+              obj.addresses.push(reader.bytes())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1554,6 +1717,10 @@ export namespace JobAnnouncement {
 
         return obj
       }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          addresses: 16
+        }
+
         const end = length == null ? reader.len : reader.pos + length
 
         while (reader.pos < end) {
@@ -1628,6 +1795,25 @@ export namespace JobAnnouncement {
                 field: `${prefix}.maxBatch`,
                 value: reader.uint32()
               }
+              break
+            }
+            case 11: {
+              if (opts.limits?.addresses != null && obj.addresses === opts.limits.addresses) {
+                throw new MaxLengthError('Streaming decode error - repeated field "addresses" had too many elements')
+              }
+
+              if (obj.addresses === 16) {
+                throw new MaxLengthError('Streaming decode error - repeated field "addresses" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.addresses[]`,
+                index: obj.addresses,
+                value: reader.bytes()
+              }
+
+              obj.addresses++
+
               break
             }
             default: {
@@ -1759,6 +1945,12 @@ export namespace JobAnnouncement {
     value: number
   }
 
+  export interface JobAnnouncementAddressesFieldEvent {
+    field: '$.addresses[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<JobAnnouncement>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, JobAnnouncement.codec())
   }
@@ -1767,8 +1959,240 @@ export namespace JobAnnouncement {
     return decodeMessage(buf, JobAnnouncement.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JobAnnouncement>): Generator<JobAnnouncementJobIdFieldEvent | JobAnnouncementRequesterFieldEvent | JobAnnouncementNonceFieldEvent | JobAnnouncementModelFieldEvent | JobAnnouncementTaskCountFieldEvent | JobAnnouncementVerificationInitialRateFieldEvent | JobAnnouncementVerificationMinRateFieldEvent | JobAnnouncementVerificationTrustHorizonFieldEvent | JobAnnouncementVerificationCanaryRateFieldEvent | JobAnnouncementVerificationPenaltyFieldEvent | JobAnnouncementVerificationCostFieldEvent | JobAnnouncementVerificationAgreementOutputFieldEvent | JobAnnouncementVerificationAgreementKindFieldEvent | JobAnnouncementVerificationAgreementAtolFieldEvent | JobAnnouncementVerificationAgreementRtolFieldEvent | JobAnnouncementVerificationAgreementMinCosineFieldEvent | JobAnnouncementVerificationAgreementKFieldEvent | JobAnnouncementVerificationAgreementTieToleranceFieldEvent | JobAnnouncementRewardPerTaskFieldEvent | JobAnnouncementIssuedAtMsFieldEvent | JobAnnouncementDeadlineMsFieldEvent | JobAnnouncementMaxBatchFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JobAnnouncement>): Generator<JobAnnouncementJobIdFieldEvent | JobAnnouncementRequesterFieldEvent | JobAnnouncementNonceFieldEvent | JobAnnouncementModelFieldEvent | JobAnnouncementTaskCountFieldEvent | JobAnnouncementVerificationInitialRateFieldEvent | JobAnnouncementVerificationMinRateFieldEvent | JobAnnouncementVerificationTrustHorizonFieldEvent | JobAnnouncementVerificationCanaryRateFieldEvent | JobAnnouncementVerificationPenaltyFieldEvent | JobAnnouncementVerificationCostFieldEvent | JobAnnouncementVerificationAgreementOutputFieldEvent | JobAnnouncementVerificationAgreementKindFieldEvent | JobAnnouncementVerificationAgreementAtolFieldEvent | JobAnnouncementVerificationAgreementRtolFieldEvent | JobAnnouncementVerificationAgreementMinCosineFieldEvent | JobAnnouncementVerificationAgreementKFieldEvent | JobAnnouncementVerificationAgreementTieToleranceFieldEvent | JobAnnouncementRewardPerTaskFieldEvent | JobAnnouncementIssuedAtMsFieldEvent | JobAnnouncementDeadlineMsFieldEvent | JobAnnouncementMaxBatchFieldEvent | JobAnnouncementAddressesFieldEvent> {
     return streamMessage(buf, JobAnnouncement.codec(), opts)
+  }
+}
+
+export interface JobQuery {
+  models: Uint8Array<ArrayBuffer>[]
+}
+
+export namespace JobQuery {
+  let _codec: Codec<JobQuery>
+
+  export const codec = (): Codec<JobQuery> => {
+    if (_codec == null) {
+      _codec = message<JobQuery>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.models != null && obj.models.length > 0) {
+          for (const value of obj.models) {
+            w.uint32(10)
+            w.bytes(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          models: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.models != null && obj.models.length === opts.limits.models) {
+                throw new MaxLengthError('Decode error - repeated field "models" had too many elements')
+              }
+
+              if (obj.models.length === 64) {
+                throw new MaxLengthError('Decode error - repeated field "models" had too many elements')
+              }
+
+              obj.models.push(reader.bytes())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          models: 64
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.models != null && obj.models === opts.limits.models) {
+                throw new MaxLengthError('Streaming decode error - repeated field "models" had too many elements')
+              }
+
+              if (obj.models === 64) {
+                throw new MaxLengthError('Streaming decode error - repeated field "models" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.models[]`,
+                index: obj.models,
+                value: reader.bytes()
+              }
+
+              obj.models++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface JobQueryModelsFieldEvent {
+    field: '$.models[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<JobQuery>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, JobQuery.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JobQuery>): JobQuery {
+    return decodeMessage(buf, JobQuery.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JobQuery>): Generator<JobQueryModelsFieldEvent> {
+    return streamMessage(buf, JobQuery.codec(), opts)
+  }
+}
+
+export interface JobList {
+  announcements: Uint8Array<ArrayBuffer>[]
+}
+
+export namespace JobList {
+  let _codec: Codec<JobList>
+
+  export const codec = (): Codec<JobList> => {
+    if (_codec == null) {
+      _codec = message<JobList>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.announcements != null && obj.announcements.length > 0) {
+          for (const value of obj.announcements) {
+            w.uint32(10)
+            w.bytes(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          announcements: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.announcements != null && obj.announcements.length === opts.limits.announcements) {
+                throw new MaxLengthError('Decode error - repeated field "announcements" had too many elements')
+              }
+
+              if (obj.announcements.length === 64) {
+                throw new MaxLengthError('Decode error - repeated field "announcements" had too many elements')
+              }
+
+              obj.announcements.push(reader.bytes())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          announcements: 64
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.announcements != null && obj.announcements === opts.limits.announcements) {
+                throw new MaxLengthError('Streaming decode error - repeated field "announcements" had too many elements')
+              }
+
+              if (obj.announcements === 64) {
+                throw new MaxLengthError('Streaming decode error - repeated field "announcements" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.announcements[]`,
+                index: obj.announcements,
+                value: reader.bytes()
+              }
+
+              obj.announcements++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface JobListAnnouncementsFieldEvent {
+    field: '$.announcements[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<JobList>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, JobList.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JobList>): JobList {
+    return decodeMessage(buf, JobList.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JobList>): Generator<JobListAnnouncementsFieldEvent> {
+    return streamMessage(buf, JobList.codec(), opts)
   }
 }
 
@@ -2551,6 +2975,7 @@ export interface TaskResult {
   startedAtMs: bigint
   durationUs: bigint
   profile?: ExecutionProfile
+  failure?: TaskFailure
 }
 
 export namespace TaskResult {
@@ -2618,6 +3043,11 @@ export namespace TaskResult {
         if (obj.profile != null) {
           w.uint32(90)
           ExecutionProfile.codec().encode(obj.profile, w)
+        }
+
+        if (obj.failure != null) {
+          w.uint32(98)
+          TaskFailure.codec().encode(obj.failure, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -2696,6 +3126,12 @@ export namespace TaskResult {
             case 11: {
               obj.profile = ExecutionProfile.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.profile
+              })
+              break
+            }
+            case 12: {
+              obj.failure = TaskFailure.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.failure
               })
               break
             }
@@ -2806,6 +3242,13 @@ export namespace TaskResult {
             case 11: {
               yield * ExecutionProfile.codec().stream(reader, reader.uint32(), `${prefix}.profile`, {
                 limits: opts.limits?.profile
+              })
+
+              break
+            }
+            case 12: {
+              yield * TaskFailure.codec().stream(reader, reader.uint32(), `${prefix}.failure`, {
+                limits: opts.limits?.failure
               })
 
               break
@@ -2921,6 +3364,16 @@ export namespace TaskResult {
     value: number
   }
 
+  export interface TaskResultFailureKindFieldEvent {
+    field: '$.failure.kind'
+    value: FailureKind
+  }
+
+  export interface TaskResultFailureMessageFieldEvent {
+    field: '$.failure.message'
+    value: string
+  }
+
   export function encode (obj: Partial<TaskResult>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, TaskResult.codec())
   }
@@ -2929,7 +3382,7 @@ export namespace TaskResult {
     return decodeMessage(buf, TaskResult.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TaskResult>): Generator<TaskResultTaskIdFieldEvent | TaskResultJobIdFieldEvent | TaskResultIndexFieldEvent | TaskResultModelFieldEvent | TaskResultInputDigestFieldEvent | TaskResultOutputDigestFieldEvent | TaskResultOutputsNameFieldEvent | TaskResultOutputsDtypeFieldEvent | TaskResultOutputsDimsFieldEvent | TaskResultOutputsDataFieldEvent | TaskResultWorkerFieldEvent | TaskResultStartedAtMsFieldEvent | TaskResultDurationUsFieldEvent | TaskResultProfileRuntimeFieldEvent | TaskResultProfileProviderFieldEvent | TaskResultProfileDeviceFieldEvent | TaskResultProfileIntraOpThreadsFieldEvent | TaskResultProfileGraphOptimizationFieldEvent | TaskResultProfileBatchSizeFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TaskResult>): Generator<TaskResultTaskIdFieldEvent | TaskResultJobIdFieldEvent | TaskResultIndexFieldEvent | TaskResultModelFieldEvent | TaskResultInputDigestFieldEvent | TaskResultOutputDigestFieldEvent | TaskResultOutputsNameFieldEvent | TaskResultOutputsDtypeFieldEvent | TaskResultOutputsDimsFieldEvent | TaskResultOutputsDataFieldEvent | TaskResultWorkerFieldEvent | TaskResultStartedAtMsFieldEvent | TaskResultDurationUsFieldEvent | TaskResultProfileRuntimeFieldEvent | TaskResultProfileProviderFieldEvent | TaskResultProfileDeviceFieldEvent | TaskResultProfileIntraOpThreadsFieldEvent | TaskResultProfileGraphOptimizationFieldEvent | TaskResultProfileBatchSizeFieldEvent | TaskResultFailureKindFieldEvent | TaskResultFailureMessageFieldEvent> {
     return streamMessage(buf, TaskResult.codec(), opts)
   }
 }
