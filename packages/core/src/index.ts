@@ -36,6 +36,7 @@ export {
   TaskState
 } from './requester-job.js'
 export {
+  type RestoredCounts,
   type Verdict,
   type VerificationStatus,
   type VerifiedClaimOutcome,

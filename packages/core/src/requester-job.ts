@@ -7,7 +7,7 @@
  * Per-task state lives in typed arrays, so a job of a million tasks costs about 13 MB.
  */
 
-import { DEFAULT_LEASE_MS } from '@openbatch/protocol'
+import { DEFAULT_LEASE_MS, MAX_TRANSIENT_FAILURES } from '@openbatch/protocol'
 import { InvalidJobParamsError } from './errors.js'
 
 /**
@@ -44,6 +44,8 @@ export interface JobParams {
    * @default false
    */
   verify?: boolean
+  /** Transient failures (§6.6) on distinct workers after which a task's failure is accepted as its result. @default MAX_TRANSIENT_FAILURES */
+  maxTransientFailures?: number
 }
 
 /** What the requester answers to a claim (§6.2). */
@@ -53,14 +55,18 @@ export type ClaimOutcome = { code: 'OK'; tasks: number[]; leaseExpiresAt: number
  * What the requester answers to one submitted result (§6.3). `check`: the result answers a re-run
  * or canary (§7.2, §7.4) of a task that already has a result, not the task's first result.
  */
-export type ResultOutcome = { code: 'OK'; check: boolean } | { code: 'NOT_ASSIGNED' | 'DUPLICATE' | 'LEASE_EXPIRED' }
+export type ResultOutcome =
+  | { code: 'OK'; check: boolean }
+  | { code: 'NOT_ASSIGNED' | 'DUPLICATE' | 'LEASE_EXPIRED' }
+  /** A transient failure (§6.6) was noted; the task goes to another worker. */
+  | { code: 'RETRY_ELSEWHERE' }
 
 /** Effects the caller carries out, in order, before answering the peer. */
 export type JobAction =
   /** Persist: these tasks (first runs; checks are not persisted) are leased to `worker` until `expiresAt`. */
   | { type: 'lease'; worker: string; tasks: number[]; expiresAt: number }
   /** Persist: these tasks are pending again. */
-  | { type: 'release'; worker: string; tasks: number[]; reason: 'expired' | 'worker-gone' }
+  | { type: 'release'; worker: string; tasks: number[]; reason: 'expired' | 'worker-gone' | 'failed' | 'returned' }
   /** Persist the signed result (then send its receipt); `check`: a re-run's or canary's result. */
   | { type: 'accept'; worker: string; task: number; check: boolean }
   /** Call `tick()` at this time (undefined: no timer needed). */
@@ -149,6 +155,11 @@ export class RequesterJob {
   private readonly checkOf = new Map<number, Check>()
   /** When a worker of each network group last claimed. */
   private readonly groupSeen = new Map<string, number>()
+  /** When each worker last claimed or was seen around (§7.2: who could take a check). */
+  private readonly workerSeen = new Map<string, number>()
+  /** Workers each task failed on transiently (§6.6): not given it again. */
+  private readonly failedOn = new Map<number, Set<string>>()
+  private readonly maxTransientFailures: number
 
   constructor(params: JobParams) {
     const { taskCount, maxBatch, deadline } = params
@@ -171,6 +182,13 @@ export class RequesterJob {
     }
     this.verify = params.verify ?? false
     this.checkWaitMs = params.checkWaitMs ?? this.leaseMs
+    if (!(this.checkWaitMs >= 0)) {
+      throw new InvalidJobParamsError(`checkWaitMs must be ≥ 0, got ${this.checkWaitMs}`)
+    }
+    this.maxTransientFailures = params.maxTransientFailures ?? MAX_TRANSIENT_FAILURES
+    if (!Number.isInteger(this.maxTransientFailures) || this.maxTransientFailures < 1) {
+      throw new InvalidJobParamsError(`maxTransientFailures must be an integer ≥ 1, got ${this.maxTransientFailures}`)
+    }
     this.taskCount = taskCount
     this.maxBatch = maxBatch
     this.deadline = deadline
@@ -233,6 +251,8 @@ export class RequesterJob {
    */
   claim(now: number, worker: string, maxTasks: number, group?: string): JobStep<ClaimOutcome> {
     const actions: JobAction[] = []
+    // The claiming worker is around: it may take a queued check (§7.2).
+    this.workerSeen.set(worker, now)
     this.expire(now, actions)
     if (this.closed) {
       return { outcome: { code: 'JOB_CLOSED', tasks: [] }, actions }
@@ -264,7 +284,7 @@ export class RequesterJob {
       this.checkQueue = rest
     }
     while (tasks.length < want) {
-      const t = this.nextPending()
+      const t = this.nextPending(worker)
       if (t === undefined) {
         break
       }
@@ -352,6 +372,119 @@ export class RequesterJob {
     }
     actions.push(this.timer())
     return { outcome: { code: 'OK', check: false }, actions }
+  }
+
+  /**
+   * §6.6 `worker` reports that it could not run `task` for a transient reason (out of memory, a
+   * lost device, the model unavailable). The task goes back to the queue for another worker and
+   * this worker is not given it again; a check goes back to its queue the same way. After
+   * `maxTransientFailures` distinct workers failed it, the failure is accepted as the task's
+   * result (`OK`: the caller stores it like a result and settles it). Not the worker's fault:
+   * its allowance is kept.
+   */
+  failed(now: number, worker: string, task: number): JobStep<ResultOutcome> {
+    const actions: JobAction[] = []
+    this.expire(now, actions)
+    const w = this.workerIndex.get(worker)
+    if (w === undefined || !Number.isInteger(task) || task < 0 || task >= this.taskCount) {
+      return { outcome: { code: 'NOT_ASSIGNED' }, actions }
+    }
+    const stats = this.workers[w] as WorkerStats
+    const checkLeaseId = this.checkLease.get(task)
+    if (checkLeaseId !== undefined && (this.leases.get(checkLeaseId) as Lease).worker === w) {
+      const lease = this.leases.get(checkLeaseId) as Lease
+      stats.owed.delete(task)
+      this.checkLease.delete(task)
+      stats.held--
+      this.leasedCount--
+      this.leaseReturned(checkLeaseId, lease, stats, false)
+      const check = this.checkOf.get(task)
+      if (check != null && !this.closed) {
+        check.exclude.add(worker)
+        this.checkQueue.push(check)
+      }
+      actions.push(this.timer())
+      return { outcome: { code: 'RETRY_ELSEWHERE' }, actions }
+    }
+    if (this.state[task] !== TaskState.LEASED || !stats.owed.has(task)) {
+      // Not this worker's live lease (late, or never assigned): nothing to retry.
+      if (this.doneBy[task] === w) {
+        return { outcome: { code: 'DUPLICATE' }, actions }
+      }
+      return { outcome: { code: stats.owed.delete(task) ? 'LEASE_EXPIRED' : 'NOT_ASSIGNED' }, actions }
+    }
+    const leaseId = this.leaseOf[task] as number
+    const lease = this.leases.get(leaseId) as Lease
+    if (lease.worker !== w) {
+      return { outcome: { code: 'LEASE_EXPIRED' }, actions }
+    }
+    let failed = this.failedOn.get(task)
+    if (failed == null) {
+      failed = new Set()
+      this.failedOn.set(task, failed)
+    }
+    failed.add(worker)
+    if (failed.size >= this.maxTransientFailures) {
+      this.failedOn.delete(task)
+      const step = this.result(now, worker, task)
+      return { outcome: step.outcome, actions: [...actions, ...step.actions] }
+    }
+    stats.owed.delete(task)
+    this.unlease(task, lease)
+    this.leaseReturned(leaseId, lease, stats, false)
+    this.state[task] = TaskState.PENDING
+    this.requeued.push(task)
+    actions.push({ type: 'release', worker, tasks: [task], reason: 'failed' }, this.timer())
+    return { outcome: { code: 'RETRY_ELSEWHERE' }, actions }
+  }
+
+  /**
+   * Tasks of a claim the caller could not send (they would not fit one frame, §6.2) go back to
+   * the queue at once, without counting against the worker.
+   */
+  giveBack(_now: number, worker: string, tasks: number[]): JobAction[] {
+    const actions: JobAction[] = []
+    const w = this.workerIndex.get(worker)
+    if (w === undefined) {
+      return actions
+    }
+    const stats = this.workers[w] as WorkerStats
+    const back: number[] = []
+    for (const t of tasks) {
+      const checkLeaseId = this.checkLease.get(t)
+      if (checkLeaseId !== undefined && (this.leases.get(checkLeaseId) as Lease).worker === w) {
+        const lease = this.leases.get(checkLeaseId) as Lease
+        stats.owed.delete(t)
+        this.checkLease.delete(t)
+        stats.held--
+        this.leasedCount--
+        this.leaseReturned(checkLeaseId, lease, stats, false)
+        const check = this.checkOf.get(t)
+        if (check != null && !this.closed) {
+          this.checkQueue.unshift(check)
+        }
+        continue
+      }
+      if (this.state[t] !== TaskState.LEASED) {
+        continue
+      }
+      const leaseId = this.leaseOf[t] as number
+      const lease = this.leases.get(leaseId) as Lease
+      if (lease.worker !== w) {
+        continue
+      }
+      stats.owed.delete(t)
+      this.unlease(t, lease)
+      this.leaseReturned(leaseId, lease, stats, false)
+      this.state[t] = TaskState.PENDING
+      back.push(t)
+    }
+    this.requeued.unshift(...back)
+    if (back.length > 0) {
+      actions.push({ type: 'release', worker, tasks: back, reason: 'returned' })
+    }
+    actions.push(this.timer())
+    return actions
   }
 
   /**
@@ -479,12 +612,28 @@ export class RequesterJob {
     return w
   }
 
-  private nextPending(): number | undefined {
+  /** The next pending task `worker` may run: re-queued ones first, never one it failed on (§6.6). */
+  private nextPending(worker: string): number | undefined {
+    let skipped: number[] | undefined
+    let found: number | undefined
     while (this.requeued.length > 0) {
       const t = this.requeued.shift() as number
-      if (this.state[t] === TaskState.PENDING) {
-        return t
+      if (this.state[t] !== TaskState.PENDING) {
+        continue
       }
+      if (this.failedOn.get(t)?.has(worker) === true) {
+        skipped ??= []
+        skipped.push(t)
+        continue
+      }
+      found = t
+      break
+    }
+    if (skipped != null) {
+      this.requeued.unshift(...skipped)
+    }
+    if (found !== undefined) {
+      return found
     }
     if (this.nextFresh < this.taskCount) {
       return this.nextFresh++
@@ -492,21 +641,37 @@ export class RequesterJob {
     return undefined
   }
 
-  private leaseReturned(id: number, lease: Lease, stats: WorkerStats): void {
+  private leaseReturned(id: number, lease: Lease, stats: WorkerStats, grow = true): void {
     const live = (t: number) => (lease.checks?.has(t) === true ? this.checkLease.get(t) === id : this.leaseOf[t] === id)
     if (!lease.tasks.some(live)) {
       this.leases.delete(id)
-      // The whole lease came back in time: trust the worker with more.
-      stats.allowance = Math.min(this.maxBatch * 2, stats.allowance * 2)
+      if (grow) {
+        // The whole lease came back in time: trust the worker with more.
+        stats.allowance = Math.min(this.maxBatch * 2, stats.allowance * 2)
+      }
     }
   }
 
   /**
-   * A worker of `group` is around (e.g. it subscribes to the job's topic) though it has not
-   * claimed yet: re-runs are held back from the groups to avoid while it may come (§7.2).
+   * `worker` is around (e.g. it subscribes to the job's topic) though it may not have claimed
+   * yet: it could take a check, and re-runs are held back from the groups to avoid while a worker
+   * of another `group` may come (§7.2).
    */
-  noteGroup(now: number, group: string): void {
-    this.groupSeen.set(group, Math.max(now, this.groupSeen.get(group) ?? now))
+  noteWorker(now: number, worker: string, group?: string): void {
+    this.workerSeen.set(worker, Math.max(now, this.workerSeen.get(worker) ?? now))
+    if (group != null) {
+      this.groupSeen.set(group, Math.max(now, this.groupSeen.get(group) ?? now))
+    }
+  }
+
+  /** §7.2 Whether a worker outside `exclude` was seen within a lease: someone could take the check. */
+  private checkerAround(exclude: Set<string>, now: number): boolean {
+    for (const [w, at] of this.workerSeen) {
+      if (!exclude.has(w) && now - at < this.leaseMs) {
+        return true
+      }
+    }
+    return false
   }
 
   private otherGroupActive(avoid: Set<string>, now: number): boolean {
@@ -587,10 +752,13 @@ export class RequesterJob {
   }
 
   private expire(now: number, actions: JobAction[]): void {
-    if (this.checkQueue.some((c) => now - c.queuedAt >= this.checkWaitMs)) {
+    // §7.2: a check is given up after the check wait, or at once when no worker that could take
+    // it is around (a job with a single worker does not wait for a second one that never comes).
+    const givenUp = (c: Check) => now - c.queuedAt >= this.checkWaitMs || !this.checkerAround(c.exclude, now)
+    if (this.checkQueue.some(givenUp)) {
       const keep: Check[] = []
       for (const c of this.checkQueue) {
-        if (now - c.queuedAt >= this.checkWaitMs) {
+        if (givenUp(c)) {
           this.checkOf.delete(c.task)
           actions.push({ type: 'check-expired', task: c.task })
         } else {

@@ -7,7 +7,7 @@
  * verdicts to its user. The same code runs in a peer, in unit tests and in simulations.
  */
 
-import type { AgreementRule, ResolvedPolicy } from '@openbatch/protocol'
+import type { AgreementRule, FailureKind, ResolvedPolicy, TaskFailure } from '@openbatch/protocol'
 import {
   type ClaimOutcome,
   type JobAction,
@@ -40,6 +40,8 @@ export interface Verdict {
   worker: string
   /** That worker's reputation (§7.6) when the verdict was reached. */
   reputation: number
+  /** The task could not run: the result is this failure (§6.6), not outputs. */
+  failure?: FailureKind
 }
 
 /** Effects for the caller, in addition to RequesterJob's. */
@@ -81,6 +83,20 @@ export interface VerifiedJobInit extends Omit<JobParams, 'verify'> {
   canaryPool?: number
   /** Persisted task states after a restart (RequesterJob.restore); open verifications are not resumed. */
   restore?: Parameters<typeof RequesterJob.restore>[1]
+  /** With `restore`: the counts of the job before the restart, so the summary covers the whole job. */
+  restoredCounts?: Partial<RestoredCounts>
+}
+
+/** Counts a job's summary carries over a restart (spec §6.5). */
+export interface RestoredCounts {
+  agreed: number
+  unsampled: number
+  disputed: number
+  unresolved: number
+  canariesPassed: number
+  fraudProofs: number
+  audited: number
+  failed: number
 }
 
 export interface VerifiedJobSummary extends JobSummary {
@@ -92,6 +108,8 @@ export interface VerifiedJobSummary extends JobSummary {
   unresolved: number
   canariesPassed: number
   fraudProofs: number
+  /** Settled tasks whose result is a failure (§6.6): the input did not fit, or no worker could run it. */
+  failed: number
 }
 
 interface Canary {
@@ -116,6 +134,12 @@ export class VerifiedJob {
   private readonly unsampledBy = new Map<string, Set<number>>()
   /** Tasks being audited (their earlier verdict will be revised). */
   private readonly auditing = new Set<number>()
+  /** Failures reported for tasks still open, by task and worker (§6.6). */
+  private readonly failures = new Map<number, Map<string, TaskFailure>>()
+  /** Settled tasks whose result is a failure. */
+  private readonly failedTasks = new Set<number>()
+  /** Failed tasks settled before a restart. */
+  private readonly restoredFailed: number
 
   constructor(init: VerifiedJobInit) {
     this.job =
@@ -131,15 +155,20 @@ export class VerifiedJob {
     this.canaryRate = init.policy.canaryRate
     this.minReputation = init.minReputation ?? 0.1
     this.canaryLimit = init.canaryPool ?? 64
+    const r = init.restoredCounts ?? {}
+    for (const key of ['agreed', 'unsampled', 'disputed', 'unresolved', 'canariesPassed', 'fraudProofs', 'audited'] as const) {
+      this.counts[key] = r[key] ?? 0
+    }
+    this.restoredFailed = r.failed ?? 0
   }
 
   get taskCount(): number {
     return this.job.taskCount
   }
 
-  /** A worker of `group` is known to be around (RequesterJob.noteGroup). */
-  noteGroup(now: number, group: string): void {
-    this.job.noteGroup(now, group)
+  /** A worker (of `group`) is known to be around (RequesterJob.noteWorker). */
+  noteWorker(now: number, worker: string, group?: string): void {
+    this.job.noteWorker(now, worker, group)
   }
 
   /** §6.2, §7.6: refused when banned or below the threshold; canaries are mixed in (§7.4). */
@@ -161,7 +190,7 @@ export class VerifiedJob {
     }
     const step = this.job.claim(now, worker, maxTasks, group)
     // Checks that expired, leases that lapsed and the deadline are handled here as everywhere.
-    return { outcome: step.outcome, actions: this.expired(step.actions) }
+    return { outcome: step.outcome, actions: this.expired(now, step.actions) }
   }
 
   /** A canary this worker has not seen goes into the check queue (it may go to another such worker). */
@@ -186,10 +215,11 @@ export class VerifiedJob {
    */
   result(now: number, result: ObservedResult): VerifiedStep<ResultOutcome> {
     const step = this.job.result(now, result.worker, result.task)
-    const actions: VerifiedJobAction[] = [...this.expired(step.actions)]
+    const actions: VerifiedJobAction[] = [...this.expired(now, step.actions)]
     if (step.outcome.code !== 'OK') {
       return { outcome: step.outcome, actions }
     }
+    this.noteFailure(result)
     // A canary's result (a check of a settled task) leaves the task's runners alone.
     const canary = step.outcome.check && this.job.taskState(result.task) === TaskState.DONE
     let runners = this.runners.get(result.task) ?? new Set<string>()
@@ -211,7 +241,9 @@ export class VerifiedJob {
             this.counts.canariesPassed++
             actions.push({ type: 'canary-passed', task: v.task, worker: v.worker })
           } else if (v.status === 'agreed') {
-            this.remember({ task: v.task, known: v.known.slice(0, 2) })
+            if (v.known.every((r) => r.failure == null)) {
+              this.remember({ task: v.task, known: v.known.slice(0, 2) })
+            }
             this.finish(now, v.task, 'agreed', (v.known[0] as ObservedResult).worker, actions)
           } else {
             this.finish(now, v.task, 'unsampled', result.worker, actions)
@@ -235,12 +267,45 @@ export class VerifiedJob {
     return { outcome: step.outcome, actions: [...actions, this.job.timer()] }
   }
 
+  /**
+   * §6.6 A transient failure (the worker could not run the task now): the task goes to another
+   * worker (`RETRY_ELSEWHERE`), or — after `maxTransientFailures` workers failed it — the failure
+   * is accepted as its result (`OK`: store it, then carry out the actions) and the task settles
+   * at once: there is nothing an independent worker could confirm.
+   */
+  failed(now: number, result: ObservedResult): VerifiedStep<ResultOutcome> {
+    const step = this.job.failed(now, result.worker, result.task)
+    const actions: VerifiedJobAction[] = [...this.expired(now, step.actions)]
+    if (step.outcome.code === 'OK' && !step.outcome.check) {
+      this.noteFailure(result)
+      this.finish(now, result.task, 'unsampled', result.worker, actions)
+    }
+    return { outcome: step.outcome, actions: [...actions, this.job.timer()] }
+  }
+
   tick(now: number): VerifiedJobAction[] {
-    return this.expired(this.job.tick(now))
+    return this.expired(now, this.job.tick(now))
+  }
+
+  /** Tasks of a claim that could not be sent go back to the queue (RequesterJob.giveBack). */
+  giveBack(now: number, worker: string, tasks: number[]): VerifiedJobAction[] {
+    return this.expired(now, this.job.giveBack(now, worker, tasks))
+  }
+
+  private noteFailure(result: ObservedResult): void {
+    if (result.failure == null) {
+      return
+    }
+    let byWorker = this.failures.get(result.task)
+    if (byWorker == null) {
+      byWorker = new Map()
+      this.failures.set(result.task, byWorker)
+    }
+    byWorker.set(result.worker, result.failure)
   }
 
   workerGone(now: number, worker: string): VerifiedJobAction[] {
-    return this.expired(this.job.workerGone(now, worker))
+    return this.expired(now, this.job.workerGone(now, worker))
   }
 
   close(): void {
@@ -248,11 +313,11 @@ export class VerifiedJob {
   }
 
   summary(): VerifiedJobSummary {
-    return { ...this.job.summary(), ...this.counts }
+    return { ...this.job.summary(), ...this.counts, failed: this.restoredFailed + this.failedTasks.size }
   }
 
   /** Handles RequesterJob actions that concern verification: timeouts, expired checks, the deadline. */
-  private expired(jobActions: JobAction[]): VerifiedJobAction[] {
+  private expired(now: number, jobActions: JobAction[]): VerifiedJobAction[] {
     const out: VerifiedJobAction[] = []
     for (const a of jobActions) {
       out.push(a)
@@ -262,13 +327,13 @@ export class VerifiedJob {
         // No independent worker in time: the first result stands (two disagreeing: unresolved).
         const held = this.verifier.abandon(a.task)
         if (this.job.taskState(a.task) === TaskState.CHECKING) {
-          this.finish(Number.NaN, a.task, held >= 2 ? 'unresolved' : 'unsampled', this.firstRunner(a.task, ''), out)
+          this.finish(now, a.task, held >= 2 ? 'unresolved' : 'unsampled', this.firstRunner(a.task, ''), out)
         }
       } else if (a.type === 'deadline') {
         for (const [task] of this.runners) {
           if (this.job.taskState(task) === TaskState.CHECKING) {
             const held = this.verifier.abandon(task)
-            this.finish(Number.NaN, task, held >= 2 ? 'unresolved' : 'unsampled', this.firstRunner(task, ''), out)
+            this.finish(now, task, held >= 2 ? 'unresolved' : 'unsampled', this.firstRunner(task, ''), out)
           }
         }
       }
@@ -297,6 +362,7 @@ export class VerifiedJob {
   /** The convicted worker's stored result for an `audit` action's task. */
   audit(result: ObservedResult): void {
     if (this.auditing.has(result.task)) {
+      this.noteFailure(result)
       this.verifier.audit(result)
     }
   }
@@ -309,6 +375,13 @@ export class VerifiedJob {
     }
     this.counts[status]++
     this.runners.delete(task)
+    const failure = this.failures.get(task)?.get(worker)
+    this.failures.delete(task)
+    if (failure != null) {
+      this.failedTasks.add(task)
+    } else {
+      this.failedTasks.delete(task)
+    }
     if (status === 'unsampled') {
       let set = this.unsampledBy.get(worker)
       if (set == null) {
@@ -320,6 +393,9 @@ export class VerifiedJob {
     const verdict: Verdict = { task, status, worker, reputation: this.verifier.reputation(worker) }
     if (revised) {
       verdict.revised = true
+    }
+    if (failure != null) {
+      verdict.failure = failure.kind
     }
     actions.push({ type: 'verdict', verdict })
     actions.push(...this.job.settle(now, task))

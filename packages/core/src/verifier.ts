@@ -9,11 +9,13 @@
 import {
   type AgreementRule,
   adaptiveRate,
-  agreeOutputs,
+  agreeResults,
   banDuration,
+  isDeterministicFailure,
   type ResolvedPolicy,
   reputationScore,
   samplingFloor,
+  type TaskFailure,
   type Tensor
 } from '@openbatch/protocol'
 
@@ -22,6 +24,8 @@ export interface ObservedResult {
   task: number
   worker: string
   outputs: Tensor[]
+  /** The worker reported that the task cannot run (§6.6) instead of outputs. */
+  failure?: TaskFailure
   /** The signed result, carried through to a fraud proof (§7.5). */
   envelope?: Uint8Array
 }
@@ -198,7 +202,9 @@ export class Verifier {
   accepted(now: number, result: ObservedResult): VerifyAction[] {
     const p = this.pending.get(result.task)
     if (p == null) {
-      if (this.init.random() < this.rate(result.worker)) {
+      // §6.6: a deterministic failure settles a task only once an independent worker confirms it.
+      const confirm = result.failure != null && isDeterministicFailure(result.failure.kind)
+      if (confirm || this.init.random() < this.rate(result.worker)) {
         this.pending.set(result.task, { results: [result] })
         return [{ type: 'rerun', task: result.task, exclude: [result.worker] }]
       }
@@ -230,7 +236,7 @@ export class Verifier {
   }
 
   private agree(a: ObservedResult, b: ObservedResult): boolean {
-    return agreeOutputs(a.outputs, b.outputs, this.init.agreement).agree
+    return agreeResults(a, b, this.init.agreement).agree
   }
 
   private settle(now: number, task: number, p: Pending): VerifyAction[] {
@@ -252,7 +258,8 @@ export class Verifier {
       [second, third, first]
     ]
     for (const [a, b, odd] of pairs) {
-      if (this.agree(a, b) && !this.agree(a, odd)) {
+      // Two failures never outvote outputs: a result that exists is no fraud (§6.6, §7.5).
+      if (this.agree(a, b) && !this.agree(a, odd) && a.failure == null) {
         this.credit(a.worker, p)
         this.credit(b.worker, p)
         this.offence(now, odd.worker)

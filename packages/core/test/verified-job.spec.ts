@@ -80,7 +80,8 @@ function newSim(taskCount: number, policy: ResolvedPolicy, random: () => number,
 function round(sim: Sim, workers: SimWorker[], random: () => number): void {
   sim.now += 1
   for (const w of workers) {
-    const { outcome } = sim.job.claim(sim.now, w.id, w.maxTasks, w.group)
+    const { outcome, actions } = sim.job.claim(sim.now, w.id, w.maxTasks, w.group)
+    collect(sim, actions)
     for (const task of outcome.tasks) {
       const outputs = w.answer(task, random)
       const step = sim.job.result(sim.now, { task, worker: w.id, outputs: tensor(outputs) })
@@ -240,7 +241,7 @@ describe('VerifiedJob: adversaries (issue #5, spec §7)', () => {
     ]
     // The requester knows the workers' networks (their connections) before they claim.
     for (const w of workers) {
-      sim.job.noteGroup(0, w.group as string)
+      sim.job.noteWorker(0, w.id, w.group as string)
     }
     for (let i = 0; i < 5000 && !sim.job.summary().closed; i++) {
       round(sim, workers, random)
@@ -349,6 +350,8 @@ describe('VerifiedJob: adversaries (issue #5, spec §7)', () => {
   it('a check no independent worker takes in time is given up: the first result stands, unsampled', () => {
     const random = seededRandom(16)
     const sim = newSim(3, resolvePolicy(undefined), random)
+    // Another worker is around (it subscribes to the job) but never claims.
+    sim.job.noteWorker(sim.now, 'idle')
     round(sim, [{ id: 'only', maxTasks: 3, answer: honest(0) }], random)
     assert.equal(sim.job.summary().checks, 3, 'a newcomer is always sampled')
     assert.equal(sim.job.claim(sim.now, 'only', 3).outcome.tasks.length, 0, 'never its own re-run')
@@ -366,9 +369,23 @@ describe('VerifiedJob: adversaries (issue #5, spec §7)', () => {
     assert.equal(sim.job.summary().closed, true)
   })
 
+  it('with no other worker around, a check is given up at once: a single worker never waits for one (§7.2)', () => {
+    const random = seededRandom(19)
+    const sim = newSim(4, resolvePolicy(undefined), random)
+    for (let i = 0; i < 3; i++) {
+      round(sim, [{ id: 'only', maxTasks: 2, answer: honest(0) }], random)
+    }
+    assert.equal(sim.job.summary().closed, true, 'every task settled without waiting for a check')
+    assert.deepEqual(
+      sim.verdicts.map((v) => v.status),
+      ['unsampled', 'unsampled', 'unsampled', 'unsampled']
+    )
+  })
+
   it('an expired check settles its task whichever event comes first — a claim as well as a tick', () => {
     const random = seededRandom(19)
     const sim = newSim(2, resolvePolicy(undefined), random)
+    sim.job.noteWorker(sim.now, 'idle')
     round(sim, [{ id: 'only', maxTasks: 2, answer: honest(0) }], random)
     assert.equal(sim.job.summary().checks, 2)
     // The next event after the check wait is a claim (a worker polling), not the timer.
