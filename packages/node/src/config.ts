@@ -25,11 +25,18 @@ export interface PeerConfig {
   /** @default ['tcp'] */
   transports?: TransportName[]
   /**
-   * A network of peers on one host (tests, the demo): gossipsub's IP-colocation penalty exempts
-   * loopback and the DHT keeps private addresses. Public networks keep the defaults (spec §5).
+   * Dial and keep in the DHT non-public addresses of any network, not only of this host's own
+   * networks (spec §4.1) — for setups where peers reach each other through private addresses the
+   * host cannot see as its own (containers, VPNs). Peers on one host or one LAN do not need it.
    * @default false
    */
   local?: boolean
+  /**
+   * Find peers on the LAN with multicast DNS and dial them (`serviceTag` keeps separate networks
+   * apart on one LAN). Off by default with only the memory transport.
+   * @default { serviceTag: '_openbatch._udp.local', intervalMs: 10000 } with TCP
+   */
+  mdns?: boolean | { serviceTag?: string; intervalMs?: number }
   /** The identity to use instead of the one in `dataDir` (or a fresh one when there is none). */
   privateKey?: PrivateKey
 }
@@ -40,8 +47,12 @@ export interface ResolvedConfig {
   bootstrap: string[]
   transports: TransportName[]
   local: boolean
+  mdns: false | { serviceTag: string; intervalMs: number }
   privateKey?: PrivateKey
 }
+
+/** mDNS service tag of openbatch networks (peers of other libp2p networks on the LAN are not asked). */
+export const DEFAULT_MDNS_SERVICE_TAG = '_openbatch._udp.local'
 
 /** Fills defaults and checks every option; throws ConfigError naming the option. */
 export function resolveConfig(config: PeerConfig = {}): ResolvedConfig {
@@ -71,7 +82,24 @@ export function resolveConfig(config: PeerConfig = {}): ResolvedConfig {
   if (config.privateKey !== undefined && config.privateKey.type !== 'Ed25519') {
     throw new ConfigError('privateKey', `must be an Ed25519 key, got ${config.privateKey.type}`)
   }
-  return { dataDir: config.dataDir, listen, bootstrap, transports, local: config.local ?? false, privateKey: config.privateKey }
+  let mdns: ResolvedConfig['mdns'] = false
+  const wantMdns = config.mdns ?? transports.includes('tcp')
+  if (wantMdns !== false) {
+    const o = wantMdns === true ? {} : wantMdns
+    if (typeof o !== 'object' || o == null) {
+      throw new ConfigError('mdns', 'must be true, false or { serviceTag, intervalMs }')
+    }
+    const intervalMs = o.intervalMs ?? 10_000
+    if (!Number.isInteger(intervalMs) || intervalMs < 100) {
+      throw new ConfigError('mdns.intervalMs', `must be an integer ≥ 100, got ${intervalMs}`)
+    }
+    const serviceTag = o.serviceTag ?? DEFAULT_MDNS_SERVICE_TAG
+    if (!/^_[a-z0-9-]+\._udp\.local$/.test(serviceTag)) {
+      throw new ConfigError('mdns.serviceTag', `"${serviceTag}" is not a DNS-SD service name like "_openbatch._udp.local"`)
+    }
+    mdns = { serviceTag, intervalMs }
+  }
+  return { dataDir: config.dataDir, listen, bootstrap, transports, local: config.local ?? false, mdns, privateKey: config.privateKey }
 }
 
 function parseAddr(field: string, addr: string) {

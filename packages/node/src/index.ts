@@ -22,13 +22,27 @@
  * ```
  */
 
+export { inLocalNetwork, isNonPublicIp, isUsableAddress, localNetworks, usableAddressesMapper } from './addresses.js'
 export { type CapacityInit, CapacityPublisher, findWorkers, getCapacity, publishCapacity, type WorkerInfo } from './capacity.js'
-export { type PeerConfig, type ResolvedConfig, resolveConfig, type TransportName } from './config.js'
+export { DEFAULT_MDNS_SERVICE_TAG, type PeerConfig, type ResolvedConfig, resolveConfig, type TransportName } from './config.js'
+export { isCorruption, openDatabase, StoreCorruptError } from './database.js'
 export { ConfigError, IdentityKeyError } from './errors.js'
+export { AnswerTimeoutError, frameStream } from './framing.js'
 export { FraudBoard, type FraudBoardInit, publishFraudProof } from './fraud.js'
 export { OPENBATCH_TOPIC_SCORE, scoreTopic, toTopicValidatorResult } from './gossip-validation.js'
 export { loadOrCreateIdentity } from './identity.js'
-export { announceJob, JobBoard, type JobBoardInit } from './jobs.js'
+export {
+  announcedAddresses,
+  announceJob,
+  JobAnnouncer,
+  type JobAnnouncerInit,
+  JobBoard,
+  type JobBoardInit,
+  JobDirectory,
+  type JobDirectoryInit,
+  learnRequesterAddresses,
+  queryJobs
+} from './jobs.js'
 export { type FetchModelOptions, fetchModel, ModelFetchError, ModelServer, type ModelSource } from './models.js'
 export { createPeer, libp2pOptions, type OpenbatchLibp2p, OpenbatchPeer, type PeerComponents, type PeerServices } from './peer.js'
 export { ReceiptStore, type ReceiptTotals } from './receipts.js'
@@ -43,8 +57,9 @@ export {
   RequesterService,
   type RequesterServiceInit,
   secureRandom,
+  taskBytes,
   type VerdictEvent
 } from './requester.js'
 export { SqliteJobStore, type StoredJob, type StoredResult } from './sqlite-store.js'
-export { claimTasks, submitResults, type WorkHandlers, WorkServer, type WorkServerInit } from './work.js'
-export { WorkerService, type WorkerServiceInit } from './worker.js'
+export { type ClaimOptions, claimTasks, submitResults, type WorkHandlers, WorkServer, type WorkServerInit } from './work.js'
+export { classifyFailure, submissions, WorkerService, type WorkerServiceInit } from './worker.js'

@@ -1,68 +1,431 @@
 /**
- * Jobs over gossip (spec §5.1): a requester publishes its signed announcement on the model's jobs
- * topic; a worker's JobBoard subscribes to the topics of the models it serves, validates every
- * message before it is forwarded, and hands valid, new announcements to the caller.
+ * Jobs over gossip and job discovery (spec §5.1, §6.7).
+ *
+ * - A requester's JobAnnouncer publishes each job's signed announcement on the model's jobs
+ *   topic, and re-announces it every REANNOUNCE_INTERVAL_MS with a fresh `issued_at_ms`, so its
+ *   bytes (and gossipsub's message id) are new and the mesh forwards it to workers that joined
+ *   since. The announcement carries the requester's addresses, so a requester that restarted on
+ *   another port can be dialled.
+ * - A worker's JobBoard subscribes to the topics of the models it serves, validates every message
+ *   before it is forwarded, and hands each new job — or a re-announcement of a known one at least
+ *   MIN_REANNOUNCE_INTERVAL_MS newer — to the caller.
+ * - Every peer's JobDirectory answers `/openbatch/job-query/1.0.0` with the announcements of open
+ *   jobs it knows for the asked models: its own, and those it accepted from gossip. A worker asks
+ *   each peer it connects to, so one that joins at any time learns of every open job its
+ *   neighbours know within a round trip.
  */
 
-import type { PeerId } from '@libp2p/interface'
+import type { AbortOptions, IdentifyResult, PeerId, Stream } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
 import {
+  decodeFrame,
+  JOB_QUERY_PROTOCOL,
   type JobAnnouncement,
+  JobList,
+  JobQuery,
   jobsTopic,
+  MAX_ADDRESS_BYTES,
+  MIN_REANNOUNCE_INTERVAL_MS,
   type Opened,
   open,
   parseModelCid,
+  REANNOUNCE_INTERVAL_MS,
   STATEMENTS,
+  STREAM_TIMEOUT_MS,
+  seal,
   toHex,
   validateJobMessage
 } from '@openbatch/protocol'
+import { frameStream } from './framing.js'
 import type { OpenbatchPeer } from './peer.js'
 import { TopicBoard } from './topic-board.js'
 
 /** Publishes a signed job announcement (an envelope from `seal(STATEMENTS.job, …)`). */
 export async function announceJob(peer: OpenbatchPeer, envelope: Uint8Array): Promise<void> {
   const { message } = await open(STATEMENTS.job, envelope)
+  peer.jobs.setOwn(envelope, message)
   await peer.libp2p.services.pubsub.publish(jobsTopic(message.model), envelope)
+}
+
+/** This peer's addresses as an announcement carries them (§3.3): multiaddr bytes, at most 16. */
+export function announcedAddresses(peer: OpenbatchPeer): Uint8Array[] {
+  return peer.libp2p
+    .getMultiaddrs()
+    .map((a) => a.bytes)
+    .filter((b) => b.byteLength <= MAX_ADDRESS_BYTES)
+    .slice(0, 16)
+}
+
+/** A job's requester may be reached at the addresses its announcement lists: tell the peer store. */
+export async function learnRequesterAddresses(peer: OpenbatchPeer, job: Opened<JobAnnouncement>): Promise<void> {
+  const addrs = []
+  for (const bytes of job.message.addresses) {
+    try {
+      const ma = multiaddr(bytes)
+      const id = ma.getComponents().find((c) => c.name === 'p2p')?.value
+      if (id != null && id !== job.signer.toString()) {
+        continue // an address of another peer: not the requester's to give
+      }
+      addrs.push(id == null ? ma : ma.decapsulateCode(421))
+    } catch {
+      // not a multiaddr: ignored
+    }
+  }
+  if (addrs.length > 0 && !job.signer.equals(peer.peerId)) {
+    await peer.libp2p.peerStore.merge(job.signer, { multiaddrs: addrs }).catch(() => {})
+  }
+}
+
+interface DirectoryEntry {
+  envelope: Uint8Array
+  model: string
+  deadline: bigint
+}
+
+export interface JobDirectoryInit {
+  /** Announcements of other peers' jobs kept to answer queries. @default 1024 */
+  seenLimit?: number
+  /** @default STREAM_TIMEOUT_MS */
+  timeoutMs?: number
+  /** Most entries in one answer (the frame allows 64). @default 64 */
+  maxAnswer?: number
+}
+
+/** §6.7 The open jobs a peer knows, and the job-query protocol that shares them. */
+export class JobDirectory {
+  private readonly own = new Map<string, DirectoryEntry>()
+  private readonly seen = new Map<string, DirectoryEntry>()
+  private readonly seenLimit: number
+  private readonly timeoutMs: number
+  private readonly maxAnswer: number
+  private started = false
+
+  constructor(
+    private readonly peer: OpenbatchPeer,
+    init: JobDirectoryInit = {}
+  ) {
+    this.seenLimit = init.seenLimit ?? 1024
+    this.timeoutMs = init.timeoutMs ?? STREAM_TIMEOUT_MS
+    this.maxAnswer = Math.min(64, init.maxAnswer ?? 64)
+  }
+
+  async start(): Promise<void> {
+    if (this.started) {
+      return
+    }
+    this.started = true
+    await this.peer.libp2p.handle(JOB_QUERY_PROTOCOL, (stream) => this.serve(stream), { maxInboundStreams: 8 })
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) {
+      return
+    }
+    this.started = false
+    await this.peer.libp2p.unhandle(JOB_QUERY_PROTOCOL).catch(() => {})
+  }
+
+  /** One of this peer's own open jobs, with its latest signed announcement. */
+  setOwn(envelope: Uint8Array, job: JobAnnouncement): void {
+    this.own.set(toHex(job.jobId), { envelope, model: parseModelCid(job.model).toString(), deadline: job.deadlineMs })
+  }
+
+  /** This peer's job is no longer open (complete, cancelled, past its deadline). */
+  removeOwn(jobId: string): void {
+    this.own.delete(jobId)
+  }
+
+  /** An announcement of another peer's job, accepted from gossip or a query. */
+  noteSeen(envelope: Uint8Array, job: JobAnnouncement): void {
+    const id = toHex(job.jobId)
+    this.seen.delete(id)
+    this.seen.set(id, { envelope, model: parseModelCid(job.model).toString(), deadline: job.deadlineMs })
+    if (this.seen.size > this.seenLimit) {
+      this.seen.delete(this.seen.keys().next().value as string)
+    }
+  }
+
+  /** Another peer's job is over (its requester answered JOB_CLOSED): not passed on any more. */
+  forget(jobId: string): void {
+    this.seen.delete(jobId)
+  }
+
+  /** Announcements of open jobs of `models` (CID strings): this peer's own first. */
+  list(models: Set<string>, now = Date.now()): Uint8Array[] {
+    const out: Uint8Array[] = []
+    const t = BigInt(now)
+    for (const map of [this.own, this.seen]) {
+      for (const [id, e] of map) {
+        if (e.deadline <= t) {
+          map.delete(id)
+          continue
+        }
+        if (models.has(e.model) && out.length < this.maxAnswer) {
+          out.push(e.envelope)
+        }
+      }
+    }
+    return out
+  }
+
+  private async serve(stream: Stream): Promise<void> {
+    const signal = AbortSignal.timeout(this.timeoutMs)
+    try {
+      const lp = frameStream(stream, 'JobQuery')
+      const query = decodeFrame('JobQuery', await lp.read({ signal }))
+      const models = new Set(query.models.map((m) => parseModelCid(m).toString()))
+      await lp.write(JobList.encode({ announcements: this.list(models) as Uint8Array<ArrayBuffer>[] }), { signal })
+      await stream.close({ signal })
+    } catch (err) {
+      stream.abort(err as Error)
+    }
+  }
+}
+
+/** §6.7 Asks `remote` for the open jobs it knows of `models`; returns the signed announcements (unchecked). */
+export async function queryJobs(peer: OpenbatchPeer, remote: PeerId, models: string[], options: AbortOptions = {}): Promise<Uint8Array[]> {
+  const stream = await peer.libp2p.dialProtocol(remote, JOB_QUERY_PROTOCOL, options)
+  try {
+    // One reader per stream: a second would buffer the answer under the query's smaller limit.
+    const lp = frameStream(stream, 'JobList')
+    await lp.write(JobQuery.encode({ models: models.map((m) => parseModelCid(m).bytes) }), options)
+    const list = decodeFrame('JobList', await lp.read(options))
+    await stream.close(options)
+    return list.announcements
+  } catch (err) {
+    stream.abort(err as Error)
+    throw err
+  }
 }
 
 export interface JobBoardInit {
   /** Model CIDs (strings) this worker serves. */
   models: string[]
-  /** Called once per new, valid announcement. */
+  /** Called once per new, valid announcement, and again for each re-announcement (§5.1). */
   onJob: (job: Opened<JobAnnouncement>, from: PeerId) => void
   /** Requesters whose announcements are ignored (spec §5.1 [IGNORE], banned). @default the peer's Reputation */
   isBanned?: (requester: PeerId) => boolean
   /** How many job ids to remember for de-duplication. @default 10000 */
   seenLimit?: number
+  /** Ask each peer this worker connects to for its open jobs (§6.7). @default true */
+  query?: boolean
 }
 
+/**
+ * A worker's view of the jobs of its models: gossip (§5.1) and job queries to the peers it
+ * connects to (§6.7), one validation for both.
+ */
 export class JobBoard {
   private readonly board: TopicBoard<Opened<JobAnnouncement>>
+  /** issued_at_ms of the newest announcement accepted per job id. */
+  private readonly newest = new Map<string, bigint>()
+  private readonly seenLimit: number
+  private readonly models: string[]
+  private readonly queried = new Map<string, number>()
+  private running = false
 
-  constructor(peer: OpenbatchPeer, init: JobBoardInit) {
-    const topics = init.models.map((m) => jobsTopic(parseModelCid(m)))
+  constructor(
+    private readonly peer: OpenbatchPeer,
+    private readonly init: JobBoardInit
+  ) {
+    this.models = init.models.map((m) => parseModelCid(m).toString())
+    this.seenLimit = init.seenLimit ?? 10_000
+    const topics = this.models.map((m) => jobsTopic(parseModelCid(m)))
     this.board = new TopicBoard(
       peer,
       topics,
       async (topic, data) => {
-        const verdict = await validateJobMessage(topic, data, Date.now())
-        const job = verdict.value
-        // [IGNORE] a banned requester; [IGNORE] a job id already seen (spec §5.1).
-        const banned = init.isBanned ?? ((p: PeerId) => peer.reputation.isBanned(p))
-        if (job != null && banned(job.signer)) {
-          return { action: 'ignore' }
-        }
-        return { action: verdict.action, value: job, key: job == null ? undefined : toHex(job.message.jobId) }
+        const verdict = await this.check(topic, data, Date.now())
+        return { action: verdict.action, value: verdict.value }
       },
-      (job) => init.onJob(job, job.signer),
-      init.seenLimit
+      (job) => this.deliver(job)
     )
   }
 
   start(): void {
+    if (this.running) {
+      return
+    }
+    this.running = true
     this.board.start()
+    if (this.init.query !== false) {
+      this.peer.libp2p.addEventListener('peer:identify', this.onIdentify)
+      for (const conn of this.peer.libp2p.getConnections()) {
+        void this.ask(conn.remotePeer)
+      }
+    }
   }
 
   stop(): void {
+    if (!this.running) {
+      return
+    }
+    this.running = false
     this.board.stop()
+    this.peer.libp2p.removeEventListener('peer:identify', this.onIdentify)
+  }
+
+  /** Asks `remote` for its open jobs of this worker's models and takes every valid, new one. */
+  async ask(remote: PeerId, options: AbortOptions = {}): Promise<number> {
+    const key = remote.toString()
+    const now = Date.now()
+    if (!this.running || this.models.length === 0 || now - (this.queried.get(key) ?? 0) < 1000) {
+      return 0
+    }
+    this.queried.set(key, now)
+    if (this.queried.size > 4096) {
+      this.queried.delete(this.queried.keys().next().value as string)
+    }
+    let announcements: Uint8Array[]
+    try {
+      announcements = await queryJobs(this.peer, remote, this.models, { signal: options.signal ?? AbortSignal.timeout(10_000) })
+    } catch {
+      return 0 // it does not speak the protocol, or went away: gossip still reaches us
+    }
+    let taken = 0
+    for (const envelope of announcements) {
+      taken += (await this.offer(envelope)) ? 1 : 0
+    }
+    return taken
+  }
+
+  /** An announcement learnt outside gossip (a job query): validated as on gossip (§5.1), then delivered if new. */
+  async offer(envelope: Uint8Array): Promise<boolean> {
+    let model: string
+    try {
+      model = parseModelCid((await open(STATEMENTS.job, envelope)).message.model).toString()
+    } catch {
+      return false
+    }
+    if (!this.models.includes(model)) {
+      return false
+    }
+    const verdict = await this.check(jobsTopic(parseModelCid(model)), envelope, Date.now())
+    if (verdict.action !== 'accept' || verdict.value == null) {
+      return false
+    }
+    this.deliver(verdict.value)
+    return true
+  }
+
+  private readonly onIdentify = (evt: CustomEvent<IdentifyResult>) => {
+    if (evt.detail.protocols.includes(JOB_QUERY_PROTOCOL)) {
+      void this.ask(evt.detail.peerId)
+    }
+  }
+
+  private deliver(job: Opened<JobAnnouncement>): void {
+    this.init.onJob(job, job.signer)
+  }
+
+  /** §5.1 validation plus the de-duplication rules of this board. */
+  private async check(topic: string, data: Uint8Array, now: number) {
+    const verdict = await validateJobMessage(topic, data, now)
+    const job = verdict.value
+    if (job == null) {
+      return verdict
+    }
+    // [IGNORE] a banned requester (§5.1).
+    const banned = this.init.isBanned ?? ((p: PeerId) => this.peer.reputation.isBanned(p))
+    if (banned(job.signer)) {
+      return { action: 'ignore' as const }
+    }
+    // [IGNORE] a job id already seen, unless this is a re-announcement issued at least
+    // MIN_REANNOUNCE_INTERVAL_MS after the newest one accepted (§5.1).
+    const id = toHex(job.message.jobId)
+    const last = this.newest.get(id)
+    if (last != null && job.message.issuedAtMs < last + BigInt(MIN_REANNOUNCE_INTERVAL_MS)) {
+      return { action: 'ignore' as const }
+    }
+    this.newest.delete(id)
+    this.newest.set(id, job.message.issuedAtMs)
+    if (this.newest.size > this.seenLimit) {
+      this.newest.delete(this.newest.keys().next().value as string)
+    }
+    this.peer.jobs.noteSeen(data, job.message)
+    return verdict
+  }
+}
+
+export interface JobAnnouncerInit {
+  /** @default REANNOUNCE_INTERVAL_MS */
+  intervalMs?: number
+  /** Called when a publish fails (e.g. nobody to send it to yet): informational. */
+  onError?: (err: Error) => void
+}
+
+interface Announced {
+  job: JobAnnouncement
+  timer?: ReturnType<typeof setTimeout>
+}
+
+/**
+ * A requester's announcements (§5.1): each open job is published at once and re-announced every
+ * `intervalMs` with a fresh `issued_at_ms` and this peer's current addresses, until it closes.
+ */
+export class JobAnnouncer {
+  private readonly jobs = new Map<string, Announced>()
+  private readonly intervalMs: number
+
+  constructor(
+    private readonly peer: OpenbatchPeer,
+    private readonly init: JobAnnouncerInit = {}
+  ) {
+    this.intervalMs = init.intervalMs ?? REANNOUNCE_INTERVAL_MS
+  }
+
+  /**
+   * Announces `job` (this peer's, e.g. from the job store) now and until `done` settles. Its
+   * `issued_at_ms` and `addresses` are set afresh each time.
+   */
+  async add(job: JobAnnouncement, done: Promise<unknown>): Promise<void> {
+    const id = toHex(job.jobId)
+    this.remove(id)
+    const entry: Announced = { job }
+    this.jobs.set(id, entry)
+    const finish = () => this.remove(id)
+    done.then(finish, finish)
+    await this.publish(id, entry)
+  }
+
+  /** Announces every open job again now (e.g. after this peer's addresses changed). */
+  async refresh(): Promise<void> {
+    await Promise.all([...this.jobs].map(([id, entry]) => this.publish(id, entry)))
+  }
+
+  remove(jobId: string): void {
+    const entry = this.jobs.get(jobId)
+    if (entry != null) {
+      clearTimeout(entry.timer)
+      this.jobs.delete(jobId)
+    }
+    this.peer.jobs.removeOwn(jobId)
+  }
+
+  stop(): void {
+    for (const id of [...this.jobs.keys()]) {
+      this.remove(id)
+    }
+  }
+
+  private async publish(id: string, entry: Announced): Promise<void> {
+    clearTimeout(entry.timer)
+    try {
+      const now = BigInt(Date.now())
+      // A fresh issue time, never past the deadline: the announcement must stay valid (§3.3).
+      const issuedAtMs = now < entry.job.deadlineMs ? now : entry.job.deadlineMs - 1n
+      const fresh: JobAnnouncement = { ...entry.job, issuedAtMs, addresses: announcedAddresses(this.peer) as Uint8Array<ArrayBuffer>[] }
+      const envelope = await seal(STATEMENTS.job, fresh, this.peer.privateKey)
+      if (this.jobs.get(id) !== entry) {
+        return // removed meanwhile
+      }
+      await announceJob(this.peer, envelope)
+    } catch (err) {
+      this.init.onError?.(err as Error)
+    }
+    if (this.jobs.get(id) === entry) {
+      entry.timer = setTimeout(() => void this.publish(id, entry), this.intervalMs)
+      entry.timer.unref()
+    }
   }
 }

@@ -6,12 +6,10 @@
  */
 
 import type { AbortOptions, PeerId, Stream } from '@libp2p/interface'
-import { lpStream } from '@libp2p/utils'
 import {
   concatBytes,
   decodeFrame,
   ErrorCode,
-  FRAMES,
   MAX_MODEL_BYTES,
   MAX_MODEL_CHUNK_BYTES,
   MODEL_PROTOCOL,
@@ -22,6 +20,7 @@ import {
   STREAM_TIMEOUT_MS
 } from '@openbatch/protocol'
 import { equals } from 'uint8arrays/equals'
+import { frameStream } from './framing.js'
 import type { OpenbatchPeer } from './peer.js'
 
 /** Where a provider's model bytes come from (e.g. a ModelStore). */
@@ -67,7 +66,7 @@ export class ModelServer {
 
   private async serve(stream: Stream): Promise<void> {
     const timeoutMs = this.init.timeoutMs ?? STREAM_TIMEOUT_MS
-    const lp = lpStream(stream, { maxDataLength: FRAMES.ModelRequest.maxBytes })
+    const lp = frameStream(stream, 'ModelRequest')
     let bytes: Uint8Array | undefined
     let model: Uint8Array | undefined
     try {
@@ -119,7 +118,7 @@ async function fetchFrom(
 ): Promise<Uint8Array> {
   const stream = await peer.libp2p.dialProtocol(provider, MODEL_PROTOCOL, options)
   try {
-    const lp = lpStream(stream, { maxDataLength: FRAMES.ModelChunk.maxBytes })
+    const lp = frameStream(stream, 'ModelChunk')
     let total: number | undefined
     const parts: Uint8Array[] = []
     let offset = 0

@@ -1,9 +1,10 @@
 /**
  * An openbatch peer: libp2p 3 with TCP and/or the memory transport, noise, yamux, identify, ping,
  * a private kad-dht (protocol prefix /openbatch, spec §4.1) with the capacity-record validator and
- * selector registered (spec §4.2), and gossipsub (spec §5). Its Reputation (spec §7.6) refuses
- * connections to and from banned peers, feeds gossipsub's application-specific score, and takes
- * every valid fraud proof the peer receives (§7.5).
+ * selector registered (spec §4.2), gossipsub (spec §5), mDNS on the LAN, and the job directory
+ * (§6.7). Its Reputation (spec §7.6) refuses connections to and from banned peers, feeds
+ * gossipsub's application-specific score, and takes every valid fraud proof the peer receives
+ * (§7.5). Private and loopback addresses are used inside this host's own networks (§4.1).
  */
 
 import { join } from 'node:path'
@@ -13,7 +14,8 @@ import { bootstrap } from '@libp2p/bootstrap'
 import { type GossipSub, gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
-import { type KadDHT, kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
+import { type KadDHT, kadDHT } from '@libp2p/kad-dht'
+import { mdns } from '@libp2p/mdns'
 import { memory } from '@libp2p/memory'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
@@ -30,9 +32,11 @@ import {
 import { MemoryDatastore } from 'datastore-core'
 import { FsDatastore } from 'datastore-fs'
 import { createLibp2p, type Libp2pOptions } from 'libp2p'
+import { isUsableAddress, usableAddressesMapper } from './addresses.js'
 import { type PeerConfig, type ResolvedConfig, resolveConfig } from './config.js'
 import { FraudBoard } from './fraud.js'
 import { loadOrCreateIdentity } from './identity.js'
+import { JobDirectory } from './jobs.js'
 import { Reputation } from './reputation.js'
 
 // A type alias (not an interface) so it satisfies libp2p's ServiceMap index signature.
@@ -41,6 +45,8 @@ export type PeerServices = {
   pubsub: GossipSub
   identify: ReturnType<ReturnType<typeof identify>>
   ping: ReturnType<ReturnType<typeof ping>>
+  /** Present when `mdns` is on. */
+  mdns?: ReturnType<ReturnType<typeof mdns>>
 }
 
 export type OpenbatchLibp2p = Libp2p<PeerServices>
@@ -74,6 +80,8 @@ export function libp2pOptions(
   datastore: Libp2pOptions['datastore'],
   reputation: Reputation = new Reputation()
 ): Libp2pOptions<PeerServices> {
+  // Many peers of one host share its loopback address; that is no sign of a Sybil attack from
+  // one remote IP, so gossipsub's IP-colocation penalty never counts it (spec §5).
   const loopback = new Set(['127.0.0.1', '::1'])
   const banned = async (peer: PeerId) => reputation.isBanned(peer)
   return {
@@ -84,20 +92,25 @@ export function libp2pOptions(
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery: config.bootstrap.length > 0 ? [bootstrap({ list: config.bootstrap })] : [],
-    // §7.6: banned peers are refused connections both ways.
     connectionGater: {
-      ...(config.local ? { denyDialMultiaddr: async () => false } : {}),
+      // §4.1: non-public addresses only inside this host's networks (any, with `local`).
+      denyDialMultiaddr: async (ma) => !isUsableAddress(ma, config.local),
+      // §7.6: banned peers are refused connections both ways.
       denyDialPeer: banned,
       denyInboundEncryptedConnection: banned,
       denyOutboundEncryptedConnection: banned
     },
     services: {
       identify: identify(),
-      ping: ping(),
+      // kad-dht's contact checks and libp2p's connection monitor both ping over /ipfs/ping/1.0.0
+      // on the same connection, independently. With the default of one outbound ping stream the
+      // second is refused (TooManyOutboundProtocolStreamsError), and the connection monitor takes
+      // the refusal for a dead peer and closes a healthy connection (issue #11: every ~10 s).
+      ping: ping({ maxOutboundStreams: 4 }),
       dht: kadDHT({
         protocol: `${DHT_PROTOCOL_PREFIX}/kad/1.0.0`,
         clientMode: false,
-        peerInfoMapper: config.local ? passthroughMapper : removePrivateAddressesMapper,
+        peerInfoMapper: usableAddressesMapper(config.local),
         validators: { [CAPACITY_NAMESPACE]: validateCapacity },
         selectors: { [CAPACITY_NAMESPACE]: selectCapacity }
       }),
@@ -106,14 +119,13 @@ export function libp2pOptions(
         // Spec §5: the message id is SHA-256 of the data, so one statement relayed by several
         // peers is one message.
         msgIdFn: (msg) => sha256(msg.data),
-        // Single-host networks: many peers on one IP would score each other negative and empty
-        // their meshes (spec §5). Public networks keep gossipsub's defaults.
         scoreParams: {
-          ...(config.local ? { IPColocationFactorWhitelist: loopback } : {}),
+          IPColocationFactorWhitelist: loopback,
           // §7.6: reputation feeds the application-specific score (P5).
           appSpecificScore: (peer: string) => reputation.appScore(peer)
         }
-      })
+      }),
+      ...(config.mdns === false ? {} : { mdns: mdns({ serviceTag: config.mdns.serviceTag, interval: config.mdns.intervalMs }) })
     }
   }
 }
@@ -121,6 +133,8 @@ export function libp2pOptions(
 /** A running (after `start()`) openbatch peer. */
 export class OpenbatchPeer {
   private readonly fraud: FraudBoard
+  /** Open jobs this peer knows (its own and others'), served to workers that ask (§6.7). */
+  readonly jobs: JobDirectory
   private unsubscribeBans?: () => void
   /** Valid fraud proofs received from the network (each one counted against its accused). */
   fraudProofsReceived = 0
@@ -131,6 +145,7 @@ export class OpenbatchPeer {
     readonly config: ResolvedConfig,
     readonly reputation: Reputation = new Reputation()
   ) {
+    this.jobs = new JobDirectory(this)
     // §7.5: every peer checks every fraud proof itself; a valid one counts against the accused.
     this.fraud = new FraudBoard(this, {
       onProof: (proof, reporter) => {
@@ -165,6 +180,9 @@ export class OpenbatchPeer {
   async start(): Promise<void> {
     await this.libp2p.start()
     this.fraud.start()
+    await this.jobs.start()
+    // Peers found on the LAN by mDNS are dialled (libp2p only records them).
+    this.libp2p.services.mdns?.addEventListener('peer', this.onLanPeer)
     // A peer banned while connected is disconnected at once.
     this.unsubscribeBans = this.reputation.onBan((peer) => {
       const conn = this.libp2p.getConnections().find((c) => c.remotePeer.toString() === peer)
@@ -174,10 +192,33 @@ export class OpenbatchPeer {
     })
   }
 
-  async stop(): Promise<void> {
+  private readonly onLanPeer = (evt: CustomEvent<{ id: PeerId }>) => {
+    const id = evt.detail.id
+    if (!id.equals(this.peerId) && this.libp2p.getConnections(id).length === 0 && this.libp2p.getConnections().length < 64) {
+      void this.libp2p.dial(id, { signal: AbortSignal.timeout(10_000) }).catch(() => {})
+    }
+  }
+
+  /**
+   * Stops the peer within `timeoutMs`: connections get that long to close gracefully, then are
+   * aborted (a remote that does not answer the close must not keep this process alive).
+   */
+  async stop(timeoutMs = 2000): Promise<void> {
     this.unsubscribeBans?.()
+    this.libp2p.services.mdns?.removeEventListener('peer', this.onLanPeer)
     this.fraud.stop()
-    await this.libp2p.stop()
+    await this.jobs.stop()
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        for (const conn of this.libp2p.getConnections()) {
+          conn.abort(new Error('the peer is stopping'))
+        }
+        resolve()
+      }, timeoutMs)
+    })
+    await Promise.race([this.libp2p.stop(), late.then(() => this.libp2p.stop())])
+    clearTimeout(timer)
     this.reputation.close()
   }
 }

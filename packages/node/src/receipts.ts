@@ -4,12 +4,11 @@
  * Only receipts that verify, name this worker and were signed by the requester they name are kept.
  */
 
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
-import { DatabaseSync } from 'node:sqlite'
+import type { DatabaseSync, StatementSync } from 'node:sqlite'
 import type { PeerId } from '@libp2p/interface'
 import { open, parsePeerId, STATEMENTS, toHex } from '@openbatch/protocol'
 import { equals } from 'uint8arrays/equals'
+import { openDatabase } from './database.js'
 
 export interface ReceiptTotals {
   requester: string
@@ -20,14 +19,12 @@ export interface ReceiptTotals {
 
 export class ReceiptStore {
   private readonly db: DatabaseSync
+  private readonly insert: StatementSync
 
-  /** `path`: a SQLite file, or ':memory:'. */
+  /** `path`: a SQLite file, or ':memory:'. A damaged file is moved aside and reported (StoreCorruptError). */
   constructor(path: string) {
-    if (path !== ':memory:') {
-      mkdirSync(dirname(path), { recursive: true })
-    }
-    this.db = new DatabaseSync(path)
-    this.db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+    this.db = openDatabase(path, 'FULL')
+    this.db.exec(`
       CREATE TABLE IF NOT EXISTS receipts (
         result_digest TEXT PRIMARY KEY,
         job_id TEXT NOT NULL,
@@ -36,6 +33,9 @@ export class ReceiptStore {
         issued_at INTEGER NOT NULL,
         envelope BLOB NOT NULL
       ) WITHOUT ROWID;`)
+    this.insert = this.db.prepare(
+      'INSERT OR IGNORE INTO receipts (result_digest, job_id, requester, reward, issued_at, envelope) VALUES (?, ?, ?, ?, ?, ?)'
+    )
   }
 
   /** Verifies and stores a receipt for `worker`; false when it was already kept. Throws on a receipt that does not verify. */
@@ -47,9 +47,14 @@ export class ReceiptStore {
     if (!signer.equals(parsePeerId(r.requester, 'receipt.requester'))) {
       throw new Error('the receipt is not signed by the requester it names')
     }
-    const res = this.db
-      .prepare('INSERT OR IGNORE INTO receipts (result_digest, job_id, requester, reward, issued_at, envelope) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(toHex(r.resultDigest), toHex(r.jobId), signer.toString(), r.reward.toString(), Number(r.issuedAtMs), envelope)
+    const res = this.insert.run(
+      toHex(r.resultDigest),
+      toHex(r.jobId),
+      signer.toString(),
+      r.reward.toString(),
+      Number(r.issuedAtMs),
+      envelope
+    )
     return Number(res.changes) > 0
   }
 

@@ -6,12 +6,11 @@
  * Stored in SQLite (node:sqlite) next to the identity when the peer has a data directory.
  */
 
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
-import { DatabaseSync, type StatementSync } from 'node:sqlite'
+import type { DatabaseSync, StatementSync } from 'node:sqlite'
 import type { PeerId } from '@libp2p/interface'
 import { newcomerTrust, recordOffence, type TrustBook, type WorkerTrust } from '@openbatch/core'
 import { reputationScore } from '@openbatch/protocol'
+import { openDatabase } from './database.js'
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS reputation (
@@ -39,9 +38,7 @@ export class Reputation implements TrustBook {
     if (path == null) {
       return
     }
-    mkdirSync(dirname(path), { recursive: true })
-    this.db = new DatabaseSync(path)
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;')
+    this.db = openDatabase(path, 'NORMAL')
     this.db.exec(SCHEMA)
     this.upsert = this.db.prepare(
       'INSERT OR REPLACE INTO reputation (peer, streak, agreements, disagreements, timeouts, offences, banned_until) VALUES (?, ?, ?, ?, ?, ?, ?)'

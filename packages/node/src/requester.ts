@@ -11,15 +11,17 @@
 import { randomBytes } from 'node:crypto'
 
 import type { AbortOptions, PeerId } from '@libp2p/interface'
-import { TaskState, type Verdict, VerifiedJob, type VerifiedJobAction, type VerifiedJobSummary } from '@openbatch/core'
+import { type RestoredCounts, TaskState, type Verdict, VerifiedJob, type VerifiedJobAction, type VerifiedJobSummary } from '@openbatch/core'
 import {
   type Assignment,
   createFraudProof,
   DEFAULT_LEASE_MS,
   deriveTaskId,
   ErrorCode,
+  isDeterministicFailure,
   type JobAnnouncement,
   jobsTopic,
+  MAX_FRAME_BYTES,
   type Opened,
   open,
   peerIdBytes,
@@ -35,6 +37,19 @@ import {
   tensorSetDigest,
   toHex
 } from '@openbatch/protocol'
+
+/** Bytes of an Assignment besides its tasks: code, ids, model, lease, framing. */
+const ASSIGNMENT_OVERHEAD_BYTES = 1024
+
+/** An upper bound of one task's encoded size in an Assignment (§6.2). */
+export function taskBytes(inputs: readonly Tensor[]): number {
+  let n = 64 // task id, index, framing
+  for (const t of inputs) {
+    n += t.data.byteLength + t.name.length * 4 + t.dims.length * 11 + 32
+  }
+  return n
+}
+
 import { equals } from 'uint8arrays/equals'
 import { publishFraudProof } from './fraud.js'
 import type { OpenbatchPeer } from './peer.js'
@@ -53,6 +68,8 @@ export interface JobStore {
   verdict(jobId: string, verdict: Verdict): void | Promise<void>
   /** The signed result first accepted for a task (to audit it, §7.5). */
   firstResult(jobId: string, task: number): Uint8Array | undefined | Promise<Uint8Array | undefined>
+  /** Counts an event verdicts do not record, so a resumed job's summary covers it (optional). */
+  count?(jobId: string, name: 'canariesPassed' | 'fraudProofs' | 'audited'): void | Promise<void>
 }
 
 interface MemoryResult {
@@ -110,6 +127,8 @@ export interface AddJobInit {
   leaseMs?: number
   /** Persisted task states, when resuming after a restart (see `resume`). */
   restore?: StoredJob['tasks']
+  /** With `restore`: the job's counts before the restart (its summary covers the whole job). */
+  restoredCounts?: Partial<RestoredCounts>
   /**
    * How long a sampled task waits for an independent worker before its result stands unsampled.
    * @default leaseMs
@@ -248,7 +267,8 @@ export class RequesterService implements WorkHandlers {
       random: this.init.random ?? secureRandom,
       trust: this.peer.reputation,
       minReputation: this.init.minReputation,
-      restore: init.restore
+      restore: init.restore,
+      restoredCounts: init.restoredCounts
     })
     const entry: Entry = {
       announcement,
@@ -271,19 +291,27 @@ export class RequesterService implements WorkHandlers {
   }
 
   /**
-   * Resumes every unfinished job of a SQLite store after a restart: accepted results stay
-   * accepted, live leases are honoured until they expire, everything else is handed out again.
+   * Resumes the unfinished jobs of a SQLite store after a restart (all of them, or those named in
+   * `jobs`): accepted results stay accepted, live leases are honoured until they expire,
+   * everything else is handed out again, and each job keeps its lease and check wait (§6.5).
    */
-  async resume(store: SqliteJobStore, options: Pick<AddJobInit, 'checkWaitMs'> = {}): Promise<{ jobId: string; done: Promise<void> }[]> {
+  async resume(
+    store: SqliteJobStore,
+    options: Pick<AddJobInit, 'checkWaitMs'> & { jobs?: readonly string[] } = {}
+  ): Promise<{ jobId: string; done: Promise<void> }[]> {
     const resumed = []
-    for (const job of store.jobs()) {
+    for (const job of store.jobs(options.jobs)) {
+      if (this.jobs.has(job.jobId)) {
+        continue
+      }
       store.settleOrphans(job.jobId)
       resumed.push(
         await this.addJob({
           announcement: job.announcement,
           leaseMs: job.leaseMs,
           restore: job.tasks,
-          checkWaitMs: options.checkWaitMs,
+          restoredCounts: store.restoredCounts(job.jobId),
+          checkWaitMs: job.checkWaitMs ?? options.checkWaitMs,
           inputs: (i) => store.inputs(job.jobId, i)
         })
       )
@@ -328,9 +356,7 @@ export class RequesterService implements WorkHandlers {
       entry.groupsNotedAt = now
       for (const peer of this.peer.libp2p.services.pubsub.getSubscribers(jobsTopic(entry.announcement.message.model))) {
         const g = networkGroup(this.peer.libp2p.getConnections(peer)[0]?.remoteAddr.toString())
-        if (g != null) {
-          entry.job.noteGroup(now, g)
-        }
+        entry.job.noteWorker(now, peer.toString(), g)
       }
     }
     const { outcome, actions } = entry.job.claim(now, remote.toString(), claim.maxTasks, group)
@@ -339,14 +365,30 @@ export class RequesterService implements WorkHandlers {
       return { ...empty, code: ErrorCode[outcome.code], message: '' }
     }
     const a = entry.announcement.message
-    const tasks = await Promise.all(
-      outcome.tasks.map(async (index) => {
-        const inputs = await entry.inputs(index)
-        const digest = tensorSetDigest(inputs)
-        entry.digests.set(index, digest)
-        return { taskId: deriveTaskId(a.jobId, index, a.model, digest), index: BigInt(index), inputs }
-      })
-    )
+    // §6.2: an assignment fits one frame. Tasks are added while they fit; the rest go back to
+    // the queue at once (a claim never receives more than a frame can carry).
+    const tasks: Assignment['tasks'] = []
+    const returned: number[] = []
+    let bytes = ASSIGNMENT_OVERHEAD_BYTES
+    for (const index of outcome.tasks) {
+      if (returned.length > 0) {
+        returned.push(index)
+        continue
+      }
+      const inputs = await entry.inputs(index)
+      const size = taskBytes(inputs)
+      if (tasks.length > 0 && bytes + size > MAX_FRAME_BYTES) {
+        returned.push(index)
+        continue
+      }
+      bytes += size
+      const digest = tensorSetDigest(inputs)
+      entry.digests.set(index, digest)
+      tasks.push({ taskId: deriveTaskId(a.jobId, index, a.model, digest), index: BigInt(index), inputs })
+    }
+    if (returned.length > 0) {
+      await this.apply(jobId, entry, entry.job.giveBack(Date.now(), remote.toString(), returned))
+    }
     return { code: ErrorCode.OK, jobId: a.jobId, model: a.model, tasks, leaseExpiresAtMs: BigInt(outcome.leaseExpiresAt), message: '' }
   }
 
@@ -410,7 +452,11 @@ export class RequesterService implements WorkHandlers {
       }
     }
     const worker = remote.toString()
-    const { outcome, actions } = entry.job.result(Date.now(), { task: index, worker, outputs: r.outputs, envelope })
+    const observed = { task: index, worker, outputs: r.outputs, failure: r.failure, envelope }
+    // §6.6: a transient failure sends the task to another worker; a deterministic one is a
+    // result like any other (verified by an independent worker).
+    const transient = r.failure != null && !isDeterministicFailure(r.failure.kind)
+    const { outcome, actions } = transient ? entry.job.failed(Date.now(), observed) : entry.job.result(Date.now(), observed)
     if (outcome.code !== 'OK') {
       await this.apply(jobId, entry, actions)
       return reject(ErrorCode[outcome.code], '')
@@ -421,7 +467,8 @@ export class RequesterService implements WorkHandlers {
       worker: r.worker,
       requester: peerIdBytes(this.peer.peerId),
       resultDigest: sha256(envelope),
-      reward: a.rewardPerTask,
+      // §3.6, §6.6: a failure earns no reward; its receipt only acknowledges it.
+      reward: r.failure == null ? a.rewardPerTask : 0n,
       issuedAtMs: BigInt(Date.now())
     }
     const receiptEnvelope = await seal(STATEMENTS.receipt, receipt, this.peer.privateKey)
@@ -490,18 +537,27 @@ export class RequesterService implements WorkHandlers {
         case 'audit': {
           // §7.5: the convicted worker's unsampled result is compared with an independent re-run.
           const envelope = await this.store.firstResult(jobId, action.task)
+          await this.store.count?.(jobId, 'audited')
           if (envelope != null) {
             const opened = await open(STATEMENTS.result, envelope)
             entry.envelopes.set(`${action.task}/${action.worker}`, envelope)
-            entry.job.audit({ task: action.task, worker: action.worker, outputs: opened.message.outputs, envelope })
+            entry.job.audit({
+              task: action.task,
+              worker: action.worker,
+              outputs: opened.message.outputs,
+              failure: opened.message.failure,
+              envelope
+            })
           }
           break
         }
         case 'fraud':
+          await this.store.count?.(jobId, 'fraudProofs')
           await this.publishFraud(jobId, entry, action)
           entry.envelopes.delete(`${action.task}/${action.accused.worker}`)
           break
         case 'canary-passed':
+          await this.store.count?.(jobId, 'canariesPassed')
           entry.envelopes.delete(`${action.task}/${action.worker}`)
           break
         case 'lease':

@@ -5,11 +5,10 @@
  * (spec §6.3, §6.5): a requester killed with SIGKILL resumes with every accepted result intact.
  */
 
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
-import { DatabaseSync } from 'node:sqlite'
-import type { TaskState, Verdict, VerificationStatus } from '@openbatch/core'
-import { decodeBounded, MAX_FRAME_BYTES, open, STATEMENTS, Task, type Tensor, toHex } from '@openbatch/protocol'
+import type { DatabaseSync } from 'node:sqlite'
+import type { RestoredCounts, TaskState, Verdict, VerificationStatus } from '@openbatch/core'
+import { decodeBounded, type FailureKind, MAX_FRAME_BYTES, open, STATEMENTS, Task, type Tensor, toHex } from '@openbatch/protocol'
+import { isCorruption, openDatabase, StoreCorruptError } from './database.js'
 import type { JobStore } from './requester.js'
 
 export interface StoredResult {
@@ -22,6 +21,8 @@ export interface StoredResult {
   reputation?: number
   /** The verdict replaced an earlier one (the task was audited, §7.5). */
   revised?: boolean
+  /** The task could not run: its result is this failure (§6.6). */
+  failure?: FailureKind
 }
 
 function toStored(r: Record<string, unknown>): StoredResult {
@@ -32,7 +33,8 @@ function toStored(r: Record<string, unknown>): StoredResult {
     receipt: new Uint8Array(r.receipt as Uint8Array),
     status: r.status == null ? undefined : (String(r.status) as VerificationStatus),
     reputation: r.reputation == null || Number(r.reputation) < 0 ? undefined : Number(r.reputation),
-    revised: Number(r.revised ?? 0) === 1
+    revised: Number(r.revised ?? 0) === 1,
+    failure: r.failure == null ? undefined : (String(r.failure) as FailureKind)
   }
 }
 
@@ -40,6 +42,8 @@ export interface StoredJob {
   jobId: string
   announcement: Uint8Array
   leaseMs: number
+  /** The job's check wait (§7.2), when it was not the default. */
+  checkWaitMs?: number
   /** Tasks that left the pending state (leased or done). */
   tasks: { index: number; state: TaskState; worker?: string; leaseExpiresAt?: number }[]
 }
@@ -93,28 +97,48 @@ CREATE TABLE IF NOT EXISTS verdicts (
   revised INTEGER NOT NULL DEFAULT 0,
   UNIQUE (job_id, idx)
 );
+CREATE TABLE IF NOT EXISTS counters (
+  job_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  value INTEGER NOT NULL,
+  PRIMARY KEY (job_id, name)
+) WITHOUT ROWID;
 `
+
+/** Columns added after the first release, added to older files on open. */
+const MIGRATIONS: [table: string, column: string, definition: string][] = [
+  ['jobs', 'check_wait_ms', 'INTEGER'],
+  ['verdicts', 'failure', 'TEXT']
+]
 
 const SETTLED_SELECT = `
   SELECT r.idx AS idx, coalesce(c.worker, r.worker) AS worker, coalesce(c.result, r.result) AS result,
          coalesce(c.receipt, r.receipt) AS receipt, v.status AS status, v.reputation AS reputation, v.seq AS seq,
-         v.revised AS revised`
+         v.revised AS revised, v.failure AS failure`
 const CHECK_JOIN = 'LEFT JOIN checks c ON c.job_id = r.job_id AND c.idx = r.idx AND v.worker = c.worker AND v.worker != r.worker'
 
 function prepare(db: DatabaseSync) {
   return {
-    addJob: db.prepare('INSERT INTO jobs (job_id, announcement, lease_ms, created_at) VALUES (?, ?, ?, ?)'),
+    addJob: db.prepare('INSERT INTO jobs (job_id, announcement, lease_ms, check_wait_ms, created_at) VALUES (?, ?, ?, ?, ?)'),
     addInput: db.prepare('INSERT OR REPLACE INTO inputs (job_id, idx, task) VALUES (?, ?, ?)'),
     input: db.prepare('SELECT task FROM inputs WHERE job_id = ? AND idx = ?'),
     lease: db.prepare('INSERT OR REPLACE INTO tasks (job_id, idx, state, worker, lease_expires_at) VALUES (?, ?, 1, ?, ?)'),
     release: db.prepare('DELETE FROM tasks WHERE job_id = ? AND idx = ? AND state = 1'),
     done: db.prepare('INSERT OR REPLACE INTO tasks (job_id, idx, state, worker, lease_expires_at) VALUES (?, ?, 2, ?, NULL)'),
     result: db.prepare('INSERT INTO results (job_id, idx, worker, result, receipt, accepted_at) VALUES (?, ?, ?, ?, ?, ?)'),
-    jobs: db.prepare('SELECT job_id, announcement, lease_ms FROM jobs ORDER BY created_at'),
+    jobs: db.prepare('SELECT job_id, announcement, lease_ms, check_wait_ms FROM jobs ORDER BY created_at'),
+    job: db.prepare('SELECT job_id, announcement, lease_ms, check_wait_ms FROM jobs WHERE job_id = ?'),
     tasks: db.prepare('SELECT idx, state, worker, lease_expires_at FROM tasks WHERE job_id = ?'),
     check: db.prepare('INSERT OR REPLACE INTO checks (job_id, idx, worker, result, receipt, accepted_at) VALUES (?, ?, ?, ?, ?, ?)'),
     // A revised verdict replaces the earlier one and gets a new seq (it settled again).
-    verdict: db.prepare('INSERT OR REPLACE INTO verdicts (job_id, idx, status, worker, reputation, revised) VALUES (?, ?, ?, ?, ?, ?)'),
+    verdict: db.prepare(
+      'INSERT OR REPLACE INTO verdicts (job_id, idx, status, worker, reputation, revised, failure) VALUES (?, ?, ?, ?, ?, ?, ?)'
+    ),
+    failedCount: db.prepare('SELECT count(*) AS n FROM verdicts WHERE job_id = ? AND failure IS NOT NULL'),
+    count: db.prepare(
+      'INSERT INTO counters (job_id, name, value) VALUES (?, ?, 1) ON CONFLICT (job_id, name) DO UPDATE SET value = value + 1'
+    ),
+    counters: db.prepare('SELECT name, value FROM counters WHERE job_id = ?'),
     firstResult: db.prepare('SELECT result FROM results WHERE job_id = ? AND idx = ?'),
     // The task's result is the verdict's worker's: the first run's, or a check's when a majority decided.
     results: db.prepare(`${SETTLED_SELECT}
@@ -143,16 +167,37 @@ export class SqliteJobStore implements JobStore {
   private readonly db: DatabaseSync
   private readonly stmts: ReturnType<typeof prepare>
 
-  constructor(path: string) {
-    if (path !== ':memory:') {
-      mkdirSync(dirname(path), { recursive: true })
+  /**
+   * `path`: the SQLite file (created if missing) or ':memory:'. A damaged file is moved aside and
+   * reported (StoreCorruptError naming it), never replaced silently by an empty store.
+   */
+  constructor(readonly path: string) {
+    this.db = openDatabase(path, 'FULL')
+    try {
+      this.db.exec('PRAGMA foreign_keys = ON;')
+      this.db.exec(SCHEMA)
+      for (const [table, column, definition] of MIGRATIONS) {
+        const columns = this.db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]
+        if (!columns.some((c) => c.name === column)) {
+          this.db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`)
+        }
+      }
+      this.stmts = prepare(this.db)
+      // Inputs of a job whose creation did not finish (a crash while staging) are dropped.
+      this.stmts.dropOrphanInputs.run()
+    } catch (err) {
+      this.db.close()
+      throw isCorruption(err) ? new StoreCorruptError(path, (err as Error).message) : err
     }
-    this.db = new DatabaseSync(path)
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;')
-    this.db.exec(SCHEMA)
-    this.stmts = prepare(this.db)
-    // Inputs of a job whose creation did not finish (a crash while staging) are dropped.
-    this.stmts.dropOrphanInputs.run()
+  }
+
+  /** Runs `fn`; SQLite's "malformed" errors become a StoreCorruptError naming this file. */
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn()
+    } catch (err) {
+      throw isCorruption(err) ? new StoreCorruptError(this.path, (err as Error).message) : err
+    }
   }
 
   /**
@@ -166,7 +211,8 @@ export class SqliteJobStore implements JobStore {
     leaseMs: number,
     inputs: Iterable<Tensor[]> | AsyncIterable<Tensor[]>,
     announce: (taskCount: number) => Promise<Uint8Array>,
-    chunk = 1024
+    chunk = 1024,
+    checkWaitMs?: number
   ): Promise<Uint8Array> {
     let index = 0
     let batch: Tensor[][] = []
@@ -195,7 +241,7 @@ export class SqliteJobStore implements JobStore {
       if (toHex(message.jobId) !== jobId || BigInt(index) !== message.taskCount) {
         throw new RangeError(`the announcement does not match the staged job (${index} inputs under ${jobId})`)
       }
-      this.stmts.addJob.run(jobId, announcement, leaseMs, Date.now())
+      this.stmts.addJob.run(jobId, announcement, leaseMs, checkWaitMs ?? null, Date.now())
       return announcement
     } catch (err) {
       this.stmts.dropOrphanInputs.run()
@@ -204,12 +250,17 @@ export class SqliteJobStore implements JobStore {
   }
 
   /** Records a job (its signed announcement) and all its inputs, in one transaction. */
-  async createJob(announcement: Uint8Array, leaseMs: number, inputs: Iterable<Tensor[]> | AsyncIterable<Tensor[]>): Promise<string> {
+  async createJob(
+    announcement: Uint8Array,
+    leaseMs: number,
+    inputs: Iterable<Tensor[]> | AsyncIterable<Tensor[]>,
+    checkWaitMs?: number
+  ): Promise<string> {
     const { message } = await open(STATEMENTS.job, announcement)
     const jobId = toHex(message.jobId)
     this.db.exec('BEGIN')
     try {
-      this.stmts.addJob.run(jobId, announcement, leaseMs, Date.now())
+      this.stmts.addJob.run(jobId, announcement, leaseMs, checkWaitMs ?? null, Date.now())
       let index = 0
       for await (const tensors of inputs) {
         this.stmts.addInput.run(jobId, index, Task.encode({ taskId: new Uint8Array(), index: BigInt(index), inputs: tensors }))
@@ -227,7 +278,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   inputs(jobId: string, index: number): Tensor[] {
-    const row = this.stmts.input.get(jobId, index) as { task: Uint8Array } | undefined
+    const row = this.guard(() => this.stmts.input.get(jobId, index)) as { task: Uint8Array } | undefined
     if (row == null) {
       throw new RangeError(`job ${jobId} has no input ${index}`)
     }
@@ -258,25 +309,58 @@ export class SqliteJobStore implements JobStore {
   }
 
   acceptCheck(jobId: string, task: number, worker: string, result: Uint8Array, receipt: Uint8Array): void {
-    this.stmts.check.run(jobId, task, worker, result, receipt, Date.now())
+    this.guard(() => this.stmts.check.run(jobId, task, worker, result, receipt, Date.now()))
   }
 
   verdict(jobId: string, verdict: Verdict): void {
-    this.stmts.verdict.run(jobId, verdict.task, verdict.status, verdict.worker, verdict.reputation, verdict.revised === true ? 1 : 0)
+    this.guard(() =>
+      this.stmts.verdict.run(
+        jobId,
+        verdict.task,
+        verdict.status,
+        verdict.worker,
+        verdict.reputation,
+        verdict.revised === true ? 1 : 0,
+        verdict.failure ?? null
+      )
+    )
+  }
+
+  /** Counts an event of a job that verdicts do not record (canaries passed, fraud proofs, audits). */
+  count(jobId: string, name: 'canariesPassed' | 'fraudProofs' | 'audited'): void {
+    this.guard(() => this.stmts.count.run(jobId, name))
+  }
+
+  /** A job's counts so far, for its summary after a restart (spec §6.5). */
+  restoredCounts(jobId: string): RestoredCounts {
+    const v = this.verdictCounts(jobId)
+    const counts: RestoredCounts = { ...v, canariesPassed: 0, fraudProofs: 0, audited: 0, failed: this.failedCount(jobId) }
+    for (const row of this.guard(() => this.stmts.counters.all(jobId)) as { name: keyof RestoredCounts; value: number }[]) {
+      counts[row.name] = Number(row.value)
+    }
+    return counts
+  }
+
+  /** Settled tasks whose result is a failure (§6.6). */
+  failedCount(jobId: string): number {
+    return Number((this.guard(() => this.stmts.failedCount.get(jobId)) as { n: number }).n)
   }
 
   /** Every stored job, without its tasks (cheap: for listings). */
   listJobs(): Omit<StoredJob, 'tasks'>[] {
-    return (this.stmts.jobs.all() as { job_id: string; announcement: Uint8Array; lease_ms: number }[]).map((j) => ({
-      jobId: j.job_id,
-      announcement: new Uint8Array(j.announcement),
-      leaseMs: Number(j.lease_ms)
-    }))
+    return (this.guard(() => this.stmts.jobs.all()) as unknown as JobRow[]).map(toJob)
   }
 
-  /** Every stored job with the tasks that left the pending state, for RequesterService.resume. */
-  jobs(): StoredJob[] {
-    return this.listJobs().map((j) => ({
+  /** One stored job without its tasks, or undefined. */
+  getJob(jobId: string): Omit<StoredJob, 'tasks'> | undefined {
+    const row = this.guard(() => this.stmts.job.get(jobId)) as unknown as JobRow | undefined
+    return row == null ? undefined : toJob(row)
+  }
+
+  /** Every stored job (or those of `only`) with the tasks that left the pending state, for RequesterService.resume. */
+  jobs(only?: readonly string[]): StoredJob[] {
+    const list = only == null ? this.listJobs() : only.map((id) => this.getJob(id)).filter((j) => j != null)
+    return list.map((j) => ({
       ...j,
       tasks: (
         this.stmts.tasks.all(j.jobId) as { idx: number; state: number; worker: string | null; lease_expires_at: number | null }[]
@@ -345,13 +429,31 @@ export class SqliteJobStore implements JobStore {
   }
 
   private transaction(fn: () => void): void {
-    this.db.exec('BEGIN IMMEDIATE')
-    try {
-      fn()
-      this.db.exec('COMMIT')
-    } catch (err) {
-      this.db.exec('ROLLBACK')
-      throw err
-    }
+    this.guard(() => {
+      this.db.exec('BEGIN IMMEDIATE')
+      try {
+        fn()
+        this.db.exec('COMMIT')
+      } catch (err) {
+        this.db.exec('ROLLBACK')
+        throw err
+      }
+    })
+  }
+}
+
+interface JobRow {
+  job_id: string
+  announcement: Uint8Array
+  lease_ms: number
+  check_wait_ms: number | null
+}
+
+function toJob(j: JobRow): Omit<StoredJob, 'tasks'> {
+  return {
+    jobId: j.job_id,
+    announcement: new Uint8Array(j.announcement),
+    leaseMs: Number(j.lease_ms),
+    checkWaitMs: j.check_wait_ms == null ? undefined : Number(j.check_wait_ms)
   }
 }

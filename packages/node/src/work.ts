@@ -5,12 +5,11 @@
  */
 
 import type { AbortOptions, Connection, PeerId, Stream } from '@libp2p/interface'
-import { lpStream } from '@libp2p/utils'
 import {
   Assignment,
+  CLAIM_TIMEOUT_MS,
   decodeFrame,
   ErrorCode,
-  FRAMES,
   type FrameName,
   RESULT_PROTOCOL,
   ResultAck,
@@ -20,6 +19,7 @@ import {
   TaskClaim,
   WORK_PROTOCOL
 } from '@openbatch/protocol'
+import { firstBytes, frameStream } from './framing.js'
 import type { OpenbatchPeer } from './peer.js'
 
 /** What a requester does with claims and results; the WorkServer handles the wire. */
@@ -36,7 +36,7 @@ export interface WorkServerInit {
 }
 
 async function readFrame<N extends FrameName>(stream: Stream, name: N, options: AbortOptions) {
-  const lp = lpStream(stream, { maxDataLength: FRAMES[name].maxBytes })
+  const lp = frameStream(stream, name)
   return { lp, frame: decodeFrame(name, await lp.read(options)) }
 }
 
@@ -88,14 +88,17 @@ export class WorkServer {
     try {
       if (kind === 'claim') {
         let reply: Assignment
-        let lp: ReturnType<typeof lpStream>
+        let lp: ReturnType<typeof frameStream>
         try {
           const read = await readFrame(stream, 'TaskClaim', options)
           lp = read.lp
           reply = await this.handlers.claim(connection.remotePeer, read.frame, options)
         } catch (err) {
           if ((err as Error).name === 'InvalidFieldError' || (err as Error).name === 'MalformedMessageError') {
-            await lpStream(stream).write(Assignment.encode(failure(ErrorCode.MALFORMED, (err as Error).message.slice(0, 500))), options)
+            await frameStream(stream, 'Assignment').write(
+              Assignment.encode(failure(ErrorCode.MALFORMED, (err as Error).message.slice(0, 500))),
+              options
+            )
             await stream.close(options)
             return
           }
@@ -115,17 +118,32 @@ export class WorkServer {
   }
 }
 
+export interface ClaimOptions extends AbortOptions {
+  /**
+   * How long the requester has to be dialled and begin its answer (§6.2); then the claim fails
+   * with AnswerTimeoutError. The rest of the answer — up to a frame of inputs — may take until
+   * `signal`. @default CLAIM_TIMEOUT_MS
+   */
+  answerTimeoutMs?: number
+}
+
 /** Worker side of §6.2: claims up to `maxTasks` tasks of a job from its requester. */
 export async function claimTasks(
   peer: OpenbatchPeer,
   requester: PeerId,
   claim: TaskClaim,
-  options: AbortOptions = {}
+  options: ClaimOptions = {}
 ): Promise<Assignment> {
-  const stream = await peer.libp2p.dialProtocol(requester, WORK_PROTOCOL, options)
+  const answerTimeoutMs = options.answerTimeoutMs ?? CLAIM_TIMEOUT_MS
+  const dialSignal = AbortSignal.any([AbortSignal.timeout(answerTimeoutMs), ...(options.signal == null ? [] : [options.signal])])
+  const started = Date.now()
+  const stream = await peer.libp2p.dialProtocol(requester, WORK_PROTOCOL, { signal: dialSignal })
   try {
-    const lp = lpStream(stream, { maxDataLength: FRAMES.Assignment.maxBytes })
+    const lp = frameStream(stream, 'Assignment')
+    const answered = firstBytes(stream, Math.max(1, answerTimeoutMs - (Date.now() - started)), options)
+    answered.catch(() => {})
     await lp.write(TaskClaim.encode(claim), options)
+    await answered
     const assignment = decodeFrame('Assignment', await lp.read(options))
     await stream.close(options)
     return assignment
@@ -144,7 +162,7 @@ export async function submitResults(
 ): Promise<ResultStatus[]> {
   const stream = await peer.libp2p.dialProtocol(requester, RESULT_PROTOCOL, options)
   try {
-    const lp = lpStream(stream, { maxDataLength: FRAMES.ResultAck.maxBytes })
+    const lp = frameStream(stream, 'ResultAck')
     await lp.write(ResultSubmission.encode({ results: envelopes as Uint8Array<ArrayBuffer>[] }), options)
     const ack = decodeFrame('ResultAck', await lp.read(options))
     await stream.close(options)

@@ -12,21 +12,66 @@ import {
   type Assignment,
   assignedInputDigest,
   ErrorCode,
+  FailureKind,
   type JobAnnouncement,
+  MAX_FRAME_BYTES,
+  MAX_TEXT_BYTES,
   type Opened,
   open,
   parseModelCid,
   peerIdBytes,
   STATEMENTS,
+  STREAM_TIMEOUT_MS,
   seal,
+  type TaskFailure,
   type TaskResult,
   tensorSetDigest,
   toHex
 } from '@openbatch/protocol'
-import { JobBoard } from './jobs.js'
+import { JobBoard, learnRequesterAddresses } from './jobs.js'
 import type { OpenbatchPeer } from './peer.js'
 import type { ReceiptStore } from './receipts.js'
 import { claimTasks, submitResults } from './work.js'
+
+/**
+ * §6.6 The failure a backend error stands for: inputs that do not fit the model, a model that
+ * fails on them or cannot run at all are deterministic (another correct worker fails the same
+ * way); memory, a lost device or thread, an unobtainable model or a stopping worker are transient.
+ */
+export function classifyFailure(err: Error): TaskFailure {
+  const message = truncate(err.message)
+  switch (err.name) {
+    case 'InvalidInputError':
+      return { kind: FailureKind.INPUT_REJECTED, message }
+    case 'ModelLoadError':
+      return { kind: FailureKind.UNSUPPORTED_MODEL, message }
+    case 'InferenceFailedError':
+      return /alloc|out of memory|\boom\b|memory limit/i.test(err.message)
+        ? { kind: FailureKind.RESOURCE_EXHAUSTED, message }
+        : { kind: FailureKind.INFERENCE_FAILED, message }
+    case 'WorkerCrashedError':
+      return { kind: FailureKind.DEVICE_LOST, message }
+    case 'BackendStoppedError':
+    case 'AbortError':
+      return { kind: FailureKind.WORKER_STOPPING, message }
+    case 'ModelNotFoundError':
+    case 'CorruptModelError':
+    case 'ModelFetchError':
+      return { kind: FailureKind.MODEL_UNAVAILABLE, message }
+    default:
+      return /alloc|out of memory/i.test(err.message)
+        ? { kind: FailureKind.RESOURCE_EXHAUSTED, message }
+        : { kind: FailureKind.DEVICE_LOST, message: truncate(`${err.name}: ${err.message}`) }
+  }
+}
+
+function truncate(text: string): string {
+  const bytes = new TextEncoder().encode(text)
+  if (bytes.byteLength <= MAX_TEXT_BYTES) {
+    return text
+  }
+  return `${new TextDecoder().decode(bytes.subarray(0, MAX_TEXT_BYTES - 3)).replace(/\uFFFD$/, '')}…`
+}
 
 export interface WorkerServiceInit {
   backend: InferenceBackend
@@ -46,10 +91,15 @@ export interface WorkerServiceInit {
   onRun?: (run: { model: string; durationUs: number }) => void
   /** Called when a task could not run or a submission failed. */
   onError?: (err: Error) => void
+  /** Called when a requester stopped answering claims and its jobs were dropped (it is scored, §7.6). */
+  onUnresponsive?: (requester: string, failures: number) => void
+  /** How long a requester has to begin answering a claim (§6.2). @default CLAIM_TIMEOUT_MS */
+  claimTimeoutMs?: number
   /**
    * Makes sure the model's bytes are present before its tasks run — e.g. fetch it by CID from a
-   * provider (`fetchModel`) into the backend's model store. Called once per model; a failure
-   * leaves the tasks unrun (their leases expire and they go elsewhere).
+   * provider (`fetchModel`) into the backend's model store. Called once per model (again after a
+   * failure); a failure returns the tasks as MODEL_UNAVAILABLE failures, so they go elsewhere at
+   * once (§6.6).
    */
   ensureModel?: (model: string) => Promise<void>
 }
@@ -64,6 +114,8 @@ export class WorkerService {
   private running = false
   /** Aborts claims in flight when the service stops (results in flight are still submitted). */
   private stopping = new AbortController()
+  /** Aborts submissions still in flight when the stop's grace period is over. */
+  private halting = new AbortController()
   /** Receipts received, in order: the worker's verifiable record of accepted work. */
   readonly receipts: Uint8Array[] = []
 
@@ -84,26 +136,39 @@ export class WorkerService {
     this.board = new JobBoard(peer, { models: init.models, onJob: (job) => this.onJob(job) })
   }
 
+  /** The job discovery board (gossip and queries, §5.1, §6.7). */
+  get jobBoard(): JobBoard {
+    return this.board
+  }
+
   start(): void {
     if (this.running) {
       return
     }
     this.running = true
     this.stopping = new AbortController()
+    this.halting = new AbortController()
     this.board.start()
   }
 
   /**
-   * Stops claiming (claims in flight are abandoned) and waits for tasks in flight to run and be
-   * submitted, so no leased work is lost; tasks a requester leased but this worker never received
-   * go back to that requester's queue when the lease expires or the connection closes.
+   * Stops claiming (claims in flight are abandoned) and gives tasks in flight `graceMs` to run
+   * and be submitted, so no leased work is lost; submissions still waiting then (a requester
+   * that does not answer) are abandoned, so a stop is bounded. Tasks a requester leased but
+   * never got back return to its queue when the lease expires or the connection closes.
    */
-  async stop(): Promise<void> {
+  async stop(graceMs = 2000): Promise<void> {
     this.running = false
     this.board.stop()
     clearTimeout(this.timer)
     this.stopping.abort()
-    await Promise.allSettled([...this.inflight])
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs)
+    })
+    await Promise.race([Promise.allSettled([...this.inflight]), grace])
+    clearTimeout(timer)
+    this.halting.abort()
   }
 
   /** Takes a job learnt some other way (e.g. from the requester directly). */
@@ -118,14 +183,17 @@ export class WorkerService {
     const a = job.message
     const id = toHex(a.jobId)
     this.jobs.set(id, job)
-    this.apply(
-      this.agent.announce(Date.now(), {
-        id,
-        requester: job.signer.toString(),
-        model: parseModelCid(a.model).toString(),
-        deadline: Number(a.deadlineMs),
-        maxBatch: a.maxBatch
-      })
+    void learnRequesterAddresses(this.peer, job).finally(() =>
+      this.apply(
+        this.agent.announce(Date.now(), {
+          id,
+          requester: job.signer.toString(),
+          model: parseModelCid(a.model).toString(),
+          deadline: Number(a.deadlineMs),
+          maxBatch: a.maxBatch,
+          issuedAt: Number(a.issuedAtMs)
+        })
+      )
     )
   }
 
@@ -135,6 +203,16 @@ export class WorkerService {
         this.track(this.claim(action.job, action.maxTasks))
       } else if (action.type === 'drop') {
         this.jobs.delete(action.job)
+        if (action.reason === 'JOB_CLOSED' || action.reason === 'deadline passed') {
+          this.peer.jobs.forget(action.job) // over: not passed on to others (§6.7)
+        }
+      } else if (action.type === 'unresponsive') {
+        // §6.2, §7.6: a requester that does not answer claims is scored like a lease timeout; the
+        // score feeds gossipsub's, so its announcements weigh less with every peer that saw it.
+        const t = this.peer.reputation.get(action.requester)
+        t.timeouts += action.failures
+        this.peer.reputation.changed(action.requester)
+        this.init.onUnresponsive?.(action.requester, action.failures)
       } else if (action.type === 'timer') {
         clearTimeout(this.timer)
         if (action.at !== undefined && this.running) {
@@ -147,7 +225,8 @@ export class WorkerService {
 
   private track(p: Promise<void>): void {
     this.inflight.add(p)
-    void p.finally(() => this.inflight.delete(p))
+    // No failure of a remote peer may surface as an unhandled rejection (it would end the process).
+    p.catch((err: Error) => this.init.onError?.(err)).finally(() => this.inflight.delete(p))
   }
 
   private async claim(jobId: string, maxTasks: number): Promise<void> {
@@ -158,11 +237,23 @@ export class WorkerService {
     }
     let assignment: Assignment
     try {
-      const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(30_000)])
-      assignment = await claimTasks(this.peer, job.signer, { jobId: job.message.jobId, maxTasks }, { signal })
+      // §6.2: the requester begins its answer within the claim timeout; a frame of inputs may
+      // then take up to the stream timeout to arrive.
+      const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(STREAM_TIMEOUT_MS)])
+      assignment = await claimTasks(
+        this.peer,
+        job.signer,
+        { jobId: job.message.jobId, maxTasks },
+        { signal, answerTimeoutMs: this.init.claimTimeoutMs }
+      )
     } catch (err) {
-      this.init.onError?.(err as Error)
-      this.apply(this.agent.claimed(Date.now(), jobId, 'FAILED'))
+      const e = err as Error
+      if (!this.running) {
+        return // stopping: the abort is ours, not the requester's failure
+      }
+      this.init.onError?.(e)
+      const timedOut = e.name === 'AnswerTimeoutError' || e.name === 'TimeoutError' || e.name === 'AbortError'
+      this.apply(this.agent.claimed(Date.now(), jobId, timedOut ? 'TIMEOUT' : 'FAILED'))
       return
     }
     const answer = (assignment.code === ErrorCode.OK ? 'OK' : assignment.code) as ClaimAnswer
@@ -172,10 +263,15 @@ export class WorkerService {
     }
   }
 
-  /** Runs an assignment's tasks (the backend batches them) and submits the signed results. */
+  /**
+   * Runs an assignment's tasks (the backend batches them) and submits the signed results — or,
+   * for a task that could not run, a signed failure saying why (§6.6) — in submissions that each
+   * fit one frame.
+   */
   private async run(requester: PeerId, a: Assignment): Promise<void> {
     const model = parseModelCid(a.model).toString()
     const worker = peerIdBytes(this.peer.peerId)
+    let unavailable: TaskFailure | undefined
     if (this.init.ensureModel != null) {
       let ready = this.ready.get(model)
       if (ready == null) {
@@ -187,41 +283,61 @@ export class WorkerService {
         await ready
       } catch (err) {
         this.init.onError?.(err as Error)
-        this.apply(this.agent.finished(Date.now(), a.tasks.length))
-        return
+        // §6.6: the model could not be had here: the tasks go to other workers at once.
+        unavailable = { kind: FailureKind.MODEL_UNAVAILABLE, message: truncate((err as Error).message) }
       }
     }
     const results = await Promise.all(
       a.tasks.map(async (task) => {
         const startedAtMs = BigInt(Date.now())
-        try {
-          const { outputs, profile, durationUs } = await this.init.backend.run(model, task.inputs)
-          this.init.onRun?.({ model, durationUs })
-          const result: TaskResult = {
-            taskId: task.taskId,
-            jobId: a.jobId,
-            index: task.index,
-            model: a.model,
-            inputDigest: assignedInputDigest(task), // hashed once, when the assignment was checked
-            outputDigest: tensorSetDigest(outputs),
-            outputs,
-            worker,
-            startedAtMs,
-            durationUs: BigInt(Math.round(durationUs)),
-            profile
+        const base = {
+          taskId: task.taskId,
+          jobId: a.jobId,
+          index: task.index,
+          model: a.model,
+          inputDigest: assignedInputDigest(task), // hashed once, when the assignment was checked
+          worker,
+          startedAtMs
+        }
+        let result: TaskResult
+        if (unavailable != null) {
+          result = { ...base, outputDigest: tensorSetDigest([]), outputs: [], durationUs: 0n, failure: unavailable }
+        } else {
+          try {
+            const { outputs, profile, durationUs } = await this.init.backend.run(model, task.inputs)
+            this.init.onRun?.({ model, durationUs })
+            result = {
+              ...base,
+              outputDigest: tensorSetDigest(outputs),
+              outputs,
+              durationUs: BigInt(Math.round(durationUs)),
+              profile
+            }
+          } catch (err) {
+            this.init.onError?.(err as Error)
+            result = {
+              ...base,
+              outputDigest: tensorSetDigest([]),
+              outputs: [],
+              durationUs: BigInt((Date.now() - Number(startedAtMs)) * 1000),
+              failure: classifyFailure(err as Error)
+            }
           }
+        }
+        try {
           return await seal(STATEMENTS.result, result, this.peer.privateKey)
         } catch (err) {
-          // A task that cannot run is not submitted; its lease expires and it goes elsewhere.
           this.init.onError?.(err as Error)
-          return undefined
+          return undefined // e.g. outputs over a limit: the lease expires and the task goes elsewhere
         }
       })
     )
     const envelopes = results.filter((r): r is Uint8Array<ArrayBuffer> => r != null)
     try {
-      if (envelopes.length > 0) {
-        const statuses = await submitResults(this.peer, requester, envelopes, { signal: AbortSignal.timeout(30_000) })
+      for (const part of submissions(envelopes)) {
+        const statuses = await submitResults(this.peer, requester, part, {
+          signal: AbortSignal.any([this.halting.signal, AbortSignal.timeout(STREAM_TIMEOUT_MS)])
+        })
         for (const s of statuses) {
           if (s.code === ErrorCode.OK || s.code === ErrorCode.DUPLICATE) {
             // Only receipts that verify are kept (the store checks them; without one, check here).
@@ -241,4 +357,28 @@ export class WorkerService {
       this.apply(this.agent.finished(Date.now(), a.tasks.length))
     }
   }
+}
+
+/** Bytes of a ResultSubmission besides its results. */
+const SUBMISSION_OVERHEAD_BYTES = 1024
+
+/** Splits signed results into submissions that each fit one frame (§6.3). */
+export function submissions(envelopes: Uint8Array[], maxBytes = MAX_FRAME_BYTES): Uint8Array[][] {
+  const out: Uint8Array[][] = []
+  let current: Uint8Array[] = []
+  let size = SUBMISSION_OVERHEAD_BYTES
+  for (const e of envelopes) {
+    const bytes = e.byteLength + 6
+    if (current.length > 0 && (size + bytes > maxBytes || current.length >= 256)) {
+      out.push(current)
+      current = []
+      size = SUBMISSION_OVERHEAD_BYTES
+    }
+    current.push(e)
+    size += bytes
+  }
+  if (current.length > 0) {
+    out.push(current)
+  }
+  return out
 }

@@ -14,9 +14,11 @@ describe('peer configuration', () => {
       bootstrap: [],
       transports: ['tcp'],
       local: false,
+      mdns: { serviceTag: '_openbatch._udp.local', intervalMs: 10_000 },
       privateKey: undefined
     })
     assert.deepEqual(resolveConfig({ transports: ['memory'] }).listen, [])
+    assert.equal(resolveConfig({ transports: ['memory'] }).mdns, false, 'no LAN discovery without a LAN transport')
   })
 
   it('names the bad option and what to do', async () => {
@@ -26,7 +28,9 @@ describe('peer configuration', () => {
       [{ listen: ['not an address'] }, /^listen: "not an address" is not a multiaddr/],
       [{ bootstrap: ['/ip4/127.0.0.1/tcp/4001'] }, /^bootstrap: .* has no \/p2p\/<peer id>/],
       [{ dataDir: '' }, /^dataDir: must be a directory path/],
-      [{ privateKey: await generateKeyPair('secp256k1') }, /^privateKey: must be an Ed25519 key/]
+      [{ privateKey: await generateKeyPair('secp256k1') }, /^privateKey: must be an Ed25519 key/],
+      [{ mdns: { serviceTag: 'openbatch' } }, /^mdns.serviceTag: "openbatch" is not a DNS-SD service name/],
+      [{ mdns: { intervalMs: 5 } }, /^mdns.intervalMs: must be an integer ≥ 100/]
     ]
     for (const [config, message] of cases) {
       assert.throws(() => resolveConfig(config), { name: 'ConfigError', message })

@@ -9,7 +9,7 @@ import { createPeer, RequesterService, SqliteJobStore, WorkServer } from '../src
 
 const [dataDir, tasksArg] = process.argv.slice(2) as [string, string]
 const taskCount = Number(tasksArg)
-const peer = await createPeer({ dataDir, listen: ['/ip4/127.0.0.1/tcp/0'], local: true })
+const peer = await createPeer({ dataDir, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
 await peer.start()
 const store = new SqliteJobStore(join(dataDir, 'jobs.db'))
 const service = new RequesterService(peer, { store })

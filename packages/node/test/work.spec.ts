@@ -146,7 +146,8 @@ describe('work over streams (spec §6.2, §6.3) — real libp2p peers', () => {
         unresolved: 0,
         canariesPassed: 0,
         fraudProofs: 0,
-        audited: 0
+        audited: 0,
+        failed: 0
       }
     )
     service.stop()
