@@ -40,11 +40,12 @@
  */
 
 export type { VerificationStatus } from '@openbatch/core'
-export type { FraudEvent } from '@openbatch/node'
+export { type FraudEvent, StoreCorruptError } from '@openbatch/node'
 export {
   AgreementKind,
   type AgreementRule,
   DType,
+  FailureKind,
   float32Tensor,
   type Tensor,
   toFloat64Array,
@@ -59,6 +60,7 @@ export {
   type BatchResult,
   type BatchSummary,
   type ResultsOptions,
+  type TaskFailureInfo,
   type Verification
 } from './job.js'
 export { createClient, createPeer, Peer, type PeerEvents, type PeerOptions, type SubmitBatchOptions, type WorkerOptions } from './peer.js'

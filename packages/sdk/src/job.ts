@@ -6,7 +6,7 @@
 
 import type { VerificationStatus, VerifiedJobSummary } from '@openbatch/core'
 import type { SqliteJobStore, StoredResult } from '@openbatch/node'
-import { open, STATEMENTS, type Tensor } from '@openbatch/protocol'
+import { type FailureKind, isDeterministicFailure, open, STATEMENTS, type Tensor } from '@openbatch/protocol'
 import { TypedEventEmitter } from 'main-event'
 import { byName } from './inputs.js'
 
@@ -30,11 +30,28 @@ export interface Verification {
   revised?: boolean
 }
 
+/** Why an item has no outputs (spec §6.6). */
+export interface TaskFailureInfo {
+  /**
+   * `INPUT_REJECTED`, `INFERENCE_FAILED` or `UNSUPPORTED_MODEL` (deterministic: an independent
+   * worker confirmed it unless the status is `unsampled`), or a transient kind
+   * (`RESOURCE_EXHAUSTED`, `DEVICE_LOST`, `MODEL_UNAVAILABLE`, `WORKER_STOPPING`) that happened on
+   * every worker that tried.
+   */
+  kind: FailureKind
+  /** The worker's words, e.g. the input and shape it expected. */
+  message: string
+  /** True for transient kinds: another try later may succeed. */
+  transient: boolean
+}
+
 export interface BatchResult {
   /** The input's position in the batch. */
   index: number
-  /** Output tensors by name. */
+  /** Output tensors by name (empty when `failure` is set). */
   outputs: Record<string, Tensor>
+  /** Set when the item could not run: why. */
+  failure?: TaskFailureInfo
   verification: Verification
   /** The worker's signed result (spec §3.5): proof of who computed it. */
   signed: Uint8Array
@@ -62,6 +79,8 @@ export interface BatchSummary {
   disputed: number
   unresolved: number
   canariesPassed: number
+  /** Settled items that could not run (their results carry `failure`), counted in `settled`. */
+  failed: number
   /** Results re-checked because their worker was proven to cheat later (verdicts revised). */
   audited: number
   /** Fraud proofs this job produced (each names a worker that was outvoted). */
@@ -167,6 +186,7 @@ export class BatchJob extends TypedEventEmitter<BatchJobEvents> {
       disputed: live?.disputed ?? 0,
       unresolved: live?.unresolved ?? 0,
       canariesPassed: live?.canariesPassed ?? 0,
+      failed: live?.failed ?? this.ctx.store.failedCount(this.id),
       audited: live?.audited ?? 0,
       fraudProofs: live?.fraudProofs ?? 0,
       missing: this.ended ? this.taskCount - settled : 0,
@@ -223,9 +243,11 @@ export class BatchJob extends TypedEventEmitter<BatchJobEvents> {
 
   private async toResult(row: StoredResult): Promise<BatchResult> {
     const opened = await open(STATEMENTS.result, row.result)
+    const f = opened.message.failure
     return {
       index: row.index,
       outputs: byName(opened.message.outputs),
+      ...(f == null ? {} : { failure: { kind: f.kind, message: f.message, transient: !isDeterministicFailure(f.kind) } }),
       verification: { status: row.status ?? 'unsampled', worker: row.worker, reputation: row.reputation, revised: row.revised === true },
       signed: row.result
     }

@@ -12,12 +12,13 @@ import { join } from 'node:path'
 import type { VerifiedJobSummary } from '@openbatch/core'
 import type { InferenceBackend, TensorSpec } from '@openbatch/inference'
 import {
-  announceJob,
+  announcedAddresses,
   CapacityPublisher,
   createPeer as createNodePeer,
   type FraudEvent,
   fetchModel,
   findWorkers,
+  JobAnnouncer,
   ModelServer,
   type OpenbatchPeer,
   type PeerComponents,
@@ -35,6 +36,7 @@ import {
   deriveJobId,
   dtypeInfo,
   jobsTopic,
+  MAX_FRAME_BYTES,
   open,
   parseModelCid,
   peerIdBytes,
@@ -84,8 +86,22 @@ export interface PeerOptions {
   bootstrap?: string[]
   /** @default ['tcp'] */
   transports?: TransportName[]
-  /** A network of peers on one host (demo, tests). @default false */
+  /**
+   * Dial non-public addresses of any network, not only of this host's own networks. Peers on
+   * one host or one LAN find each other without it (bootstrap addresses, mDNS). @default false
+   */
   local?: boolean
+  /**
+   * Find peers on the LAN by multicast DNS (`serviceTag` separates networks on one LAN).
+   * @default on with TCP
+   */
+  mdns?: boolean | { serviceTag?: string; intervalMs?: number }
+  /**
+   * Resume unfinished jobs stored in `dataDir` at start: all (`true`), none (`false`), or the
+   * listed job ids. A resumed job is announced again so workers come back to it (spec §6.5).
+   * @default true
+   */
+  resume?: boolean | string[]
   /** Serve models as a worker. */
   worker?: WorkerOptions
   /** How long to wait for a bootstrap peer. @default 10_000 */
@@ -110,8 +126,9 @@ export interface SubmitBatchOptions {
   /** @default DEFAULT_LEASE_MS */
   leaseMs?: number
   /**
-   * How long a sampled task waits for an independent worker to re-run it; then its result stands
-   * `unsampled` (spec §7.2). @default leaseMs
+   * How long a sampled task (or a task reported as not runnable) waits for an independent worker
+   * to run it again; then its result stands `unsampled` (spec §7.2). With no other worker around
+   * it does not wait at all. Kept with the job, so a resumed job keeps it. @default leaseMs
    */
   checkWaitMs?: number
   /** How long to look for a worker of the model before failing with NoWorkersError; 0 skips. @default 30_000 */
@@ -134,7 +151,7 @@ export interface PeerEvents {
 /** A running openbatch peer. Create it with {@link createPeer}. */
 export class Peer extends TypedEventEmitter<PeerEvents> {
   private readonly handles = new Map<string, BatchJob>()
-  private readonly announcers = new Set<ReturnType<typeof setTimeout>>()
+  private readonly announcer: JobAnnouncer
   private worker?: { service: WorkerService; backend: InferenceBackend & { stop?: () => Promise<void> }; capacity?: CapacityPublisher }
   private readonly workServer: WorkServer
   private readonly modelServer: ModelServer
@@ -158,6 +175,7 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
       onError: (err) => this.safeDispatchEvent('error', { detail: err })
     })
     this.workServer = new WorkServer(node, this.requester)
+    this.announcer = new JobAnnouncer(node, { onError: (err) => this.safeDispatchEvent('error', { detail: err }) })
     this.modelServer = new ModelServer(node, { get: async (m) => ((await models.has(m)) ? models.get(m) : undefined) })
   }
 
@@ -177,11 +195,20 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
 
   /** @internal */
   async start(options: PeerOptions): Promise<void> {
+    // §6.5: stored jobs are resumed before claims are served, so no worker is told UNKNOWN_JOB
+    // for a job this peer holds; each is announced again so that workers come back to it.
+    const resume = options.resume ?? true
+    if (resume !== false) {
+      for (const job of await this.requester.resume(this.store, { jobs: resume === true ? undefined : resume })) {
+        this.track(job.jobId, job.done)
+        const stored = this.store.getJob(job.jobId)
+        if (stored != null) {
+          await this.announcer.add((await open(STATEMENTS.job, stored.announcement)).message, job.done)
+        }
+      }
+    }
     await this.workServer.start()
     await this.modelServer.start()
-    for (const job of await this.requester.resume(this.store)) {
-      this.track(job.jobId, job.done)
-    }
     if (options.worker != null) {
       await this.startWorker(options.worker, options.dataDir)
     }
@@ -265,6 +292,10 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
    */
   async submitBatch(options: SubmitBatchOptions): Promise<BatchJob> {
     options.signal?.throwIfAborted()
+    const reward = options.reward ?? 0n
+    if (typeof reward !== 'bigint' || reward < 0n || reward >= 1n << 64n) {
+      throw new RangeError(`reward must be a bigint in 0..2^64−1, got ${String(reward)}`)
+    }
     const model = await this.resolveModel(options.model)
     const discoveryTimeoutMs = options.discoveryTimeoutMs ?? 30_000
     if (discoveryTimeoutMs > 0) {
@@ -279,23 +310,34 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
     if (!(deadline > now)) {
       throw new RangeError(`deadline ${new Date(deadline).toISOString()} has passed`)
     }
-    const announcement = await this.store.stageJob(jobId, leaseMs, normalise(options.inputs), async (taskCount) => {
-      if (taskCount === 0) {
-        throw new InvalidInputsError('a batch needs at least one input')
-      }
-      const job = createJobAnnouncement({
-        requester: peerIdBytes(this.node.peerId),
-        model: parseModelCid(model).bytes,
-        taskCount,
-        maxBatch: options.maxBatch ?? 32,
-        rewardPerTask: options.reward ?? 0n,
-        now,
-        durationMs: deadline - now,
-        verification: options.verification,
-        nonce
-      })
-      return seal(STATEMENTS.job, job, this.node.privateKey)
-    })
+    if (options.checkWaitMs !== undefined && !(Number.isFinite(options.checkWaitMs) && options.checkWaitMs >= 0)) {
+      throw new RangeError(`checkWaitMs must be a number of ms ≥ 0, got ${options.checkWaitMs}`)
+    }
+    const announcement = await this.store.stageJob(
+      jobId,
+      leaseMs,
+      checkFrames(normalise(options.inputs)),
+      async (taskCount) => {
+        if (taskCount === 0) {
+          throw new InvalidInputsError('a batch needs at least one input')
+        }
+        const job = createJobAnnouncement({
+          requester: peerIdBytes(this.node.peerId),
+          model: parseModelCid(model).bytes,
+          taskCount,
+          maxBatch: options.maxBatch ?? 32,
+          rewardPerTask: reward,
+          now,
+          durationMs: deadline - now,
+          verification: options.verification,
+          nonce,
+          addresses: announcedAddresses(this.node)
+        })
+        return seal(STATEMENTS.job, job, this.node.privateKey)
+      },
+      1024,
+      options.checkWaitMs
+    )
     const { done } = await this.requester.addJob({
       announcement,
       inputs: (i) => this.store.inputs(jobId, i),
@@ -305,6 +347,28 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
     const handle = this.track(jobId, done)
     await this.announce(announcement, done, options.minWorkers ?? 1)
     options.signal?.addEventListener('abort', () => handle.cancel(), { once: true })
+    return handle
+  }
+
+  /**
+   * Resumes a job stored in `dataDir` that this peer is not serving (it was started with `resume`
+   * off, or not listing it): it is served and announced again. Returns its handle.
+   */
+  async resumeJob(jobId: string): Promise<BatchJob> {
+    const existing = this.handles.get(jobId)
+    if (existing != null) {
+      return existing
+    }
+    const stored = this.store.getJob(jobId)
+    if (stored == null) {
+      throw new JobNotFoundError(jobId)
+    }
+    const [job] = await this.requester.resume(this.store, { jobs: [jobId] })
+    if (job == null) {
+      throw new JobNotFoundError(jobId)
+    }
+    const handle = this.track(jobId, job.done)
+    await this.announcer.add((await open(STATEMENTS.job, stored.announcement)).message, job.done)
     return handle
   }
 
@@ -328,23 +392,24 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
   }
 
   /**
-   * Stops the peer: stops claiming new work, lets tasks in flight finish and be submitted, then
-   * closes the network and the stores. Leases of tasks not started are released by the
-   * requester when this peer disconnects (spec §6.5).
+   * Stops the peer within a few seconds: stops claiming new work, gives tasks in flight 2 s to
+   * finish and be submitted, then closes the network (connections get 2 s to close gracefully)
+   * and the stores. Leases of tasks not submitted are released by the requester when this peer
+   * disconnects or the lease expires (spec §6.5).
    */
   async stop(): Promise<void> {
-    for (const t of this.announcers) {
-      clearTimeout(t)
-    }
+    this.announcer.stop()
     if (this.worker != null) {
       this.worker.capacity?.stop()
-      await this.worker.service.stop()
+      // Tasks in flight get 2 s to be submitted; a requester that does not answer cannot hold
+      // the stop longer (its leases expire and the tasks go to others).
+      await this.worker.service.stop(2000)
       await this.worker.backend.stop?.()
     }
     this.requester.stop()
     await this.workServer.stop()
     await this.modelServer.stop()
-    await this.node.stop()
+    await this.node.stop(2000)
     this.store.close()
     this.receipts?.close()
     await this.cleanup()
@@ -365,9 +430,9 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
   }
 
   /**
-   * Publishes the announcement once gossip knows a subscriber of the model's topic (at most 5 s
-   * of waiting), then again after 1, 2, 4, 8 and every 15 s while the job runs, for workers that
-   * join late or missed it.
+   * Announces the job (spec §5.1) once gossip knows `subscribers` subscribers of the model's
+   * topic (at most 5 s of waiting), and again every REANNOUNCE_INTERVAL_MS with a fresh issue
+   * time while it runs; workers that join in between ask their peers for open jobs (§6.7).
    */
   private async announce(announcement: Uint8Array, done: Promise<void>, subscribers: number): Promise<void> {
     const { message } = await open(STATEMENTS.job, announcement)
@@ -376,29 +441,7 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
     for (const deadline = Date.now() + 5000; pubsub.getSubscribers(topic).length < subscribers && Date.now() < deadline; ) {
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
-    const publish = () => announceJob(this.node, announcement).catch(() => {}) // a repeat within gossip's seen-cache is refused: fine
-    await publish()
-    let finished = false
-    let delay = 1000
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const again = () => {
-      timer = setTimeout(() => {
-        this.announcers.delete(timer as ReturnType<typeof setTimeout>)
-        if (!finished) {
-          void publish()
-          delay = Math.min(15_000, delay * 2)
-          again()
-        }
-      }, delay)
-      timer.unref()
-      this.announcers.add(timer)
-    }
-    again()
-    const stop = () => {
-      finished = true
-      clearTimeout(timer)
-    }
-    done.then(stop, stop)
+    await this.announcer.add(message, done)
   }
 
   private async resolveModel(model: string | Uint8Array): Promise<string> {
@@ -460,6 +503,28 @@ async function readModelFile(path: string): Promise<Uint8Array> {
   }
 }
 
+/** Bytes of one task in an assignment besides its tensors' data (ids, names, dims, framing). */
+const TASK_OVERHEAD_BYTES = 4096
+
+/**
+ * §6.2 Every task must fit one assignment frame: an item too large is refused at submit time,
+ * naming the limit, instead of never running.
+ */
+async function* checkFrames(items: AsyncIterable<Tensor[]>): AsyncGenerator<Tensor[]> {
+  let index = 0
+  for await (const tensors of items) {
+    const bytes = tensors.reduce((n, t) => n + t.data.byteLength + t.name.length * 4 + t.dims.length * 11 + 32, 0)
+    if (bytes + TASK_OVERHEAD_BYTES > MAX_FRAME_BYTES) {
+      throw new InvalidInputsError(
+        `its tensors take ${bytes} bytes; one task must fit a ${MAX_FRAME_BYTES}-byte frame (MAX_FRAME_BYTES, spec §3.1)`,
+        index
+      )
+    }
+    index++
+    yield tensors
+  }
+}
+
 /** Zero inputs of the model's declared shape (symbolic dims as 1), for the capacity benchmark. */
 function sampleInputs(inputs: TensorSpec[]): Tensor[] {
   return inputs.map((i) => {
@@ -480,7 +545,8 @@ export async function createPeer(options: PeerOptions = {}): Promise<Peer> {
       listen: options.listen,
       bootstrap: options.bootstrap,
       transports: options.transports,
-      local: options.local
+      local: options.local,
+      mdns: options.mdns
     },
     { metrics: options.libp2pMetrics }
   )
