@@ -12,8 +12,9 @@
 import { createClient, createPeer, tensor } from '@openbatch/sdk'
 import { CLASSIFIER, textLine } from './model.js'
 
-// `local: true` tells each peer the network is on one machine (loopback addresses are fine).
-const network = { listen: ['/ip4/127.0.0.1/tcp/0'], local: true }
+// Peers on one machine or one LAN reach each other with no special setting. `mdns: false` keeps
+// this network to the peers given as bootstrap addresses (other examples may run alongside).
+const network = { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false }
 
 // The first worker starts alone; the others join through it.
 const first = await createPeer({ ...network, worker: { models: [CLASSIFIER], threads: 1 } })

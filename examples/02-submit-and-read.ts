@@ -13,7 +13,7 @@ import { AgreementKind, createClient, createPeer, type Tensor, toFloat64Array, v
 import { CLASSIFIER, textLine } from './model.js'
 
 // Two workers stand in for the network (point `bootstrap` at real peers instead).
-const network = { listen: ['/ip4/127.0.0.1/tcp/0'], local: true }
+const network = { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false } // bootstrap addresses only: no LAN discovery
 const w1 = await createPeer({ ...network, worker: { models: [CLASSIFIER], threads: 1 } })
 const bootstrap = [w1.addresses[0] as string]
 const w2 = await createPeer({ ...network, bootstrap, worker: { models: [CLASSIFIER], threads: 1 } })

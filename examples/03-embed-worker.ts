@@ -12,7 +12,7 @@
 import { createClient, createPeer, tensor } from '@openbatch/sdk'
 import { CLASSIFIER, textLine } from './model.js'
 
-const network = { listen: ['/ip4/127.0.0.1/tcp/0'], local: true }
+const network = { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false } // bootstrap addresses only: no LAN discovery
 
 // The app's worker: one inference thread, at most 8 tasks held at once.
 const worker = await createPeer({ ...network, worker: { models: [CLASSIFIER], threads: 1, capacity: 8 } })

@@ -9,7 +9,7 @@ import { createJobAnnouncement, modelCid, peerIdBytes, STATEMENTS, seal, toHex }
 import { item, MODEL_PATH } from './inputs.js'
 
 const taskCount = Number(process.argv[2])
-const peer = await createPeer({ listen: ['/ip4/127.0.0.1/tcp/0'], local: true })
+const peer = await createPeer({ listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
 await peer.start()
 const service = new RequesterService(peer, { store: new MemoryJobStore() })
 await new WorkServer(peer, service).start()

@@ -66,7 +66,7 @@ async function network(backend: OnnxBackend, model: string): Promise<Arm & { req
     const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
     const readLine = async () => JSON.parse((await lines.next()).value as string) as Record<string, string | number>
     const ready = await readLine()
-    const peer = await createPeer({ listen: ['/ip4/127.0.0.1/tcp/0'], local: true })
+    const peer = await createPeer({ listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
     await peer.start()
     await peer.libp2p.dial(multiaddr(ready.addr as string))
     const worker = new WorkerService(peer, { backend, models: [model], capacity: Number(process.env.BENCH_CAPACITY ?? 2 * BATCH) })

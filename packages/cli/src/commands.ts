@@ -4,20 +4,29 @@
  * follow flags > OPENBATCH_* > config file > defaults (config.ts).
  */
 
-import { existsSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { open as openFile, readFile, writeFile } from 'node:fs/promises'
 import { totalmem } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { InferenceBackend, TensorSpec } from '@openbatch/inference'
 import { loadOrCreateIdentity, ReceiptStore, Reputation, SqliteJobStore } from '@openbatch/node'
-import { AgreementKind, DType, open, STATEMENTS, type Tensor, toFloat64Array, type VerificationPolicy } from '@openbatch/protocol'
+import {
+  AgreementKind,
+  DType,
+  MAX_TASKS_PER_CLAIM,
+  open,
+  STATEMENTS,
+  type Tensor,
+  toFloat64Array,
+  type VerificationPolicy
+} from '@openbatch/protocol'
 import { createOnnxBackend, ModelStore } from '@openbatch/runtime-onnx'
 import { type BatchResult, createClient, createPeer, type Peer, type PeerOptions } from '@openbatch/sdk'
 import { Command, Option } from 'commander'
 import { dump as dumpNpy } from 'npyjs'
 import { cheatingBackend } from './adversary.js'
-import { applyConfigFile, collect, DEFAULT_DATA_DIR, positive, positiveInt, share } from './config.js'
+import { applyConfigFile, collect, DEFAULT_DATA_DIR, positive, positiveInt, seconds, share, uint64 } from './config.js'
 import { UsageError } from './errors.js'
 import { parseNormalisation } from './images.js'
 import { readInputs } from './inputs.js'
@@ -26,11 +35,51 @@ import { log, ProgressView, printJson } from './out.js'
 
 const env = (name: string) => `OPENBATCH_${name}`
 
+/** Most inference threads (or intra-op threads) a peer takes: far above any household machine's cores. */
+const MAX_THREADS = 256
+
+/** How long `openbatch peer` may take to stop after SIGINT/SIGTERM before it exits regardless. */
+const STOP_DEADLINE_MS = 2500
+
+/** Socket errors a remote peer can cause: never a reason for a peer to end. */
+const REMOTE_ERRORS = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL'
+])
+
+/**
+ * A long-running peer must outlive what remote peers do: a socket error no library code caught
+ * (a reset in the middle of a dial, say) is logged and the peer keeps running; an unhandled
+ * rejection is logged; anything else is a bug of this process, logged before it exits with 1.
+ */
+function keepRunningOnRemoteErrors(): void {
+  process.on('unhandledRejection', (reason) => {
+    const err = reason as Error
+    log('error', 'unhandled rejection (the peer keeps running)', { error: err?.name, message: err?.message ?? String(reason) })
+  })
+  process.on('uncaughtException', (err) => {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code != null && REMOTE_ERRORS.has(code)) {
+      log('warn', 'a connection to a remote peer failed (the peer keeps running)', { code, message: err.message })
+      return
+    }
+    log('error', 'uncaught exception', { error: err.name, message: err.message, stack: err.stack })
+    process.exit(1)
+  })
+}
+
 function networkOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--listen <multiaddr...>', 'addresses to listen on').env(env('LISTEN')).argParser(collect))
     .addOption(new Option('--bootstrap <multiaddr...>', 'peers to join through (…/p2p/<id>)').env(env('BOOTSTRAP')).argParser(collect))
-    .addOption(new Option('--local', 'a network of peers on one host (loopback)').env(env('LOCAL')))
+    .addOption(new Option('--local', "dial private addresses of any network, not only this host's (containers, VPNs)").env(env('LOCAL')))
+    .addOption(new Option('--no-mdns', 'do not look for peers on the LAN (multicast DNS)'))
     .addOption(new Option('--metrics <host:port>', 'serve Prometheus metrics at http://host:port/metrics').env(env('METRICS')))
     .option('--config <file>', 'JSON config file (default: <data-dir>/config.json)')
 }
@@ -47,6 +96,9 @@ async function writeResults(path: string, results: AsyncIterable<BatchResult>, c
     let name = ''
     let n = 0
     for await (const r of results) {
+      if (r.failure != null) {
+        throw new UsageError(`item ${r.index} could not run (${r.failure.kind}: ${r.failure.message}); .npy cannot hold it: use .jsonl`, 1)
+      }
       if (values === undefined) {
         const names = Object.keys(r.outputs)
         if (names.length !== 1) {
@@ -75,7 +127,9 @@ async function writeResults(path: string, results: AsyncIterable<BatchResult>, c
           { dtype: DType[t.dtype]?.toLowerCase(), dims: t.dims.map(Number), data: Array.from(toFloat64Array(t)) }
         ])
       )
-      await file.write(`${JSON.stringify({ index: r.index, input: labels[r.index], outputs, verification: r.verification })}\n`)
+      await file.write(
+        `${JSON.stringify({ index: r.index, input: labels[r.index], outputs, ...(r.failure == null ? {} : { failure: r.failure }), verification: r.verification })}\n`
+      )
     }
   } finally {
     await file.close()
@@ -119,13 +173,19 @@ export function buildProgram(): Command {
     .description('run a peer: a worker serving models (and a requester for its own jobs) until SIGINT/SIGTERM')
     .addOption(new Option('--model <file...>', '.onnx files to serve (added to the model store)').env(env('MODELS')).argParser(collect))
     .addOption(new Option('--no-worker', 'serve no models (requester only)'))
-    .addOption(new Option('--threads <n>', 'inference threads').env(env('THREADS')).argParser(positiveInt('--threads')))
+    .addOption(
+      new Option('--threads <n>', 'inference threads (each holds its own sessions, ~22 MB and up)')
+        .env(env('THREADS'))
+        .argParser(positiveInt('--threads', MAX_THREADS, ' (each thread holds its own copy of the models)'))
+    )
     .addOption(
       new Option('--intra-op-threads <n>', 'onnxruntime threads per inference thread')
         .env(env('INTRA_OP_THREADS'))
-        .argParser(positiveInt('--intra-op-threads'))
+        .argParser(positiveInt('--intra-op-threads', MAX_THREADS))
     )
-    .addOption(new Option('--capacity <n>', 'tasks held at once').env(env('CAPACITY')).argParser(positiveInt('--capacity')))
+    .addOption(
+      new Option('--capacity <n>', 'tasks held at once').env(env('CAPACITY')).argParser(positiveInt('--capacity', MAX_TASKS_PER_CLAIM * 16))
+    )
     .addOption(
       new Option('--max-ram-share <fraction>', 'share of RAM for loaded models')
         .env(env('MAX_RAM_SHARE'))
@@ -179,6 +239,7 @@ export function buildProgram(): Command {
         listen: o.listen as string[] | undefined,
         bootstrap: o.bootstrap as string[] | undefined,
         local: o.local === true,
+        mdns: o.mdns !== false,
         libp2pMetrics: metrics?.libp2p,
         worker:
           o.worker === false
@@ -194,6 +255,7 @@ export function buildProgram(): Command {
                 backend
               }
       }
+      keepRunningOnRemoteErrors()
       const peer = await createPeer(options)
       metrics?.watch(peer)
       const served = await peer.servedModels()
@@ -228,6 +290,9 @@ export function buildProgram(): Command {
       await new Promise<void>((resolve) => {
         const stop = (why: string) => {
           log('info', 'stopping: finishing tasks in flight', { why })
+          // A second signal stops at once.
+          process.once('SIGINT', () => process.exit(130))
+          process.once('SIGTERM', () => process.exit(143))
           resolve()
         }
         process.once('SIGINT', () => stop('SIGINT'))
@@ -236,8 +301,17 @@ export function buildProgram(): Command {
           setTimeout(() => stop('--hours elapsed'), (o.hours as number) * 3_600_000).unref()
         }
       })
+      // The stop is bounded: tasks in flight and connections get their grace, then the process ends.
+      let stopped = false
+      setTimeout(() => {
+        if (!stopped) {
+          log('warn', `the peer did not stop within ${STOP_DEADLINE_MS} ms; exiting anyway`)
+        }
+        process.exit(process.exitCode ?? 0)
+      }, STOP_DEADLINE_MS).unref()
       await peer.stop()
       await metrics?.close()
+      stopped = true
       log('info', 'peer stopped')
     })
 
@@ -256,17 +330,21 @@ export function buildProgram(): Command {
         .argParser(positive('--discovery-timeout'))
     )
     .addOption(new Option('--deadline <minutes>', 'give up after this long').default(60).argParser(positive('--deadline')))
-    .addOption(new Option('--reward <n>', 'reward per task (network units)').default('0'))
+    .addOption(new Option('--reward <n>', 'reward per task (network units, 0 … 2^64−1)').default(0n).argParser(uint64('--reward')))
+    .addOption(
+      new Option(
+        '--check-wait <s>',
+        'seconds a sampled or failed task waits for an independent worker to run it again; then it stands unsampled (0: never wait; default: the lease, 60 s; no other worker around: no wait)'
+      ).argParser(seconds('--check-wait'))
+    )
     .action(async (modelPath: string, inputsPath: string, _opts, cmd: Command) => {
       applyConfigFile(cmd)
       const o = cmd.optsWithGlobals() as Record<string, unknown> & { dataDir: string }
       const normalisation = parseNormalisation(o.normalize as string)
       const verification = verificationPolicy(o.agreement as string)
-      let reward: bigint
-      try {
-        reward = BigInt(o.reward as string)
-      } catch {
-        throw new UsageError(`--reward must be a whole number, got "${o.reward}"`)
+      const reward = typeof o.reward === 'bigint' ? o.reward : uint64('--reward')(String(o.reward))
+      if (o.out != null) {
+        checkOutPath(o.out as string) // before any work is done, not after the whole job ran
       }
       const prepared = await prepareSubmit(
         join(o.dataDir, 'client', 'models'),
@@ -278,9 +356,12 @@ export function buildProgram(): Command {
       const metrics = o.metrics == null ? undefined : await startMetrics(o.metrics as string)
       const client = await createClient({
         dataDir: join(o.dataDir, 'client'),
-        listen: (o.listen as string[] | undefined) ?? (o.local === true ? ['/ip4/127.0.0.1/tcp/0'] : undefined),
+        listen: o.listen as string[] | undefined,
         bootstrap: o.bootstrap as string[] | undefined,
         local: o.local === true,
+        mdns: o.mdns !== false,
+        // Only this command's job: jobs stored by earlier submits are not resumed behind the user's back.
+        resume: false,
         libp2pMetrics: metrics?.libp2p
       })
       metrics?.watch(client)
@@ -448,6 +529,20 @@ export async function readStatus(dataDir: string) {
   }
 }
 
+/** `--out` must be writable where it points: its folder exists and it is not a folder itself. */
+function checkOutPath(path: string): void {
+  const dir = dirname(resolve(path))
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new UsageError(`--out ${path}: folder ${dir} does not exist; create it first`)
+  }
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    throw new UsageError(`--out ${path} is a folder; give a file name ending in .jsonl or .npy`)
+  }
+  if (!path.endsWith('.jsonl') && !path.endsWith('.npy')) {
+    throw new UsageError(`--out ${path}: use a .jsonl (every output, with verification) or .npy (the one output) file`)
+  }
+}
+
 interface SubmitSettings extends Record<string, unknown> {
   normalisation: ReturnType<typeof parseNormalisation>
   verification?: VerificationPolicy
@@ -513,7 +608,8 @@ async function runSubmit(client: Peer, prepared: Awaited<ReturnType<typeof prepa
     verification: o.verification,
     reward: o.reward,
     deadline: Date.now() + (o.deadline as number) * 60_000,
-    discoveryTimeoutMs: (o.discoveryTimeout as number) * 1000
+    discoveryTimeoutMs: (o.discoveryTimeout as number) * 1000,
+    checkWaitMs: o.checkWait == null ? undefined : Math.round((o.checkWait as number) * 1000)
   })
   const view = new ProgressView()
   view.follow(job)
@@ -530,11 +626,24 @@ async function runSubmit(client: Peer, prepared: Awaited<ReturnType<typeof prepa
         `job ${job.id}`,
         `${summary.settled}/${summary.taskCount} results in ${(summary.durationMs / 1000).toFixed(1)} s (${summary.itemsPerSecond.toFixed(0)} items/s)${o.out == null ? '' : ` → ${o.out}`}`,
         `verification: ${summary.agreed} re-run and agreed · ${summary.unsampled} unsampled · ${summary.disputed} disputed (majority kept) · ${summary.unresolved} unresolved · ${summary.canariesPassed} canaries passed · ${summary.fraudProofs} fraud proofs`,
+        ...(summary.failed > 0 ? [`failed: ${summary.failed} item(s) could not run${o.out == null ? '' : ` (reasons in ${o.out})`}`] : []),
         ''
       ].join('\n')
     )
   }
   if (summary.missing > 0) {
     throw new UsageError(`${summary.missing} of ${summary.taskCount} items got no result before the deadline`, 1)
+  }
+  if (summary.failed > 0) {
+    const reasons = new Map<string, { count: number; first: string }>()
+    for await (const r of job.results()) {
+      if (r.failure != null) {
+        const seen = reasons.get(r.failure.kind) ?? { count: 0, first: `item ${r.index}: ${r.failure.message}` }
+        seen.count++
+        reasons.set(r.failure.kind, seen)
+      }
+    }
+    const text = [...reasons].map(([kind, { count, first }]) => `${kind} ×${count} (first: ${first})`).join('; ')
+    throw new UsageError(`${summary.failed} of ${summary.taskCount} items could not run: ${text}`, 1)
   }
 }

@@ -54,11 +54,39 @@ export function applyConfigFile(cmd: Command): string | undefined {
   return path
 }
 
-export function positiveInt(name: string) {
+export function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER, why = '') {
   return (value: string): number => {
     const n = Number(value)
     if (!Number.isInteger(n) || n < 1) {
       throw new UsageError(`${name} must be a whole number ≥ 1, got "${value}"`)
+    }
+    if (n > max) {
+      throw new UsageError(`${name} must be at most ${max}${why}, got "${value}"`)
+    }
+    return n
+  }
+}
+
+/** A whole number ≥ 0 that fits a uint64 (protobuf would wrap anything else, spec §3.3). */
+export function uint64(name: string) {
+  return (value: string): bigint => {
+    if (!/^\d+$/.test(value.trim())) {
+      throw new UsageError(`${name} must be a whole number ≥ 0, got "${value}"`)
+    }
+    const n = BigInt(value.trim())
+    if (n >= 1n << 64n) {
+      throw new UsageError(`${name} must be below 2^64 (18446744073709551616), got "${value}"`)
+    }
+    return n
+  }
+}
+
+/** A number of seconds ≥ 0. */
+export function seconds(name: string) {
+  return (value: string): number => {
+    const n = Number(value)
+    if (!(n >= 0) || !Number.isFinite(n)) {
+      throw new UsageError(`${name} must be a number of seconds ≥ 0, got "${value}"`)
     }
     return n
   }

@@ -46,7 +46,7 @@ interface WorkerProcess {
 }
 
 async function startWorker(name: string, dataDir: string, bootstrap: string[], cheatRate: number | undefined): Promise<WorkerProcess> {
-  const args = [BIN, 'peer', '--json', '--local', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--model', PADDLE_CLS]
+  const args = [BIN, 'peer', '--json', '--no-mdns', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--model', PADDLE_CLS]
   args.push('--threads', '1', '--intra-op-threads', '1', '--capacity', '16')
   if (bootstrap.length > 0) {
     args.push('--bootstrap', bootstrap.join(','))
@@ -137,7 +137,7 @@ export async function runDemo(o: DemoOptions): Promise<boolean> {
       dataDir: join(dir, 'requester'),
       listen: ['/ip4/127.0.0.1/tcp/0'],
       bootstrap: workers.map((w) => w.addresses[0] as string),
-      local: true
+      mdns: false // the demo's network is its own processes, whatever else runs on this LAN
     })
     const frauds: FraudEvent[] = []
     client.addEventListener('fraud', (e) => frauds.push(e.detail))

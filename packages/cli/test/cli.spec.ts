@@ -52,7 +52,7 @@ interface RunningPeer {
 
 /** Starts `openbatch peer --json …` and waits for its ready line. */
 async function startPeer(args: string[]): Promise<RunningPeer> {
-  const child = spawn(process.execPath, [BIN, 'peer', '--json', '--local', '--listen', '/ip4/127.0.0.1/tcp/0', ...args], {
+  const child = spawn(process.execPath, [BIN, 'peer', '--json', '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe']
   })
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
@@ -130,7 +130,7 @@ describe('openbatch CLI — real processes over TCP loopback', () => {
         join(dir, 'inputs.npy'),
         '--bootstrap',
         bootstrap,
-        '--local',
+        '--no-mdns',
         '--json',
         '--agreement',
         'argmax',
@@ -178,7 +178,7 @@ describe('openbatch CLI — real processes over TCP loopback', () => {
         '48x192',
         '--bootstrap',
         bootstrap,
-        '--local',
+        '--no-mdns',
         '--data-dir',
         join(dir, 'me'),
         '--out',
@@ -237,7 +237,7 @@ describe('openbatch CLI — real processes over TCP loopback', () => {
         PADDLE_CLS,
         join(dir, 'ok.npy'),
         ...me,
-        '--local',
+        '--no-mdns',
         '--listen',
         '/ip4/127.0.0.1/tcp/0',
         '--discovery-timeout',
