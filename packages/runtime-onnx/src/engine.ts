@@ -408,8 +408,20 @@ export class OnnxBackend implements InferenceBackend {
     try {
       reply = await pool.run(model, mergeInputs(names, group, pool.buffers))
     } catch (err) {
-      for (const p of group) {
-        this.settle(p, () => p.reject(err as Error))
+      const e = err as Error
+      if (group.length > 1 && (e.name === 'InferenceFailedError' || e.name === 'WorkerCrashedError')) {
+        // One task's inputs may have failed the merged call (an index outside a vocabulary, say):
+        // each runs alone now, so only the tasks that fail on their own fail (spec §6.6).
+        const queue = this.queues.get(model) ?? []
+        group.forEach((p, i) => {
+          p.key = `solo:${p.seq}:${i}`
+        })
+        queue.unshift(...group)
+        this.queues.set(model, queue)
+      } else {
+        for (const p of group) {
+          this.settle(p, () => p.reject(e))
+        }
       }
       this.pump()
       return

@@ -5,7 +5,7 @@ import { agreeOutputs, DType, float32Tensor, type Tensor, toFloat64Array } from 
 import ort from 'onnxruntime-node'
 import { createOnnxBackend, type DeviceInfo, ModelStore, measureCapacity, type OnnxBackend } from '../src/index.js'
 import { PADDLE_CLS_PATH, tempDir } from './fixtures.js'
-import { CLASSIFIER, FIXED_BATCH, IN_FEATURES, LABELLER, MLP, ROW_SUM, randomInput, rng, TWO_IO, UNLOADABLE } from './models.js'
+import { CLASSIFIER, EMBEDDING, FIXED_BATCH, IN_FEATURES, LABELLER, MLP, ROW_SUM, randomInput, rng, TWO_IO, UNLOADABLE } from './models.js'
 
 const devices: DeviceInfo = { cpu: { model: 'test-cpu', cores: 2 }, memoryBytes: 2 ** 33, gpus: [], gpuProbe: 'skipped in tests' }
 
@@ -35,6 +35,7 @@ describe('ONNX backend', async () => {
     twoIo: await store.add(TWO_IO),
     fixed: await store.add(FIXED_BATCH),
     unloadable: await store.add(UNLOADABLE),
+    embedding: await store.add(EMBEDDING),
     garbage: await store.add(new TextEncoder().encode('this is not an onnx model')),
     paddle: await store.addFile(PADDLE_CLS_PATH)
   }
@@ -192,6 +193,27 @@ describe('ONNX backend', async () => {
         await assert.rejects(run(), { name: 'InvalidInputError', message })
       })
     }
+  })
+
+  it('one task whose inputs fail the model fails alone, not the tasks merged with it (spec §6.6)', async () => {
+    const ids = (values: number[]): Tensor => ({
+      name: 'ids',
+      dtype: DType.INT64,
+      dims: [1n, 4n],
+      data: new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer)
+    })
+    const tasks = [ids([0, 1, 2, 3]), ids([4, 7592, 6, 7]), ids([9, 8, 7, 6])]
+    const settled = await Promise.allSettled(tasks.map((t) => backend.run(models.embedding, [t])))
+    assert.equal(settled[0]?.status, 'fulfilled')
+    assert.equal(settled[2]?.status, 'fulfilled')
+    assert.equal(settled[1]?.status, 'rejected')
+    assert.equal((settled[1] as PromiseRejectedResult).reason.name, 'InferenceFailedError')
+    assert.match((settled[1] as PromiseRejectedResult).reason.message, /7592/)
+    const first = (settled[0] as PromiseFulfilledResult<Awaited<ReturnType<OnnxBackend['run']>>>).value
+    assert.deepEqual(
+      Array.from(toFloat64Array(first.outputs[0] as Tensor)).map((x) => Math.round(x * 10)),
+      [0, 1, 2, 3, 4, 5, 6, 7]
+    )
   })
 
   it('NaN inputs run and come back as NaN, not a crash', async () => {

@@ -88,6 +88,14 @@ export const UNLOADABLE = buildOnnxModel({
   nodes: [{ op: 'NoSuchOperator', inputs: ['x'], outputs: ['y'] }]
 })
 
+/** ids [N,4] (int64) → vectors [N,4,2]: an embedding lookup (Gather) over 10 rows; an id outside 0..9 fails. */
+export const EMBEDDING = buildOnnxModel({
+  inputs: [{ name: 'ids', dtype: DType.INT64, shape: ['N', 4] }],
+  outputs: [{ name: 'vectors', dtype: DType.FLOAT32, shape: ['N', 4, 2] }],
+  nodes: [{ op: 'Gather', inputs: ['table', 'ids'], outputs: ['vectors'], attrs: { axis: 0 } }],
+  initializers: [{ name: 'table', dims: [10, 2], values: Array.from({ length: 20 }, (_, i) => i / 10) }]
+})
+
 export function randomInput(name: string, rows: number, cols: number, seed: number): Tensor {
   const r = rng(seed)
   return float32Tensor(
