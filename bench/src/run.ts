@@ -3,7 +3,9 @@
 const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   runtime: async () => (await import('./runtime.js')).main(),
   overlay: async () => (await import('./overlay.js')).main(),
-  verification: async () => (await import('./verification.js')).main()
+  verification: async () => (await import('./verification.js')).main(),
+  discovery: async () => (await import('./discovery.js')).main(),
+  liveness: async () => (await import('./liveness.js')).main()
 }
 
 const name = process.argv[2]

@@ -1,25 +1,34 @@
 /**
  * Capacity in the DHT (spec §4.2, §4.3): a worker seals its capacity record, `put`s it under its
  * key and `provide`s every model it serves plus the worker rendezvous CID; a requester finds
- * providers of a model and keeps those whose capacity record verifies and lists the model.
+ * providers of a model and keeps those whose capacity record verifies and lists the model —
+ * fetched from the worker itself over /openbatch/capacity/1.0.0 (one round trip), or from the
+ * DHT when the worker cannot be reached.
  */
 
-import type { AbortOptions, PeerId } from '@libp2p/interface'
+import type { AbortOptions, PeerId, Stream } from '@libp2p/interface'
+import { lpStream } from '@libp2p/utils'
 import {
+  CAPACITY_PROTOCOL,
   CAPACITY_TTL_MS,
   type CapacityRecord,
   capacityKey,
   type Device,
+  MAX_CAPACITY_RECORD_BYTES,
   type ModelCapacity,
   parseModelCid,
   peerIdBytes,
   STATEMENTS,
   seal,
   validateCapacityEntry,
-  WORKER_RENDEZVOUS_CID
+  WORKER_RENDEZVOUS_CID,
+  WORKER_SHARDS,
+  workerShard,
+  workerShardCid
 } from '@openbatch/protocol'
 import { equals } from 'uint8arrays/equals'
 import type { OpenbatchPeer } from './peer.js'
+import { withDeadline } from './signals.js'
 
 export interface CapacityInit {
   devices: Device[]
@@ -34,6 +43,39 @@ export interface WorkerInfo {
 }
 
 const lastSeq = new WeakMap<OpenbatchPeer, bigint>()
+/** The signed capacity record each peer published last, served over CAPACITY_PROTOCOL. */
+const published = new WeakMap<OpenbatchPeer, Uint8Array>()
+
+/** Serves this peer's latest capacity record over /openbatch/capacity/1.0.0 (§4.3); the answer is empty before one is published. */
+export async function serveCapacity(peer: OpenbatchPeer): Promise<void> {
+  await peer.libp2p.handle(
+    CAPACITY_PROTOCOL,
+    async (stream: Stream) => {
+      try {
+        const lp = lpStream(stream, { maxDataLength: 0 })
+        await lp.write(published.get(peer) ?? new Uint8Array(), { signal: AbortSignal.timeout(10_000) })
+        await stream.close({ signal: AbortSignal.timeout(10_000) })
+      } catch (err) {
+        stream.abort(err as Error)
+      }
+    },
+    { maxInboundStreams: 32 }
+  )
+}
+
+/** Asks `worker` itself for its capacity record; returns the signed bytes (unchecked) or undefined. */
+export async function fetchCapacity(peer: OpenbatchPeer, worker: PeerId, options: AbortOptions = {}): Promise<Uint8Array | undefined> {
+  const stream = await peer.libp2p.dialProtocol(worker, CAPACITY_PROTOCOL, options)
+  try {
+    const lp = lpStream(stream, { maxDataLength: MAX_CAPACITY_RECORD_BYTES })
+    const bytes = (await lp.read(options)).subarray()
+    await stream.close(options)
+    return bytes.byteLength === 0 ? undefined : bytes
+  } catch (err) {
+    stream.abort(err as Error)
+    throw err
+  }
+}
 
 /**
  * Publishes this peer's capacity record and provider records. The seq is the wall clock in ms (or
@@ -51,18 +93,37 @@ export async function publishCapacity(peer: OpenbatchPeer, init: CapacityInit, o
     models: init.models
   }
   const bytes = await seal(STATEMENTS.capacity, record, peer.privateKey)
+  published.set(peer, bytes) // served to those who ask this peer directly, from now on
   await peer.libp2p.contentRouting.put(capacityKey(peer.peerId), bytes, options)
+  const shard = workerShard(peer.peerId)
   for (const m of init.models) {
     await peer.libp2p.contentRouting.provide(parseModelCid(m.model), options)
+    // §4.3: and the model's worker shard, so listings stay complete beyond one search's k providers.
+    await peer.libp2p.contentRouting.provide(workerShardCid(m.model, shard), options)
   }
   await peer.libp2p.contentRouting.provide(WORKER_RENDEZVOUS_CID, options)
   lastSeq.set(peer, seq)
   return record
 }
 
-/** A peer's verified capacity record from the DHT, or undefined when it has none or it fails §4.2. */
-export async function getCapacity(peer: OpenbatchPeer, worker: PeerId, options: AbortOptions = {}): Promise<CapacityRecord | undefined> {
+/**
+ * A peer's verified capacity record (§4.2): asked of the worker itself first (at most
+ * `directTimeoutMs`), else looked up in the DHT; undefined when it has none or it fails §4.2.
+ */
+export async function getCapacity(
+  peer: OpenbatchPeer,
+  worker: PeerId,
+  options: AbortOptions & { directTimeoutMs?: number } = {}
+): Promise<CapacityRecord | undefined> {
   const key = capacityKey(worker)
+  try {
+    const bytes = await withDeadline(options.directTimeoutMs ?? 3000, (signal) => fetchCapacity(peer, worker, { signal }), options.signal)
+    if (bytes != null) {
+      return (await validateCapacityEntry(key, bytes, Date.now())).message
+    }
+  } catch {
+    // not reachable (e.g. behind a NAT), or an invalid answer: the DHT holds its record too
+  }
   try {
     const value = await peer.libp2p.contentRouting.get(key, options)
     return (await validateCapacityEntry(key, value, Date.now())).message
@@ -71,30 +132,105 @@ export async function getCapacity(peer: OpenbatchPeer, worker: PeerId, options: 
   }
 }
 
-/** Workers that provide `model` and whose verified capacity record lists it. */
-export async function* findWorkers(
-  peer: OpenbatchPeer,
-  model: string,
-  options: AbortOptions & { limit?: number } = {}
-): AsyncGenerator<WorkerInfo> {
+export interface FindWorkersOptions extends AbortOptions {
+  /** Stop after this many workers. */
+  limit?: number
+  /** Capacity records looked up at once. @default 8 */
+  concurrency?: number
+  /** Peer ids (strings) already known: not looked up again (a search that resumes). */
+  skip?: ReadonlySet<string>
+}
+
+/**
+ * Workers that provide `model` and whose verified capacity record lists it (spec §4.3), yielded
+ * as each record arrives. The providers of the model and of its WORKER_SHARDS worker shards are
+ * searched at once — one DHT provider search stops after k (20) providers, the shards keep each
+ * under that — and the capacity records are fetched `concurrency` at a time meanwhile.
+ */
+export async function* findWorkers(peer: OpenbatchPeer, model: string, options: FindWorkersOptions = {}): AsyncGenerator<WorkerInfo> {
   const cid = parseModelCid(model)
-  const seen = new Set<string>()
+  const concurrency = Math.max(1, options.concurrency ?? 8)
+  const seen = new Set<string>(options.skip ?? [])
+  const searches = [cid, ...Array.from({ length: WORKER_SHARDS }, (_, s) => workerShardCid(cid, s))]
+  const stop = new AbortController()
+  const signal = AbortSignal.any([stop.signal, ...(options.signal == null ? [] : [options.signal])])
+  const providers = merge(searches.map((key) => peer.libp2p.contentRouting.findProviders(key, { signal })))
+  const pending = new Map<number, Promise<{ id: number; worker?: WorkerInfo }>>()
+  let next = 0
   let found = 0
-  for await (const provider of peer.libp2p.contentRouting.findProviders(cid, options)) {
-    const id = provider.id.toString()
-    if (seen.has(id) || provider.id.equals(peer.peerId)) {
-      continue
-    }
-    seen.add(id)
-    const record = await getCapacity(peer, provider.id, options)
-    if (record?.models.some((m) => equals(m.model, cid.bytes)) === true) {
-      yield { peerId: provider.id, record }
-      if (++found === options.limit) {
-        return
+  const lookup = (provider: PeerId) => {
+    const id = next++
+    pending.set(
+      id,
+      getCapacity(peer, provider, { signal }).then((record) => ({
+        id,
+        worker: record?.models.some((m) => equals(m.model, cid.bytes)) === true ? { peerId: provider, record } : undefined
+      }))
+    )
+  }
+  const settleOne = async () => {
+    const { id, worker } = await Promise.race(pending.values())
+    pending.delete(id)
+    return worker
+  }
+  try {
+    for await (const provider of providers) {
+      const key = provider.id.toString()
+      if (seen.has(key) || provider.id.equals(peer.peerId)) {
+        continue
+      }
+      seen.add(key)
+      lookup(provider.id)
+      while (pending.size >= concurrency) {
+        const worker = await settleOne()
+        if (worker != null) {
+          yield worker
+          if (++found === options.limit) {
+            return
+          }
+        }
       }
     }
+    while (pending.size > 0) {
+      const worker = await settleOne()
+      if (worker != null) {
+        yield worker
+        if (++found === options.limit) {
+          return
+        }
+      }
+    }
+  } finally {
+    stop.abort() // the searches still running are not needed any more
   }
 }
+
+/** Yields the items of several async iterables as they come; a failing one ends only itself. */
+async function* merge<T>(sources: AsyncIterable<T>[]): AsyncGenerator<T> {
+  const iterators = sources.map((s) => s[Symbol.asyncIterator]())
+  const step = (i: number) =>
+    (iterators[i] as AsyncIterator<T>).next().then(
+      (r) => ({ i, r }),
+      () => ({ i, r: { done: true, value: undefined } as IteratorResult<T> })
+    )
+  const live = new Map<number, Promise<{ i: number; r: IteratorResult<T> }>>(iterators.map((_, i) => [i, step(i)]))
+  try {
+    while (live.size > 0) {
+      const { i, r } = await Promise.race(live.values())
+      if (r.done === true) {
+        live.delete(i)
+        continue
+      }
+      live.set(i, step(i))
+      yield r.value
+    }
+  } finally {
+    await Promise.allSettled(iterators.map((it) => it.return?.()))
+  }
+}
+
+/** How long one publication (record and provider records) may take before it is tried again. */
+const PUBLISH_TIMEOUT_MS = 5 * 60_000
 
 /**
  * Keeps a worker's capacity record in the DHT (spec §4.2): publishes now, republishes at half the
@@ -155,7 +291,7 @@ export class CapacityPublisher {
       const ttl = this.offer.ttlMs ?? CAPACITY_TTL_MS
       let next = ttl / 2
       try {
-        this.current = await publishCapacity(this.peer, this.offer, { signal: AbortSignal.timeout(60_000) })
+        this.current = await withDeadline(PUBLISH_TIMEOUT_MS, (signal) => publishCapacity(this.peer, this.offer, { signal }))
         this.retryMs = 1000
       } catch (err) {
         this.onError(err as Error)

@@ -10,6 +10,8 @@ export const PROTOCOL_VERSION = '1.0.0'
 export const WORK_PROTOCOL = '/openbatch/work/1.0.0'
 export const RESULT_PROTOCOL = '/openbatch/result/1.0.0'
 export const MODEL_PROTOCOL = '/openbatch/model/1.0.0'
+/** A worker's own capacity record, fetched from the worker itself (§4.3). */
+export const CAPACITY_PROTOCOL = '/openbatch/capacity/1.0.0'
 /** Job discovery: a worker asks a peer for the open jobs it knows of (§6.7). */
 export const JOB_QUERY_PROTOCOL = '/openbatch/job-query/1.0.0'
 /** kad-dht protocol prefix: `${DHT_PROTOCOL_PREFIX}/kad/1.0.0`, a private DHT (§4.1). */
@@ -26,6 +28,10 @@ export const FRAUD_TOPIC = '/openbatch/fraud/1.0.0'
 export const CAPACITY_NAMESPACE = 'openbatch-capacity'
 /** Preimage of the worker rendezvous CID every worker provides (§4.3). */
 export const WORKER_RENDEZVOUS_PREIMAGE = 'openbatch/rendezvous/workers/v1'
+/** Prefix of the preimages of a model's worker shard CIDs: `${prefix}${model CID}/${shard}` (§4.3). */
+export const WORKER_SHARD_PREFIX = 'openbatch/workers/v1/'
+/** Shards of a model's workers in the DHT: one provider search finds ~20, so 8 keep listings complete to ~160 (§4.3). */
+export const WORKER_SHARDS = 8
 
 // --- §1 Signed envelopes: one domain and payload type per statement kind -----------------------
 export const DOMAINS = {

@@ -10,7 +10,15 @@ import * as Digest from 'multiformats/hashes/digest'
 import { equals } from 'uint8arrays/equals'
 import { fromString as utf8Encode } from 'uint8arrays/from-string'
 import { concatBytes, lengthPrefixed, uvarint } from './bytes.js'
-import { CAPACITY_NAMESPACE, JOBS_TOPIC_PREFIX, MAX_NONCE_BYTES, MIN_NONCE_BYTES, WORKER_RENDEZVOUS_PREIMAGE } from './constants.js'
+import {
+  CAPACITY_NAMESPACE,
+  JOBS_TOPIC_PREFIX,
+  MAX_NONCE_BYTES,
+  MIN_NONCE_BYTES,
+  WORKER_RENDEZVOUS_PREIMAGE,
+  WORKER_SHARD_PREFIX,
+  WORKER_SHARDS
+} from './constants.js'
 import { InvalidCidError, InvalidFieldError, InvalidPeerIdError, InvalidRecordKeyError } from './errors.js'
 import { sha256 } from './hash.js'
 
@@ -53,6 +61,23 @@ export function modelMatchesCid(modelBytes: Uint8Array, cid: CID): boolean {
 
 /** §4.3 The CID every worker provides so requesters can find workers of any model. */
 export const WORKER_RENDEZVOUS_CID: CID = modelCid(utf8Encode(WORKER_RENDEZVOUS_PREIMAGE))
+
+/**
+ * §4.3 The CID of shard `shard` of a model's workers: the model-id form of the UTF-8 bytes
+ * `openbatch/workers/v1/<model CID, base32>/<shard>`.
+ */
+export function workerShardCid(model: CID | Uint8Array | string, shard: number): CID {
+  if (!Number.isInteger(shard) || shard < 0 || shard >= WORKER_SHARDS) {
+    throw new RangeError(`shard must be 0..${WORKER_SHARDS - 1}, got ${shard}`)
+  }
+  return modelCid(utf8Encode(`${WORKER_SHARD_PREFIX}${parseModelCid(model instanceof CID ? model.bytes : model).toString()}/${shard}`))
+}
+
+/** §4.3 The shard a worker provides for each of its models: SHA-256(peer id bytes)[0] mod WORKER_SHARDS. */
+export function workerShard(worker: PeerId | Uint8Array): number {
+  const bytes = worker instanceof Uint8Array ? worker : worker.toMultihash().bytes
+  return (sha256(bytes)[0] as number) % WORKER_SHARDS
+}
 
 /**
  * §2.4 job id = SHA-256(lp("openbatch/job-id/v1") || lp(requester peer id bytes) || lp(nonce)),

@@ -151,7 +151,10 @@ describe('fraud proofs (§7.5) and gossip validation (§5)', async () => {
     assert.equal((await validateJobMessage(jobsTopic(MODEL), again, now + 30_000)).action, 'accept')
     const init = { requester: requester.id, model: MODEL.bytes, taskCount: 1, maxBatch: 1, now: T0, nonce: new Uint8Array(16) }
     assert.throws(() => createJobAnnouncement({ ...init, rewardPerTask: -1n }), { name: 'InvalidFieldError', message: /reward_per_task/ })
-    assert.throws(() => createJobAnnouncement({ ...init, rewardPerTask: 2n ** 70n }), { name: 'InvalidFieldError', message: /reward_per_task/ })
+    assert.throws(() => createJobAnnouncement({ ...init, rewardPerTask: 2n ** 70n }), {
+      name: 'InvalidFieldError',
+      message: /reward_per_task/
+    })
     assert.throws(() => createJobAnnouncement({ ...init, addresses: [new Uint8Array(300)] }), {
       name: 'InvalidFieldError',
       message: /addresses\[0\]/

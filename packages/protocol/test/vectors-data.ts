@@ -32,9 +32,11 @@ import {
   type Tensor,
   tensorSetDigest,
   toHex,
-  WORKER_RENDEZVOUS_CID
+  WORKER_RENDEZVOUS_CID,
+  workerShard,
+  workerShardCid
 } from '../src/index.js'
-import { capacityRecord, INPUTS, identity, jobAnnouncement, MODEL_BYTES, NONCE, probs, receipt, taskResult } from './fixtures.js'
+import { capacityRecord, INPUTS, identity, jobAnnouncement, MODEL, MODEL_BYTES, NONCE, probs, receipt, taskResult } from './fixtures.js'
 
 export interface TensorVector {
   name: string
@@ -226,6 +228,12 @@ export async function buildVectors() {
       { bytes: '', cid: modelCid(new Uint8Array()).toString() }
     ],
     worker_rendezvous_cid: WORKER_RENDEZVOUS_CID.toString(),
+    worker_shards: [requester, worker, other].map((k) => ({
+      peer_id_bytes: toHex(k.id),
+      shard: workerShard(k.id),
+      model: MODEL.toString(),
+      shard_cid: workerShardCid(MODEL, workerShard(k.id)).toString()
+    })),
     job_ids: [{ requester: toHex(requester.id), nonce: toHex(NONCE), job_id: toHex(deriveJobId(requester.id, NONCE)) }],
     task_ids: [0n, 3n, 2n ** 64n - 1n].map((index) => ({
       job_id: toHex(job.jobId),

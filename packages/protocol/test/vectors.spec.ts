@@ -32,7 +32,9 @@ import {
   type Tensor,
   tensorSetDigest,
   toHex,
-  WORKER_RENDEZVOUS_CID
+  WORKER_RENDEZVOUS_CID,
+  workerShard,
+  workerShardCid
 } from '../src/index.js'
 import { VECTORS_PATH } from './generate-vectors.js'
 import type { buildVectors, TensorVector } from './vectors-data.js'
@@ -69,6 +71,10 @@ describe('test vectors (§9)', () => {
       assert.equal(modelCid(hex(v.bytes)).toString(), v.cid)
     }
     assert.equal(WORKER_RENDEZVOUS_CID.toString(), vectors.worker_rendezvous_cid)
+    for (const v of vectors.worker_shards) {
+      assert.equal(workerShard(hex(v.peer_id_bytes)), v.shard)
+      assert.equal(workerShardCid(v.model, v.shard).toString(), v.shard_cid)
+    }
     for (const v of vectors.job_ids) {
       assert.equal(toHex(deriveJobId(hex(v.requester), hex(v.nonce))), v.job_id)
     }
