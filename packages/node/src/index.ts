@@ -23,7 +23,16 @@
  */
 
 export { inLocalNetwork, isNonPublicIp, isUsableAddress, localNetworks, usableAddressesMapper } from './addresses.js'
-export { type CapacityInit, CapacityPublisher, findWorkers, getCapacity, publishCapacity, type WorkerInfo } from './capacity.js'
+export {
+  type CapacityInit,
+  CapacityPublisher,
+  type FindWorkersOptions,
+  fetchCapacity,
+  findWorkers,
+  getCapacity,
+  publishCapacity,
+  type WorkerInfo
+} from './capacity.js'
 export { DEFAULT_MDNS_SERVICE_TAG, type PeerConfig, type ResolvedConfig, resolveConfig, type TransportName } from './config.js'
 export { isCorruption, openDatabase, StoreCorruptError } from './database.js'
 export { ConfigError, IdentityKeyError } from './errors.js'
@@ -60,6 +69,7 @@ export {
   taskBytes,
   type VerdictEvent
 } from './requester.js'
+export { type Deadline, deadline, withDeadline } from './signals.js'
 export { SqliteJobStore, type StoredJob, type StoredResult } from './sqlite-store.js'
 export { type ClaimOptions, claimTasks, submitResults, type WorkHandlers, WorkServer, type WorkServerInit } from './work.js'
 export { classifyFailure, submissions, WorkerService, type WorkerServiceInit } from './worker.js'

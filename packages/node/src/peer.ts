@@ -33,6 +33,7 @@ import { MemoryDatastore } from 'datastore-core'
 import { FsDatastore } from 'datastore-fs'
 import { createLibp2p, type Libp2pOptions } from 'libp2p'
 import { isUsableAddress, usableAddressesMapper } from './addresses.js'
+import { serveCapacity } from './capacity.js'
 import { type PeerConfig, type ResolvedConfig, resolveConfig } from './config.js'
 import { FraudBoard } from './fraud.js'
 import { loadOrCreateIdentity } from './identity.js'
@@ -181,6 +182,7 @@ export class OpenbatchPeer {
     await this.libp2p.start()
     this.fraud.start()
     await this.jobs.start()
+    await serveCapacity(this)
     // Peers found on the LAN by mDNS are dialled (libp2p only records them).
     this.libp2p.services.mdns?.addEventListener('peer', this.onLanPeer)
     // A peer banned while connected is disconnected at once.

@@ -32,6 +32,7 @@ export class Reputation implements TrustBook {
   private readonly db?: DatabaseSync
   private readonly upsert?: StatementSync
   private readonly banListeners = new Set<(peer: string) => void>()
+  private closed = false
 
   /** `path`: a SQLite file (created if missing); omit to keep reputation in memory. */
   constructor(path?: string) {
@@ -67,8 +68,11 @@ export class Reputation implements TrustBook {
   /** Writes the record through; tells ban listeners when the peer is banned now. */
   changed(peer: string): void {
     const t = this.get(peer)
-    // SQLite stores Infinity as a REAL; a permanent ban survives a restart.
-    this.upsert?.run(peer, t.streak, t.agreements, t.disagreements, t.timeouts, t.offences, t.bannedUntil)
+    // SQLite stores Infinity as a REAL; a permanent ban survives a restart. After close() the
+    // book is read-only: a late event of a stopping peer changes nothing on disk.
+    if (!this.closed) {
+      this.upsert?.run(peer, t.streak, t.agreements, t.disagreements, t.timeouts, t.offences, t.bannedUntil)
+    }
     if (t.bannedUntil > Date.now()) {
       for (const listener of this.banListeners) {
         listener(peer)
@@ -110,6 +114,9 @@ export class Reputation implements TrustBook {
   }
 
   close(): void {
-    this.db?.close()
+    if (!this.closed) {
+      this.closed = true
+      this.db?.close()
+    }
   }
 }

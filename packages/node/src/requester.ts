@@ -18,6 +18,7 @@ import {
   DEFAULT_LEASE_MS,
   deriveTaskId,
   ErrorCode,
+  type FailureKind,
   isDeterministicFailure,
   type JobAnnouncement,
   jobsTopic,
@@ -60,8 +61,11 @@ import type { WorkHandlers } from './work.js'
 export interface JobStore {
   lease(jobId: string, worker: string, tasks: number[], expiresAt: number): void | Promise<void>
   release(jobId: string, tasks: number[]): void | Promise<void>
-  /** A task's first result. Must be durable before it returns: the receipt is sent only afterwards. */
-  accept(jobId: string, task: number, worker: string, result: Uint8Array, receipt: Uint8Array): void | Promise<void>
+  /**
+   * A task's first result (`failure`: its kind when the result is a failure, §6.6). Must be
+   * durable before it returns: the receipt is sent only afterwards.
+   */
+  accept(jobId: string, task: number, worker: string, result: Uint8Array, receipt: Uint8Array, failure?: FailureKind): void | Promise<void>
   /** A re-run's or canary's result (§7.2, §7.4); durable before it returns, like `accept`. */
   acceptCheck(jobId: string, task: number, worker: string, result: Uint8Array, receipt: Uint8Array): void | Promise<void>
   /** The task's verdict: its result is `verdict.worker`'s (§6.5); a revised verdict replaces the earlier one. */
@@ -226,6 +230,7 @@ export function networkGroup(addr: string | undefined): string | undefined {
 export class RequesterService implements WorkHandlers {
   private readonly jobs = new Map<string, Entry>()
   private readonly store: JobStore
+  private stopped = false
 
   constructor(
     private readonly peer: OpenbatchPeer,
@@ -239,7 +244,19 @@ export class RequesterService implements WorkHandlers {
   private readonly onDisconnect = (evt: CustomEvent<PeerId>) => {
     const worker = evt.detail.toString()
     for (const [jobId, entry] of this.jobs) {
-      void this.apply(jobId, entry, entry.job.workerGone(Date.now(), worker))
+      this.safely(() => this.apply(jobId, entry, entry.job.workerGone(Date.now(), worker)))
+    }
+  }
+
+  /** Runs a step of a job from a timer or an event: after stop() it does nothing, and its failures are reported, never thrown. */
+  private safely(step: () => Promise<void>): void {
+    if (this.stopped) {
+      return
+    }
+    try {
+      step().catch((err: Error) => this.init.onError?.(err))
+    } catch (err) {
+      this.init.onError?.(err as Error)
     }
   }
 
@@ -321,6 +338,7 @@ export class RequesterService implements WorkHandlers {
 
   /** Stops serving every job and clears its timers. */
   stop(): void {
+    this.stopped = true
     this.peer.libp2p.removeEventListener('peer:disconnect', this.onDisconnect)
     for (const entry of this.jobs.values()) {
       clearTimeout(entry.timer)
@@ -344,7 +362,7 @@ export class RequesterService implements WorkHandlers {
 
   async claim(remote: PeerId, claim: TaskClaim, _options: AbortOptions): Promise<Assignment> {
     const jobId = toHex(claim.jobId)
-    const entry = this.jobs.get(jobId)
+    const entry = this.stopped ? undefined : this.jobs.get(jobId)
     const empty = { jobId: claim.jobId, model: new Uint8Array(), tasks: [], leaseExpiresAtMs: 0n }
     if (entry == null) {
       return { ...empty, code: ErrorCode.UNKNOWN_JOB, message: 'no such job here' }
@@ -476,7 +494,7 @@ export class RequesterService implements WorkHandlers {
     if (outcome.check) {
       await this.store.acceptCheck(jobId, index, worker, envelope, receiptEnvelope)
     } else {
-      await this.store.accept(jobId, index, worker, envelope, receiptEnvelope)
+      await this.store.accept(jobId, index, worker, envelope, receiptEnvelope, r.failure?.kind)
     }
     entry.envelopes.set(`${index}/${worker}`, envelope)
     entry.digests.delete(index)
@@ -571,8 +589,11 @@ export class RequesterService implements WorkHandlers {
           break
         case 'timer':
           clearTimeout(entry.timer)
-          if (action.at !== undefined) {
-            entry.timer = setTimeout(() => void this.apply(jobId, entry, entry.job.tick(Date.now())), Math.max(0, action.at - Date.now()))
+          if (action.at !== undefined && !this.stopped) {
+            entry.timer = setTimeout(
+              () => this.safely(() => this.apply(jobId, entry, entry.job.tick(Date.now()))),
+              Math.max(0, action.at - Date.now())
+            )
             entry.timer.unref()
           }
           break

@@ -108,7 +108,8 @@ CREATE TABLE IF NOT EXISTS counters (
 /** Columns added after the first release, added to older files on open. */
 const MIGRATIONS: [table: string, column: string, definition: string][] = [
   ['jobs', 'check_wait_ms', 'INTEGER'],
-  ['verdicts', 'failure', 'TEXT']
+  ['verdicts', 'failure', 'TEXT'],
+  ['results', 'failure', 'TEXT']
 ]
 
 const SETTLED_SELECT = `
@@ -125,7 +126,7 @@ function prepare(db: DatabaseSync) {
     lease: db.prepare('INSERT OR REPLACE INTO tasks (job_id, idx, state, worker, lease_expires_at) VALUES (?, ?, 1, ?, ?)'),
     release: db.prepare('DELETE FROM tasks WHERE job_id = ? AND idx = ? AND state = 1'),
     done: db.prepare('INSERT OR REPLACE INTO tasks (job_id, idx, state, worker, lease_expires_at) VALUES (?, ?, 2, ?, NULL)'),
-    result: db.prepare('INSERT INTO results (job_id, idx, worker, result, receipt, accepted_at) VALUES (?, ?, ?, ?, ?, ?)'),
+    result: db.prepare('INSERT INTO results (job_id, idx, worker, result, receipt, accepted_at, failure) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     jobs: db.prepare('SELECT job_id, announcement, lease_ms, check_wait_ms FROM jobs ORDER BY created_at'),
     job: db.prepare('SELECT job_id, announcement, lease_ms, check_wait_ms FROM jobs WHERE job_id = ?'),
     tasks: db.prepare('SELECT idx, state, worker, lease_expires_at FROM tasks WHERE job_id = ?'),
@@ -154,8 +155,8 @@ function prepare(db: DatabaseSync) {
     settledCount: db.prepare('SELECT count(*) AS n FROM verdicts WHERE job_id = ?'),
     verdictCounts: db.prepare('SELECT status, count(*) AS n FROM verdicts WHERE job_id = ? GROUP BY status'),
     orphans: db.prepare(
-      `INSERT OR IGNORE INTO verdicts (job_id, idx, status, worker, reputation)
-       SELECT r.job_id, r.idx, 'unsampled', r.worker, -1 FROM results r
+      `INSERT OR IGNORE INTO verdicts (job_id, idx, status, worker, reputation, failure)
+       SELECT r.job_id, r.idx, 'unsampled', r.worker, -1, r.failure FROM results r
        WHERE r.job_id = ? AND NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.job_id = r.job_id AND v.idx = r.idx)`
     ),
     dropOrphanInputs: db.prepare('DELETE FROM inputs WHERE job_id NOT IN (SELECT job_id FROM jobs)'),
@@ -301,9 +302,9 @@ export class SqliteJobStore implements JobStore {
     })
   }
 
-  accept(jobId: string, task: number, worker: string, result: Uint8Array, receipt: Uint8Array): void {
+  accept(jobId: string, task: number, worker: string, result: Uint8Array, receipt: Uint8Array, failure?: FailureKind): void {
     this.transaction(() => {
-      this.stmts.result.run(jobId, task, worker, result, receipt, Date.now())
+      this.stmts.result.run(jobId, task, worker, result, receipt, Date.now(), failure ?? null)
       this.stmts.done.run(jobId, task, worker)
     })
   }

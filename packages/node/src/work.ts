@@ -21,6 +21,7 @@ import {
 } from '@openbatch/protocol'
 import { firstBytes, frameStream } from './framing.js'
 import type { OpenbatchPeer } from './peer.js'
+import { withDeadline } from './signals.js'
 
 /** What a requester does with claims and results; the WorkServer handles the wire. */
 export interface WorkHandlers {
@@ -135,9 +136,12 @@ export async function claimTasks(
   options: ClaimOptions = {}
 ): Promise<Assignment> {
   const answerTimeoutMs = options.answerTimeoutMs ?? CLAIM_TIMEOUT_MS
-  const dialSignal = AbortSignal.any([AbortSignal.timeout(answerTimeoutMs), ...(options.signal == null ? [] : [options.signal])])
   const started = Date.now()
-  const stream = await peer.libp2p.dialProtocol(requester, WORK_PROTOCOL, { signal: dialSignal })
+  const stream = await withDeadline(
+    answerTimeoutMs,
+    (signal) => peer.libp2p.dialProtocol(requester, WORK_PROTOCOL, { signal }),
+    options.signal
+  )
   try {
     const lp = frameStream(stream, 'Assignment')
     const answered = firstBytes(stream, Math.max(1, answerTimeoutMs - (Date.now() - started)), options)

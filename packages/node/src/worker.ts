@@ -264,6 +264,37 @@ export class WorkerService {
   }
 
   /**
+   * Submits signed results, trying again (0.5 s, doubling to 8 s) while the requester cannot be
+   * reached — it may be restarting, and will take results of leases it kept (§6.5) — until the
+   * lease ends or the service stops.
+   */
+  private async submit(requester: PeerId, envelopes: Uint8Array[], leaseEnd: number) {
+    for (let delay = 500; ; delay = Math.min(8000, delay * 2)) {
+      try {
+        return await submitResults(this.peer, requester, envelopes, {
+          signal: AbortSignal.any([this.halting.signal, AbortSignal.timeout(STREAM_TIMEOUT_MS)])
+        })
+      } catch (err) {
+        if (this.halting.signal.aborted || Date.now() + delay >= leaseEnd) {
+          throw err
+        }
+        this.init.onError?.(err as Error)
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay)
+          this.halting.signal.addEventListener(
+            'abort',
+            () => {
+              clearTimeout(timer)
+              resolve()
+            },
+            { once: true }
+          )
+        })
+      }
+    }
+  }
+
+  /**
    * Runs an assignment's tasks (the backend batches them) and submits the signed results — or,
    * for a task that could not run, a signed failure saying why (§6.6) — in submissions that each
    * fit one frame.
@@ -335,9 +366,7 @@ export class WorkerService {
     const envelopes = results.filter((r): r is Uint8Array<ArrayBuffer> => r != null)
     try {
       for (const part of submissions(envelopes)) {
-        const statuses = await submitResults(this.peer, requester, part, {
-          signal: AbortSignal.any([this.halting.signal, AbortSignal.timeout(STREAM_TIMEOUT_MS)])
-        })
+        const statuses = await this.submit(requester, part, Number(a.leaseExpiresAtMs))
         for (const s of statuses) {
           if (s.code === ErrorCode.OK || s.code === ErrorCode.DUPLICATE) {
             // Only receipts that verify are kept (the store checks them; without one, check here).

@@ -15,6 +15,7 @@ import {
   announcedAddresses,
   CapacityPublisher,
   createPeer as createNodePeer,
+  deadline,
   type FraudEvent,
   fetchModel,
   findWorkers,
@@ -28,7 +29,8 @@ import {
   SqliteJobStore,
   type TransportName,
   WorkerService,
-  WorkServer
+  WorkServer,
+  withDeadline
 } from '@openbatch/node'
 import {
   createJobAnnouncement,
@@ -254,7 +256,7 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
       onError: (err) => this.safeDispatchEvent('error', { detail: err }),
       ensureModel: async (model) => {
         if (!(await this.models.has(model))) {
-          await this.models.add(await fetchModel(this.node, model, { signal: AbortSignal.timeout(120_000) }))
+          await this.models.add(await withDeadline(120_000, (signal) => fetchModel(this.node, model, { signal })))
         }
       }
     })
@@ -406,8 +408,8 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
       await this.worker.service.stop(2000)
       await this.worker.backend.stop?.()
     }
-    this.requester.stop()
     await this.workServer.stop()
+    this.requester.stop()
     await this.modelServer.stop()
     await this.node.stop(2000)
     this.store.close()
@@ -458,27 +460,33 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
     }
     const cid = await this.models.add(await readModelFile(model))
     // Let workers that lack it fetch it from this peer (spec §6.4).
-    await this.node.libp2p.contentRouting.provide(parseModelCid(cid), { signal: AbortSignal.timeout(10_000) }).catch(() => {})
+    await withDeadline(10_000, (signal) => this.node.libp2p.contentRouting.provide(parseModelCid(cid), { signal })).catch(() => {})
     return cid
   }
 
   /** Looks in the DHT until `minWorkers` workers of the model are found (NoWorkersError after the timeout). */
   private async discover(model: string, timeoutMs: number, minWorkers: number, signal?: AbortSignal): Promise<void> {
     const started = Date.now()
-    const deadline = AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(signal == null ? [] : [signal])])
+    // Cleared when the search ends: a deadline firing later must not reach the DHT's queries.
+    const search = deadline(timeoutMs, signal)
     const found = new Set<string>()
-    while (!deadline.aborted) {
-      try {
-        for await (const w of findWorkers(this.node, model, { signal: deadline })) {
-          found.add(w.peerId.toString())
-          if (found.size >= minWorkers) {
-            return
+    try {
+      while (!search.signal.aborted) {
+        try {
+          // Workers found by an earlier round are not looked up again.
+          for await (const w of findWorkers(this.node, model, { signal: search.signal, skip: found })) {
+            found.add(w.peerId.toString())
+            if (found.size >= minWorkers) {
+              return
+            }
           }
+        } catch {
+          // a lookup cut short by the timeout, or no DHT peers yet
         }
-      } catch {
-        // a lookup cut short by the timeout, or no DHT peers yet
+        await new Promise((resolve) => setTimeout(resolve, 250))
       }
-      await new Promise((resolve) => setTimeout(resolve, 250))
+    } finally {
+      search.clear()
     }
     signal?.throwIfAborted()
     throw new NoWorkersError(model, Date.now() - started, found.size, minWorkers)

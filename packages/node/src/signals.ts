@@ -1,0 +1,41 @@
+/**
+ * Timeouts for operations that reach into libp2p's DHT. `AbortSignal.timeout(ms)` fires even
+ * after the operation it guarded has finished, and kad-dht (16.4) leaves listeners on a query's
+ * signal in some paths: a late abort then rejected a promise nobody awaited and ended the process
+ * (seen ~60 s after every capacity publish). A deadline made here is cleared when the operation
+ * ends, so it never fires afterwards.
+ */
+
+/** A signal that aborts after `ms` (or with `parent`) until `clear()` is called. */
+export interface Deadline {
+  readonly signal: AbortSignal
+  clear(): void
+}
+
+export function deadline(ms: number, parent?: AbortSignal): Deadline {
+  const controller = new AbortController()
+  const timer = setTimeout(() => controller.abort(new DOMException(`timed out after ${ms} ms`, 'TimeoutError')), ms)
+  const onParent = () => controller.abort(parent?.reason)
+  if (parent?.aborted === true) {
+    onParent()
+  } else {
+    parent?.addEventListener('abort', onParent, { once: true })
+  }
+  return {
+    signal: controller.signal,
+    clear: () => {
+      clearTimeout(timer)
+      parent?.removeEventListener('abort', onParent)
+    }
+  }
+}
+
+/** Runs `fn` under a deadline of `ms` (and `parent`), cleared when `fn` settles. */
+export async function withDeadline<T>(ms: number, fn: (signal: AbortSignal) => Promise<T>, parent?: AbortSignal): Promise<T> {
+  const d = deadline(ms, parent)
+  try {
+    return await fn(d.signal)
+  } finally {
+    d.clear()
+  }
+}
