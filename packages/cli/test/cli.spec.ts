@@ -1,109 +1,12 @@
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { createInterface } from 'node:readline'
-import { after, describe, it } from 'node:test'
-import { fileURLToPath } from 'node:url'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
 import { seededRandom } from '@openbatch/core'
 import { dump, parse } from 'npyjs'
 import { PADDLE_CLS } from '../src/demo.js'
 import { textLines } from '../src/images.js'
-
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'bin.js')
-
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'openbatch-cli-'))
-  after(() => rm(dir, { recursive: true, force: true }))
-  return dir
-}
-
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-/** Runs `openbatch …` to completion (killed after `timeoutMs`). */
-function run(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`openbatch ${args.join(' ')} did not finish within ${options.timeoutMs ?? 60_000} ms\n${stderr}`))
-    }, options.timeoutMs ?? 60_000)
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-  })
-}
-
-interface RunningPeer {
-  child: ChildProcess
-  ready: { peerId: string; addresses: string[]; models: string[]; metrics?: string }
-  stop: () => Promise<number | null>
-}
-
-/** Starts `openbatch peer --json …` and waits for its ready line. */
-async function startPeer(args: string[]): Promise<RunningPeer> {
-  const child = spawn(process.execPath, [BIN, 'peer', '--json', '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
-  let stderr = ''
-  child.stderr?.on('data', (d) => (stderr += d))
-  after(() => child.kill('SIGKILL'))
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]()
-  const timeout = AbortSignal.timeout(60_000)
-  const first = await Promise.race([
-    lines.next(),
-    exited.then((code) => Promise.reject(new Error(`peer exited (${code}) before it was ready: ${stderr}`))),
-    new Promise<never>((_, reject) => timeout.addEventListener('abort', () => reject(new Error(`peer not ready within 60 s: ${stderr}`))))
-  ])
-  return {
-    child,
-    ready: JSON.parse(String(first.value)),
-    stop: async () => {
-      child.kill('SIGTERM')
-      const killer = setTimeout(() => child.kill('SIGKILL'), 20_000)
-      const code = await exited
-      clearTimeout(killer)
-      return code
-    }
-  }
-}
-
-/** One line on stderr saying what is wrong, no stack trace. */
-function assertOneLineError(r: Run, code: number, pattern: RegExp): void {
-  assert.equal(r.code, code, `exit code; stderr: ${r.stderr}`)
-  // Structured log lines (JSON) may come before it; the error itself is one line.
-  const lines = r.stderr
-    .trim()
-    .split('\n')
-    .filter((l) => !l.startsWith('{'))
-  assert.equal(lines.length, 1, `one line, got:\n${r.stderr}`)
-  assert.match(lines[0] as string, pattern)
-  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace')
-}
-
-/** `n` text-line images as a float32 .npy [n,3,48,192] (PaddleOCR's normalisation). */
-async function npyOfTextLines(path: string, n: number): Promise<boolean[]> {
-  const { pixelsToTensor, PADDLE_NORMALISATION } = await import('../src/images.js')
-  const lines = await textLines(n, 0.5, seededRandom(3))
-  const values = new Float32Array(n * 3 * 48 * 192)
-  lines.forEach((l, i) => {
-    const t = pixelsToTensor(l.image, 'x', 48, 192, PADDLE_NORMALISATION)
-    values.set(new Float32Array(t.data.buffer, t.data.byteOffset, t.data.byteLength / 4), i * 3 * 48 * 192)
-  })
-  await writeFile(path, new Uint8Array(dump(values, [n, 3, 48, 192])))
-  return lines.map((l) => l.rotated)
-}
+import { assertOneLineError, npyOfTextLines, run, startPeer, tempDir } from './helpers.js'
 
 describe('openbatch CLI — real processes over TCP loopback', () => {
   it('two workers and a requester: submit .npy and an image directory, results files, summary, receipts, status; clean shutdown', async () => {
@@ -259,6 +162,30 @@ describe('openbatch CLI — real processes over TCP loopback', () => {
       /^openbatch: could not reach any bootstrap peer/
     )
     assertOneLineError(await run(['peer', '--threads', 'many']), 2, /^openbatch: --threads must be a whole number/)
+    // Issue #11: numbers that do not fit are errors, not wrapped or accepted; --out is checked first.
+    assertOneLineError(await run(['peer', '--threads', '100000']), 2, /^openbatch: --threads must be at most 256/)
+    assertOneLineError(
+      await run(['submit', PADDLE_CLS, join(dir, 'ok.npy'), '--reward', '-1', ...me]),
+      2,
+      /--reward must be a whole number ≥ 0/
+    )
+    assertOneLineError(
+      await run(['submit', PADDLE_CLS, join(dir, 'ok.npy'), '--reward', String(2n ** 70n), ...me]),
+      2,
+      /--reward must be below 2\^64/
+    )
+    assertOneLineError(
+      await run(['submit', PADDLE_CLS, join(dir, 'ok.npy'), '--check-wait', 'soon', ...me]),
+      2,
+      /--check-wait must be a number of seconds/
+    )
+    const started = Date.now()
+    assertOneLineError(
+      await run(['submit', PADDLE_CLS, join(dir, 'ok.npy'), '--out', join(dir, 'no', 'such', 'folder', 'r.jsonl'), ...me]),
+      2,
+      /--out .*: folder .* does not exist; create it first/
+    )
+    assert.ok(Date.now() - started < 20_000, 'refused before looking for workers')
     const unknown = await run(['submit', '--frobnicate'])
     assert.equal(unknown.code, 2)
     assert.match(unknown.stderr, /unknown option '--frobnicate'/)

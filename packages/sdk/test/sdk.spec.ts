@@ -209,5 +209,43 @@ describe('@openbatch/sdk — a local network in one process (memory transport, r
       }),
       BootstrapError
     )
+    // Issue #11: an item that cannot fit one frame fails at submit time, naming the limit.
+    const wide = Array.from({ length: 5 }, (_, i) => tensor(`x${i}`, new Float32Array((15 * 1024 * 1024) / 4), [1, (15 * 1024 * 1024) / 4]))
+    await assert.rejects(
+      client.submitBatch({ model: PADDLE_CLS, inputs: [[tensor('x', image(0), [1, 3, 48, 192])], wide] }),
+      (err: Error) => err instanceof InvalidInputsError && /input 1: .*MAX_FRAME_BYTES/.test(err.message)
+    )
+    await assert.rejects(client.submitBatch({ model: PADDLE_CLS, inputs: [[tensor('x', image(0), [1, 3, 48, 192])]], reward: -1n }), {
+      name: 'RangeError',
+      message: /reward must be a bigint in 0..2\^64/
+    })
+  })
+
+  it('a restarted client resumes an unfinished job: announced again, finished, its summary covering both runs (§6.5)', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'openbatch-sdk-'))
+    after(() => rm(dataDir, { recursive: true, force: true }))
+    const items = Array.from({ length: 400 }, (_, i) => [tensor('x', image(i), [1, 3, 48, 192])])
+    const first = await createClient({ dataDir, transports: ['memory'], listen: [addr()], local: true, bootstrap })
+    const job = await first.submitBatch({ model: PADDLE_CLS, inputs: items })
+    await within(
+      'some results before the restart',
+      new Promise<void>((resolve) => job.addEventListener('progress', (e) => e.detail.settled >= 20 && resolve()))
+    )
+    await first.stop()
+    // A client that does not resume leaves the job alone.
+    const bystander = await createClient({ dataDir, transports: ['memory'], listen: [addr()], local: true, bootstrap, resume: false })
+    assert.throws(() => bystander.job(job.id), JobNotFoundError)
+    await bystander.stop()
+    const second = await createClient({ dataDir, transports: ['memory'], listen: [addr()], local: true, bootstrap })
+    after(() => second.stop())
+    const summary = await within('the resumed job to finish', second.job(job.id).finished, 120_000)
+    assert.equal(summary.settled, 400)
+    const counted = summary.agreed + summary.unsampled + summary.disputed + summary.unresolved
+    assert.equal(counted, 400, `the counts cover the whole job: ${JSON.stringify(summary)}`)
+    let n = 0
+    for await (const _ of second.job(job.id).results()) {
+      n++
+    }
+    assert.equal(n, 400)
   })
 })

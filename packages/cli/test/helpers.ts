@@ -1,0 +1,107 @@
+/** Shared helpers of the CLI's tests: run the real `openbatch` binary and read what it says. */
+
+import assert from 'node:assert/strict'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { after } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { seededRandom } from '@openbatch/core'
+import { dump } from 'npyjs'
+import { textLines } from '../src/images.js'
+
+export const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'bin.js')
+
+export async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'openbatch-cli-'))
+  after(() => rm(dir, { recursive: true, force: true }))
+  return dir
+}
+
+export interface Run {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs `openbatch …` to completion (killed after `timeoutMs`). */
+export function run(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`openbatch ${args.join(' ')} did not finish within ${options.timeoutMs ?? 60_000} ms\n${stderr}`))
+    }, options.timeoutMs ?? 60_000)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
+
+export interface RunningPeer {
+  child: ChildProcess
+  ready: { peerId: string; addresses: string[]; models: string[]; metrics?: string }
+  stop: () => Promise<number | null>
+}
+
+/** Starts `openbatch peer --json …` and waits for its ready line. */
+export async function startPeer(args: string[]): Promise<RunningPeer> {
+  const child = spawn(process.execPath, [BIN, 'peer', '--json', '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+  let stderr = ''
+  child.stderr?.on('data', (d) => (stderr += d))
+  after(() => child.kill('SIGKILL'))
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]()
+  const timeout = AbortSignal.timeout(60_000)
+  const first = await Promise.race([
+    lines.next(),
+    exited.then((code) => Promise.reject(new Error(`peer exited (${code}) before it was ready: ${stderr}`))),
+    new Promise<never>((_, reject) => timeout.addEventListener('abort', () => reject(new Error(`peer not ready within 60 s: ${stderr}`))))
+  ])
+  return {
+    child,
+    ready: JSON.parse(String(first.value)),
+    stop: async () => {
+      child.kill('SIGTERM')
+      const killer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+      const code = await exited
+      clearTimeout(killer)
+      return code
+    }
+  }
+}
+
+/** One line on stderr saying what is wrong, no stack trace. */
+export function assertOneLineError(r: Run, code: number, pattern: RegExp): void {
+  assert.equal(r.code, code, `exit code; stderr: ${r.stderr}`)
+  // Structured log lines (JSON) may come before it; the error itself is one line.
+  const lines = r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !l.startsWith('{'))
+  assert.equal(lines.length, 1, `one line, got:\n${r.stderr}`)
+  assert.match(lines[0] as string, pattern)
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace')
+}
+
+/** `n` text-line images as a float32 .npy [n,3,48,192] (PaddleOCR's normalisation). */
+export async function npyOfTextLines(path: string, n: number): Promise<boolean[]> {
+  const { pixelsToTensor, PADDLE_NORMALISATION } = await import('../src/images.js')
+  const lines = await textLines(n, 0.5, seededRandom(3))
+  const values = new Float32Array(n * 3 * 48 * 192)
+  lines.forEach((l, i) => {
+    const t = pixelsToTensor(l.image, 'x', 48, 192, PADDLE_NORMALISATION)
+    values.set(new Float32Array(t.data.buffer, t.data.byteOffset, t.data.byteLength / 4), i * 3 * 48 * 192)
+  })
+  await writeFile(path, new Uint8Array(dump(values, [n, 3, 48, 192])))
+  return lines.map((l) => l.rotated)
+}
