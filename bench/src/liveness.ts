@@ -95,7 +95,11 @@ async function run(attackers: number, jobsEach: number): Promise<number> {
   const all = [requester, ...workers, ...liars]
   for (const p of all.slice(1)) {
     await p.libp2p.dial(requester.libp2p.getMultiaddrs()[0] as Dialable)
-    await p.libp2p.dial(workers[0]?.libp2p.getMultiaddrs()[0] as Dialable).catch(() => {})
+  }
+  for (const liar of liars) {
+    for (const w of workers) {
+      await liar.libp2p.dial(w.libp2p.getMultiaddrs()[0] as Dialable)
+    }
   }
   for (const liar of liars) {
     // Accepts every claim, never answers.
