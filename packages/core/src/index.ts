@@ -36,8 +36,8 @@ export {
   TaskState
 } from './requester-job.js'
 export {
-  type RestoredCounts,
   type Verdict,
+  type VerificationCounts,
   type VerificationStatus,
   type VerifiedClaimOutcome,
   VerifiedJob,

@@ -390,19 +390,7 @@ export class RequesterJob {
       return { outcome: { code: 'NOT_ASSIGNED' }, actions }
     }
     const stats = this.workers[w] as WorkerStats
-    const checkLeaseId = this.checkLease.get(task)
-    if (checkLeaseId !== undefined && (this.leases.get(checkLeaseId) as Lease).worker === w) {
-      const lease = this.leases.get(checkLeaseId) as Lease
-      stats.owed.delete(task)
-      this.checkLease.delete(task)
-      stats.held--
-      this.leasedCount--
-      this.leaseReturned(checkLeaseId, lease, stats, false)
-      const check = this.checkOf.get(task)
-      if (check != null && !this.closed) {
-        check.exclude.add(worker)
-        this.checkQueue.push(check)
-      }
+    if (this.returnCheck(task, w, stats, 'back')) {
       actions.push(this.timer())
       return { outcome: { code: 'RETRY_ELSEWHERE' }, actions }
     }
@@ -451,18 +439,7 @@ export class RequesterJob {
     const stats = this.workers[w] as WorkerStats
     const back: number[] = []
     for (const t of tasks) {
-      const checkLeaseId = this.checkLease.get(t)
-      if (checkLeaseId !== undefined && (this.leases.get(checkLeaseId) as Lease).worker === w) {
-        const lease = this.leases.get(checkLeaseId) as Lease
-        stats.owed.delete(t)
-        this.checkLease.delete(t)
-        stats.held--
-        this.leasedCount--
-        this.leaseReturned(checkLeaseId, lease, stats, false)
-        const check = this.checkOf.get(t)
-        if (check != null && !this.closed) {
-          this.checkQueue.unshift(check)
-        }
+      if (this.returnCheck(t, w, stats, 'front')) {
         continue
       }
       if (this.state[t] !== TaskState.LEASED) {
@@ -485,6 +462,34 @@ export class RequesterJob {
     }
     actions.push(this.timer())
     return actions
+  }
+
+  /**
+   * When worker `w` holds a check of `task`, ends that lease without judging the worker and puts
+   * the check back in its queue — at the back, with `w` excluded (it failed it), or at the front
+   * (it could not be sent). False when `w` holds no check of `task`.
+   */
+  private returnCheck(task: number, w: number, stats: WorkerStats, where: 'back' | 'front'): boolean {
+    const leaseId = this.checkLease.get(task)
+    const lease = leaseId === undefined ? undefined : this.leases.get(leaseId)
+    if (leaseId === undefined || lease == null || lease.worker !== w) {
+      return false
+    }
+    stats.owed.delete(task)
+    this.checkLease.delete(task)
+    stats.held--
+    this.leasedCount--
+    this.leaseReturned(leaseId, lease, stats, false)
+    const check = this.checkOf.get(task)
+    if (check != null && !this.closed) {
+      if (where === 'back') {
+        check.exclude.add(stats.id)
+        this.checkQueue.push(check)
+      } else {
+        this.checkQueue.unshift(check)
+      }
+    }
+    return true
   }
 
   /**

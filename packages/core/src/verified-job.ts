@@ -84,33 +84,24 @@ export interface VerifiedJobInit extends Omit<JobParams, 'verify'> {
   /** Persisted task states after a restart (RequesterJob.restore); open verifications are not resumed. */
   restore?: Parameters<typeof RequesterJob.restore>[1]
   /** With `restore`: the counts of the job before the restart, so the summary covers the whole job. */
-  restoredCounts?: Partial<RestoredCounts>
+  restoredCounts?: Partial<VerificationCounts>
 }
 
-/** Counts a job's summary carries over a restart (spec §6.5). */
-export interface RestoredCounts {
+/** How a job's settled tasks were verified; a resumed job's carry over its restart (spec §6.5). */
+export interface VerificationCounts {
   agreed: number
   unsampled: number
   disputed: number
   unresolved: number
   canariesPassed: number
   fraudProofs: number
-  audited: number
-  failed: number
-}
-
-export interface VerifiedJobSummary extends JobSummary {
   /** Tasks whose unsampled result was audited after its worker was convicted (their verdicts revised). */
   audited: number
-  agreed: number
-  unsampled: number
-  disputed: number
-  unresolved: number
-  canariesPassed: number
-  fraudProofs: number
   /** Settled tasks whose result is a failure (§6.6): the input did not fit, or no worker could run it. */
   failed: number
 }
+
+export interface VerifiedJobSummary extends JobSummary, VerificationCounts {}
 
 interface Canary {
   task: number

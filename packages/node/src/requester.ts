@@ -11,7 +11,14 @@
 import { randomBytes } from 'node:crypto'
 
 import type { AbortOptions, PeerId } from '@libp2p/interface'
-import { type RestoredCounts, TaskState, type Verdict, VerifiedJob, type VerifiedJobAction, type VerifiedJobSummary } from '@openbatch/core'
+import {
+  TaskState,
+  type Verdict,
+  type VerificationCounts,
+  VerifiedJob,
+  type VerifiedJobAction,
+  type VerifiedJobSummary
+} from '@openbatch/core'
 import {
   type Assignment,
   createFraudProof,
@@ -132,7 +139,7 @@ export interface AddJobInit {
   /** Persisted task states, when resuming after a restart (see `resume`). */
   restore?: StoredJob['tasks']
   /** With `restore`: the job's counts before the restart (its summary covers the whole job). */
-  restoredCounts?: Partial<RestoredCounts>
+  restoredCounts?: Partial<VerificationCounts>
   /**
    * How long a sampled task waits for an independent worker before its result stands unsampled.
    * @default leaseMs

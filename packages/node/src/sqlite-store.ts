@@ -6,7 +6,7 @@
  */
 
 import type { DatabaseSync } from 'node:sqlite'
-import type { RestoredCounts, TaskState, Verdict, VerificationStatus } from '@openbatch/core'
+import type { TaskState, Verdict, VerificationCounts, VerificationStatus } from '@openbatch/core'
 import { decodeBounded, type FailureKind, MAX_FRAME_BYTES, open, STATEMENTS, Task, type Tensor, toHex } from '@openbatch/protocol'
 import { isCorruption, openDatabase, StoreCorruptError } from './database.js'
 import type { JobStore } from './requester.js'
@@ -333,10 +333,10 @@ export class SqliteJobStore implements JobStore {
   }
 
   /** A job's counts so far, for its summary after a restart (spec §6.5). */
-  restoredCounts(jobId: string): RestoredCounts {
+  restoredCounts(jobId: string): VerificationCounts {
     const v = this.verdictCounts(jobId)
-    const counts: RestoredCounts = { ...v, canariesPassed: 0, fraudProofs: 0, audited: 0, failed: this.failedCount(jobId) }
-    for (const row of this.guard(() => this.stmts.counters.all(jobId)) as { name: keyof RestoredCounts; value: number }[]) {
+    const counts: VerificationCounts = { ...v, canariesPassed: 0, fraudProofs: 0, audited: 0, failed: this.failedCount(jobId) }
+    for (const row of this.guard(() => this.stmts.counters.all(jobId)) as { name: keyof VerificationCounts; value: number }[]) {
       counts[row.name] = Number(row.value)
     }
     return counts

@@ -400,6 +400,16 @@ export class OnnxBackend implements InferenceBackend {
     return parts
   }
 
+  /** Puts the tasks of a group back at the head of the queue, each to run on its own. */
+  private runAlone(model: string, group: Pending[]): void {
+    const queue = this.queues.get(model) ?? []
+    group.forEach((p, i) => {
+      p.key = `solo:${p.seq}:${i}`
+    })
+    queue.unshift(...group)
+    this.queues.set(model, queue)
+  }
+
   /** Hands the group to the pool at once (so the pool's idle count is current for the next group). */
   private async execute(pool: WorkerPool, model: string, group: Pending[]): Promise<void> {
     const info = (group[0] as Pending).info
@@ -412,12 +422,7 @@ export class OnnxBackend implements InferenceBackend {
       if (group.length > 1 && (e.name === 'InferenceFailedError' || e.name === 'WorkerCrashedError')) {
         // One task's inputs may have failed the merged call (an index outside a vocabulary, say):
         // each runs alone now, so only the tasks that fail on their own fail (spec §6.6).
-        const queue = this.queues.get(model) ?? []
-        group.forEach((p, i) => {
-          p.key = `solo:${p.seq}:${i}`
-        })
-        queue.unshift(...group)
-        this.queues.set(model, queue)
+        this.runAlone(model, group)
       } else {
         for (const p of group) {
           this.settle(p, () => p.reject(e))
@@ -439,12 +444,7 @@ export class OnnxBackend implements InferenceBackend {
     if (split == null) {
       // The model's outputs do not follow the batch dimension: run these tasks one by one from now on.
       info.batchable = false
-      const queue = this.queues.get(model) ?? []
-      group.forEach((p, i) => {
-        p.key = `solo:${p.seq}:${i}`
-      })
-      queue.unshift(...group)
-      this.queues.set(model, queue)
+      this.runAlone(model, group)
     } else {
       group.forEach((p, i) => {
         this.settle(p, () => p.resolve({ outputs: split[i] as Tensor[], profile, durationUs: reply.durationUs }))
