@@ -13,6 +13,11 @@
  * Segments are interleaved and medians reported (this machine's CPU time is noisy). Prints items/s,
  * the ratios (b)/(a) — floor ≥ 0.95 at batch ≥ 8 — (b')/(a) and (c)/(a), and the event-loop delay
  * p99 during (a) and (b): the reason the pool exists.
+ *
+ * `pnpm bench runtime --device webgpu`: the same on onnxruntime's WebGPU provider (direct: one
+ * WebGPU session; pool: the backend's WebGPU default, one session), on whatever adapter Dawn
+ * offers — a software one included; the JSON line names it. On a software adapter (a CPU
+ * emulating a GPU, ~13 items/s) the segments are longer and batch 32 is left out.
  */
 
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
@@ -20,13 +25,16 @@ import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { DType, float32Tensor, type Tensor } from '@openbatch/protocol'
-import { createOnnxBackend, ModelStore } from '@openbatch/runtime-onnx'
+import { adapterName, createOnnxBackend, detectDevices, ModelStore } from '@openbatch/runtime-onnx'
 import ort from 'onnxruntime-node'
 import { ITEM, ITEM_SIZE, MODEL_PATH, median } from './inputs.js'
 
-const BATCHES = [1, 8, 32]
-const SEGMENT_MS = Number(process.env.BENCH_SEGMENT_MS ?? 600)
-const PAIRS = Number(process.env.BENCH_PAIRS ?? 9)
+const at = process.argv.indexOf('--device')
+const DEVICE_ARG = at >= 0 ? process.argv[at + 1] : 'cpu'
+if (DEVICE_ARG !== 'cpu' && DEVICE_ARG !== 'webgpu') {
+  throw new Error(`--device must be cpu or webgpu, got ${DEVICE_ARG}`)
+}
+const DEVICE: 'cpu' | 'webgpu' = DEVICE_ARG
 /** Pool threads; unset: the backend's default for the machine (on CPU one per core, up to 4). */
 const POOL_THREADS = process.env.BENCH_POOL_THREADS == null ? undefined : Number(process.env.BENCH_POOL_THREADS)
 const FLOOR = 0.95
@@ -76,14 +84,26 @@ export async function main(): Promise<void> {
   const threads = availableParallelism()
   const pool = items(64)
   const bytes = await readFile(MODEL_PATH)
+  const devices = await detectDevices({ webgpu: DEVICE === 'webgpu' })
+  const adapter = devices.webgpu
+  if (DEVICE === 'webgpu' && adapter == null) {
+    throw new Error(`--device webgpu: ${devices.webgpuProbe}`)
+  }
+  const software = adapter?.fallback === true
+  const BATCHES = DEVICE === 'webgpu' && software ? [1, 8] : [1, 8, 32]
+  const SEGMENT_MS = Number(process.env.BENCH_SEGMENT_MS ?? (DEVICE === 'webgpu' ? (software ? 3000 : 1000) : 600))
+  const PAIRS = Number(process.env.BENCH_PAIRS ?? (DEVICE === 'webgpu' && software ? 3 : 9))
+  const deviceName = DEVICE === 'webgpu' && adapter != null ? adapterName(adapter) : devices.cpu.model
   console.log(
-    `PaddleOCR ch_ppocr_mobile_v2.0_cls (${bytes.byteLength} bytes), input [N,${ITEM.join(',')}], direct with ${threads} intra-op threads, ${PAIRS} interleaved pairs of ${SEGMENT_MS} ms segments (medians)`
+    `PaddleOCR ch_ppocr_mobile_v2.0_cls (${bytes.byteLength} bytes), input [N,${ITEM.join(',')}], on ${DEVICE} (${deviceName}${software ? ', a software adapter' : ''}), direct with ${threads} intra-op threads, ${PAIRS} interleaved pairs of ${SEGMENT_MS} ms segments (medians)`
   )
 
   const session = await ort.InferenceSession.create(bytes, {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
-    graphOptimizationLevel: 'all'
+    graphOptimizationLevel: 'all',
+    executionProviders: [DEVICE],
+    logSeverityLevel: 3
   })
   const dir = await mkdtemp(join(tmpdir(), 'openbatch-bench-'))
   let poolConfig = { threads: 0, intraOpThreads: 0 }
@@ -111,7 +131,8 @@ export async function main(): Promise<void> {
         store,
         threads: POOL_THREADS,
         maxBatch: batch,
-        executionProvider: 'cpu'
+        executionProvider: DEVICE,
+        devices
       })
       await backend.start()
       poolConfig = { threads: backend.threads, intraOpThreads: backend.intraOpThreads }
@@ -182,6 +203,8 @@ export async function main(): Promise<void> {
     JSON.stringify({
       bench: 'runtime',
       model: 'ch_ppocr_mobile_v2.0_cls',
+      device: DEVICE,
+      adapter: DEVICE === 'webgpu' ? { name: deviceName, software } : undefined,
       intraOpThreads: threads,
       pool: poolConfig,
       segmentMs: SEGMENT_MS,

@@ -36,6 +36,14 @@ export class WorkerCrashedError extends Error {
   override readonly name = 'WorkerCrashedError'
 }
 
+/**
+ * The GPU device went away mid-run (driver reset, GPU removed, out of device memory): the task did
+ * not complete, and the backend runs later tasks on CPU.
+ */
+export class DeviceLostError extends Error {
+  override readonly name = 'DeviceLostError'
+}
+
 /** The backend is stopped (or stopping); tasks still queued or running fail with this. */
 export class BackendStoppedError extends Error {
   override readonly name = 'BackendStoppedError'

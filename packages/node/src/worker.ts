@@ -50,6 +50,7 @@ export function classifyFailure(err: Error): TaskFailure {
         ? { kind: FailureKind.RESOURCE_EXHAUSTED, message }
         : { kind: FailureKind.INFERENCE_FAILED, message }
     case 'WorkerCrashedError':
+    case 'DeviceLostError':
       return { kind: FailureKind.DEVICE_LOST, message }
     case 'BackendStoppedError':
     case 'AbortError':

@@ -33,7 +33,9 @@ export interface CapacityOptions {
 
 /**
  * Submits `batchSize` single-item tasks at once (the backend merges them), repeatedly, for each
- * batch size; `makeTask(i)` returns the inputs of task i.
+ * batch size in increasing order; `makeTask(i)` returns the inputs of task i. The search ends at a
+ * batch size that fails (a device that cannot hold it: the sizes measured before stand) or whose
+ * items/s falls below 90 % of the best so far (past the knee).
  */
 export async function measureCapacity(
   backend: InferenceBackend,
@@ -47,15 +49,27 @@ export async function measureCapacity(
   let i = 0
   for (const batchSize of batchSizes) {
     const round = () => Promise.all(Array.from({ length: batchSize }, () => backend.run(model, makeTask(i++), { signal: options.signal })))
-    await round() // warm-up: session load, allocator growth
-    let rounds = 0
-    const started = performance.now()
-    while (performance.now() - started < minDurationMs) {
-      await round()
-      rounds++
+    let point: CapacityPoint
+    try {
+      await round() // warm-up: session load, allocator growth
+      let rounds = 0
+      const started = performance.now()
+      while (performance.now() - started < minDurationMs) {
+        await round()
+        rounds++
+      }
+      const ms = performance.now() - started
+      point = { batchSize, itemsPerSecond: (rounds * batchSize * 1000) / ms, latencyMs: ms / rounds }
+    } catch (err) {
+      if (points.length === 0 || options.signal?.aborted === true) {
+        throw err
+      }
+      break
     }
-    const ms = performance.now() - started
-    points.push({ batchSize, itemsPerSecond: (rounds * batchSize * 1000) / ms, latencyMs: ms / rounds })
+    points.push(point)
+    if (point.itemsPerSecond < 0.9 * Math.max(...points.map((p) => p.itemsPerSecond))) {
+      break
+    }
   }
   const best = points.reduce((a, b) => (b.itemsPerSecond > a.itemsPerSecond ? b : a))
   return { model, points, itemsPerSecond: best.itemsPerSecond, maxBatch: best.batchSize }

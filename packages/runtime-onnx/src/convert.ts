@@ -130,7 +130,7 @@ const ELEMENT_BYTES: Readonly<Record<string, number>> = {
 }
 
 /** Bytes per element of an onnxruntime type (1 for uint8, int8 and bool). */
-function elementBytes(type: string): number {
+export function elementBytes(type: string): number {
   return ELEMENT_BYTES[type] ?? 1
 }
 

@@ -6,7 +6,9 @@
  * task with more rows than a call takes is split and its outputs joined back.
  */
 
-import { availableParallelism, totalmem } from 'node:os'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { availableParallelism, tmpdir, totalmem } from 'node:os'
+import { join } from 'node:path'
 import {
   AbortError,
   type AbortOptions,
@@ -24,7 +26,7 @@ import { type BufferPool, concatToBuffer, dtypeOfOrt, fromWire, ORT_TYPES, toWir
 import { chooseProvider, type DeviceInfo, detectDevices, type ExecutionProvider, type ProviderChoice } from './device.js'
 import { ModelStore } from './model-store.js'
 import { type DescribeReply, type PoolStats, WorkerPool } from './pool.js'
-import type { GraphOptimizationLevel } from './protocol.js'
+import type { CpuPlacement, GraphOptimizationLevel } from './protocol.js'
 
 export interface OnnxBackendInit {
   /** The model store, or the directory for one. */
@@ -36,8 +38,10 @@ export interface OnnxBackendInit {
    * keep every core busy with no synchronisation between them, where one session's intra-op
    * threads meet at a barrier after every operator and all wait whenever one is descheduled
    * (`pnpm bench runtime`: 2 × 1 ran 1.0–3× the items/s of 1 × 2 on 2 shared cores). With CUDA
-   * the GPU does the work: 1 thread below 8 cores, else 2.
-   * @default CPU: min(cores, 4); CUDA: 1 below 8 cores, else 2
+   * the GPU does the work: 1 thread below 8 cores, else 2. With WebGPU one session per device:
+   * 1 thread (its calls queue on the one GPU queue anyway; a second session would double the
+   * device memory the weights take).
+   * @default CPU: min(cores, 4); CUDA: 1 below 8 cores, else 2; WebGPU: 1
    */
   threads?: number
   /**
@@ -76,10 +80,19 @@ export interface OnnxBackendInit {
    */
   allowSpinning?: boolean
   /**
-   * 'auto' uses CUDA when an NVIDIA GPU and onnxruntime's CUDA provider libraries are present.
+   * 'auto' uses WebGPU on a hardware GPU adapter, else CUDA when an NVIDIA GPU and onnxruntime's
+   * CUDA provider libraries are present, else the CPU. A software WebGPU adapter (lavapipe,
+   * SwiftShader) is used only when 'webgpu' is asked for by name.
    * @default 'auto'
    */
   executionProvider?: ExecutionProvider
+  /**
+   * Told once per model and event, in one line: nodes onnxruntime placed on the CPU because
+   * WebGPU lacks their kernels (outputs are the same, speed may not be), or the device lost and
+   * the switch to CPU.
+   * @default no report
+   */
+  onNotice?: (message: string) => void
   /**
    * With CUDA: the most GPU memory onnxruntime's CUDA arenas may take in all, in bytes; each
    * inference thread's arena (its `gpuMemLimit`) gets an equal share. Ignored on CPU.
@@ -119,7 +132,7 @@ export class OnnxBackend implements InferenceBackend {
   threads: number
   /** onnxruntime intra-op threads per worker thread (also until `start()`, see `threads`). */
   intraOpThreads: number
-  readonly maxBatch: number
+  private batch: number
   /** Most rows in one onnxruntime call (see `maxBatch`); set by `start()`. */
   callRows: number
   readonly graphOptimizationLevel: GraphOptimizationLevel
@@ -133,6 +146,10 @@ export class OnnxBackend implements InferenceBackend {
   private seq = 0
   private pumpScheduled = false
   private starting?: Promise<void>
+  /** Where WebGPU threads write their placement profiles (removed on stop). */
+  private profileDir?: string
+  /** Models whose CPU placements were already told. */
+  private readonly placed = new Set<string>()
 
   constructor(init: OnnxBackendInit) {
     this.init = init
@@ -140,8 +157,8 @@ export class OnnxBackend implements InferenceBackend {
     const plan = threadPlan(init, 'cpu', availableParallelism())
     this.threads = plan.threads
     this.intraOpThreads = plan.intraOpThreads
-    this.maxBatch = init.maxBatch ?? 32
-    this.callRows = this.maxBatch
+    this.batch = init.maxBatch ?? 32
+    this.callRows = this.batch
     this.graphOptimizationLevel = init.graphOptimizationLevel ?? 'all'
     for (const [name, v] of [
       ['threads', this.threads],
@@ -157,41 +174,106 @@ export class OnnxBackend implements InferenceBackend {
   /** Detects devices, chooses the execution provider and starts the thread pool. Idempotent. */
   start(): Promise<void> {
     this.starting ??= (async () => {
-      this.devices = this.init.devices ?? (await detectDevices())
-      this.choice = chooseProvider(this.init.executionProvider ?? 'auto', this.devices)
-      const plan = threadPlan(this.init, this.choice.provider, this.devices.cpu.cores)
-      this.threads = plan.threads
-      this.intraOpThreads = plan.intraOpThreads
-      this.callRows = this.choice.provider === 'cpu' ? Math.ceil(this.maxBatch / this.threads) : this.maxBatch
+      this.devices = this.init.devices ?? (await detectDevices({ webgpu: this.init.executionProvider !== 'cpu' }))
       const ort = await import('onnxruntime-node')
       this.runtime = `onnxruntime-node/${ort.env.versions.node ?? 'unknown'}`
-      this.pool = new WorkerPool(
-        {
-          size: this.threads,
-          depth: this.init.pipelineDepth ?? 2,
-          intraOpThreads: this.intraOpThreads,
-          graphOptimizationLevel: this.graphOptimizationLevel,
-          executionProviders:
-            this.choice.provider === 'cuda'
-              ? [
-                  this.init.gpuMemoryLimitBytes == null
-                    ? 'cuda'
-                    : { name: 'cuda', gpuMemLimit: Math.floor(this.init.gpuMemoryLimitBytes / this.threads) },
-                  'cpu'
-                ]
-              : ['cpu'],
-          sessionBudgetBytes:
-            this.init.memoryBudgetBytes != null
-              ? Math.floor(this.init.memoryBudgetBytes / this.threads)
-              : (this.init.sessionBudgetBytes ?? Math.floor(totalmem() / 4 / this.threads)),
-          sessionCostFactor: this.init.sessionCostFactor ?? 3,
-          allowSpinning: this.init.allowSpinning ?? true
-        },
-        (model) => this.store.get(model)
-      )
-      this.pool.start()
+      this.startPool(chooseProvider(this.init.executionProvider ?? 'auto', this.devices))
     })()
     return this.starting
+  }
+
+  private startPool(choice: ProviderChoice): void {
+    const devices = this.devices as DeviceInfo
+    this.choice = choice
+    const plan = threadPlan(this.init, choice.provider, devices.cpu.cores)
+    this.threads = plan.threads
+    this.intraOpThreads = plan.intraOpThreads
+    this.maxBatch = this.batch
+    if (choice.provider === 'webgpu') {
+      this.profileDir ??= mkdtempSync(join(tmpdir(), 'openbatch-placement-'))
+    }
+    this.pool = new WorkerPool(
+      {
+        size: this.threads,
+        depth: this.init.pipelineDepth ?? 2,
+        intraOpThreads: this.intraOpThreads,
+        graphOptimizationLevel: this.graphOptimizationLevel,
+        executionProviders:
+          choice.provider === 'cuda'
+            ? [
+                this.init.gpuMemoryLimitBytes == null
+                  ? 'cuda'
+                  : { name: 'cuda', gpuMemLimit: Math.floor(this.init.gpuMemoryLimitBytes / this.threads) },
+                'cpu'
+              ]
+            : choice.provider === 'webgpu'
+              ? ['webgpu', 'cpu']
+              : ['cpu'],
+        ...(choice.provider === 'webgpu' ? { placementProfileDir: this.profileDir } : {}),
+        sessionBudgetBytes:
+          this.init.memoryBudgetBytes != null
+            ? Math.floor(this.init.memoryBudgetBytes / this.threads)
+            : (this.init.sessionBudgetBytes ?? Math.floor(totalmem() / 4 / this.threads)),
+        sessionCostFactor: this.init.sessionCostFactor ?? 3,
+        allowSpinning: this.init.allowSpinning ?? true
+      },
+      (model) => this.store.get(model),
+      (p) => this.placement(p)
+    )
+    this.pool.start()
+  }
+
+  /** Most rows in one batch (see `OnnxBackendInit.maxBatch`); a GPU worker sets it from its capacity benchmark. */
+  get maxBatch(): number {
+    return this.batch
+  }
+
+  set maxBatch(rows: number) {
+    if (!Number.isInteger(rows) || rows < 1) {
+      throw new RangeError(`maxBatch must be an integer ≥ 1, got ${rows}`)
+    }
+    this.batch = rows
+    this.callRows = this.choice?.provider === 'cpu' ? Math.ceil(rows / this.threads) : rows
+  }
+
+  private placement(p: CpuPlacement): void {
+    if (this.placed.has(p.model)) {
+      return
+    }
+    this.placed.add(p.model)
+    const ops = Object.entries(p.ops)
+      .sort((a, b) => b[1] - a[1])
+      .map(([op, n]) => `${op} ×${n}`)
+      .join(', ')
+    this.cpuPlacements.set(p.model, p.ops)
+    this.init.onNotice?.(
+      `model ${p.model}: WebGPU lacks kernels for ${ops}; onnxruntime runs those nodes on the CPU (same results, data crosses between devices)`
+    )
+  }
+
+  /** Per model, the nodes onnxruntime placed on the CPU under WebGPU (operator → count), once loaded. */
+  readonly cpuPlacements = new Map<string, Record<string, number>>()
+
+  /**
+   * The WebGPU device is gone: later tasks run on CPU threads. Tasks still running on the old
+   * threads come back with errors that the caller of \`execute\` queues again.
+   */
+  private fallBackToCpu(cause: Error): void {
+    const old = this.pool
+    const devices = this.devices as DeviceInfo
+    const from = this.choice?.device ?? 'the GPU'
+    this.startPool({
+      provider: 'cpu',
+      device: devices.cpu.model,
+      reason: `WebGPU device lost on ${from} (${cause.message}); using CPU`
+    })
+    this.init.onNotice?.(this.provider.reason)
+    void old?.stop()
+  }
+
+  /** Test hook: the next run on every thread fails as on a lost WebGPU device. */
+  loseDeviceForTesting(): void {
+    this.pool?.loseDevice()
   }
 
   /** Fails every queued and running task with BackendStoppedError and ends every thread. */
@@ -212,6 +294,10 @@ export class OnnxBackend implements InferenceBackend {
     this.infos.clear()
     await this.pool?.stop()
     this.pool = undefined
+    if (this.profileDir != null) {
+      rmSync(this.profileDir, { recursive: true, force: true })
+      this.profileDir = undefined
+    }
   }
 
   /** The execution provider in use and why it was chosen. */
@@ -419,7 +505,19 @@ export class OnnxBackend implements InferenceBackend {
       reply = await pool.run(model, mergeInputs(names, group, pool.buffers))
     } catch (err) {
       const e = err as Error
-      if (group.length > 1 && (e.name === 'InferenceFailedError' || e.name === 'WorkerCrashedError')) {
+      if (e.name === 'DeviceLostError' && pool === this.pool && this.provider.provider === 'webgpu') {
+        // The task fails with the named error (the worker reports DEVICE_LOST, a transient failure:
+        // the requester gives the task to another worker, §6.6); later tasks run on the CPU.
+        this.fallBackToCpu(e)
+        for (const p of group) {
+          this.settle(p, () => p.reject(e))
+        }
+      } else if (pool !== this.pool && this.pool != null && e.name !== 'InvalidInputError') {
+        // Ran on threads that were replaced (the device was lost): run again on the new ones.
+        const queue = this.queues.get(model) ?? []
+        queue.unshift(...group)
+        this.queues.set(model, queue)
+      } else if (group.length > 1 && (e.name === 'InferenceFailedError' || e.name === 'WorkerCrashedError')) {
         // One task's inputs may have failed the merged call (an index outside a vocabulary, say):
         // each runs alone now, so only the tasks that fail on their own fail (spec §6.6).
         this.runAlone(model, group)
@@ -569,6 +667,6 @@ export function createOnnxBackend(init: OnnxBackendInit): OnnxBackend {
 
 /** Worker and intra-op threads: the given ones, else the provider's defaults on `cores` cores (see `OnnxBackendInit.threads`). */
 function threadPlan(init: OnnxBackendInit, provider: string, cores: number): { threads: number; intraOpThreads: number } {
-  const threads = init.threads ?? (provider === 'cpu' ? Math.max(1, Math.min(cores, 4)) : cores >= 8 ? 2 : 1)
+  const threads = init.threads ?? (provider === 'cpu' ? Math.max(1, Math.min(cores, 4)) : provider === 'webgpu' ? 1 : cores >= 8 ? 2 : 1)
   return { threads, intraOpThreads: init.intraOpThreads ?? Math.max(1, Math.floor(cores / threads)) }
 }

@@ -12,8 +12,11 @@
  * - sessions are cached per thread in an LRU bounded by a memory budget;
  * - tasks for the same model that arrive together are merged along the batch dimension and split
  *   back; inputs are validated against the model first;
- * - CPU everywhere, CUDA when an NVIDIA GPU and onnxruntime's CUDA provider libraries are present
- *   (otherwise a one-line reason); the provider goes into every result's execution profile;
+ * - WebGPU on a hardware GPU adapter (any vendor: onnxruntime-node bundles the provider; the adapter
+ *   is probed through Dawn in a child process), CUDA when an NVIDIA GPU and onnxruntime's CUDA
+ *   provider libraries are present, else the CPU — always with a one-line reason; a lost GPU fails
+ *   the tasks it held with `DeviceLostError` and later ones run on the CPU; the provider and device
+ *   go into every result's execution profile;
  * - {@link detectDevices} and {@link measureCapacity} produce what a capacity record advertises.
  *
  * @example
@@ -31,8 +34,21 @@
  */
 
 export { type CapacityOptions, type CapacityPoint, type CapacityReport, measureCapacity, toModelCapacity } from './benchmark.js'
+export {
+  type CalibrationModel,
+  CONV,
+  calibrationModels,
+  calibrationTasks,
+  calibrationValues,
+  type Drift,
+  ELEMENTWISE,
+  MATMUL_SOFTMAX,
+  measureDrift,
+  REDUCTIONS
+} from './calibration.js'
 export { dtypeOfOrt, ORT_TYPES } from './convert.js'
 export {
+  adapterName,
   capacityDevices,
   chooseProvider,
   cudaProviderLibrary,
@@ -40,10 +56,14 @@ export {
   detectDevices,
   type ExecutionProvider,
   type GpuInfo,
+  isSoftwareAdapter,
   type ProviderChoice,
-  parseNvidiaSmi
+  parseNvidiaSmi,
+  parseWebGpuProbe,
+  probeWebGpu,
+  type WebGpuAdapter
 } from './device.js'
 export { createOnnxBackend, OnnxBackend, type OnnxBackendInit } from './engine.js'
 export { ModelStore, type StoredModel } from './model-store.js'
 export { buildOnnxModel, type GraphSpec, type InitializerSpec, type NodeSpec, type ValueSpec } from './onnx-builder.js'
-export type { GraphOptimizationLevel } from './protocol.js'
+export type { CpuPlacement, GraphOptimizationLevel } from './protocol.js'

@@ -5,9 +5,9 @@
  */
 
 import { Worker } from 'node:worker_threads'
-import { BackendStoppedError, InferenceFailedError, ModelLoadError, WorkerCrashedError } from '@openbatch/inference'
+import { BackendStoppedError, DeviceLostError, InferenceFailedError, ModelLoadError, WorkerCrashedError } from '@openbatch/inference'
 import { BufferPool, transferable, type WireTensor } from './convert.js'
-import type { ValueMeta, WorkerInit, WorkerReply, WorkerRequest } from './protocol.js'
+import type { CpuPlacement, ValueMeta, WorkerInit, WorkerReply, WorkerRequest } from './protocol.js'
 
 export interface PoolOptions extends WorkerInit {
   /** Number of worker threads. */
@@ -43,7 +43,8 @@ interface Thread {
 
 const ERRORS: Record<string, new (message: string) => Error> = {
   ModelLoadError,
-  InferenceFailedError
+  InferenceFailedError,
+  DeviceLostError
 }
 
 /** How long `stop()` lets a thread finish its run in progress before terminating it. */
@@ -60,7 +61,9 @@ export class WorkerPool {
 
   constructor(
     private readonly options: PoolOptions,
-    private readonly loadBytes: (model: string) => Promise<Uint8Array>
+    private readonly loadBytes: (model: string) => Promise<Uint8Array>,
+    /** Nodes a thread found placed on the CPU when it loaded a model (WebGPU only). */
+    private readonly onPlacement: (placement: CpuPlacement) => void = () => {}
   ) {}
 
   start(): void {
@@ -138,6 +141,13 @@ export class WorkerPool {
   /** Test hook: makes thread `index` exit as a native crash would. */
   crashThread(index: number): void {
     this.threads[index]?.worker.postMessage({ op: 'crash', id: 0 } satisfies WorkerRequest)
+  }
+
+  /** Test hook: every thread's next run fails as on a lost WebGPU device. */
+  loseDevice(): void {
+    for (const t of this.threads) {
+      t.worker.postMessage({ op: 'lose-device', id: 0 } satisfies WorkerRequest)
+    }
   }
 
   private enqueue(job: Job): void {
@@ -218,6 +228,9 @@ export class WorkerPool {
     worker.on('message', (reply: WorkerReply) => {
       const job = thread.jobs.get(reply.id)
       thread.loaded = new Set(reply.loaded)
+      for (const p of reply.placements ?? []) {
+        this.onPlacement(p)
+      }
       if (job == null) {
         return
       }

@@ -3,10 +3,12 @@
  * (onnxruntime-node's run() blocks its thread for the whole inference). One message at a time.
  */
 
-import { parentPort, workerData } from 'node:worker_threads'
+import { readdir, readFile, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { parentPort, threadId, workerData } from 'node:worker_threads'
 import ort from 'onnxruntime-node'
-import { transferable, typedArrayFor, type WireTensor } from './convert.js'
-import type { WorkerInit, WorkerReply, WorkerRequest } from './protocol.js'
+import { elementBytes, transferable, typedArrayFor, type WireTensor } from './convert.js'
+import type { CpuPlacement, WorkerInit, WorkerReply, WorkerRequest } from './protocol.js'
 
 const init = workerData as WorkerInit
 const port = parentPort
@@ -22,6 +24,11 @@ interface Cached {
 /** Insertion-ordered: the first entry is the least recently used. */
 const sessions = new Map<string, Cached>()
 let used = 0
+/** CPU placements found since the last reply. */
+let placements: CpuPlacement[] = []
+/** Test hook: the next run fails as on a lost device. */
+let deviceLost = false
+let profiles = 0
 
 function touch(model: string, entry: Cached): void {
   sessions.delete(model)
@@ -53,22 +60,88 @@ async function session(model: string, bytes?: ArrayBuffer): Promise<Cached> {
   const cost = bytes.byteLength * init.sessionCostFactor
   await evictFor(cost)
   let s: ort.InferenceSession
+  const profileDir = init.placementProfileDir
+  const prefix = profileDir == null ? undefined : join(profileDir, `placement-${process.pid}-${threadId}-${profiles++}`)
   try {
     s = await ort.InferenceSession.create(new Uint8Array(bytes), {
       intraOpNumThreads: init.intraOpThreads,
       interOpNumThreads: 1,
       graphOptimizationLevel: init.graphOptimizationLevel,
       executionProviders: init.executionProviders,
+      // The CPU placements are told once by the backend (onNotice): onnxruntime's own warning goes.
+      ...(prefix != null ? { enableProfiling: true, profileFilePrefix: prefix, logSeverityLevel: 3 as const } : {}),
       extra: init.allowSpinning ? {} : { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } }
     })
   } catch (err) {
     throw Object.assign(new Error(`model ${model} failed to load: ${(err as Error).message}`), { name: 'ModelLoadError' })
+  }
+  if (prefix != null) {
+    const ops = await cpuPlacedOps(s, prefix)
+    if (ops != null && Object.keys(ops).length > 0) {
+      placements.push({ model, ops })
+    }
   }
   const entry = { session: s, cost }
   sessions.set(model, entry)
   used += cost
   return entry
 }
+
+/**
+ * Runs the new session once on zeros with profiling on, ends profiling and reads which provider
+ * each node ran on: the operators placed on the CPU, by count (memory copies between devices are
+ * not operators of the model). Undefined when the probe run itself fails (the model's real inputs
+ * will tell). The profile file is removed.
+ */
+async function cpuPlacedOps(s: ort.InferenceSession, prefix: string): Promise<Record<string, number> | undefined> {
+  let ops: Record<string, number> | undefined
+  try {
+    const feeds: Record<string, ort.Tensor> = {}
+    for (const m of s.inputMetadata) {
+      if (!m.isTensor || m.type === 'string') {
+        return undefined
+      }
+      const dims = m.shape.map((d) => (typeof d === 'number' && d > 0 ? d : 1))
+      const size = dims.reduce((a, b) => a * b, 1)
+      const wire: WireTensor = {
+        name: m.name,
+        type: m.type,
+        dims,
+        buffer: new ArrayBuffer(size * 8),
+        byteLength: size * elementBytes(m.type)
+      }
+      feeds[m.name] = new ort.Tensor(m.type as ort.Tensor.Type, typedArrayFor(wire) as never, dims)
+    }
+    await s.run(feeds)
+    ops = {}
+  } catch {
+    ops = undefined
+  }
+  s.endProfiling()
+  const dir = join(prefix, '..')
+  const base = prefix.slice(dir.length + 1)
+  for (const file of (await readdir(dir).catch(() => [] as string[])).filter((f) => f.startsWith(`${base}_`))) {
+    const path = join(dir, file)
+    try {
+      if (ops != null) {
+        for (const e of JSON.parse(await readFile(path, 'utf8')) as { cat?: string; args?: { provider?: string; op_name?: string } }[]) {
+          const op = e.args?.op_name
+          if (e.cat === 'Node' && op != null && e.args?.provider === 'CPUExecutionProvider' && !op.startsWith('Memcpy')) {
+            ops[op] = (ops[op] ?? 0) + 1
+          }
+        }
+      }
+    } catch {
+      ops = undefined
+    } finally {
+      await rm(path, { force: true })
+    }
+  }
+  return ops
+}
+
+/** A WebGPU error that means the device is gone, not that the model failed. */
+const DEVICE_LOST = /device (is |was |has been )?lost|devicelost|lost (the )?device|device.*destroyed/i
 
 function describe(s: ort.InferenceSession) {
   const meta = (list: readonly ort.InferenceSession.ValueMetadata[]) =>
@@ -91,9 +164,15 @@ async function handle(req: Exclude<WorkerRequest, { op: 'stop' }>): Promise<Work
       const started = process.hrtime.bigint()
       let out: ort.InferenceSession.ReturnType
       try {
+        if (deviceLost) {
+          deviceLost = false
+          throw new Error('WebGPU device was lost (simulated by the test hook)')
+        }
         out = await s.run(feeds)
       } catch (err) {
-        throw Object.assign(new Error((err as Error).message), { name: 'InferenceFailedError' })
+        const message = (err as Error).message
+        const lost = init.executionProviders.includes('webgpu') && DEVICE_LOST.test(message)
+        throw Object.assign(new Error(message), { name: lost ? 'DeviceLostError' : 'InferenceFailedError' })
       }
       const durationUs = Number((process.hrtime.bigint() - started) / 1000n)
       const outputs: WireTensor[] = []
@@ -116,10 +195,22 @@ async function handle(req: Exclude<WorkerRequest, { op: 'stop' }>): Promise<Work
         recycled: transferable(req.feeds.map((f) => f.buffer))
       }
     }
+    case 'lose-device':
+      deviceLost = true
+      return { id: req.id, ok: true, meta: { inputs: [], outputs: [] }, loaded: [...sessions.keys()] }
     case 'crash':
       // Test hook: end the thread the way a native crash would, without replying.
       process.exit(70)
   }
+}
+
+function withPlacements(reply: WorkerReply): WorkerReply {
+  if (placements.length === 0) {
+    return reply
+  }
+  const found = placements
+  placements = []
+  return { ...reply, placements: found }
 }
 
 // One request at a time: onnxruntime-node's run() returns at once and computes in a later turn of
@@ -146,10 +237,12 @@ port.on('message', (req: WorkerRequest) => {
           (reply) => {
             // Outputs are always copied into ArrayBuffers of their own (above).
             const transfer = 'outputs' in reply ? [...reply.outputs.map((o) => o.buffer as ArrayBuffer), ...reply.recycled] : []
-            port.postMessage(reply, transfer)
+            port.postMessage(withPlacements(reply), transfer)
           },
           (err: Error) =>
-            port.postMessage({ id: req.id, ok: false, error: { name: err.name, message: err.message }, loaded: [...sessions.keys()] })
+            port.postMessage(
+              withPlacements({ id: req.id, ok: false, error: { name: err.name, message: err.message }, loaded: [...sessions.keys()] })
+            )
         )
   )
 })

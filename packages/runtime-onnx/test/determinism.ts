@@ -1,7 +1,8 @@
 /**
- * Determinism study (issue #3): runs identical inputs under different intra-op thread counts,
- * graph optimisation levels and batch compositions (a task alone vs merged with 31 others), and
- * records how far honest outputs drift from a reference run. `pnpm study` writes the results to
+ * Determinism study (issues #3, #12): runs identical inputs under different intra-op thread counts,
+ * graph optimisation levels, batch compositions (a task alone vs merged with 31 others) and
+ * devices (onnxruntime's CPU provider vs its WebGPU provider), and records how far honest outputs
+ * drift from a reference run (CPU). `pnpm study` writes the results to
  * packages/runtime-onnx/DETERMINISM.md; determinism.spec.ts asserts that no honest drift breaks
  * the spec's default agreement rules.
  */
@@ -9,36 +10,42 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { agreeOutputs, DEFAULT_AGREEMENT, dtypeInfo, float32Tensor, type Tensor, toFloat64Array } from '@openbatch/protocol'
-import { createOnnxBackend, type DeviceInfo, type GraphOptimizationLevel, ModelStore } from '../src/index.js'
+import { float32Tensor, type Tensor } from '@openbatch/protocol'
+import {
+  type Drift as CalibrationDrift,
+  calibrationModels,
+  createOnnxBackend,
+  type DeviceInfo,
+  detectDevices,
+  type GraphOptimizationLevel,
+  ModelStore,
+  measureDrift
+} from '../src/index.js'
 import { CLASSIFIER, IN_FEATURES, LABELLER, MLP, randomInput, rng, TWO_IO } from './models.js'
 import { PADDLE_CLS_PATH } from './paths.js'
 
 const devices: DeviceInfo = { cpu: { model: 'study', cores: 2 }, memoryBytes: 2 ** 33, gpus: [], gpuProbe: 'not probed' }
 
 export interface Setting {
+  /** @default 'cpu' */
+  device?: 'cpu' | 'webgpu'
   intraOpThreads: number
   graphOptimizationLevel: GraphOptimizationLevel
   /** 'alone': each task runs by itself; 'merged': all tasks in one engine call. */
   batch: 'alone' | 'merged'
 }
 
-export interface Drift {
+export interface Drift extends CalibrationDrift {
   model: string
   setting: Setting
-  maxAbs: number
-  maxRel: number
-  argmaxFlips: number
-  /** Bit-identical to the reference on every task. */
-  identical: boolean
-  /** Agrees with the reference under the spec's default rule (ALLCLOSE atol/rtol; ints exact). */
-  agreesByDefault: boolean
 }
 
 interface StudyModel {
   name: string
   bytes: Uint8Array
   tasks: Tensor[][]
+  /** Studied only across devices (added with the WebGPU study; the CPU settings were studied before). */
+  crossDeviceOnly?: boolean
 }
 
 async function studyModels(): Promise<StudyModel[]> {
@@ -53,6 +60,10 @@ async function studyModels(): Promise<StudyModel[]> {
   const mlpTasks = Array.from({ length: 32 }, (_, i) => [randomInput('x', 1, IN_FEATURES, 7000 + i)])
   return [
     { name: 'mlp', bytes: MLP, tasks: mlpTasks },
+    // Added with the WebGPU study (issue #12): one operator class each, across devices only.
+    ...calibrationModels()
+      .filter((m) => m.name !== 'matmul + softmax')
+      .map((m) => ({ ...m, crossDeviceOnly: true })),
     { name: 'classifier (softmax)', bytes: CLASSIFIER, tasks: mlpTasks },
     { name: 'labeller (int64 argmax)', bytes: LABELLER, tasks: mlpTasks },
     {
@@ -79,14 +90,36 @@ export const SETTINGS: Setting[] = [
 
 const REFERENCE: Setting = { intraOpThreads: 1, graphOptimizationLevel: 'all', batch: 'alone' }
 
+/** CPU vs WebGPU: each task alone and all merged, on the adapter Dawn offers. */
+export const CROSS_DEVICE: Setting[] = [
+  { device: 'webgpu', intraOpThreads: 1, graphOptimizationLevel: 'all', batch: 'alone' },
+  { device: 'webgpu', intraOpThreads: 1, graphOptimizationLevel: 'all', batch: 'merged' }
+]
+
+let probed: DeviceInfo | undefined
+
 async function runAll(store: ModelStore, model: string, tasks: Tensor[][], setting: Setting): Promise<Tensor[][]> {
+  const webgpu = setting.device === 'webgpu'
+  if (webgpu) {
+    probed ??= await detectDevices({ nvidiaSmi: '/nonexistent' })
+    if (probed.webgpu == null) {
+      throw new Error(`the cross-device study needs a WebGPU adapter: ${probed.webgpuProbe}`)
+    }
+  }
   const backend = createOnnxBackend({
     store,
     threads: 1,
     intraOpThreads: setting.intraOpThreads,
     graphOptimizationLevel: setting.graphOptimizationLevel,
-    devices
+    executionProvider: webgpu ? 'webgpu' : 'cpu',
+    devices: webgpu ? (probed as DeviceInfo) : devices
   })
+  if (webgpu) {
+    await backend.start()
+    if (backend.provider.provider !== 'webgpu') {
+      throw new Error(`WebGPU was not used: ${backend.provider.reason}`)
+    }
+  }
   await backend.start()
   try {
     if (setting.batch === 'merged') {
@@ -102,52 +135,20 @@ async function runAll(store: ModelStore, model: string, tasks: Tensor[][], setti
   }
 }
 
-function compare(ref: Tensor[][], got: Tensor[][]): Omit<Drift, 'model' | 'setting'> {
-  let maxAbs = 0
-  let maxRel = 0
-  let argmaxFlips = 0
-  let identical = true
-  let agreesByDefault = true
-  ref.forEach((outputs, i) => {
-    const other = got[i] as Tensor[]
-    agreesByDefault &&= agreeOutputs(outputs, other, [DEFAULT_AGREEMENT]).agree
-    for (const a of outputs) {
-      const b = other.find((t) => t.name === a.name) as Tensor
-      identical &&= Buffer.from(a.data).equals(Buffer.from(b.data))
-      if (dtypeInfo(a.dtype).kind !== 'float') {
-        continue
-      }
-      const va = toFloat64Array(a)
-      const vb = toFloat64Array(b)
-      va.forEach((x, j) => {
-        const y = vb[j] as number
-        const d = Math.abs(x - y)
-        maxAbs = Math.max(maxAbs, d)
-        maxRel = Math.max(maxRel, d / Math.max(Math.abs(x), Math.abs(y), 1e-12))
-      })
-      const row = Number(a.dims[a.dims.length - 1] ?? 1n)
-      for (let r = 0; r < va.length / row; r++) {
-        const slice = (v: Float64Array) => Array.from(v.subarray(r * row, (r + 1) * row))
-        const am = (xs: number[]) => xs.indexOf(Math.max(...xs))
-        if (am(slice(va)) !== am(slice(vb))) {
-          argmaxFlips++
-        }
-      }
-    }
-  })
-  return { maxAbs, maxRel, argmaxFlips, identical, agreesByDefault }
-}
-
 export async function runDeterminismStudy(settings: Setting[] = SETTINGS): Promise<Drift[]> {
   const dir = await mkdtemp(join(tmpdir(), 'openbatch-study-'))
   try {
     const store = new ModelStore(dir)
     const drifts: Drift[] = []
     for (const m of await studyModels()) {
+      const studied = m.crossDeviceOnly === true ? settings.filter((s) => s.device === 'webgpu') : settings
+      if (studied.length === 0) {
+        continue
+      }
       const model = await store.add(m.bytes)
       const ref = await runAll(store, model, m.tasks, REFERENCE)
-      for (const setting of settings) {
-        drifts.push({ model: m.name, setting, ...compare(ref, await runAll(store, model, m.tasks, setting)) })
+      for (const setting of studied) {
+        drifts.push({ model: m.name, setting, ...measureDrift(ref, await runAll(store, model, m.tasks, setting)) })
       }
     }
     return drifts
@@ -160,11 +161,11 @@ export function toMarkdown(drifts: Drift[]): string {
   const fmt = (x: number) => (x === 0 ? '0' : x.toExponential(1))
   const rows = drifts.map(
     (d) =>
-      `| ${d.model} | ${d.setting.intraOpThreads} | ${d.setting.graphOptimizationLevel} | ${d.setting.batch} | ${fmt(d.maxAbs)} | ${fmt(d.maxRel)} | ${d.argmaxFlips} | ${d.identical ? 'yes' : 'no'} | ${d.agreesByDefault ? 'yes' : 'NO'} |`
+      `| ${d.model} | ${d.setting.device ?? 'cpu'} | ${d.setting.intraOpThreads} | ${d.setting.graphOptimizationLevel} | ${d.setting.batch} | ${fmt(d.maxAbs)} | ${fmt(d.maxRel)} | ${d.toleranceUsed === 0 ? '0' : `${(d.toleranceUsed * 100).toPrecision(2)} %`} | ${d.argmaxFlips} | ${d.identical ? 'yes' : 'no'} | ${d.agreesByDefault ? 'yes' : 'NO'} |`
   )
   return [
-    '| model | intra-op threads | graph optimisation | batch | max abs diff | max rel diff | argmax flips | bit-identical | agrees (spec default) |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| model | device | intra-op threads | graph optimisation | batch | max abs diff | max rel diff | tolerance used | argmax flips | bit-identical | agrees (spec default) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows
   ].join('\n')
 }

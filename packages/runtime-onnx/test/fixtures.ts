@@ -1,7 +1,9 @@
+import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after } from 'node:test'
+import { after, type TestContext } from 'node:test'
+import { type DeviceInfo, detectDevices } from '../src/index.js'
 
 /** A temporary directory removed after the test file finishes. */
 export async function tempDir(prefix = 'openbatch-runtime-'): Promise<string> {
@@ -11,3 +13,24 @@ export async function tempDir(prefix = 'openbatch-runtime-'): Promise<string> {
 }
 
 export { PADDLE_CLS_PATH } from './paths.js'
+
+let adapter: Promise<DeviceInfo> | undefined
+
+/**
+ * The machine's devices with a WebGPU adapter (a software one counts), for tests of the WebGPU
+ * path. Without one the test is skipped with the reason on a developer's machine, and fails under
+ * `CI=true` (`.ci/run` installs Mesa's Vulkan drivers, whose lavapipe is such an adapter).
+ */
+export async function webgpuDevices(t: TestContext): Promise<DeviceInfo | undefined> {
+  adapter ??= detectDevices({ nvidiaSmi: '/nonexistent' })
+  const devices = await adapter
+  if (devices.webgpu != null) {
+    return devices
+  }
+  const why = `needs a WebGPU adapter (Mesa's lavapipe from bookworm-backports will do): ${devices.webgpuProbe}`
+  if (process.env.CI === 'true') {
+    assert.fail(`this test ${why}`)
+  }
+  t.skip(why)
+  return undefined
+}

@@ -107,3 +107,12 @@ export function randomInput(name: string, rows: number, cols: number, seed: numb
 
 export const IN_FEATURES = IN
 export const OUT_CLASSES = OUT
+
+export { CONV, ELEMENTWISE, REDUCTIONS } from '../src/calibration.js'
+
+/** x [N,3,3] → det [N]: the determinant, an operator onnxruntime's WebGPU provider has no kernel for. */
+export const DETERMINANT = buildOnnxModel({
+  inputs: [{ name: 'x', dtype: DType.FLOAT32, shape: ['N', 3, 3] }],
+  outputs: [{ name: 'det', dtype: DType.FLOAT32, shape: ['N'] }],
+  nodes: [{ op: 'Det', inputs: ['x'], outputs: ['det'] }]
+})

@@ -1,13 +1,19 @@
 /** `pnpm study`: runs the full determinism study and writes packages/runtime-onnx/DETERMINISM.md's table. */
 import { readFile, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { runDeterminismStudy, toMarkdown } from './determinism.js'
+import { detectDevices } from '../src/index.js'
+import { CROSS_DEVICE, runDeterminismStudy, SETTINGS, toMarkdown } from './determinism.js'
 
 const DOC = fileURLToPath(new URL('../../DETERMINISM.md', import.meta.url))
 const BEGIN = '<!-- study:begin -->'
 const END = '<!-- study:end -->'
 
-const drifts = await runDeterminismStudy()
+// CPU vs WebGPU needs an adapter (a software one here: Mesa's lavapipe; on a GPU machine its own).
+const devices = await detectDevices({ nvidiaSmi: '/nonexistent' })
+if (devices.webgpu == null) {
+  console.error(`no WebGPU adapter (${devices.webgpuProbe}): the cross-device part is left out`)
+}
+const drifts = await runDeterminismStudy(devices.webgpu == null ? SETTINGS : [...SETTINGS, ...CROSS_DEVICE])
 const doc = await readFile(DOC, 'utf8')
 const table = `${BEGIN}\n${toMarkdown(drifts)}\n${END}`
 await writeFile(DOC, doc.slice(0, doc.indexOf(BEGIN)) + table + doc.slice(doc.indexOf(END) + END.length))
@@ -17,7 +23,19 @@ console.log(
     study: 'determinism',
     maxAbs: Math.max(...drifts.map((d) => d.maxAbs)),
     maxRel: Math.max(...drifts.map((d) => d.maxRel)),
+    toleranceUsed: Math.max(...drifts.map((d) => d.toleranceUsed)),
     argmaxFlips: drifts.reduce((n, d) => n + d.argmaxFlips, 0),
-    allAgree: drifts.every((d) => d.agreesByDefault)
+    allAgree: drifts.every((d) => d.agreesByDefault),
+    crossDevice:
+      devices.webgpu == null
+        ? null
+        : {
+            adapter: devices.webgpu.description,
+            software: devices.webgpu.fallback,
+            maxAbs: Math.max(...drifts.filter((d) => d.setting.device === 'webgpu').map((d) => d.maxAbs)),
+            maxRel: Math.max(...drifts.filter((d) => d.setting.device === 'webgpu').map((d) => d.maxRel)),
+            toleranceUsed: Math.max(...drifts.filter((d) => d.setting.device === 'webgpu').map((d) => d.toleranceUsed)),
+            argmaxFlips: drifts.filter((d) => d.setting.device === 'webgpu').reduce((n, d) => n + d.argmaxFlips, 0)
+          }
   })
 )
