@@ -8,10 +8,12 @@
 import { CommanderError } from 'commander'
 import { buildProgram } from './commands.js'
 import { registerDemo } from './demo.js'
+import { registerDeviceCheck } from './device-check.js'
 import { ACTIONABLE, UsageError } from './errors.js'
 
 const program = buildProgram()
 registerDemo(program)
+registerDeviceCheck(program)
 const debug = process.argv.includes('--debug')
 
 try {

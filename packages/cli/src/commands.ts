@@ -21,7 +21,7 @@ import {
   toFloat64Array,
   type VerificationPolicy
 } from '@openbatch/protocol'
-import { createOnnxBackend, ModelStore } from '@openbatch/runtime-onnx'
+import { createOnnxBackend, type ExecutionProvider, ModelStore } from '@openbatch/runtime-onnx'
 import { type BatchResult, createClient, createPeer, type Peer, type PeerOptions } from '@openbatch/sdk'
 import { Command, Option } from 'commander'
 import { dump as dumpNpy } from 'npyjs'
@@ -32,6 +32,7 @@ import { parseNormalisation } from './images.js'
 import { readInputs } from './inputs.js'
 import { startMetrics } from './metrics.js'
 import { log, ProgressView, printJson } from './out.js'
+import { VERSION } from './version.js'
 
 const env = (name: string) => `OPENBATCH_${name}`
 
@@ -157,6 +158,7 @@ function verificationPolicy(agreement: string): VerificationPolicy | undefined {
 export function buildProgram(): Command {
   const program = new Command('openbatch')
     .description('batch AI inference on household GPUs, verified by redundant sampling')
+    .version(VERSION, '-V, --version', 'print the version')
     .option(
       '--data-dir <dir>',
       'where identity, jobs, models, reputation and receipts live',
@@ -173,6 +175,12 @@ export function buildProgram(): Command {
     .description('run a peer: a worker serving models (and a requester for its own jobs) until SIGINT/SIGTERM')
     .addOption(new Option('--model <file...>', '.onnx files to serve (added to the model store)').env(env('MODELS')).argParser(collect))
     .addOption(new Option('--no-worker', 'serve no models (requester only)'))
+    .addOption(
+      new Option('--device <device>', 'where inference runs: auto (a GPU through WebGPU or CUDA when there is one), webgpu, cuda or cpu')
+        .env(env('DEVICE'))
+        .choices(['auto', 'webgpu', 'cuda', 'cpu'])
+        .default('auto')
+    )
     .addOption(
       new Option('--threads <n>', 'inference threads (each holds its own sessions, ~22 MB and up)')
         .env(env('THREADS'))
@@ -225,6 +233,7 @@ export function buildProgram(): Command {
       if (o.adversaryCheatRate != null) {
         const onnx = createOnnxBackend({
           store: new ModelStore(join(dataDir, 'models')),
+          executionProvider: o.device as ExecutionProvider,
           threads,
           intraOpThreads: o.intraOpThreads as number | undefined,
           allowSpinning: false // as the SDK's worker peers
@@ -246,6 +255,7 @@ export function buildProgram(): Command {
             ? undefined
             : {
                 models,
+                device: o.device as ExecutionProvider,
                 threads,
                 intraOpThreads: o.intraOpThreads as number | undefined,
                 capacity: o.capacity as number | undefined,
@@ -259,6 +269,10 @@ export function buildProgram(): Command {
       const peer = await createPeer(options)
       metrics?.watch(peer)
       const served = await peer.servedModels()
+      for (const notice of peer.notices) {
+        log('warn', notice, { event: 'device-notice' })
+      }
+      peer.addEventListener('notice', (e) => log('warn', e.detail, { event: 'device-notice' }))
       peer.addEventListener('fraud', (e) =>
         log('info', 'published a fraud proof', { accused: e.detail.accused, task: e.detail.task, job: e.detail.jobId })
       )
@@ -271,23 +285,8 @@ export function buildProgram(): Command {
           reporter: reporter.toString()
         })
       )
-      const ready = {
-        event: 'ready',
-        peerId: peer.peerId,
-        addresses: peer.addresses,
-        models: served,
-        worker: o.worker !== false,
-        metrics: metrics?.url
-      }
-      if (o.json === true) {
-        printJson(ready)
-      } else {
-        process.stdout.write(
-          `peer id: ${peer.peerId}\n${peer.addresses.map((a) => `listening on ${a}`).join('\n')}\nserving ${served.length} model(s)${served.length > 0 ? `: ${served.join(', ')}` : ''}\n`
-        )
-      }
-      log('info', 'peer started', ready)
-      await new Promise<void>((resolve) => {
+      // Signal handlers go in before the ready line: a supervisor may stop the peer as soon as it reads it.
+      const stopRequested = new Promise<void>((resolve) => {
         const stop = (why: string) => {
           log('info', 'stopping: finishing tasks in flight', { why })
           // A second signal stops at once.
@@ -301,6 +300,24 @@ export function buildProgram(): Command {
           setTimeout(() => stop('--hours elapsed'), (o.hours as number) * 3_600_000).unref()
         }
       })
+      const ready = {
+        event: 'ready',
+        peerId: peer.peerId,
+        addresses: peer.addresses,
+        models: served,
+        worker: o.worker !== false,
+        device: peer.device,
+        metrics: metrics?.url
+      }
+      if (o.json === true) {
+        printJson(ready)
+      } else {
+        process.stdout.write(
+          `peer id: ${peer.peerId}\n${peer.addresses.map((a) => `listening on ${a}`).join('\n')}\n${peer.device == null ? '' : `device: ${peer.device.provider} — ${peer.device.reason}\n`}serving ${served.length} model(s)${served.length > 0 ? `: ${served.join(', ')}` : ''}\n`
+        )
+      }
+      log('info', 'peer started', ready)
+      await stopRequested
       // The stop is bounded: tasks in flight and connections get their grace, then the process ends.
       let stopped = false
       setTimeout(() => {
@@ -587,7 +604,7 @@ async function storeModel(
   }
   const store = new ModelStore(modelsDir)
   const cid = await store.add(bytes)
-  const probe = createOnnxBackend({ store, threads: 1, intraOpThreads: 1 })
+  const probe = createOnnxBackend({ store, threads: 1, intraOpThreads: 1, executionProvider: 'cpu' })
   await probe.start()
   try {
     return { bytes, cid, inputs: (await probe.describe(cid)).inputs }

@@ -47,14 +47,29 @@ export function run(args: string[], options: { env?: Record<string, string>; tim
 
 export interface RunningPeer {
   child: ChildProcess
-  ready: { peerId: string; addresses: string[]; models: string[]; metrics?: string }
+  ready: {
+    peerId: string
+    addresses: string[]
+    models: string[]
+    metrics?: string
+    device?: { provider: string; device: string; reason: string }
+  }
   stop: () => Promise<number | null>
 }
 
-/** Starts `openbatch peer --json …` and waits for its ready line. */
-export async function startPeer(args: string[]): Promise<RunningPeer> {
-  const child = spawn(process.execPath, [BIN, 'peer', '--json', '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe']
+/**
+ * Starts `openbatch peer --json …` and waits for its ready line. `command`: how to start
+ * `openbatch` (default: this checkout's build with this Node).
+ */
+export async function startPeer(
+  args: string[],
+  options: { command?: string[]; env?: Record<string, string>; cwd?: string } = {}
+): Promise<RunningPeer> {
+  const [exe, ...pre] = options.command ?? [process.execPath, BIN]
+  const child = spawn(exe as string, [...pre, 'peer', '--json', '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: options.env ?? process.env,
+    cwd: options.cwd
   })
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
   let stderr = ''

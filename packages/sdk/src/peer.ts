@@ -48,18 +48,38 @@ import {
   toHex,
   type VerificationPolicy
 } from '@openbatch/protocol'
-import { capacityDevices, createOnnxBackend, detectDevices, ModelStore, measureCapacity, toModelCapacity } from '@openbatch/runtime-onnx'
+import {
+  capacityDevices,
+  createOnnxBackend,
+  detectDevices,
+  type ExecutionProvider,
+  ModelStore,
+  measureCapacity,
+  type OnnxBackend,
+  type ProviderChoice,
+  toModelCapacity
+} from '@openbatch/runtime-onnx'
 import { TypedEventEmitter } from 'main-event'
 import { BootstrapError, InvalidInputsError, JobNotFoundError, ModelFileError, NoWorkersError } from './errors.js'
 import { type BatchInputs, normalise } from './inputs.js'
 import { BatchJob } from './job.js'
+
+/** Batch sizes a GPU worker measures at start; it keeps the one with the most items/s. */
+const GPU_BATCH_SIZES = [1, 8, 32, 128]
 
 export interface WorkerOptions {
   /** .onnx files to serve (added to the model store). */
   models?: string[]
   /** Where models are kept by CID. @default `<dataDir>/models`, or a temporary directory */
   modelsDir?: string
-  /** Inference worker threads. @default on CPU one per core up to 4; with CUDA 1 below 8 cores, else 2 */
+  /**
+   * Where inference runs: 'auto' takes WebGPU on a hardware GPU adapter (NVIDIA, AMD, Intel, Apple
+   * through Vulkan, D3D12 or Metal), else CUDA when its libraries are installed, else the CPU;
+   * `peer.device` says which and why. 'webgpu' by name also takes a software adapter (tests).
+   * @default 'auto'
+   */
+  device?: ExecutionProvider
+  /** Inference worker threads. @default on CPU one per core up to 4; with WebGPU 1; with CUDA 1 below 8 cores, else 2 */
   threads?: number
   /** onnxruntime intra-op threads per inference thread. */
   intraOpThreads?: number
@@ -148,6 +168,11 @@ export interface PeerEvents {
   error: CustomEvent<Error>
   /** This worker ran a task. */
   run: CustomEvent<{ model: string; durationUs: number }>
+  /**
+   * Once per model and event, one line about the device: nodes onnxruntime runs on the CPU because
+   * WebGPU lacks them, or a lost GPU and the switch to CPU. Those told during start are in `peer.notices`.
+   */
+  notice: CustomEvent<string>
 }
 
 /** A running openbatch peer. Create it with {@link createPeer}. */
@@ -155,6 +180,9 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
   private readonly handles = new Map<string, BatchJob>()
   private readonly announcer: JobAnnouncer
   private worker?: { service: WorkerService; backend: InferenceBackend & { stop?: () => Promise<void> }; capacity?: CapacityPublisher }
+  private onnx?: OnnxBackend
+  /** Every device notice so far (see the `notice` event), start-up included. */
+  readonly notices: string[] = []
   private readonly workServer: WorkServer
   private readonly modelServer: ModelServer
   readonly requester: RequesterService
@@ -221,7 +249,7 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
       await this.models.add(await readModelFile(path))
     }
     const served = (await this.models.list()).map((m) => m.model)
-    const devices = await detectDevices()
+    const devices = await detectDevices({ webgpu: options.backend == null && options.device !== 'cpu' })
     let backend: InferenceBackend & { stop?: () => Promise<void> }
     if (options.backend != null) {
       backend = options.backend
@@ -233,6 +261,12 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
       }
       const onnx = createOnnxBackend({
         store: this.models,
+        devices,
+        executionProvider: options.device ?? 'auto',
+        onNotice: (message) => {
+          this.notices.push(message)
+          this.safeDispatchEvent('notice', { detail: message })
+        },
         threads: options.threads,
         intraOpThreads: options.intraOpThreads,
         sessionBudgetBytes: options.sessionBudgetBytes,
@@ -244,6 +278,7 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
         allowSpinning: false
       })
       await onnx.start()
+      this.onnx = onnx
       backend = onnx
     }
     this.receipts = new ReceiptStore(dataDir == null ? ':memory:' : join(dataDir, 'receipts.db'))
@@ -263,24 +298,45 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
     service.start()
     this.worker = { service, backend }
     const offers = []
+    const gpu = this.onnx != null && this.onnx.provider.provider !== 'cpu'
+    const engineBatch = this.onnx?.maxBatch ?? 32
+    let bestBatch = 0
     for (const model of served) {
-      if (options.benchmark !== false && options.backend == null) {
+      if (options.benchmark !== false && this.onnx != null) {
         const described = await backend.describe(model)
+        // A GPU's batch is sized by measurement: the largest tried that still raises items/s
+        // (the search ends at a batch the device cannot hold).
+        if (gpu) {
+          this.onnx.maxBatch = GPU_BATCH_SIZES[GPU_BATCH_SIZES.length - 1] as number
+        }
         const report = await measureCapacity(backend, model, () => sampleInputs(described.inputs), {
-          batchSizes: [1, 8],
+          batchSizes: gpu ? GPU_BATCH_SIZES : [1, 8],
           minDurationMs: 300
         })
+        bestBatch = Math.max(bestBatch, report.maxBatch)
         offers.push(toModelCapacity(report, options.pricePerItem ?? 0n))
         continue
       }
       offers.push({ model: parseModelCid(model).bytes, itemsPerSecond: 1, maxBatch: 32, pricePerItem: options.pricePerItem ?? 0n })
     }
+    if (this.onnx != null) {
+      this.onnx.maxBatch = gpu && bestBatch > 0 ? bestBatch : engineBatch
+    }
     if (offers.length > 0) {
-      this.worker.capacity = new CapacityPublisher(this.node, { devices: capacityDevices(devices), models: offers }, (err) =>
+      const advertised = capacityDevices(devices, this.onnx?.provider)
+      this.worker.capacity = new CapacityPublisher(this.node, { devices: advertised, models: offers }, (err) =>
         this.safeDispatchEvent('error', { detail: err })
       )
       await this.worker.capacity.start().catch((err: Error) => this.safeDispatchEvent('error', { detail: err }))
     }
+  }
+
+  /**
+   * Where this worker runs inference, and why (e.g. "WebGPU on NVIDIA GeForce RTX 3060 [nvidia/ampere]");
+   * undefined for a peer that is not a worker or runs a backend of its own.
+   */
+  get device(): ProviderChoice | undefined {
+    return this.onnx?.provider
   }
 
   /** Model CIDs this peer serves as a worker. */
