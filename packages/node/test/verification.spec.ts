@@ -114,12 +114,19 @@ describe('verification between real libp2p peers (spec §7, issue #5)', () => {
         assert.ok((await open(STATEMENTS.receipt, receipt)).signer.equals(requester.peerId))
       }
     }
-    // h1's receipts are kept durably, and add up to its verified work.
+    // h1's receipts are kept durably, and add up to its verified work. (Which honest workers get
+    // work depends on timing: on a loaded machine h1 may have none — then it holds no receipts.)
     const [totals] = receiptStore.totals()
-    assert.equal(totals?.requester, requester.peerId.toString())
-    assert.equal(totals?.receipts, workers[0]?.receipts.length)
-    assert.equal(totals?.reward, 3n * BigInt(totals?.receipts ?? 0))
-    await assert.rejects(receiptStore.add(workers[1]?.receipts[0] as Uint8Array, h1.peerId), /another worker/)
+    assert.equal(totals?.receipts ?? 0, workers[0]?.receipts.length)
+    if (totals != null) {
+      assert.equal(totals.requester, requester.peerId.toString())
+      assert.equal(totals.reward, 3n * BigInt(totals.receipts))
+    }
+    const others = workers.slice(1, 3).flatMap((w) => w.receipts)
+    assert.ok(others.length > 0 || (workers[0]?.receipts.length ?? 0) > 0, 'honest workers hold receipts')
+    if (others.length > 0) {
+      await assert.rejects(receiptStore.add(others[0] as Uint8Array, h1.peerId), /another worker/)
+    }
     await Promise.all(workers.map((w) => w.stop()))
     service.stop()
   })
