@@ -24,6 +24,7 @@
  */
 
 export { InvalidJobParamsError } from './errors.js'
+export { TimeHeap } from './heap.js'
 export { seededRandom } from './random.js'
 export {
   type ClaimOutcome,

@@ -9,6 +9,7 @@
 
 import { DEFAULT_LEASE_MS, MAX_TRANSIENT_FAILURES } from '@openbatch/protocol'
 import { InvalidJobParamsError } from './errors.js'
+import { TimeHeap } from './heap.js'
 
 /**
  * §6.5 task states tracked here. With verification on, an accepted result leaves its task
@@ -136,6 +137,8 @@ export class RequesterJob {
   /** Worker whose result completed each task, or -1 (answers DUPLICATE). */
   private readonly doneBy: Int32Array
   private readonly leases = new Map<number, Lease>()
+  /** Lease ids by expiry, soonest first; ids of leases already ended are skipped when met. */
+  private readonly expiries = new TimeHeap<number>()
   private nextLease = 0
   /** Tasks at or above this index were never assigned. */
   private nextFresh = 0
@@ -223,6 +226,7 @@ export class RequesterJob {
         if (lease == null) {
           lease = { worker: w, tasks: [], expiresAt: t.leaseExpiresAt }
           byLease.set(key, lease)
+          job.expiries.push(lease.expiresAt, job.nextLease, job.nextLease)
           job.leases.set(job.nextLease++, lease)
         }
         lease.tasks.push(t.index)
@@ -297,6 +301,7 @@ export class RequesterJob {
     const expiresAt = Math.min(now + this.leaseMs, this.deadline)
     const id = this.nextLease++
     this.leases.set(id, { worker: this.workerIndex.get(worker) as number, tasks, expiresAt, checks })
+    this.expiries.push(expiresAt, id, id)
     for (const t of tasks) {
       if (checks?.has(t) === true) {
         this.checkLease.set(t, id)
@@ -772,10 +777,18 @@ export class RequesterJob {
       }
       this.checkQueue = keep
     }
-    for (const [id, lease] of this.leases) {
-      if (lease.expiresAt <= now) {
-        this.release(now, id, lease, 'expired', actions)
+    // Due leases come off the expiry heap (a job holds one lease per claim in flight: scanning them
+    // all on every event made a requester's cost grow with its workers); released in id order.
+    const due: number[] = []
+    for (let at = this.expiries.peekTime(); at !== undefined && at <= now; at = this.expiries.peekTime()) {
+      const id = this.expiries.pop() as number
+      if (this.leases.has(id)) {
+        due.push(id)
       }
+    }
+    due.sort((a, b) => a - b)
+    for (const id of due) {
+      this.release(now, id, this.leases.get(id) as Lease, 'expired', actions)
     }
     if (!this.closed && now >= this.deadline && this.settledCount < this.taskCount) {
       this.closed = true
@@ -786,10 +799,10 @@ export class RequesterJob {
 
   /** When the caller should call `tick()` next (undefined: no timer needed). */
   timer(): JobAction {
-    let at: number | undefined
-    for (const lease of this.leases.values()) {
-      at = at === undefined ? lease.expiresAt : Math.min(at, lease.expiresAt)
+    while (this.expiries.size > 0 && !this.leases.has(this.expiries.peek() as number)) {
+      this.expiries.pop()
     }
+    let at = this.expiries.peekTime()
     if (!this.closed) {
       at = at === undefined ? this.deadline : Math.min(at, this.deadline)
       for (const c of this.checkQueue) {
