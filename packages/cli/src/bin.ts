@@ -10,10 +10,12 @@ import { buildProgram } from './commands.js'
 import { registerDemo } from './demo.js'
 import { registerDeviceCheck } from './device-check.js'
 import { ACTIONABLE, UsageError } from './errors.js'
+import { registerTestnet } from './testnet.js'
 
 const program = buildProgram()
 registerDemo(program)
 registerDeviceCheck(program)
+registerTestnet(program)
 const debug = process.argv.includes('--debug')
 
 try {

@@ -1,0 +1,608 @@
+/**
+ * The simulated engine: a scenario's peers in virtual time, driving the real sans-IO core —
+ * `VerifiedJob` (tasks, leases, sampling, agreement, fraud, trust) on each requester and
+ * `WorkerAgent` (claims, backoff) on each worker. Messages take a log-normal latency and may be
+ * lost; a worker runs its tasks one after another with exponential service times. Nothing reads a
+ * clock or `Math.random`: the same scenario and seed give the same report, byte for byte.
+ *
+ * Modelled simply for now: gossip is a direct delivery of each announcement to every online
+ * worker (late joiners ask, as §6.7 lets them), and a fraud proof reaches every other requester
+ * after one latency.
+ */
+
+import {
+  type AgentAction,
+  MemoryTrustBook,
+  type ObservedResult,
+  recordOffence,
+  seededRandom,
+  TaskState,
+  type TrustBook,
+  type Verdict,
+  VerifiedJob,
+  type VerifiedJobAction,
+  WorkerAgent
+} from '@openbatch/core'
+import { DEFAULT_AGREEMENT, float32Tensor, resolvePolicy } from '@openbatch/protocol'
+import { BEHAVIOURS, type Behaviour, unitHash } from './adversaries/index.js'
+import { EventQueue } from './events.js'
+import type { GroupSpec, JobSpec, Scenario } from './scenario.js'
+
+/** How long a worker waits for a claim's answer before counting it as failed (§6.2). */
+const CLAIM_TIMEOUT_MS = 5000
+/** Values in each task's output. */
+const OUTPUT_SIZE = 4
+/** Width of the throughput buckets in the report (virtual ms). */
+const BUCKET_MS = 10_000
+/** Where the detection curve is read: the share of a group's members exposed within n results. */
+const DETECTION_POINTS = [10, 20, 50, 100, 200, 500, 1000]
+
+interface Worker {
+  id: string
+  group: GroupSpec
+  behaviour: Behaviour
+  agent: WorkerAgent
+  network: string
+  random: () => number
+  online: boolean
+  /** Tasks waiting to run here, in order. */
+  queue: { job: string; task: number }[]
+  busy: boolean
+  agentTick: number
+  /** Claims in flight, by job: a token, so a late answer after the timeout is ignored. */
+  claims: Map<string, number>
+  /** First-run results requesters accepted from it (re-runs and canaries not counted). */
+  firstRuns: number
+  /**
+   * §7.4 as measured: the ordinal of its earliest first run that was sampled for a re-run when it
+   * was accepted and then exposed by a fraud proof (audits of unsampled results after a conviction
+   * do not count: the formula is about sampling).
+   */
+  exposedAt?: number
+}
+
+interface Stored {
+  values: number[]
+  faked: boolean
+  /** Among its worker's first runs, this one's ordinal; undefined for a re-run or canary. */
+  ordinal?: number
+  /** A first run the requester sampled for a re-run when it accepted it (§7.2). */
+  sampled?: boolean
+}
+
+interface Job {
+  id: string
+  requester: string
+  spec: JobSpec
+  vj: VerifiedJob
+  nextTick: number
+  ended?: 'complete' | 'deadline'
+  endedAt?: number
+  /** Every answer received, by task, then worker (for audits and for judging verdicts). */
+  answers: Map<number, Map<string, Stored>>
+  verdicts: Map<number, Verdict>
+  accepted: Map<string, number>
+  runs: number
+  settledAt: number[]
+}
+
+export interface GroupReport {
+  behaviour: string
+  workers: number
+  /** Results returned (first runs and checks). */
+  results: number
+  /** Of them, knowingly wrong. */
+  faked: number
+  /** Fraud proofs naming a member. */
+  fraudProofs: number
+  /** Members convicted at least once. */
+  convicted: number
+  /** Share of members convicted. */
+  detected: number
+  /** Virtual seconds from the first job's start to the first conviction in the group; null: none. */
+  firstDetectionS: number | null
+  /** Task results that ended up this group's faked answers (the damage that got through). */
+  wrongAccepted: number
+  /**
+   * §7.4 as measured: for each n, the probability that a member is exposed by a fraud proof on one
+   * of its first n first runs (Kaplan–Meier: a member banned by another route, or one whose job ran
+   * out, stops being observed after its last first run), with Greenwood's standard error, the
+   * members still observed at n and the exposures up to n.
+   */
+  detection: { n: number; probability: number; se: number; atRisk: number; exposures: number }[]
+}
+
+export interface Report {
+  scenario: string
+  seed: number
+  engine: 'sim'
+  virtualSeconds: number
+  events: number
+  totals: {
+    tasks: number
+    settled: number
+    /** Tasks of a completed job without a verdict: must be 0. */
+    lost: number
+    /** Runs credited (accepted) more than once for the same task and worker: must be 0. */
+    doubleCredits: number
+    /** Runs per task (first runs, re-runs, canaries). */
+    overhead: number
+    fraudProofs: number
+    /** Fraud proofs naming a worker that never faked: must be 0. */
+    falseAccusations: number
+    wrongAccepted: number
+    verdicts: Record<string, number>
+  }
+  jobs: {
+    id: string
+    tasks: number
+    settled: number
+    ended: string
+    endedS: number | null
+    itemsPerSecond: number
+  }[]
+  groups: Record<string, GroupReport>
+  /** Tasks settled per 10 s of virtual time. */
+  throughput: number[]
+}
+
+/** Runs a scenario in virtual time and reports what happened. */
+export function simulate(scenario: Scenario, options: { seed?: number } = {}): Report {
+  const seed = options.seed ?? scenario.seed
+  const random = seededRandom(seed)
+  const events = new EventQueue()
+  const workers: Worker[] = []
+  const byId = new Map<string, Worker>()
+  const jobs = new Map<string, Job>()
+  const trust = new Map<string, TrustBook>()
+  const convictions = new Map<string, number>()
+  const fraudByWorker = new Map<string, number>()
+  const fakedBy = new Set<string>()
+  const counts = new Map<string, { results: number; faked: number }>()
+  let falseAccusations = 0
+  let firstJobAt = Number.POSITIVE_INFINITY
+
+  // ── network ────────────────────────────────────────────────────────────────────────────
+  const gauss = () => {
+    const u = 1 - random()
+    const v = random()
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v)
+  }
+  const latency = () => scenario.network.latencyMs * Math.exp(scenario.network.jitter * gauss())
+  /** Delivers `deliver` after one latency, unless the message is lost. */
+  const send = (deliver: () => void) => {
+    if (random() < scenario.network.loss) {
+      return
+    }
+    events.at(events.now + latency(), deliver)
+  }
+
+  // ── workers ────────────────────────────────────────────────────────────────────────────
+  let serial = 0
+  const addWorker = (group: GroupSpec): Worker => {
+    const n = serial++
+    const w: Worker = {
+      id: `${group.id}-${n}`,
+      group,
+      behaviour: (BEHAVIOURS[group.behaviour] as (typeof BEHAVIOURS)[string])(group.params),
+      agent: new WorkerAgent({ capacity: group.capacity }),
+      network: group.network ?? `net-${n}`,
+      random: seededRandom((seed ^ Math.imul(n + 1, 0x9e3779b1)) >>> 0),
+      online: true,
+      queue: [],
+      busy: false,
+      agentTick: Number.POSITIVE_INFINITY,
+      claims: new Map(),
+      firstRuns: 0
+    }
+    workers.push(w)
+    byId.set(w.id, w)
+    return w
+  }
+
+  const agentActions = (w: Worker, actions: AgentAction[]) => {
+    for (const a of actions) {
+      if (a.type === 'claim') {
+        const token = serial++
+        w.claims.set(a.job, token)
+        send(() => requesterClaim(a.job, w, a.maxTasks, token))
+        events.at(events.now + CLAIM_TIMEOUT_MS, () => {
+          if (w.online && w.claims.get(a.job) === token) {
+            w.claims.delete(a.job)
+            agentActions(w, w.agent.claimed(events.now, a.job, 'TIMEOUT'))
+          }
+        })
+      } else if (a.type === 'timer' && a.at != null && a.at < w.agentTick) {
+        const at = a.at
+        w.agentTick = at
+        events.at(at, () => {
+          if (w.online && w.agentTick === at) {
+            w.agentTick = Number.POSITIVE_INFINITY
+            agentActions(w, w.agent.tick(events.now))
+          }
+        })
+      }
+    }
+  }
+
+  const announce = (w: Worker, job: Job) => {
+    send(() => {
+      if (w.online && job.ended == null) {
+        agentActions(
+          w,
+          w.agent.announce(events.now, {
+            id: job.id,
+            requester: job.requester,
+            model: 'sim',
+            deadline: job.spec.at * 1000 + job.spec.deadline * 1000,
+            maxBatch: job.spec.maxBatch
+          })
+        )
+      }
+    })
+  }
+
+  const runNext = (w: Worker) => {
+    if (w.busy || !w.online) {
+      return
+    }
+    const next = w.queue.shift()
+    if (next == null) {
+      return
+    }
+    w.busy = true
+    const service = -Math.log(1 - w.random()) * w.group.serviceMs * (w.behaviour.slowdown ?? 1)
+    events.at(events.now + service, () => {
+      if (!w.online) {
+        return
+      }
+      w.busy = false
+      const key = `${next.job}:${next.task}`
+      const answer = w.behaviour.respond(key, honestValues(key), w.random)
+      if (answer != null) {
+        const c = counts.get(w.group.id) ?? { results: 0, faked: 0 }
+        c.results++
+        if (answer.faked) {
+          c.faked++
+          fakedBy.add(w.id)
+        }
+        counts.set(w.group.id, c)
+        send(() => requesterResult(next.job, w, next.task, answer))
+      }
+      agentActions(w, w.agent.finished(events.now, 1))
+      runNext(w)
+    })
+  }
+
+  const goOffline = (w: Worker, graceful: boolean) => {
+    w.online = false
+    w.queue = []
+    w.claims.clear()
+    if (graceful) {
+      for (const job of jobs.values()) {
+        send(() => jobActions(job, job.vj.workerGone(events.now, w.id)))
+      }
+    }
+  }
+
+  // ── requesters ─────────────────────────────────────────────────────────────────────────
+  const requesterClaim = (jobId: string, w: Worker, maxTasks: number, token: number) => {
+    const job = jobs.get(jobId) as Job
+    let code: string
+    let tasks: number[] = []
+    if (job.ended != null) {
+      code = 'JOB_CLOSED'
+    } else {
+      job.vj.noteWorker(events.now, w.id, w.network)
+      const step = job.vj.claim(events.now, w.id, maxTasks, w.network)
+      code = step.outcome.code
+      tasks = step.outcome.tasks
+      jobActions(job, step.actions)
+    }
+    send(() => {
+      if (!w.online || w.claims.get(jobId) !== token) {
+        return // the worker left, or gave the claim up: the lease runs out at the requester
+      }
+      w.claims.delete(jobId)
+      agentActions(w, w.agent.claimed(events.now, jobId, code as never, tasks.length))
+      for (const task of tasks) {
+        w.queue.push({ job: jobId, task })
+      }
+      runNext(w)
+    })
+  }
+
+  const requesterResult = (jobId: string, w: Worker, task: number, answer: Stored) => {
+    const job = jobs.get(jobId) as Job
+    if (job.ended != null) {
+      return
+    }
+    const observed: ObservedResult = { task, worker: w.id, outputs: [float32Tensor('y', [1, OUTPUT_SIZE], answer.values)] }
+    const step = job.vj.result(events.now, observed)
+    if (step.outcome.code === 'OK') {
+      job.runs++
+      if (!step.outcome.check) {
+        answer.ordinal = ++w.firstRuns
+        answer.sampled = job.vj.job.taskState(task) === TaskState.CHECKING
+      }
+      let byWorker = job.answers.get(task)
+      if (byWorker == null) {
+        byWorker = new Map()
+        job.answers.set(task, byWorker)
+      }
+      byWorker.set(w.id, answer)
+    }
+    jobActions(job, step.actions)
+  }
+
+  const jobActions = (job: Job, actions: VerifiedJobAction[]) => {
+    for (const a of actions) {
+      switch (a.type) {
+        case 'timer':
+          if (a.at != null && a.at < job.nextTick) {
+            const at = a.at
+            job.nextTick = at
+            events.at(at, () => {
+              if (job.nextTick === at && job.ended == null) {
+                job.nextTick = Number.POSITIVE_INFINITY
+                jobActions(job, job.vj.tick(events.now))
+              }
+            })
+          }
+          break
+        case 'accept': {
+          const key = `${a.task}:${a.worker}`
+          job.accepted.set(key, (job.accepted.get(key) ?? 0) + 1)
+          break
+        }
+        case 'verdict':
+          job.verdicts.set(a.verdict.task, a.verdict)
+          job.settledAt.push(events.now)
+          break
+        case 'audit': {
+          const stored = job.answers.get(a.task)?.get(a.worker)
+          if (stored != null) {
+            job.vj.audit({ task: a.task, worker: a.worker, outputs: [float32Tensor('y', [1, OUTPUT_SIZE], stored.values)] })
+          }
+          break
+        }
+        case 'fraud': {
+          const accused = a.accused.worker
+          fraudByWorker.set(accused, (fraudByWorker.get(accused) ?? 0) + 1)
+          const w = byId.get(accused)
+          const stored = job.answers.get(a.task)?.get(accused)
+          if (w != null && stored?.ordinal != null && stored.sampled === true) {
+            w.exposedAt = Math.min(w.exposedAt ?? stored.ordinal, stored.ordinal)
+          }
+          if (!fakedBy.has(accused)) {
+            falseAccusations++
+          }
+          if (!convictions.has(accused)) {
+            convictions.set(accused, events.now)
+          }
+          // §7.5: the proof travels; every other requester checks it and bans the accused.
+          for (const [requester, book] of trust) {
+            if (requester !== job.requester) {
+              send(() => {
+                const t = book.get(accused)
+                recordOffence(t, events.now)
+                book.changed(accused)
+              })
+            }
+          }
+          break
+        }
+        case 'complete':
+        case 'deadline':
+          job.ended ??= a.type
+          job.endedAt ??= events.now
+          break
+      }
+    }
+  }
+
+  const startJob = (requester: string, spec: JobSpec, index: number) => {
+    const book = trust.get(requester) as TrustBook
+    const policy = resolvePolicy({
+      initialRate: spec.policy.initialRate ?? 0,
+      minRate: spec.policy.minRate ?? 0,
+      trustHorizon: spec.policy.trustHorizon ?? 0,
+      canaryRate: spec.policy.canaryRate ?? 0,
+      penalty: 0n,
+      cost: 0n,
+      agreement: []
+    })
+    const id = `${requester}/${index}`
+    const now = events.now
+    firstJobAt = Math.min(firstJobAt, now)
+    const job: Job = {
+      id,
+      requester,
+      spec,
+      vj: new VerifiedJob({
+        taskCount: spec.tasks,
+        maxBatch: spec.maxBatch,
+        deadline: now + spec.deadline * 1000,
+        leaseMs: spec.leaseMs,
+        policy,
+        reward: 1,
+        agreement: [DEFAULT_AGREEMENT],
+        random: seededRandom((seed ^ (unitHash(id) * 4294967296)) >>> 0),
+        trust: book
+      }),
+      nextTick: Number.POSITIVE_INFINITY,
+      answers: new Map(),
+      verdicts: new Map(),
+      accepted: new Map(),
+      runs: 0,
+      settledAt: []
+    }
+    jobs.set(id, job)
+    jobActions(job, [job.vj.job.timer()])
+    for (const w of workers) {
+      if (w.online) {
+        announce(w, job)
+      }
+    }
+  }
+
+  // ── the scenario ───────────────────────────────────────────────────────────────────────
+  for (const group of scenario.groups) {
+    for (let i = 0; i < group.count; i++) {
+      addWorker(group)
+    }
+  }
+  for (const r of scenario.requesters) {
+    trust.set(r.id, new MemoryTrustBook())
+    r.jobs.forEach((spec, i) => {
+      events.at(spec.at * 1000, () => startJob(r.id, spec, i))
+    })
+  }
+  for (const e of scenario.timeline) {
+    events.at(e.at * 1000, () => {
+      const group = scenario.groups.find((g) => g.id === e.group) as GroupSpec
+      if (e.event === 'join') {
+        for (let i = 0; i < e.count; i++) {
+          const w = addWorker(group)
+          // §6.7: a worker that joins asks its peers for the open jobs.
+          for (const job of jobs.values()) {
+            if (job.ended == null) {
+              announce(w, job)
+            }
+          }
+        }
+        return
+      }
+      const members = workers.filter((w) => w.online && w.group.id === e.group).slice(0, e.count)
+      for (const w of members) {
+        goOffline(w, e.event === 'leave')
+      }
+    })
+  }
+  const jobCount = scenario.requesters.reduce((n, r) => n + r.jobs.length, 0)
+  events.run(scenario.duration * 1000, () => jobs.size === jobCount && [...jobs.values()].every((j) => j.ended != null))
+
+  // ── the report ─────────────────────────────────────────────────────────────────────────
+  const verdictCounts: Record<string, number> = { agreed: 0, unsampled: 0, disputed: 0, unresolved: 0 }
+  const wrongBy = new Map<string, number>()
+  let tasks = 0
+  let settled = 0
+  let lost = 0
+  let doubleCredits = 0
+  let runs = 0
+  const throughput: number[] = []
+  const jobReports: Report['jobs'] = []
+  for (const job of jobs.values()) {
+    tasks += job.spec.tasks
+    settled += job.verdicts.size
+    runs += job.runs
+    if (job.ended === 'complete') {
+      lost += job.spec.tasks - job.verdicts.size
+    }
+    for (const n of job.accepted.values()) {
+      doubleCredits += n > 1 ? n - 1 : 0
+    }
+    for (const v of job.verdicts.values()) {
+      verdictCounts[v.status] = (verdictCounts[v.status] ?? 0) + 1
+      const answer = job.answers.get(v.task)?.get(v.worker)
+      if (answer?.faked === true) {
+        const group = (byId.get(v.worker) as Worker).group.id
+        wrongBy.set(group, (wrongBy.get(group) ?? 0) + 1)
+      }
+    }
+    for (const at of job.settledAt) {
+      const b = Math.floor(at / BUCKET_MS)
+      while (throughput.length <= b) {
+        throughput.push(0)
+      }
+      throughput[b] = (throughput[b] as number) + 1
+    }
+    const seconds = ((job.endedAt ?? events.now) - job.spec.at * 1000) / 1000
+    jobReports.push({
+      id: job.id,
+      tasks: job.spec.tasks,
+      settled: job.verdicts.size,
+      ended: job.ended ?? 'unfinished',
+      endedS: job.endedAt == null ? null : round(job.endedAt / 1000),
+      itemsPerSecond: round(seconds > 0 ? job.verdicts.size / seconds : 0)
+    })
+  }
+  const groups: Record<string, GroupReport> = {}
+  for (const group of scenario.groups) {
+    const members = workers.filter((w) => w.group.id === group.id)
+    const convicted = members.filter((w) => convictions.has(w.id))
+    const first = Math.min(...convicted.map((w) => convictions.get(w.id) as number))
+    const c = counts.get(group.id) ?? { results: 0, faked: 0 }
+    groups[group.id] = {
+      behaviour: group.behaviour,
+      workers: members.length,
+      results: c.results,
+      faked: c.faked,
+      fraudProofs: members.reduce((n, w) => n + (fraudByWorker.get(w.id) ?? 0), 0),
+      convicted: convicted.length,
+      detected: round(convicted.length / members.length),
+      firstDetectionS: convicted.length === 0 ? null : round((first - firstJobAt) / 1000),
+      wrongAccepted: wrongBy.get(group.id) ?? 0,
+      detection: kaplanMeier(
+        members.map((w) => (w.exposedAt != null ? { at: w.exposedAt, event: true } : { at: w.firstRuns, event: false }))
+      )
+    }
+  }
+  return {
+    scenario: scenario.name,
+    seed,
+    engine: 'sim',
+    virtualSeconds: round(events.now / 1000),
+    events: events.processed,
+    totals: {
+      tasks,
+      settled,
+      lost,
+      doubleCredits,
+      overhead: round(tasks === 0 ? 0 : runs / tasks),
+      fraudProofs: [...fraudByWorker.values()].reduce((a, b) => a + b, 0),
+      falseAccusations,
+      wrongAccepted: [...wrongBy.values()].reduce((a, b) => a + b, 0),
+      verdicts: verdictCounts
+    },
+    jobs: jobReports,
+    groups,
+    throughput
+  }
+}
+
+/** The honest outputs of a task: a fixed function of the task (what every correct worker computes). */
+function honestValues(key: string): number[] {
+  return Array.from({ length: OUTPUT_SIZE }, (_, i) => unitHash(`${key}#${i}`) * 2 - 1)
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000
+
+/** Kaplan–Meier estimate of P(exposed within n) at DETECTION_POINTS, with Greenwood's standard error. */
+function kaplanMeier(members: { at: number; event: boolean }[]): GroupReport['detection'] {
+  const times = [...new Set(members.filter((m) => m.event).map((m) => m.at))].sort((a, b) => a - b)
+  const out: GroupReport['detection'] = []
+  let survival = 1
+  let greenwood = 0
+  let exposures = 0
+  let t = 0
+  for (const n of DETECTION_POINTS) {
+    for (; t < times.length && (times[t] as number) <= n; t++) {
+      const at = times[t] as number
+      const atRisk = members.filter((m) => m.at >= at).length
+      const d = members.filter((m) => m.event && m.at === at).length
+      survival *= 1 - d / atRisk
+      greenwood += atRisk > d ? d / (atRisk * (atRisk - d)) : 0
+      exposures += d
+    }
+    const atRisk = members.filter((m) => m.at >= n).length
+    if (atRisk === 0 && exposures === 0) {
+      break
+    }
+    out.push({ n, probability: round(1 - survival), se: round(survival * Math.sqrt(greenwood)), atRisk, exposures })
+    if (atRisk === 0) {
+      break
+    }
+  }
+  return out
+}
