@@ -19,7 +19,9 @@ const doc = await readFile(DOC, 'utf8')
 const table = `${BEGIN}\n${toMarkdown(drifts)}\n${END}`
 await writeFile(DOC, doc.slice(0, doc.indexOf(BEGIN)) + table + doc.slice(doc.indexOf(END) + END.length))
 // The table's columns padded as the repository's formatter (and CI's lint) wants them.
-execFileSync(fileURLToPath(new URL('../../../../node_modules/.bin/biome', import.meta.url)), ['format', '--write', DOC], { stdio: 'ignore' })
+execFileSync(fileURLToPath(new URL('../../../../node_modules/.bin/biome', import.meta.url)), ['format', '--write', DOC], {
+  stdio: 'ignore'
+})
 console.log(toMarkdown(drifts))
 console.log(
   JSON.stringify({
