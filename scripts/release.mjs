@@ -118,6 +118,9 @@ try {
   const fontDir = join(print.slice(0, print.lastIndexOf('/dist/') + 1), 'dist/fonts/open-sans/open-sans-32-black')
   cpSync(fontDir, join(stage, 'fonts/open-sans/open-sans-32-black'), { recursive: true })
 
+  // The testnet's shipped scenarios, where the bundled @openbatch/testnet looks for them (<lib>/../scenarios).
+  cpSync(join(ROOT, 'packages/testnet/scenarios'), join(stage, 'scenarios'), { recursive: true })
+
   // Node itself: the binary the workspace's pinned `node` package installed.
   const nodePkg = pkgDir(createRequire(join(ROOT, 'package.json')), 'node')
   const nodeBin = realpathSync(join(nodePkg, 'bin/node'))

@@ -51,7 +51,7 @@ describe('the release archive (pnpm release)', () => {
     assert.equal(which.stdout.trim(), 'none', 'the test PATH has no node')
   })
 
-  it('runs --version and a reduced demo with no node on PATH', async () => {
+  it('runs --version, a reduced demo and a shipped testnet scenario with no node on PATH', async () => {
     const version = await run(join(home, 'openbatch'), ['--version'], { env, cwd: home })
     assert.equal(version.stdout.trim(), VERSION)
     const pkg = JSON.parse(await readFile(join(ROOT, 'packages/cli/package.json'), 'utf8'))
@@ -66,6 +66,8 @@ describe('the release archive (pnpm release)', () => {
     assert.equal(report.ok, true, demo.stdout)
     assert.equal(report.checks.nothingLost, true)
     assert.equal(report.checks.cheaterCaught, true)
+    const testnet = await run(join(home, 'openbatch'), ['testnet', 'smoke'], { env, cwd: home, timeout: 120_000 })
+    assert.match(testnet.stdout, /^scenario smoke, seed 1/)
   })
 
   it('a bundled peer probes WebGPU and runs on it when asked (dawn.node and the WebGPU provider come from the archive)', async (t) => {

@@ -30,6 +30,8 @@ import type { GroupSpec, JobSpec, Scenario } from './scenario.js'
 
 /** How long a worker waits for a claim's answer before counting it as failed (§6.2). */
 const CLAIM_TIMEOUT_MS = 5000
+/** Latencies are capped below the claim timeout (a message slower than that counts as lost). */
+const MAX_LATENCY_MS = CLAIM_TIMEOUT_MS / 2
 /** Values in each task's output. */
 const OUTPUT_SIZE = 4
 /** Width of the throughput buckets in the report (virtual ms). */
@@ -39,6 +41,8 @@ const DETECTION_POINTS = [10, 20, 50, 100, 200, 500, 1000]
 
 interface Worker {
   id: string
+  /** Dense index (for compact keys). */
+  index: number
   group: GroupSpec
   behaviour: Behaviour
   agent: WorkerAgent
@@ -62,7 +66,8 @@ interface Worker {
 }
 
 interface Stored {
-  values: number[]
+  /** The values sent, unless they were the honest ones (recomputed when needed). */
+  values?: number[]
   faked: boolean
   /** Among its worker's first runs, this one's ordinal; undefined for a re-run or canary. */
   ordinal?: number
@@ -78,10 +83,11 @@ interface Job {
   nextTick: number
   ended?: 'complete' | 'deadline'
   endedAt?: number
-  /** Every answer received, by task, then worker (for audits and for judging verdicts). */
-  answers: Map<number, Map<string, Stored>>
+  /** Every answer received, by `resultKey(task, worker)` (for audits and for judging verdicts). */
+  answers: Map<number, Stored>
   verdicts: Map<number, Verdict>
-  accepted: Map<string, number>
+  /** Runs credited, by `resultKey(task, worker)`. */
+  accepted: Map<number, number>
   runs: number
   settledAt: number[]
 }
@@ -168,21 +174,23 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
     const v = random()
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v)
   }
-  const latency = () => scenario.network.latencyMs * Math.exp(scenario.network.jitter * gauss())
-  /** Delivers `deliver` after one latency, unless the message is lost. */
-  const send = (deliver: () => void) => {
+  const latency = () => Math.min(MAX_LATENCY_MS, scenario.network.latencyMs * Math.exp(scenario.network.jitter * gauss()))
+  /** Delivers `deliver` after one latency, unless the message is lost; says whether it will arrive. */
+  const send = (deliver: () => void): boolean => {
     if (random() < scenario.network.loss) {
-      return
+      return false
     }
     events.at(events.now + latency(), deliver)
+    return true
   }
 
   // ── workers ────────────────────────────────────────────────────────────────────────────
   let serial = 0
   const addWorker = (group: GroupSpec): Worker => {
-    const n = serial++
+    const n = workers.length
     const w: Worker = {
       id: `${group.id}-${n}`,
+      index: n,
       group,
       behaviour: (BEHAVIOURS[group.behaviour] as (typeof BEHAVIOURS)[string])(group.params),
       agent: new WorkerAgent({ capacity: group.capacity }),
@@ -205,13 +213,13 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
       if (a.type === 'claim') {
         const token = serial++
         w.claims.set(a.job, token)
-        send(() => requesterClaim(a.job, w, a.maxTasks, token))
-        events.at(events.now + CLAIM_TIMEOUT_MS, () => {
-          if (w.online && w.claims.get(a.job) === token) {
-            w.claims.delete(a.job)
-            agentActions(w, w.agent.claimed(events.now, a.job, 'TIMEOUT'))
-          }
-        })
+        // The worker gives a claim up after CLAIM_TIMEOUT_MS without an answer (§6.2). Latencies here
+        // are far below it, so that only happens when the claim or its answer is lost: the timeout
+        // is scheduled then (one event per lost message instead of one per claim).
+        const sentAt = events.now
+        if (!send(() => requesterClaim(a.job, w, a.maxTasks, token, sentAt))) {
+          claimTimeout(w, a.job, token, sentAt)
+        }
       } else if (a.type === 'timer' && a.at != null && a.at < w.agentTick) {
         const at = a.at
         w.agentTick = at
@@ -223,6 +231,15 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
         })
       }
     }
+  }
+
+  const claimTimeout = (w: Worker, job: string, token: number, sentAt: number) => {
+    events.at(sentAt + CLAIM_TIMEOUT_MS, () => {
+      if (w.online && w.claims.get(job) === token) {
+        w.claims.delete(job)
+        agentActions(w, w.agent.claimed(events.now, job, 'TIMEOUT'))
+      }
+    })
   }
 
   const announce = (w: Worker, job: Job) => {
@@ -258,7 +275,8 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
       }
       w.busy = false
       const key = `${next.job}:${next.task}`
-      const answer = w.behaviour.respond(key, honestValues(key), w.random)
+      const honest = honestValues(key)
+      const answer = w.behaviour.respond(key, honest, w.random)
       if (answer != null) {
         const c = counts.get(w.group.id) ?? { results: 0, faked: 0 }
         c.results++
@@ -267,7 +285,9 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
           fakedBy.add(w.id)
         }
         counts.set(w.group.id, c)
-        send(() => requesterResult(next.job, w, next.task, answer))
+        // Honest values are not kept (recomputed when an audit needs them): a million tasks fit.
+        const stored: Stored = answer.values === honest ? { faked: answer.faked } : { faked: answer.faked, values: answer.values }
+        send(() => requesterResult(next.job, w, next.task, answer.values, stored))
       }
       agentActions(w, w.agent.finished(events.now, 1))
       runNext(w)
@@ -286,7 +306,7 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
   }
 
   // ── requesters ─────────────────────────────────────────────────────────────────────────
-  const requesterClaim = (jobId: string, w: Worker, maxTasks: number, token: number) => {
+  const requesterClaim = (jobId: string, w: Worker, maxTasks: number, token: number, sentAt: number) => {
     const job = jobs.get(jobId) as Job
     let code: string
     let tasks: number[] = []
@@ -299,7 +319,7 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
       tasks = step.outcome.tasks
       jobActions(job, step.actions)
     }
-    send(() => {
+    const answered = send(() => {
       if (!w.online || w.claims.get(jobId) !== token) {
         return // the worker left, or gave the claim up: the lease runs out at the requester
       }
@@ -310,14 +330,17 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
       }
       runNext(w)
     })
+    if (!answered) {
+      claimTimeout(w, jobId, token, sentAt)
+    }
   }
 
-  const requesterResult = (jobId: string, w: Worker, task: number, answer: Stored) => {
+  const requesterResult = (jobId: string, w: Worker, task: number, values: number[], answer: Stored) => {
     const job = jobs.get(jobId) as Job
     if (job.ended != null) {
       return
     }
-    const observed: ObservedResult = { task, worker: w.id, outputs: [float32Tensor('y', [1, OUTPUT_SIZE], answer.values)] }
+    const observed: ObservedResult = { task, worker: w.id, outputs: [float32Tensor('y', [1, OUTPUT_SIZE], values)] }
     const step = job.vj.result(events.now, observed)
     if (step.outcome.code === 'OK') {
       job.runs++
@@ -325,12 +348,7 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
         answer.ordinal = ++w.firstRuns
         answer.sampled = job.vj.job.taskState(task) === TaskState.CHECKING
       }
-      let byWorker = job.answers.get(task)
-      if (byWorker == null) {
-        byWorker = new Map()
-        job.answers.set(task, byWorker)
-      }
-      byWorker.set(w.id, answer)
+      job.answers.set(resultKey(task, w), answer)
     }
     jobActions(job, step.actions)
   }
@@ -351,7 +369,7 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
           }
           break
         case 'accept': {
-          const key = `${a.task}:${a.worker}`
+          const key = resultKey(a.task, byId.get(a.worker) as Worker)
           job.accepted.set(key, (job.accepted.get(key) ?? 0) + 1)
           break
         }
@@ -360,9 +378,10 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
           job.settledAt.push(events.now)
           break
         case 'audit': {
-          const stored = job.answers.get(a.task)?.get(a.worker)
+          const stored = job.answers.get(resultKey(a.task, byId.get(a.worker) as Worker))
           if (stored != null) {
-            job.vj.audit({ task: a.task, worker: a.worker, outputs: [float32Tensor('y', [1, OUTPUT_SIZE], stored.values)] })
+            const values = stored.values ?? honestValues(`${job.id}:${a.task}`)
+            job.vj.audit({ task: a.task, worker: a.worker, outputs: [float32Tensor('y', [1, OUTPUT_SIZE], values)] })
           }
           break
         }
@@ -370,7 +389,7 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
           const accused = a.accused.worker
           fraudByWorker.set(accused, (fraudByWorker.get(accused) ?? 0) + 1)
           const w = byId.get(accused)
-          const stored = job.answers.get(a.task)?.get(accused)
+          const stored = w == null ? undefined : job.answers.get(resultKey(a.task, w))
           if (w != null && stored?.ordinal != null && stored.sampled === true) {
             w.exposedAt = Math.min(w.exposedAt ?? stored.ordinal, stored.ordinal)
           }
@@ -504,7 +523,7 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
     }
     for (const v of job.verdicts.values()) {
       verdictCounts[v.status] = (verdictCounts[v.status] ?? 0) + 1
-      const answer = job.answers.get(v.task)?.get(v.worker)
+      const answer = job.answers.get(resultKey(v.task, byId.get(v.worker) as Worker))
       if (answer?.faked === true) {
         const group = (byId.get(v.worker) as Worker).group.id
         wrongBy.set(group, (wrongBy.get(group) ?? 0) + 1)
@@ -577,6 +596,9 @@ function honestValues(key: string): number[] {
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000
+
+/** One number per (task, worker): tasks up to 10^7 and 2^21 workers stay below 2^53. */
+const resultKey = (task: number, w: Worker) => task * 2_097_152 + w.index
 
 /** Kaplan–Meier estimate of P(exposed within n) at DETECTION_POINTS, with Greenwood's standard error. */
 function kaplanMeier(members: { at: number; event: boolean }[]): GroupReport['detection'] {
