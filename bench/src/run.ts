@@ -5,7 +5,8 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   overlay: async () => (await import('./overlay.js')).main(),
   verification: async () => (await import('./verification.js')).main(),
   discovery: async () => (await import('./discovery.js')).main(),
-  liveness: async () => (await import('./liveness.js')).main()
+  liveness: async () => (await import('./liveness.js')).main(),
+  testnet: async () => (await import('./testnet.js')).main()
 }
 
 const name = process.argv[2]

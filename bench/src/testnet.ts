@@ -1,0 +1,53 @@
+/**
+ * Testnet simulator at scale (issue #13): a scenario (default `scale-100k`: 100,000 virtual peers,
+ * 1,000,000 tasks) run once; prints wall time, events/s and peak RSS against the floors (≤ 10 min,
+ * ≤ 4 GB on this 2-core machine), then one JSON line. `BENCH_TESTNET_SCENARIO` names another
+ * shipped scenario or a .yaml path.
+ */
+
+import { existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { parseScenario, SCENARIOS_DIR, simulate } from '@openbatch/testnet'
+
+const WALL_FLOOR_S = 600
+const RSS_FLOOR_BYTES = 4 * 2 ** 30
+
+export async function main(): Promise<void> {
+  const name = process.env.BENCH_TESTNET_SCENARIO ?? 'scale-100k'
+  const file = existsSync(name) ? name : join(SCENARIOS_DIR, `${name}.yaml`)
+  const scenario = parseScenario(await readFile(file, 'utf8'), file)
+  const peers = scenario.groups.reduce((n, g) => n + g.count, 0) + scenario.requesters.length
+  const tasks = scenario.requesters.reduce((n, r) => n + r.jobs.reduce((m, j) => m + j.tasks, 0), 0)
+  console.log(`${scenario.name}: ${peers} peers, ${tasks} tasks, seed ${scenario.seed}`)
+  const started = performance.now()
+  const report = simulate(scenario)
+  const wallS = (performance.now() - started) / 1000
+  // maxRSS is in KiB.
+  const peakRss = process.resourceUsage().maxRSS * 1024
+  const t = report.totals
+  console.log(
+    `${report.events} events in ${wallS.toFixed(1)} s (${Math.round(report.events / wallS)} events/s), peak RSS ${(peakRss / 2 ** 30).toFixed(2)} GiB; ${report.virtualSeconds} s of virtual time`
+  )
+  console.log(
+    `settled ${t.settled}/${t.tasks}, lost ${t.lost}, credited twice ${t.doubleCredits}, runs per task ${t.overhead}, fraud proofs ${t.fraudProofs} (false ${t.falseAccusations})`
+  )
+  const floorMet = peers >= 100_000 && tasks >= 1_000_000 && wallS <= WALL_FLOOR_S && peakRss <= RSS_FLOOR_BYTES
+  console.log(`floor (≥ 100,000 peers, ≥ 1,000,000 tasks, ≤ ${WALL_FLOOR_S} s, ≤ 4 GiB): ${floorMet ? 'met' : 'NOT met'}`)
+  console.log(
+    JSON.stringify({
+      bench: 'testnet',
+      scenario: scenario.name,
+      peers,
+      tasks,
+      events: report.events,
+      wallS: Number(wallS.toFixed(1)),
+      eventsPerSecond: Math.round(report.events / wallS),
+      peakRssBytes: peakRss,
+      settled: t.settled,
+      lost: t.lost,
+      doubleCredits: t.doubleCredits,
+      floorMet
+    })
+  )
+}
