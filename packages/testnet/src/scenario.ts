@@ -59,12 +59,38 @@ const Requester = z
 const TimelineEvent = z
   .object({
     at: seconds,
-    /** join: `count` more workers of `group` come online; leave: `count` go (gracefully); crash: `count` vanish holding their tasks. */
-    event: z.enum(['join', 'leave', 'crash']),
-    group: z.string(),
-    count: z.number().int().min(1)
+    /**
+     * join: `count` more workers of `group` come online (they ask for the open jobs, §6.7); leave:
+     * `count` go gracefully; crash: `count` vanish holding their tasks; partition: `count` of `group`
+     * are cut off from every requester (messages lost) until heal; heal: the cut-off workers of
+     * `group` (all, without one) reach the requesters again; churn: from `at` to `until`, each
+     * worker of `group` crashes after an exponential session of mean `sessionS` and a newcomer
+     * takes its place.
+     */
+    event: z.enum(['join', 'leave', 'crash', 'partition', 'heal', 'churn']),
+    group: z.string().optional(),
+    count: z.number().int().min(1).optional(),
+    sessionS: z.number().positive().optional(),
+    until: seconds.optional()
   })
   .strict()
+  .superRefine((e, ctx) => {
+    const need = (field: 'group' | 'count' | 'sessionS' | 'until') => {
+      if (e[field] == null) {
+        ctx.addIssue({ code: 'custom', path: [field], message: `a ${e.event} event needs ${field}` })
+      }
+    }
+    if (e.event !== 'heal') {
+      need('group')
+    }
+    if (['join', 'leave', 'crash', 'partition'].includes(e.event)) {
+      need('count')
+    }
+    if (e.event === 'churn') {
+      need('sessionS')
+      need('until')
+    }
+  })
 
 const Assertion = z
   .object({
@@ -111,7 +137,7 @@ export const Scenario = z
       ids.add(g.id)
     })
     s.timeline.forEach((e, i) => {
-      if (!ids.has(e.group)) {
+      if (e.group != null && !ids.has(e.group)) {
         ctx.addIssue({ code: 'custom', path: ['timeline', i, 'group'], message: `no group "${e.group}"` })
       }
     })

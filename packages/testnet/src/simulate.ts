@@ -49,6 +49,8 @@ interface Worker {
   network: string
   random: () => number
   online: boolean
+  /** Cut off from the requesters by a partition: every message to or from it is lost. */
+  cut: boolean
   /** Tasks waiting to run here, in order. */
   queue: { job: string; task: number }[]
   busy: boolean
@@ -175,9 +177,12 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v)
   }
   const latency = () => Math.min(MAX_LATENCY_MS, scenario.network.latencyMs * Math.exp(scenario.network.jitter * gauss()))
-  /** Delivers `deliver` after one latency, unless the message is lost; says whether it will arrive. */
-  const send = (deliver: () => void): boolean => {
-    if (random() < scenario.network.loss) {
+  /**
+   * Delivers `deliver` after one latency, unless the message is lost (or `w`, the worker at one end,
+   * is cut off by a partition); says whether it will arrive.
+   */
+  const send = (deliver: () => void, w?: Worker): boolean => {
+    if (random() < scenario.network.loss || w?.cut === true) {
       return false
     }
     events.at(events.now + latency(), deliver)
@@ -197,6 +202,7 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
       network: group.network ?? `net-${n}`,
       random: seededRandom((seed ^ Math.imul(n + 1, 0x9e3779b1)) >>> 0),
       online: true,
+      cut: false,
       queue: [],
       busy: false,
       agentTick: Number.POSITIVE_INFINITY,
@@ -217,7 +223,7 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
         // are far below it, so that only happens when the claim or its answer is lost: the timeout
         // is scheduled then (one event per lost message instead of one per claim).
         const sentAt = events.now
-        if (!send(() => requesterClaim(a.job, w, a.maxTasks, token, sentAt))) {
+        if (!send(() => requesterClaim(a.job, w, a.maxTasks, token, sentAt), w)) {
           claimTimeout(w, a.job, token, sentAt)
         }
       } else if (a.type === 'timer' && a.at != null && a.at < w.agentTick) {
@@ -242,7 +248,11 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
     })
   }
 
-  const announce = (w: Worker, job: Job) => {
+  /**
+   * The job's announcement reaches `w`. `issuedAt`: a re-announcement's fresh time (§5.1), which
+   * brings back a job the worker gave up (its requester was unreachable).
+   */
+  const announce = (w: Worker, job: Job, issuedAt = job.spec.at * 1000) => {
     send(() => {
       if (w.online && job.ended == null) {
         agentActions(
@@ -252,11 +262,12 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
             requester: job.requester,
             model: 'sim',
             deadline: job.spec.at * 1000 + job.spec.deadline * 1000,
-            maxBatch: job.spec.maxBatch
+            maxBatch: job.spec.maxBatch,
+            issuedAt
           })
         )
       }
-    })
+    }, w)
   }
 
   const runNext = (w: Worker) => {
@@ -287,7 +298,7 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
         counts.set(w.group.id, c)
         // Honest values are not kept (recomputed when an audit needs them): a million tasks fit.
         const stored: Stored = answer.values === honest ? { faked: answer.faked } : { faked: answer.faked, values: answer.values }
-        send(() => requesterResult(next.job, w, next.task, answer.values, stored))
+        send(() => requesterResult(next.job, w, next.task, answer.values, stored), w)
       }
       agentActions(w, w.agent.finished(events.now, 1))
       runNext(w)
@@ -300,7 +311,7 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
     w.claims.clear()
     if (graceful) {
       for (const job of jobs.values()) {
-        send(() => jobActions(job, job.vj.workerGone(events.now, w.id)))
+        send(() => jobActions(job, job.vj.workerGone(events.now, w.id)), w)
       }
     }
   }
@@ -329,7 +340,7 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
         w.queue.push({ job: jobId, task })
       }
       runNext(w)
-    })
+    }, w)
     if (!answered) {
       claimTimeout(w, jobId, token, sentAt)
     }
@@ -477,24 +488,61 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
       events.at(spec.at * 1000, () => startJob(r.id, spec, i))
     })
   }
+  const joinWorker = (group: GroupSpec): Worker => {
+    const w = addWorker(group)
+    // §6.7: a worker that joins asks its peers for the open jobs.
+    for (const job of jobs.values()) {
+      if (job.ended == null) {
+        announce(w, job)
+      }
+    }
+    return w
+  }
+  /** Churn: `w` crashes after an exponential session; a newcomer of its group takes its place. */
+  const churn = (w: Worker, meanMs: number, until: number) => {
+    events.at(events.now - Math.log(1 - random()) * meanMs, () => {
+      if (!w.online || events.now > until) {
+        return
+      }
+      goOffline(w, false)
+      churn(joinWorker(w.group), meanMs, until)
+    })
+  }
   for (const e of scenario.timeline) {
     events.at(e.at * 1000, () => {
       const group = scenario.groups.find((g) => g.id === e.group) as GroupSpec
-      if (e.event === 'join') {
-        for (let i = 0; i < e.count; i++) {
-          const w = addWorker(group)
-          // §6.7: a worker that joins asks its peers for the open jobs.
-          for (const job of jobs.values()) {
-            if (job.ended == null) {
-              announce(w, job)
+      const count = e.count ?? 0
+      switch (e.event) {
+        case 'join':
+          for (let i = 0; i < count; i++) {
+            joinWorker(group)
+          }
+          return
+        case 'partition':
+          for (const w of workers.filter((x) => x.online && !x.cut && x.group.id === e.group).slice(0, count)) {
+            w.cut = true
+          }
+          return
+        case 'heal':
+          for (const w of workers.filter((x) => x.cut && (e.group == null || x.group.id === e.group))) {
+            w.cut = false
+            // Reconnected, it asks for the open jobs again (§6.7): jobs it gave up come back.
+            for (const job of jobs.values()) {
+              if (job.ended == null && w.online) {
+                announce(w, job, events.now)
+              }
             }
           }
-        }
-        return
-      }
-      const members = workers.filter((w) => w.online && w.group.id === e.group).slice(0, e.count)
-      for (const w of members) {
-        goOffline(w, e.event === 'leave')
+          return
+        case 'churn':
+          for (const w of workers.filter((x) => x.online && x.group.id === e.group)) {
+            churn(w, (e.sessionS as number) * 1000, (e.until as number) * 1000)
+          }
+          return
+        default:
+          for (const w of workers.filter((x) => x.online && x.group.id === e.group).slice(0, count)) {
+            goOffline(w, e.event === 'leave')
+          }
       }
     })
   }

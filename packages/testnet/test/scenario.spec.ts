@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { checkAssertions, parseScenario, SCENARIOS_DIR, simulate } from '../src/index.js'
+import { checkAssertions, parseScenario, SCENARIOS_DIR, Scenario, simulate } from '../src/index.js'
 
 const load = async (name: string) => parseScenario(await readFile(join(SCENARIOS_DIR, `${name}.yaml`), 'utf8'), `${name}.yaml`)
 
@@ -55,7 +55,11 @@ requesters:
         base.replace('duration: 60', 'duration: [60'),
         /^t\.yaml:4: Flow sequence in block collection must be sufficiently indented and end with a \]/
       ],
-      [`${base}assertions:\n  - { metric: totals.lost }\n`, /^t\.yaml:11: assertions\.0: an assertion needs min or max/]
+      [`${base}assertions:\n  - { metric: totals.lost }\n`, /^t\.yaml:11: assertions\.0: an assertion needs min or max/],
+      [
+        `${base}timeline:\n  - { at: 5, event: churn, group: honest, until: 50 }\n`,
+        /^t\.yaml:11: timeline\.0\.sessionS: a churn event needs sessionS/
+      ]
     ]
     for (const [text, pattern] of cases) {
       assert.throws(
@@ -67,5 +71,27 @@ requesters:
         }
       )
     }
+  })
+
+  it('a partition stops the cut-off workers until the heal; then they ask for the open jobs and finish the work', () => {
+    const scenario = Scenario.parse({
+      name: 'all-cut',
+      seed: 9,
+      duration: 3600,
+      groups: [{ id: 'w', count: 10, behaviour: 'honest', capacity: 4, serviceMs: 100 }],
+      requesters: [{ id: 'alice', jobs: [{ tasks: 4000, maxBatch: 4, leaseMs: 5000 }] }],
+      timeline: [
+        { at: 20, event: 'partition', group: 'w', count: 10 },
+        { at: 100, event: 'heal' }
+      ]
+    })
+    const report = simulate(scenario)
+    assert.equal(report.totals.settled, 4000)
+    assert.equal(report.totals.lost, 0)
+    // Settled per 10 s: work before 20 s; from 40 s to 100 s none (until 40 s, checks that waited
+    // in vain still settle at the requester, §7.2); work again after the heal.
+    assert.ok((report.throughput[0] ?? 0) > 0)
+    assert.deepEqual(report.throughput.slice(4, 10), [0, 0, 0, 0, 0, 0])
+    assert.ok(report.throughput.slice(10).some((n) => n > 0))
   })
 })
