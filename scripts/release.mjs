@@ -118,6 +118,21 @@ try {
   const fontDir = join(print.slice(0, print.lastIndexOf('/dist/') + 1), 'dist/fonts/open-sans/open-sans-32-black')
   cpSync(fontDir, join(stage, 'fonts/open-sans/open-sans-32-black'), { recursive: true })
 
+  // The chart libraries the testnet's HTML report inlines: each package's manifest, the file its
+  // export resolves to (how the report finds the package) and the minified build it reads.
+  const testnetRequire = createRequire(join(ROOT, 'packages/testnet/package.json'))
+  for (const [pkg, file] of [
+    ['vega', 'vega.min.js'],
+    ['vega-lite', 'vega-lite.min.js'],
+    ['vega-embed', 'vega-embed.min.js']
+  ]) {
+    const main = realpathSync(testnetRequire.resolve(pkg))
+    const root = main.slice(0, main.lastIndexOf(`/node_modules/${pkg}/`) + `/node_modules/${pkg}/`.length)
+    for (const part of ['package.json', main.slice(root.length), `build/${file}`]) {
+      cpSync(join(root, part), join(modules, pkg, part))
+    }
+  }
+
   // The testnet's shipped scenarios, where the bundled @openbatch/testnet looks for them (<lib>/../scenarios).
   cpSync(join(ROOT, 'packages/testnet/scenarios'), join(stage, 'scenarios'), { recursive: true })
 

@@ -1,6 +1,6 @@
 /**
  * `openbatch testnet <scenario>`: runs a testnet scenario (a YAML file, or the name of one shipped
- * with @openbatch/testnet: smoke, cheaters, colluders, churn) in the simulator, prints what
+ * with @openbatch/testnet) in the simulator, prints what
  * happened and the seed to replay it, writes the JSON report with `--out`, and exits 1 when one of
  * the scenario's assertions fails.
  */
@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { checkAssertions, parseScenario, SCENARIOS_DIR, simulate } from '@openbatch/testnet'
+import { checkAssertions, parseScenario, reportHtml, SCENARIOS_DIR, simulate } from '@openbatch/testnet'
 import type { Command } from 'commander'
 import { UsageError } from './errors.js'
 import { printJson } from './out.js'
@@ -29,11 +29,12 @@ export function registerTestnet(program: Command): void {
   program
     .command('testnet')
     .description('run a testnet scenario in the simulator (virtual time, the real protocol core, the adversary library)')
-    .argument('<scenario>', 'a scenario .yaml file, or a shipped scenario: smoke, cheaters, colluders, churn')
+    .argument('<scenario>', 'a scenario .yaml file, or a shipped scenario: smoke, cheaters, colluders, churn, partition, scale-100k')
     .option('--seed <n>', "replay with this seed instead of the scenario's")
     .option('-o, --out <file>', 'write the JSON report here')
+    .option('--html <file>', 'write the report as a self-contained HTML page with charts')
     .action(async (name: string, _opts, cmd: Command) => {
-      const o = cmd.optsWithGlobals() as { seed?: string; out?: string; json?: boolean }
+      const o = cmd.optsWithGlobals() as { seed?: string; out?: string; html?: string; json?: boolean }
       const file = await scenarioFile(name)
       let seed: number | undefined
       if (o.seed != null) {
@@ -55,6 +56,9 @@ export function registerTestnet(program: Command): void {
       const assertions = checkAssertions(report, scenario)
       if (o.out != null) {
         await writeFile(o.out, `${JSON.stringify(report, null, 2)}\n`)
+      }
+      if (o.html != null) {
+        await writeFile(o.html, reportHtml(report))
       }
       if (o.json === true) {
         printJson({ report, assertions })

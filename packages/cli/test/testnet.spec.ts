@@ -42,7 +42,7 @@ assertions:
     assertOneLineError(
       await run(['testnet', 'no-such-scenario']),
       2,
-      /no scenario file no-such-scenario; give a \.yaml path or one of: cheaters, churn, colluders, smoke/
+      /no scenario file no-such-scenario; give a \.yaml path or one of: cheaters, churn, colluders, partition, scale-100k, smoke/
     )
     assertOneLineError(await run(['testnet', 'smoke', '--seed', '-1']), 2, /--seed must be an integer in 0\.\.4294967295/)
   })

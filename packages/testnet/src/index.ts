@@ -15,12 +15,14 @@
  * const report = simulate(scenario, { seed: 7 })
  * console.log(report.totals, report.groups)
  * const failed = checkAssertions(report, scenario).filter((a) => !a.ok)
+ * await writeFile('report.html', reportHtml(report)) // self-contained: opens with no network
  * ```
  */
 
 export { type Answer, BEHAVIOURS, type Behaviour, type BehaviourFactory, type Params, unitHash } from './adversaries/index.js'
 export { type AssertionResult, checkAssertions, metric } from './assertions.js'
 export { EventQueue } from './events.js'
+export { reportHtml } from './html.js'
 export { type GroupSpec, type JobSpec, parseScenario, Scenario, ScenarioError } from './scenario.js'
 export { type GroupReport, type Report, simulate } from './simulate.js'
 

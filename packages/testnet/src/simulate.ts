@@ -23,7 +23,7 @@ import {
   type VerifiedJobAction,
   WorkerAgent
 } from '@openbatch/core'
-import { DEFAULT_AGREEMENT, float32Tensor, resolvePolicy } from '@openbatch/protocol'
+import { DEFAULT_AGREEMENT, float32Tensor, reputationScore, resolvePolicy } from '@openbatch/protocol'
 import { BEHAVIOURS, type Behaviour, unitHash } from './adversaries/index.js'
 import { EventQueue } from './events.js'
 import type { GroupSpec, JobSpec, Scenario } from './scenario.js'
@@ -59,6 +59,8 @@ interface Worker {
   claims: Map<string, number>
   /** First-run results requesters accepted from it (re-runs and canaries not counted). */
   firstRuns: number
+  /** Of them, sampled for a re-run when accepted (§7.2). */
+  sampledRuns: number
   /**
    * §7.4 as measured: the ordinal of its earliest first run that was sampled for a re-run when it
    * was accepted and then exposed by a fraud proof (audits of unsampled results after a conviction
@@ -92,6 +94,8 @@ interface Job {
   accepted: Map<number, number>
   runs: number
   settledAt: number[]
+  /** When each accepted run (first runs, re-runs, canaries) arrived. */
+  runTimes: number[]
 }
 
 export interface GroupReport {
@@ -111,6 +115,12 @@ export interface GroupReport {
   firstDetectionS: number | null
   /** Task results that ended up this group's faked answers (the damage that got through). */
   wrongAccepted: number
+  /** Share of its results that were faked (f in §7.4, as it happened). */
+  fakeShare: number
+  /** Share of its first runs sampled for a re-run (p in §7.4, as it happened). */
+  sampledShare: number
+  /** Members by reputation (§7.6) in the first requester's trust book, in ten bins of 0.1. */
+  trust: number[]
   /**
    * §7.4 as measured: for each n, the probability that a member is exposed by a fraud proof on one
    * of its first n first runs (Kaplan–Meier: a member banned by another route, or one whose job ran
@@ -152,6 +162,12 @@ export interface Report {
   groups: Record<string, GroupReport>
   /** Tasks settled per 10 s of virtual time. */
   throughput: number[]
+  /** Runs accepted (first runs, re-runs, canaries) per 10 s. */
+  runs: number[]
+  /** Tasks announced and not yet settled, at the end of each 10 s. */
+  queueDepth: number[]
+  /** Announcement delivery delay to workers (ms) — the gossip model's, with its sample size. */
+  announcementDelayMs: { p50: number; p99: number; n: number }
 }
 
 /** Runs a scenario in virtual time and reports what happened. */
@@ -168,6 +184,8 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
   const fakedBy = new Set<string>()
   const counts = new Map<string, { results: number; faked: number }>()
   let falseAccusations = 0
+  /** How long announcements took to reach workers (ms). */
+  const announcementDelays: number[] = []
   let firstJobAt = Number.POSITIVE_INFINITY
 
   // ── network ────────────────────────────────────────────────────────────────────────────
@@ -207,7 +225,8 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
       busy: false,
       agentTick: Number.POSITIVE_INFINITY,
       claims: new Map(),
-      firstRuns: 0
+      firstRuns: 0,
+      sampledRuns: 0
     }
     workers.push(w)
     byId.set(w.id, w)
@@ -253,7 +272,9 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
    * brings back a job the worker gave up (its requester was unreachable).
    */
   const announce = (w: Worker, job: Job, issuedAt = job.spec.at * 1000) => {
+    const sentAt = events.now
     send(() => {
+      announcementDelays.push(events.now - sentAt)
       if (w.online && job.ended == null) {
         agentActions(
           w,
@@ -358,7 +379,11 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
       if (!step.outcome.check) {
         answer.ordinal = ++w.firstRuns
         answer.sampled = job.vj.job.taskState(task) === TaskState.CHECKING
+        if (answer.sampled) {
+          w.sampledRuns++
+        }
       }
+      job.runTimes.push(events.now)
       job.answers.set(resultKey(task, w), answer)
     }
     jobActions(job, step.actions)
@@ -386,7 +411,9 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
         }
         case 'verdict':
           job.verdicts.set(a.verdict.task, a.verdict)
-          job.settledAt.push(events.now)
+          if (a.verdict.revised !== true) {
+            job.settledAt.push(events.now) // a revised verdict (an audit) settles no new task
+          }
           break
         case 'audit': {
           const stored = job.answers.get(resultKey(a.task, byId.get(a.worker) as Worker))
@@ -465,7 +492,8 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
       verdicts: new Map(),
       accepted: new Map(),
       runs: 0,
-      settledAt: []
+      settledAt: [],
+      runTimes: []
     }
     jobs.set(id, job)
     jobActions(job, [job.vj.job.timer()])
@@ -558,6 +586,8 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
   let doubleCredits = 0
   let runs = 0
   const throughput: number[] = []
+  const runSeries: number[] = []
+  const announced: number[] = []
   const jobReports: Report['jobs'] = []
   for (const job of jobs.values()) {
     tasks += job.spec.tasks
@@ -577,13 +607,9 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
         wrongBy.set(group, (wrongBy.get(group) ?? 0) + 1)
       }
     }
-    for (const at of job.settledAt) {
-      const b = Math.floor(at / BUCKET_MS)
-      while (throughput.length <= b) {
-        throughput.push(0)
-      }
-      throughput[b] = (throughput[b] as number) + 1
-    }
+    bucketCount(throughput, job.settledAt)
+    bucketCount(runSeries, job.runTimes)
+    bucketCount(announced, [job.spec.at * 1000], job.spec.tasks)
     const seconds = ((job.endedAt ?? events.now) - job.spec.at * 1000) / 1000
     jobReports.push({
       id: job.id,
@@ -594,6 +620,17 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
       itemsPerSecond: round(seconds > 0 ? job.verdicts.size / seconds : 0)
     })
   }
+  const buckets = Math.max(throughput.length, runSeries.length, announced.length)
+  const queueDepth: number[] = []
+  let open = 0
+  for (let b = 0; b < buckets; b++) {
+    open += (announced[b] ?? 0) - (throughput[b] ?? 0)
+    queueDepth.push(open)
+  }
+  const delays = announcementDelays.sort((a, b) => a - b)
+  const quantile = (q: number) =>
+    delays.length === 0 ? 0 : round(delays[Math.min(delays.length - 1, Math.floor(q * delays.length))] as number)
+  const firstBook = trust.get(scenario.requesters[0]?.id as string) as TrustBook
   const groups: Record<string, GroupReport> = {}
   for (const group of scenario.groups) {
     const members = workers.filter((w) => w.group.id === group.id)
@@ -610,6 +647,23 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
       detected: round(convicted.length / members.length),
       firstDetectionS: convicted.length === 0 ? null : round((first - firstJobAt) / 1000),
       wrongAccepted: wrongBy.get(group.id) ?? 0,
+      fakeShare: round(c.results === 0 ? 0 : c.faked / c.results),
+      sampledShare: round(
+        ratio(
+          members.reduce((n, w) => n + w.sampledRuns, 0),
+          members.reduce((n, w) => n + w.firstRuns, 0)
+        )
+      ),
+      trust: members.reduce(
+        (bins, w) => {
+          const t = firstBook.get(w.id)
+          const score = reputationScore({ agreements: t.agreements, disagreements: t.disagreements, timeouts: t.timeouts })
+          const bin = Math.min(9, Math.floor(score * 10))
+          bins[bin] = (bins[bin] as number) + 1
+          return bins
+        },
+        Array.from({ length: 10 }, () => 0)
+      ),
       detection: kaplanMeier(
         members.map((w) => (w.exposedAt != null ? { at: w.exposedAt, event: true } : { at: w.firstRuns, event: false }))
       )
@@ -634,9 +688,26 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
     },
     jobs: jobReports,
     groups,
-    throughput
+    throughput: pad(throughput, buckets),
+    runs: pad(runSeries, buckets),
+    queueDepth,
+    announcementDelayMs: { p50: quantile(0.5), p99: quantile(0.99), n: delays.length }
   }
 }
+
+/** Adds `weight` to the 10 s bucket of each time. */
+function bucketCount(series: number[], times: number[], weight = 1): void {
+  for (const at of times) {
+    const b = Math.floor(at / BUCKET_MS)
+    while (series.length <= b) {
+      series.push(0)
+    }
+    series[b] = (series[b] as number) + weight
+  }
+}
+
+const pad = (series: number[], length: number) => [...series, ...Array.from({ length: length - series.length }, () => 0)]
+const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b)
 
 /** The honest outputs of a task: a fixed function of the task (what every correct worker computes). */
 function honestValues(key: string): number[] {
