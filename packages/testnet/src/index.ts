@@ -21,6 +21,7 @@
 
 export { type Answer, BEHAVIOURS, type Behaviour, type BehaviourFactory, type Params, unitHash } from './adversaries/index.js'
 export { type AssertionResult, checkAssertions, metric } from './assertions.js'
+export { type DhtParams, type DhtReport, simulateDht } from './dht.js'
 export { EventQueue } from './events.js'
 export { reportHtml } from './html.js'
 export { type GroupSpec, type JobSpec, parseScenario, Scenario, ScenarioError } from './scenario.js'

@@ -125,6 +125,15 @@ export const Scenario = z
     groups: z.array(Group).min(1),
     requesters: z.array(Requester).min(1),
     timeline: z.array(TimelineEvent).default([]),
+    /** Random lookups in a Kademlia DHT of every peer of the scenario, for the hop histogram. */
+    dht: z
+      .object({
+        lookups: z.number().int().min(1).max(100_000),
+        k: z.number().int().min(1).max(64).default(20),
+        alpha: z.number().int().min(1).max(32).default(3)
+      })
+      .strict()
+      .optional(),
     assertions: z.array(Assertion).default([])
   })
   .strict()

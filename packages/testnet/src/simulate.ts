@@ -25,6 +25,7 @@ import {
 } from '@openbatch/core'
 import { DEFAULT_AGREEMENT, float32Tensor, reputationScore, resolvePolicy } from '@openbatch/protocol'
 import { BEHAVIOURS, type Behaviour, unitHash } from './adversaries/index.js'
+import { type DhtReport, simulateDht } from './dht.js'
 import { EventQueue } from './events.js'
 import type { GroupSpec, JobSpec, Scenario } from './scenario.js'
 
@@ -168,6 +169,8 @@ export interface Report {
   queueDepth: number[]
   /** Announcement delivery delay to workers (ms) — the gossip model's, with its sample size. */
   announcementDelayMs: { p50: number; p99: number; n: number }
+  /** With the scenario's `dht`: lookups in a DHT of every peer (hop histogram). */
+  dht?: DhtReport
 }
 
 /** Runs a scenario in virtual time and reports what happened. */
@@ -691,7 +694,8 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
     throughput: pad(throughput, buckets),
     runs: pad(runSeries, buckets),
     queueDepth,
-    announcementDelayMs: { p50: quantile(0.5), p99: quantile(0.99), n: delays.length }
+    announcementDelayMs: { p50: quantile(0.5), p99: quantile(0.99), n: delays.length },
+    ...(scenario.dht == null ? {} : { dht: simulateDht({ nodes: workers.length + scenario.requesters.length, ...scenario.dht, seed }) })
   }
 }
 
