@@ -52,7 +52,9 @@ const Group = z
 const Requester = z
   .object({
     id: z.string().regex(/^[a-z][a-z0-9-]*$/, 'lower-case letters, digits and dashes, starting with a letter'),
-    jobs: z.array(Job).min(1)
+    jobs: z.array(Job).min(1),
+    /** An announcement spammer: it announces its jobs and never answers a claim (§6.2). */
+    unresponsive: z.boolean().default(false)
   })
   .strict()
 

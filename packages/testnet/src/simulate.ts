@@ -52,6 +52,8 @@ interface Worker {
   online: boolean
   /** Cut off from the requesters by a partition: every message to or from it is lost. */
   cut: boolean
+  /** A sybil's identities still unused (it comes back as a newcomer when convicted). */
+  identitiesLeft: number
   /** Tasks waiting to run here, in order. */
   queue: { job: string; task: number }[]
   busy: boolean
@@ -83,6 +85,8 @@ interface Stored {
 interface Job {
   id: string
   requester: string
+  /** Its requester never answers claims (an announcement spammer). */
+  fake: boolean
   spec: JobSpec
   vj: VerifiedJob
   nextTick: number
@@ -224,6 +228,7 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
       random: seededRandom((seed ^ Math.imul(n + 1, 0x9e3779b1)) >>> 0),
       online: true,
       cut: false,
+      identitiesLeft: group.behaviour === 'sybil' ? Number(group.params.identities ?? 5) - 1 : 0,
       queue: [],
       busy: false,
       agentTick: Number.POSITIVE_INFINITY,
@@ -343,6 +348,10 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
   // ── requesters ─────────────────────────────────────────────────────────────────────────
   const requesterClaim = (jobId: string, w: Worker, maxTasks: number, token: number, sentAt: number) => {
     const job = jobs.get(jobId) as Job
+    if (job.fake) {
+      claimTimeout(w, jobId, token, sentAt) // never answered: the worker gives up after the claim timeout
+      return
+    }
     let code: string
     let tasks: number[] = []
     if (job.ended != null) {
@@ -439,6 +448,13 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
           }
           if (!convictions.has(accused)) {
             convictions.set(accused, events.now)
+            // A sybil whitewashes: the convicted identity goes, a fresh one of the same operator joins.
+            const sybil = byId.get(accused)
+            if (sybil != null && sybil.identitiesLeft > 0 && sybil.online) {
+              goOffline(sybil, false)
+              const next = joinWorker(sybil.group)
+              next.identitiesLeft = sybil.identitiesLeft - 1
+            }
           }
           // §7.5: the proof travels; every other requester checks it and bans the accused.
           for (const [requester, book] of trust) {
@@ -461,7 +477,7 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
     }
   }
 
-  const startJob = (requester: string, spec: JobSpec, index: number) => {
+  const startJob = (requester: string, spec: JobSpec, index: number, fake: boolean) => {
     const book = trust.get(requester) as TrustBook
     const policy = resolvePolicy({
       initialRate: spec.policy.initialRate ?? 0,
@@ -478,6 +494,7 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
     const job: Job = {
       id,
       requester,
+      fake,
       spec,
       vj: new VerifiedJob({
         taskCount: spec.tasks,
@@ -516,7 +533,7 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
   for (const r of scenario.requesters) {
     trust.set(r.id, new MemoryTrustBook())
     r.jobs.forEach((spec, i) => {
-      events.at(spec.at * 1000, () => startJob(r.id, spec, i))
+      events.at(spec.at * 1000, () => startJob(r.id, spec, i, r.unresponsive))
     })
   }
   const joinWorker = (group: GroupSpec): Worker => {
@@ -578,7 +595,7 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
     })
   }
   const jobCount = scenario.requesters.reduce((n, r) => n + r.jobs.length, 0)
-  events.run(scenario.duration * 1000, () => jobs.size === jobCount && [...jobs.values()].every((j) => j.ended != null))
+  events.run(scenario.duration * 1000, () => jobs.size === jobCount && [...jobs.values()].every((j) => j.fake || j.ended != null))
 
   // ── the report ─────────────────────────────────────────────────────────────────────────
   const verdictCounts: Record<string, number> = { agreed: 0, unsampled: 0, disputed: 0, unresolved: 0 }
@@ -593,6 +610,11 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
   const announced: number[] = []
   const jobReports: Report['jobs'] = []
   for (const job of jobs.values()) {
+    if (job.fake) {
+      // An announcement spammer's job: listed, counted nowhere (nothing of it ever runs).
+      jobReports.push({ id: job.id, tasks: job.spec.tasks, settled: 0, ended: 'never answered', endedS: null, itemsPerSecond: 0 })
+      continue
+    }
     tasks += job.spec.tasks
     settled += job.verdicts.size
     runs += job.runs

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { seededRandom } from '@openbatch/core'
 import { agreeOutputs, DEFAULT_AGREEMENT, float32Tensor } from '@openbatch/protocol'
-import { BEHAVIOURS, type Params } from '../src/index.js'
+import { BEHAVIOURS, type Params, Scenario, simulate } from '../src/index.js'
 
 const HONEST = [0.5, -0.25, 0.125, 0.75]
 const agree = (a: number[], b: number[]) =>
@@ -76,5 +76,51 @@ describe('adversary library', () => {
   it('bad parameters are refused with the parameter named', () => {
     assert.throws(() => answers('cheater', { rate: 2 }, 1), /params\.rate must be a number in \[0, 1\], got 2/)
     assert.throws(() => answers('slow', { factor: 'fast' }, 1), /params\.factor must be a number/)
+  })
+})
+
+describe('adversaries that need the engine', () => {
+  it("replayer: a share `rate` of its answers are an earlier task's honest result", () => {
+    const b = (BEHAVIOURS.replayer as (typeof BEHAVIOURS)[string])({ rate: 1 })
+    const random = seededRandom(4)
+    const first = b.respond('job/0:0', [1, 2, 3, 4], random)
+    const second = b.respond('job/0:1', [5, 6, 7, 8], random)
+    assert.deepEqual(first, { values: [1, 2, 3, 4], faked: false })
+    assert.deepEqual(second, { values: [1, 2, 3, 4], faked: true })
+  })
+
+  it('sybils come back under new identities when convicted, up to `identities`; spammers cost honest work little', () => {
+    const spec = {
+      name: 'sybils-and-spam',
+      seed: 21,
+      duration: 1800,
+      groups: [
+        { id: 'honest', count: 30, behaviour: 'honest', capacity: 8, serviceMs: 50 },
+        { id: 'sybils', count: 2, behaviour: 'sybil', params: { rate: 0.5, identities: 4 }, capacity: 8, serviceMs: 50 }
+      ],
+      requesters: [
+        { id: 'alice', jobs: [{ tasks: 3000, maxBatch: 8 }] },
+        { id: 'spammer', unresponsive: true, jobs: [{ tasks: 1000 }, { tasks: 1000 }, { tasks: 1000 }] }
+      ]
+    }
+    const report = simulate(Scenario.parse(spec))
+    const sybils = report.groups.sybils
+    assert.ok(sybils != null)
+    // Two operators, four identities each: every identity but the one each operator uses now was convicted.
+    assert.ok(sybils.workers > 2 && sybils.workers <= 8, `identities used: ${sybils.workers}`)
+    assert.ok(sybils.convicted >= sybils.workers - 2, `${sybils.convicted} of ${sybils.workers} convicted`)
+    assert.equal(report.totals.tasks, 3000, "the spammer's jobs are counted nowhere")
+    assert.equal(report.totals.settled, 3000)
+    assert.equal(report.totals.lost, 0)
+    assert.equal(report.totals.falseAccusations, 0)
+    assert.deepEqual(
+      report.jobs.filter((j) => j.id.startsWith('spammer/')).map((j) => j.ended),
+      ['never answered', 'never answered', 'never answered']
+    )
+    // The honest job with the spammer around takes at most 25 % longer than without it (§6.2's unproven claims).
+    const alone = simulate(Scenario.parse({ ...spec, requesters: [spec.requesters[0]] }))
+    const withSpam = report.jobs.find((j) => j.id === 'alice/0')?.endedS as number
+    const without = alone.jobs.find((j) => j.id === 'alice/0')?.endedS as number
+    assert.ok(withSpam <= without * 1.25, `${withSpam} s with the spammer, ${without} s without`)
   })
 })

@@ -116,6 +116,29 @@ export const switcher: BehaviourFactory = (params) => {
   }
 }
 
+/** Returns, for a share `rate` of its tasks, the result of an earlier task (a replayed result). */
+export const replayer: BehaviourFactory = (params) => {
+  const rate = num(params, 'rate', 0.1, 0, 1)
+  let previous: number[] | undefined
+  return {
+    respond: (_key, values, random) => {
+      const replay = previous != null && random() < rate
+      const answer = replay ? { values: previous as number[], faked: true } : honestAnswer(values)
+      previous = values
+      return answer
+    }
+  }
+}
+
+/**
+ * A sybil: fakes a share `rate` like a cheater, and when it is convicted comes back under a new
+ * identity (a newcomer again), `identities` identities in all (the engine spawns them).
+ */
+export const sybil: BehaviourFactory = (params) => {
+  num(params, 'identities', 5, 1)
+  return cheater(params)
+}
+
 /** Claims tasks and never returns them: its leases expire (§6.2). */
 export const hoarder: BehaviourFactory = () => ({ respond: () => undefined })
 
@@ -133,6 +156,8 @@ export const BEHAVIOURS: Record<string, BehaviourFactory> = {
   zero,
   colluder,
   switcher,
+  replayer,
+  sybil,
   hoarder,
   slow
 }
