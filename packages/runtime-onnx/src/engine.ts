@@ -126,6 +126,13 @@ interface Pending {
   parent?: Pending
 }
 
+/**
+ * The backend of this process that runs on WebGPU. onnxruntime's WebGPU sessions share one device
+ * per process, and using it from two threads at once aborts or crashes the process (reproduced with
+ * two threads, and with two backends), so one backend and one of its threads have it.
+ */
+let webgpuHolder: OnnxBackend | undefined
+
 export class OnnxBackend implements InferenceBackend {
   readonly store: ModelStore
   /** Worker threads; the provider's default until `start()` has chosen the provider. */
@@ -177,7 +184,25 @@ export class OnnxBackend implements InferenceBackend {
       this.devices = this.init.devices ?? (await detectDevices({ webgpu: this.init.executionProvider !== 'cpu' }))
       const ort = await import('onnxruntime-node')
       this.runtime = `onnxruntime-node/${ort.env.versions.node ?? 'unknown'}`
-      this.startPool(chooseProvider(this.init.executionProvider ?? 'auto', this.devices))
+      let choice = chooseProvider(this.init.executionProvider ?? 'auto', this.devices)
+      if (choice.provider === 'webgpu') {
+        if (webgpuHolder != null && webgpuHolder !== this) {
+          choice = {
+            provider: 'cpu',
+            device: this.devices.cpu.model,
+            reason: `${choice.reason}, but another inference backend of this process runs on it (onnxruntime's WebGPU device is not safe from two threads); using CPU`
+          }
+        } else {
+          webgpuHolder = this
+          if (this.init.threads != null && this.init.threads > 1) {
+            choice = {
+              ...choice,
+              reason: `${choice.reason}; 1 inference thread (onnxruntime's WebGPU device is not safe from two threads), not ${this.init.threads}`
+            }
+          }
+        }
+      }
+      this.startPool(choice)
     })()
     return this.starting
   }
@@ -185,6 +210,9 @@ export class OnnxBackend implements InferenceBackend {
   private startPool(choice: ProviderChoice): void {
     const devices = this.devices as DeviceInfo
     this.choice = choice
+    if (choice.provider !== 'webgpu' && webgpuHolder === this) {
+      webgpuHolder = undefined
+    }
     const plan = threadPlan(this.init, choice.provider, devices.cpu.cores)
     this.threads = plan.threads
     this.intraOpThreads = plan.intraOpThreads
@@ -284,6 +312,9 @@ export class OnnxBackend implements InferenceBackend {
       return
     }
     await starting.catch(() => {})
+    if (webgpuHolder === this) {
+      webgpuHolder = undefined
+    }
     const stopped = new BackendStoppedError('the inference backend was stopped')
     for (const queue of this.queues.values()) {
       for (const p of queue.splice(0)) {
@@ -667,6 +698,7 @@ export function createOnnxBackend(init: OnnxBackendInit): OnnxBackend {
 
 /** Worker and intra-op threads: the given ones, else the provider's defaults on `cores` cores (see `OnnxBackendInit.threads`). */
 function threadPlan(init: OnnxBackendInit, provider: string, cores: number): { threads: number; intraOpThreads: number } {
-  const threads = init.threads ?? (provider === 'cpu' ? Math.max(1, Math.min(cores, 4)) : provider === 'webgpu' ? 1 : cores >= 8 ? 2 : 1)
+  // WebGPU: one thread, whatever was asked (see webgpuHolder).
+  const threads = provider === 'webgpu' ? 1 : (init.threads ?? (provider === 'cpu' ? Math.max(1, Math.min(cores, 4)) : cores >= 8 ? 2 : 1))
   return { threads, intraOpThreads: init.intraOpThreads ?? Math.max(1, Math.floor(cores / threads)) }
 }

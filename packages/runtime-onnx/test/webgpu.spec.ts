@@ -113,3 +113,36 @@ describe('WebGPU execution (onnxruntime-node bundled provider)', () => {
     }
   })
 })
+
+describe('WebGPU from one thread of one backend per process', () => {
+  it('asking for more threads gives one, and a second backend runs on the CPU — with the reasons, and no crash', async (t) => {
+    const store = new ModelStore(await tempDir())
+    const devices = await webgpuDevices(t)
+    if (devices == null) {
+      return
+    }
+    // onnxruntime's WebGPU device is shared by a process: used from two threads at once, the
+    // process aborts (reproduced before this rule with threads: 2, and with two backends).
+    const first = createOnnxBackend({ store, executionProvider: 'webgpu', threads: 2, devices })
+    const second = createOnnxBackend({ store, executionProvider: 'webgpu', devices })
+    await first.start()
+    await second.start()
+    t.after(() => Promise.all([first.stop(), second.stop()]))
+    assert.equal(first.provider.provider, 'webgpu')
+    assert.equal(first.threads, 1)
+    assert.match(first.provider.reason, /; 1 inference thread \(onnxruntime's WebGPU device is not safe from two threads\), not 2$/)
+    assert.equal(second.provider.provider, 'cpu')
+    assert.match(second.provider.reason, /another inference backend of this process runs on it .*; using CPU$/)
+    const model = await store.add(MLP)
+    const tasks = Array.from({ length: 64 }, (_, i) => [randomInput('x', 1, IN_FEATURES, i)])
+    for (let round = 0; round < 5; round++) {
+      await Promise.all([...tasks.map((x) => first.run(model, x)), ...tasks.map((x) => second.run(model, x))])
+    }
+    // Once the first stops, WebGPU is free for another backend.
+    await first.stop()
+    const third = createOnnxBackend({ store, executionProvider: 'webgpu', devices })
+    await third.start()
+    t.after(() => third.stop())
+    assert.equal(third.provider.provider, 'webgpu')
+  })
+})

@@ -63,7 +63,16 @@ describe('agreement across devices: WebGPU and CPU workers verify each other (is
     return false
   }
 
-  async function network(workers: { device: 'webgpu' | 'cpu'; cheat?: boolean }[]): Promise<{ workers: Peer[]; bootstrap: string[] }> {
+  /**
+   * Workers of each test are stopped when it ends: a process may run WebGPU from one backend only
+   * (onnxruntime's WebGPU device is not safe from two threads), so the next test's WebGPU worker
+   * starts after this one's stopped.
+   */
+  async function network(
+    t: TestContext,
+    workers: { device: 'webgpu' | 'cpu'; cheat?: boolean }[]
+  ): Promise<{ workers: Peer[]; bootstrap: string[] }> {
+    t.after(() => Promise.all(peers.splice(0).map((p) => p.stop())))
     const started: Peer[] = []
     let bootstrap: string[] = []
     for (const w of workers) {
@@ -95,7 +104,7 @@ describe('agreement across devices: WebGPU and CPU workers verify each other (is
     if (!needsAdapter(t)) {
       return
     }
-    const net = await network([{ device: 'webgpu' }, { device: 'cpu' }])
+    const net = await network(t, [{ device: 'webgpu' }, { device: 'cpu' }])
     const [gpu, cpu] = net.workers as [Peer, Peer]
     const client = await createClient({ listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: net.bootstrap })
     peers.push(client)
@@ -122,7 +131,7 @@ describe('agreement across devices: WebGPU and CPU workers verify each other (is
     if (!needsAdapter(t)) {
       return
     }
-    const net = await network([{ device: 'webgpu', cheat: true }, { device: 'cpu' }, { device: 'cpu' }])
+    const net = await network(t, [{ device: 'webgpu', cheat: true }, { device: 'cpu' }, { device: 'cpu' }])
     const cheater = net.workers[0] as Peer
     const client = await createClient({ listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: net.bootstrap })
     peers.push(client)
