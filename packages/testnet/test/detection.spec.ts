@@ -38,14 +38,14 @@ describe('detection in the simulator against §7.4', () => {
           duration: 7200,
           network: { latencyMs: 20, jitter: 0.3, loss: 0 },
           groups: [
-            { id: 'honest', count: 450, behaviour: 'honest', capacity: 4, serviceMs: 50 },
-            { id: 'fakers', count: 50, behaviour, params: { rate: f }, capacity: 4, serviceMs: 50 }
+            { id: 'honest', count: 900, behaviour: 'honest', capacity: 4, serviceMs: 50 },
+            { id: 'fakers', count: 100, behaviour, params: { rate: f }, capacity: 4, serviceMs: 50 }
           ],
           requesters: [
             {
               id: 'alice',
               // Enough first runs for every faker to pass n (the job is shared about evenly).
-              jobs: [{ tasks: 500 * n * 2, maxBatch: 4, policy: { initialRate: p, minRate: p, canaryRate: 1e-9 } }]
+              jobs: [{ tasks: 1000 * n * 2, maxBatch: 4, policy: { initialRate: p, minRate: p, canaryRate: 1e-9 } }]
             }
           ]
         })
