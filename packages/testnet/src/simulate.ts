@@ -180,6 +180,11 @@ export interface Report {
 /** Runs a scenario in virtual time and reports what happened. */
 export function simulate(scenario: Scenario, options: { seed?: number } = {}): Report {
   const seed = options.seed ?? scenario.seed
+  // The DHT of the scenario's peers, first: its routing tables are garbage before the run grows.
+  const dht =
+    scenario.dht == null
+      ? undefined
+      : simulateDht({ nodes: scenario.groups.reduce((n, g) => n + g.count, 0) + scenario.requesters.length, ...scenario.dht, seed })
   const random = seededRandom(seed)
   const events = new EventQueue()
   const workers: Worker[] = []
@@ -717,7 +722,7 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
     runs: pad(runSeries, buckets),
     queueDepth,
     announcementDelayMs: { p50: quantile(0.5), p99: quantile(0.99), n: delays.length },
-    ...(scenario.dht == null ? {} : { dht: simulateDht({ nodes: workers.length + scenario.requesters.length, ...scenario.dht, seed }) })
+    ...(dht == null ? {} : { dht })
   }
 }
 
