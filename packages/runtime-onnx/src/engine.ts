@@ -155,8 +155,8 @@ export class OnnxBackend implements InferenceBackend {
   private starting?: Promise<void>
   /** Where WebGPU threads write their placement profiles (removed on stop). */
   private profileDir?: string
-  /** Models whose CPU placements were already told. */
-  private readonly placed = new Set<string>()
+  /** Per model, the nodes onnxruntime placed on the CPU under WebGPU (operator → count), once loaded. */
+  readonly cpuPlacements = new Map<string, Record<string, number>>()
 
   constructor(init: OnnxBackendInit) {
     this.init = init
@@ -265,22 +265,19 @@ export class OnnxBackend implements InferenceBackend {
   }
 
   private placement(p: CpuPlacement): void {
-    if (this.placed.has(p.model)) {
+    // Told once per model: the map of placements is also the record of what was told.
+    if (this.cpuPlacements.has(p.model)) {
       return
     }
-    this.placed.add(p.model)
+    this.cpuPlacements.set(p.model, p.ops)
     const ops = Object.entries(p.ops)
       .sort((a, b) => b[1] - a[1])
       .map(([op, n]) => `${op} ×${n}`)
       .join(', ')
-    this.cpuPlacements.set(p.model, p.ops)
     this.init.onNotice?.(
       `model ${p.model}: WebGPU lacks kernels for ${ops}; onnxruntime runs those nodes on the CPU (same results, data crosses between devices)`
     )
   }
-
-  /** Per model, the nodes onnxruntime placed on the CPU under WebGPU (operator → count), once loaded. */
-  readonly cpuPlacements = new Map<string, Record<string, number>>()
 
   /**
    * The WebGPU device is gone: later tasks run on CPU threads. Tasks still running on the old
