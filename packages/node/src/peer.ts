@@ -13,8 +13,9 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { bootstrap } from '@libp2p/bootstrap'
 import { type GossipSub, gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
-import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
+import type { ComponentLogger, Libp2p, Logger, PeerId, PrivateKey } from '@libp2p/interface'
 import { type KadDHT, kadDHT } from '@libp2p/kad-dht'
+import { enabled, logger } from '@libp2p/logger'
 import { mdns } from '@libp2p/mdns'
 import { memory } from '@libp2p/memory'
 import { ping } from '@libp2p/ping'
@@ -51,6 +52,21 @@ export type PeerServices = {
 }
 
 export type OpenbatchLibp2p = Libp2p<PeerServices>
+
+const disabledLog: Logger = Object.assign(() => {}, {
+  enabled: false,
+  error: () => {},
+  trace: () => {},
+  newScope: () => disabledLog
+})
+
+/**
+ * libp2p's loggers, created only for the components DEBUG names (`DEBUG=libp2p:*` as usual); every
+ * other component shares one disabled logger.
+ */
+export const quietLogger: ComponentLogger = {
+  forComponent: (name) => (enabled(name) || enabled(`${name}:error`) ? logger(name) : disabledLog)
+}
 
 /** §4.2 validator for kad-dht: the wall clock is read here, at the edge, not in the protocol code. */
 async function validateCapacity(key: Uint8Array, value: Uint8Array): Promise<void> {
@@ -89,6 +105,11 @@ export function libp2pOptions(
     privateKey,
     datastore,
     addresses: { listen: config.listen },
+    connectionManager: { maxConnections: config.maxConnections, inboundConnectionThreshold: config.inboundConnectionsPerSecond },
+    connectionMonitor: { enabled: config.connectionMonitor },
+    // One logger for every component: libp2p's default builds a logger per stream, each checking
+    // whether stderr is a TTY (5 % of a crowd's CPU, issue #13); DEBUG= still enables them.
+    logger: quietLogger,
     transports: [...(config.transports.includes('tcp') ? [tcp()] : []), ...(config.transports.includes('memory') ? [memory()] : [])],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
@@ -106,11 +127,15 @@ export function libp2pOptions(
       // kad-dht's contact checks and libp2p's connection monitor both ping over /ipfs/ping/1.0.0
       // on the same connection, independently. With the default of one outbound ping stream the
       // second is refused (TooManyOutboundProtocolStreamsError), and the connection monitor takes
-      // the refusal for a dead peer and closes a healthy connection (issue #11: every ~10 s).
-      ping: ping({ maxOutboundStreams: 4 }),
+      // the refusal for a dead peer and closes a healthy connection (issue #11: every ~10 s). The
+      // remote's pingers overlap the same way on our side, so inbound allows 8, not 2.
+      ping: ping({ maxOutboundStreams: 4, maxInboundStreams: 8 }),
       dht: kadDHT({
         protocol: `${DHT_PROTOCOL_PREFIX}/kad/1.0.0`,
         clientMode: false,
+        alpha: config.dht.alpha,
+        disjointPaths: config.dht.disjointPaths,
+        kBucketSize: config.dht.kBucketSize,
         peerInfoMapper: usableAddressesMapper(config.local),
         validators: { [CAPACITY_NAMESPACE]: validateCapacity },
         selectors: { [CAPACITY_NAMESPACE]: selectCapacity }

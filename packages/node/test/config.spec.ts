@@ -15,8 +15,13 @@ describe('peer configuration', () => {
       transports: ['tcp'],
       local: false,
       mdns: { serviceTag: '_openbatch._udp.local', intervalMs: 10_000 },
-      privateKey: undefined
+      privateKey: undefined,
+      dht: { alpha: 3, disjointPaths: 3, kBucketSize: 20 },
+      maxConnections: 300,
+      inboundConnectionsPerSecond: 5,
+      connectionMonitor: true
     })
+    assert.deepEqual(resolveConfig({ dht: { alpha: 5 } }).dht, { alpha: 5, disjointPaths: 3, kBucketSize: 20 })
     assert.deepEqual(resolveConfig({ transports: ['memory'] }).listen, [])
     assert.equal(resolveConfig({ transports: ['memory'] }).mdns, false, 'no LAN discovery without a LAN transport')
   })
@@ -30,7 +35,11 @@ describe('peer configuration', () => {
       [{ dataDir: '' }, /^dataDir: must be a directory path/],
       [{ privateKey: await generateKeyPair('secp256k1') }, /^privateKey: must be an Ed25519 key/],
       [{ mdns: { serviceTag: 'openbatch' } }, /^mdns.serviceTag: "openbatch" is not a DNS-SD service name/],
-      [{ mdns: { intervalMs: 5 } }, /^mdns.intervalMs: must be an integer ≥ 100/]
+      [{ mdns: { intervalMs: 5 } }, /^mdns.intervalMs: must be an integer ≥ 100/],
+      [{ dht: { alpha: 0 } }, /^dht.alpha: must be an integer in 1..64, got 0/],
+      [{ dht: { kBucketSize: 2.5 } }, /^dht.kBucketSize: must be an integer in 1..64, got 2.5/],
+      [{ maxConnections: -1 }, /^maxConnections: must be a positive integer, got -1/],
+      [{ inboundConnectionsPerSecond: 0 }, /^inboundConnectionsPerSecond: must be a positive integer, got 0/]
     ]
     for (const [config, message] of cases) {
       assert.throws(() => resolveConfig(config), { name: 'ConfigError', message })
