@@ -46,7 +46,7 @@ function charts(report: Report): { id: string; title: string; spec: Spec }[] {
     ...g.detection.map((d) => ({
       group: id,
       n: d.n,
-      p: 1 - (1 - g.fakeShare * g.sampledShare) ** d.n,
+      p: 1 - (1 - g.fakeShare * (g.sampledShare ?? 0)) ** d.n,
       lo: null,
       hi: null,
       kind: '§7.4 formula'

@@ -27,6 +27,9 @@ const Job = z
     tasks: z.number().int().min(1).max(10_000_000),
     maxBatch: z.number().int().min(1).max(1024).default(16),
     leaseMs: z.number().int().min(100).default(30_000),
+    /** Bytes of one task's inputs (sent in the claim's answer) and of its result; with `network.uplinkMbps` they take time. */
+    inputBytes: z.number().int().nonnegative().default(0),
+    outputBytes: z.number().int().nonnegative().default(0),
     /** How long after `at` the deadline falls (s). */
     deadline: seconds.default(3600),
     policy: Policy.default({})
@@ -99,10 +102,20 @@ const Assertion = z
     /** A metric of the report, as a dotted path (e.g. `totals.lost`, `groups.cheaters.detected`). */
     metric: z.string(),
     min: z.number().optional(),
-    max: z.number().optional()
+    max: z.number().optional(),
+    /**
+     * For a rate: the confidence (e.g. 0.95) at which the bound must hold — the rate's Wilson
+     * interval over `of` trials must lie inside the bounds, not only the rate measured.
+     */
+    confidence: z.number().gt(0).lt(1).optional(),
+    /** With `confidence`: the metric that counts the rate's trials (e.g. `groups.cheaters.workers`). */
+    of: z.string().optional()
   })
   .strict()
   .refine((a) => a.min != null || a.max != null, { message: 'an assertion needs min or max' })
+  .refine((a) => (a.confidence == null) === (a.of == null), {
+    message: 'confidence and of go together: a rate, the confidence its bound must hold at, and the metric counting its trials'
+  })
 
 export const Scenario = z
   .object({
@@ -114,13 +127,22 @@ export const Scenario = z
       .max(2 ** 32 - 1),
     /** Virtual time the run lasts at most (s); it ends earlier when every job has ended. */
     duration: z.number().positive(),
+    /** Seconds after the first job's start left out of the steady-state figures (`report.steady`). */
+    warmUp: seconds.default(0),
+    /** Seconds before the run's end left out of the steady-state figures. */
+    coolDown: seconds.default(0),
     network: z
       .object({
         /** One-way latency: log-normal with this median (ms) and shape sigma. */
         latencyMs: z.number().nonnegative().default(40),
         jitter: z.number().nonnegative().default(0.5),
         /** Probability that a message is lost (the sender's timeout handles it). */
-        loss: probability.default(0)
+        loss: probability.default(0),
+        /**
+         * Every peer's upload bandwidth (Mbit/s): what a peer sends (a requester's task inputs, a
+         * worker's results) leaves one message after another at this rate. Unlimited when absent.
+         */
+        uplinkMbps: z.number().positive().optional()
       })
       .strict()
       .default({ latencyMs: 40, jitter: 0.5, loss: 0 }),

@@ -5,9 +5,9 @@
  * lost; a worker runs its tasks one after another with exponential service times. Nothing reads a
  * clock or `Math.random`: the same scenario and seed give the same report, byte for byte.
  *
- * Modelled simply for now: gossip is a direct delivery of each announcement to every online
- * worker (late joiners ask, as §6.7 lets them), and a fraud proof reaches every other requester
- * after one latency.
+ * Announcements spread over a gossip mesh of degree D (src/gossip.ts: hops of per-link latencies,
+ * loss per transmission; late joiners ask, as §6.7 lets them). Modelled simply for now: a fraud
+ * proof reaches every other requester after one latency.
  */
 
 import {
@@ -27,6 +27,7 @@ import { DEFAULT_AGREEMENT, float32Tensor, reputationScore, resolvePolicy } from
 import { BEHAVIOURS, type Behaviour, unitHash } from './adversaries/index.js'
 import { type DhtReport, simulateDht } from './dht.js'
 import { EventQueue } from './events.js'
+import { GossipMesh } from './gossip.js'
 import type { GroupSpec, JobSpec, Scenario } from './scenario.js'
 
 /** How long a worker waits for a claim's answer before counting it as failed (§6.2). */
@@ -52,6 +53,8 @@ interface Worker {
   online: boolean
   /** Cut off from the requesters by a partition: every message to or from it is lost. */
   cut: boolean
+  /** Its upload link (results leave one after another at the scenario's `uplinkMbps`). */
+  uplink: Uplink
   /** A sybil's identities still unused (it comes back as a newcomer when convicted). */
   identitiesLeft: number
   /** Tasks waiting to run here, in order. */
@@ -70,6 +73,13 @@ interface Worker {
    * do not count: the formula is about sampling).
    */
   exposedAt?: number
+}
+
+interface Uplink {
+  /** When the link is free again (virtual ms). */
+  freeAt: number
+  /** Time spent sending (ms). */
+  busyMs: number
 }
 
 interface Stored {
@@ -122,8 +132,8 @@ export interface GroupReport {
   wrongAccepted: number
   /** Share of its results that were faked (f in §7.4, as it happened). */
   fakeShare: number
-  /** Share of its first runs sampled for a re-run (p in §7.4, as it happened). */
-  sampledShare: number
+  /** Share of its first runs sampled for a re-run (p in §7.4, as it happened); null in the live engine (requesters do not say). */
+  sampledShare: number | null
   /** Members by reputation (§7.6) in the first requester's trust book, in ten bins of 0.1. */
   trust: number[]
   /**
@@ -138,7 +148,8 @@ export interface GroupReport {
 export interface Report {
   scenario: string
   seed: number
-  engine: 'sim'
+  engine: 'sim' | 'live'
+  /** Seconds the run lasted: virtual in the simulator, wall clock in the live engine. */
   virtualSeconds: number
   events: number
   totals: {
@@ -155,6 +166,10 @@ export interface Report {
     falseAccusations: number
     wrongAccepted: number
     verdicts: Record<string, number>
+    /** Live engine: forged fraud proofs published by `forger` workers. */
+    forgedProofs?: number
+    /** Live engine: acceptances, by any peer, of a proof against a worker that never faked: must be 0. */
+    falseProofsAccepted?: number
   }
   jobs: {
     id: string
@@ -175,10 +190,28 @@ export interface Report {
   announcementDelayMs: { p50: number; p99: number; n: number }
   /** With the scenario's `dht`: lookups in a DHT of every peer (hop histogram). */
   dht?: DhtReport
+  /**
+   * The steady state: tasks settled between the first job's start + `warmUp` and the run's end −
+   * `coolDown` (seconds from the first job's start), and their rate.
+   */
+  steady: { fromS: number; toS: number; settled: number; itemsPerSecond: number }
+  /**
+   * With `network.uplinkMbps`: the share of the run each requester's uplink spent sending task
+   * inputs (1: the uplink was the bottleneck).
+   */
+  uplinkBusy?: Record<string, number>
+  /** The live engine's own figures: peers started (sybils' later identities included), start-up time, RSS at the end. */
+  live?: { peers: number; startS: number; peakRssBytes: number }
+}
+
+export interface SimulateOptions {
+  seed?: number
+  /** Called every 2^16 events with the tasks settled so far (of the served jobs') and the virtual time. */
+  onProgress?: (p: { settled: number; tasks: number; virtualS: number }) => void
 }
 
 /** Runs a scenario in virtual time and reports what happened. */
-export function simulate(scenario: Scenario, options: { seed?: number } = {}): Report {
+export function simulate(scenario: Scenario, options: SimulateOptions = {}): Report {
   const seed = options.seed ?? scenario.seed
   // The DHT of the scenario's peers, first: its routing tables are garbage before the run grows.
   const dht =
@@ -211,13 +244,26 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
    * Delivers `deliver` after one latency, unless the message is lost (or `w`, the worker at one end,
    * is cut off by a partition); says whether it will arrive.
    */
-  const send = (deliver: () => void, w?: Worker): boolean => {
+  const send = (deliver: () => void, w?: Worker, upload?: { link: Uplink; bytes: number }): boolean => {
     if (random() < scenario.network.loss || w?.cut === true) {
       return false
     }
-    events.at(events.now + latency(), deliver)
+    events.at(transmit(upload) + latency(), deliver)
     return true
   }
+  /** When a message of `bytes` has left its sender's uplink (now, with no bandwidth set): one after another. */
+  const transmit = (upload?: { link: Uplink; bytes: number }): number => {
+    const mbps = scenario.network.uplinkMbps
+    if (upload == null || mbps == null || upload.bytes === 0) {
+      return events.now
+    }
+    const ms = (upload.bytes * 8) / (mbps * 1000)
+    const start = Math.max(events.now, upload.link.freeAt)
+    upload.link.freeAt = start + ms
+    upload.link.busyMs += ms
+    return upload.link.freeAt
+  }
+  const requesterLinks = new Map(scenario.requesters.map((r) => [r.id, { freeAt: 0, busyMs: 0 } as Uplink]))
 
   // ── workers ────────────────────────────────────────────────────────────────────────────
   let serial = 0
@@ -233,6 +279,7 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
       random: seededRandom((seed ^ Math.imul(n + 1, 0x9e3779b1)) >>> 0),
       online: true,
       cut: false,
+      uplink: { freeAt: 0, busyMs: 0 },
       identitiesLeft: group.behaviour === 'sybil' ? Number(group.params.identities ?? 5) - 1 : 0,
       queue: [],
       busy: false,
@@ -286,22 +333,55 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
    */
   const announce = (w: Worker, job: Job, issuedAt = job.spec.at * 1000) => {
     const sentAt = events.now
-    send(() => {
-      announcementDelays.push(events.now - sentAt)
-      if (w.online && job.ended == null) {
-        agentActions(
-          w,
-          w.agent.announce(events.now, {
-            id: job.id,
-            requester: job.requester,
-            model: 'sim',
-            deadline: job.spec.at * 1000 + job.spec.deadline * 1000,
-            maxBatch: job.spec.maxBatch,
-            issuedAt
-          })
-        )
+    send(() => arrive(w, job, issuedAt, sentAt), w)
+  }
+  /** The announcement (sent at `sentAt`) arrives at `w`. */
+  const arrive = (w: Worker, job: Job, issuedAt: number, sentAt: number) => {
+    announcementDelays.push(events.now - sentAt)
+    if (w.online && job.ended == null) {
+      agentActions(
+        w,
+        w.agent.announce(events.now, {
+          id: job.id,
+          requester: job.requester,
+          model: 'sim',
+          deadline: job.spec.at * 1000 + job.spec.deadline * 1000,
+          maxBatch: job.spec.maxBatch,
+          issuedAt
+        })
+      )
+    }
+  }
+  /**
+   * The gossip mesh (src/gossip.ts) over the workers present when the first job starts and the
+   * requesters after them; workers that join later ask their peers for the open jobs (§6.7).
+   */
+  let mesh: { graph: GossipMesh; workers: number; requesters: Map<string, number> } | undefined
+  const publish = (job: Job) => {
+    if (mesh == null) {
+      const requesters = new Map(scenario.requesters.map((r, i) => [r.id, workers.length + i]))
+      mesh = { graph: new GossipMesh(workers.length + requesters.size, latency, random), workers: workers.length, requesters }
+    }
+    const m = mesh
+    const sentAt = events.now
+    const arrival = m.graph.spread(
+      m.requesters.get(job.requester) as number,
+      (i) => i >= m.workers || (workers[i]?.online ?? false),
+      () => random() < scenario.network.loss
+    )
+    for (const w of workers) {
+      if (!w.online) {
+        continue
       }
-    }, w)
+      if (w.index >= m.workers) {
+        announce(w, job)
+        continue
+      }
+      const at = arrival[w.index] as number
+      if (Number.isFinite(at) && !w.cut) {
+        events.at(events.now + at, () => arrive(w, job, job.spec.at * 1000, sentAt))
+      }
+    }
   }
 
   const runNext = (w: Worker) => {
@@ -332,7 +412,8 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
         counts.set(w.group.id, c)
         // Honest values are not kept (recomputed when an audit needs them): a million tasks fit.
         const stored: Stored = answer.values === honest ? { faked: answer.faked } : { faked: answer.faked, values: answer.values }
-        send(() => requesterResult(next.job, w, next.task, answer.values, stored), w)
+        const spec = (jobs.get(next.job) as Job).spec
+        send(() => requesterResult(next.job, w, next.task, answer.values, stored), w, { link: w.uplink, bytes: spec.outputBytes })
       }
       agentActions(w, w.agent.finished(events.now, 1))
       runNext(w)
@@ -368,17 +449,21 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
       tasks = step.outcome.tasks
       jobActions(job, step.actions)
     }
-    const answered = send(() => {
-      if (!w.online || w.claims.get(jobId) !== token) {
-        return // the worker left, or gave the claim up: the lease runs out at the requester
-      }
-      w.claims.delete(jobId)
-      agentActions(w, w.agent.claimed(events.now, jobId, code as never, tasks.length))
-      for (const task of tasks) {
-        w.queue.push({ job: jobId, task })
-      }
-      runNext(w)
-    }, w)
+    const answered = send(
+      () => {
+        if (!w.online || w.claims.get(jobId) !== token) {
+          return // the worker left, or gave the claim up: the lease runs out at the requester
+        }
+        w.claims.delete(jobId)
+        agentActions(w, w.agent.claimed(events.now, jobId, code as never, tasks.length))
+        for (const task of tasks) {
+          w.queue.push({ job: jobId, task })
+        }
+        runNext(w)
+      },
+      w,
+      { link: requesterLinks.get(job.requester) as Uplink, bytes: tasks.length * job.spec.inputBytes }
+    )
     if (!answered) {
       claimTimeout(w, jobId, token, sentAt)
     }
@@ -527,11 +612,7 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
     }
     jobs.set(id, job)
     jobActions(job, [job.vj.job.timer()])
-    for (const w of workers) {
-      if (w.online) {
-        announce(w, job)
-      }
-    }
+    publish(job)
   }
 
   // ── the scenario ───────────────────────────────────────────────────────────────────────
@@ -607,7 +688,18 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
   // The run ends when every job that can end has (a spammer's never does): counted, not scanned, as
   // the check runs after every event.
   let openJobs = scenario.requesters.reduce((n, r) => n + (r.unresponsive ? 0 : r.jobs.length), 0)
-  events.run(scenario.duration * 1000, () => openJobs === 0)
+  const servedTasks = scenario.requesters.filter((r) => !r.unresponsive).reduce((n, r) => n + r.jobs.reduce((m, j) => m + j.tasks, 0), 0)
+  const onProgress = options.onProgress
+  events.run(scenario.duration * 1000, () => {
+    if (onProgress != null && (events.processed & 0xffff) === 0) {
+      let settled = 0
+      for (const job of jobs.values()) {
+        settled += job.fake ? 0 : job.settledAt.length
+      }
+      onProgress({ settled, tasks: servedTasks, virtualS: events.now / 1000 })
+    }
+    return openJobs === 0
+  })
 
   // ── the report ─────────────────────────────────────────────────────────────────────────
   const verdictCounts: Record<string, number> = { agreed: 0, unsampled: 0, disputed: 0, unresolved: 0 }
@@ -706,10 +798,24 @@ export function simulate(scenario: Scenario, options: { seed?: number } = {}): R
       )
     }
   }
+  const steady = steadyState(
+    [...jobs.values()].filter((j) => !j.fake).map((j) => j.settledAt),
+    firstJobAt,
+    events.now,
+    scenario
+  )
+  const uplinkBusy =
+    scenario.network.uplinkMbps == null
+      ? undefined
+      : Object.fromEntries(
+          [...requesterLinks].map(([id, link]) => [id, round(events.now - firstJobAt > 0 ? link.busyMs / (events.now - firstJobAt) : 0)])
+        )
   return {
     scenario: scenario.name,
     seed,
     engine: 'sim',
+    steady,
+    ...(uplinkBusy == null ? {} : { uplinkBusy }),
     virtualSeconds: round(events.now / 1000),
     events: events.processed,
     totals: {
@@ -784,4 +890,24 @@ function kaplanMeier(members: { at: number; event: boolean }[]): GroupReport['de
     }
   }
   return out
+}
+
+/** Report.steady from the settle times (ms) of each job, the first job's start and the run's end. */
+export function steadyState(settledAt: number[][], firstJobAt: number, endAt: number, scenario: Scenario): Report['steady'] {
+  const start = Number.isFinite(firstJobAt) ? firstJobAt : 0
+  const from = start + scenario.warmUp * 1000
+  const to = Math.max(from, endAt - scenario.coolDown * 1000)
+  let settled = 0
+  for (const times of settledAt) {
+    for (const t of times) {
+      settled += t >= from && t <= to ? 1 : 0
+    }
+  }
+  const r = (x: number) => Math.round(x * 1000) / 1000
+  return {
+    fromS: r((from - start) / 1000),
+    toS: r((to - start) / 1000),
+    settled,
+    itemsPerSecond: to > from ? r(settled / ((to - from) / 1000)) : 0
+  }
 }

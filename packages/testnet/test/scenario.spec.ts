@@ -57,6 +57,14 @@ requesters:
       ],
       [`${base}assertions:\n  - { metric: totals.lost }\n`, /^t\.yaml:11: assertions\.0: an assertion needs min or max/],
       [
+        `${base}assertions:\n  - { metric: groups.honest.detected, max: 0.1, confidence: 0.95 }\n`,
+        /^t\.yaml:11: assertions\.0: confidence and of go together/
+      ],
+      [
+        `${base}assertions:\n  - { metric: groups.honest.detected, max: 0.1, confidence: 95, of: groups.honest.workers }\n`,
+        /^t\.yaml:11: assertions\.0\.confidence: Too big/
+      ],
+      [
         `${base}timeline:\n  - { at: 5, event: churn, group: honest, until: 50 }\n`,
         /^t\.yaml:11: timeline\.0\.sessionS: a churn event needs sessionS/
       ]
@@ -71,6 +79,77 @@ requesters:
         }
       )
     }
+  })
+
+  it('a rate with a confidence level holds only when its whole Wilson interval is inside the bound', () => {
+    const scenario = Scenario.parse({
+      name: 'rates',
+      seed: 4,
+      duration: 600,
+      groups: [
+        { id: 'honest', count: 20, behaviour: 'honest' },
+        { id: 'lazy', count: 20, behaviour: 'lazy' }
+      ],
+      requesters: [{ id: 'alice', jobs: [{ tasks: 2000 }] }],
+      assertions: [
+        // every lazy worker is caught: 20/20 has a 95 % Wilson interval of [0.839, 1]
+        { metric: 'groups.lazy.detected', min: 0.8, confidence: 0.95, of: 'groups.lazy.workers' },
+        { metric: 'groups.lazy.detected', min: 0.9, confidence: 0.95, of: 'groups.lazy.workers' },
+        { metric: 'groups.lazy.detected', min: 0.9 }
+      ]
+    })
+    const [wide, strict, plain] = checkAssertions(simulate(scenario), scenario)
+    assert.equal(wide?.value, 1)
+    assert.deepEqual(
+      wide?.interval?.map((x) => Math.round(x * 1000) / 1000),
+      [0.839, 1]
+    )
+    assert.equal(wide?.trials, 20)
+    assert.equal(wide?.ok, true)
+    assert.equal(strict?.ok, false, 'twenty workers cannot show ≥ 0.9 at 95 %')
+    assert.equal(plain?.ok, true)
+  })
+
+  it('warm-up and cool-down bound the steady-state figures', () => {
+    const base = {
+      name: 'steady',
+      seed: 2,
+      duration: 600,
+      groups: [{ id: 'honest', count: 10, behaviour: 'honest' }],
+      requesters: [{ id: 'alice', jobs: [{ tasks: 3000 }] }]
+    }
+    const whole = simulate(Scenario.parse(base))
+    assert.equal(whole.steady.fromS, 0)
+    assert.equal(whole.steady.settled, 3000)
+    const trimmed = simulate(Scenario.parse({ ...base, warmUp: 10, coolDown: 5 }))
+    assert.equal(trimmed.steady.fromS, 10)
+    assert.ok(trimmed.steady.toS > 10 && trimmed.steady.toS < whole.virtualSeconds, JSON.stringify(trimmed.steady))
+    assert.ok(trimmed.steady.settled > 0 && trimmed.steady.settled < 3000, JSON.stringify(trimmed.steady))
+    const rate = trimmed.steady.settled / (trimmed.steady.toS - trimmed.steady.fromS)
+    assert.ok(Math.abs(trimmed.steady.itemsPerSecond - rate) / rate < 1e-3, `${trimmed.steady.itemsPerSecond} vs ${rate}`)
+  })
+
+  it("a requester's uplink bounds throughput: inputs leave one after another at uplinkMbps", () => {
+    const base = {
+      name: 'uplink',
+      seed: 3,
+      duration: 3600,
+      groups: [{ id: 'honest', count: 30, behaviour: 'honest', serviceMs: 5 }],
+      requesters: [{ id: 'alice', jobs: [{ tasks: 1000, inputBytes: 100_000, outputBytes: 1000 }] }]
+    }
+    const free = simulate(Scenario.parse(base))
+    assert.equal(free.uplinkBusy, undefined)
+    // 8 Mbit/s = 1 MB/s: at most 10 inputs of 100 kB a second, whatever the workers could do —
+    // re-runs included, so tasks settle at 10 / (runs per task) a second.
+    const limited = simulate(Scenario.parse({ ...base, network: { uplinkMbps: 8 } }))
+    assert.equal(limited.totals.settled, 1000)
+    assert.ok(free.steady.itemsPerSecond > 100, `unlimited: ${free.steady.itemsPerSecond}/s`)
+    const inputsPerSecond = limited.steady.itemsPerSecond * limited.totals.overhead
+    assert.ok(
+      inputsPerSecond <= 10.01 && inputsPerSecond > 8,
+      `limited: ${limited.steady.itemsPerSecond}/s × ${limited.totals.overhead} runs per task`
+    )
+    assert.ok((limited.uplinkBusy?.alice ?? 0) > 0.9, JSON.stringify(limited.uplinkBusy))
   })
 
   it('a partition stops the cut-off workers until the heal; then they ask for the open jobs and finish the work', () => {
