@@ -6,7 +6,8 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   verification: async () => (await import('./verification.js')).main(),
   discovery: async () => (await import('./discovery.js')).main(),
   liveness: async () => (await import('./liveness.js')).main(),
-  testnet: async () => (await import('./testnet.js')).main()
+  testnet: async () => (await import('./testnet.js')).main(),
+  engines: async () => (await import('./engines.js')).main()
 }
 
 const name = process.argv[2]

@@ -1,84 +1,157 @@
 /**
- * `openbatch testnet <scenario>`: runs a testnet scenario (a YAML file, or the name of one shipped
- * with @openbatch/testnet) in the simulator, prints what
- * happened and the seed to replay it, writes the JSON report with `--out`, and exits 1 when one of
- * the scenario's assertions fails.
+ * `openbatch testnet run <scenario>`: runs a testnet scenario (a YAML file, or the name of one
+ * shipped with @openbatch/testnet) in the simulator or with real peers in this process, prints
+ * what happened and the seed to replay it, writes the JSON report and its HTML page with `--out`,
+ * and exits 1 when one of the scenario's assertions fails. `openbatch testnet list` shows the
+ * shipped scenarios.
  */
 
-import { existsSync } from 'node:fs'
-import { readdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { checkAssertions, parseScenario, reportHtml, SCENARIOS_DIR, simulate } from '@openbatch/testnet'
+import { type Engine, listScenarios, loadScenario, reportHtml, runTestnet } from '@openbatch/testnet'
 import type { Command } from 'commander'
 import { UsageError } from './errors.js'
 import { printJson } from './out.js'
 
-async function scenarioFile(name: string): Promise<string> {
-  if (existsSync(name)) {
-    return name
+function integer(name: string, text: string, min: number, max: number): number {
+  const n = Number(text)
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`${name} must be an integer in ${min}..${max}, got ${text}`)
   }
-  const shipped = join(SCENARIOS_DIR, `${name}.yaml`)
-  if (/^[a-z0-9-]+$/.test(name) && existsSync(shipped)) {
-    return shipped
+  return n
+}
+
+/** A progress bar on stderr when it is a terminal; nothing otherwise (logs stay clean). */
+function progressBar(): { update: (p: { settled: number; tasks: number; seconds: number }) => void; done: () => void } {
+  if (process.stderr.isTTY !== true) {
+    return { update: () => {}, done: () => {} }
   }
-  const names = (await readdir(SCENARIOS_DIR).catch(() => [] as string[])).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5))
-  throw new UsageError(`no scenario file ${name}; give a .yaml path or one of: ${names.join(', ')}`)
+  return {
+    update: ({ settled, tasks, seconds }) => {
+      const width = 30
+      const filled = tasks === 0 ? 0 : Math.round((settled / tasks) * width)
+      process.stderr.write(
+        `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${settled}/${tasks} tasks settled · ${seconds.toFixed(0)} s`
+      )
+    },
+    done: () => process.stderr.write('\r\x1b[K')
+  }
 }
 
 export function registerTestnet(program: Command): void {
-  program
+  const testnet = program
     .command('testnet')
-    .description('run a testnet scenario in the simulator (virtual time, the real protocol core, the adversary library)')
-    .argument('<scenario>', 'a scenario .yaml file, or a shipped scenario: smoke, cheaters, colluders, churn, partition, scale-100k')
-    .option('--seed <n>', "replay with this seed instead of the scenario's")
-    .option('-o, --out <file>', 'write the JSON report here')
-    .option('--html <file>', 'write the report as a self-contained HTML page with charts')
-    .action(async (name: string, _opts, cmd: Command) => {
-      const o = cmd.optsWithGlobals() as { seed?: string; out?: string; html?: string; json?: boolean }
-      const file = await scenarioFile(name)
-      let seed: number | undefined
-      if (o.seed != null) {
-        seed = Number(o.seed)
-        if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) {
-          throw new UsageError(`--seed must be an integer in 0..4294967295, got ${o.seed}`)
-        }
+    .description('testnet scenarios: real peers in this process (live) or the simulator (sim), with the adversary library')
+  testnet
+    .command('list')
+    .description('list the scenarios shipped with openbatch')
+    .action(async (_opts, cmd: Command) => {
+      const o = cmd.optsWithGlobals() as { json?: boolean }
+      const names = await listScenarios()
+      const scenarios = await Promise.all(
+        names.map(async (name) => {
+          const s = await loadScenario(name)
+          return {
+            name,
+            workers: s.groups.reduce((n, g) => n + g.count, 0),
+            requesters: s.requesters.length,
+            tasks: s.requesters.reduce((n, r) => n + r.jobs.reduce((m, j) => m + j.tasks, 0), 0),
+            behaviours: [...new Set(s.groups.map((g) => g.behaviour))]
+          }
+        })
+      )
+      if (o.json === true) {
+        printJson(scenarios)
+        return
       }
-      const text = await readFile(file, 'utf8')
-      let scenario: ReturnType<typeof parseScenario>
+      for (const s of scenarios) {
+        process.stdout.write(
+          `${s.name.padEnd(12)} ${String(s.workers).padStart(7)} workers ${String(s.requesters).padStart(2)} requesters ${String(s.tasks).padStart(9)} tasks  ${s.behaviours.join(', ')}\n`
+        )
+      }
+    })
+  testnet
+    .command('run')
+    .description('run a scenario and check its assertions (exit 1 when one fails)')
+    .argument('<scenario>', 'a scenario .yaml file, or a shipped scenario (openbatch testnet list)')
+    .option('--engine <engine>', 'live: real peers in this process; sim: the simulator in virtual time', 'sim')
+    .option('--peers <n>', "scale the scenario's groups to about this many peers")
+    .option('--transport <name>', 'live engine: memory (in-process) or tcp (sockets on 127.0.0.1)', 'memory')
+    .option('--seed <n>', "replay with this seed instead of the scenario's")
+    .option('-o, --out <dir>', 'write report.json and report.html (self-contained, with charts) here')
+    .action(async (name: string, _opts, cmd: Command) => {
+      const o = cmd.optsWithGlobals() as { engine: string; transport: string; peers?: string; seed?: string; out?: string; json?: boolean }
+      if (o.engine !== 'sim' && o.engine !== 'live') {
+        throw new UsageError(`--engine must be live or sim, got ${o.engine}`)
+      }
+      if (o.transport !== 'memory' && o.transport !== 'tcp') {
+        throw new UsageError(`--transport must be memory or tcp, got ${o.transport}`)
+      }
+      const seed = o.seed == null ? undefined : integer('--seed', o.seed, 0, 2 ** 32 - 1)
+      const peers = o.peers == null ? undefined : integer('--peers', o.peers, 2, 1_000_000)
+      let scenario: Awaited<ReturnType<typeof loadScenario>>
       try {
-        scenario = parseScenario(text, file)
+        scenario = await loadScenario(name)
       } catch (err) {
         throw (err as Error).name === 'ScenarioError' ? new UsageError((err as Error).message) : err
       }
+      const bar = progressBar()
       const started = performance.now()
-      const report = simulate(scenario, seed == null ? {} : { seed })
-      const wallS = (performance.now() - started) / 1000
-      const assertions = checkAssertions(report, scenario)
-      if (o.out != null) {
-        await writeFile(o.out, `${JSON.stringify(report, null, 2)}\n`)
+      let result: Awaited<ReturnType<typeof runTestnet>>
+      try {
+        result = await runTestnet(scenario, {
+          engine: o.engine as Engine,
+          transport: o.transport as 'memory' | 'tcp',
+          seed,
+          peers,
+          onProgress: bar.update
+        })
+      } catch (err) {
+        throw err instanceof RangeError ? new UsageError(err.message) : err
+      } finally {
+        bar.done()
       }
-      if (o.html != null) {
-        await writeFile(o.html, reportHtml(report))
+      const { report, assertions } = result
+      const wallS = (performance.now() - started) / 1000
+      if (o.out != null) {
+        await mkdir(o.out, { recursive: true })
+        await writeFile(join(o.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`)
+        await writeFile(join(o.out, 'report.html'), reportHtml(report))
       }
       if (o.json === true) {
         printJson({ report, assertions })
       } else {
         const t = report.totals
+        const peersLine =
+          report.live == null
+            ? `${report.virtualSeconds} s of virtual time, ${report.events} events in ${wallS.toFixed(1)} s`
+            : `${report.live.peers} real peers (started in ${report.live.startS} s), ${report.virtualSeconds} s, peak RSS ${(report.live.peakRssBytes / 2 ** 20).toFixed(0)} MiB`
         const lines = [
-          `scenario ${report.scenario}, seed ${report.seed} (replay: --seed ${report.seed}); ${report.virtualSeconds} s of virtual time, ${report.events} events in ${wallS.toFixed(1)} s`,
-          `tasks ${t.settled}/${t.tasks} settled · lost ${t.lost} · credited twice ${t.doubleCredits} · runs per task ${t.overhead}`,
+          `scenario ${report.scenario} (${report.engine}), seed ${report.seed} (replay: --seed ${report.seed}); ${peersLine}`,
+          `tasks ${t.settled}/${t.tasks} settled · lost ${t.lost} · credited twice ${t.doubleCredits} · runs per task ${t.overhead} · steady state ${report.steady.itemsPerSecond} tasks/s (${report.steady.fromS}–${report.steady.toS} s)`,
           `verdicts: ${Object.entries(t.verdicts)
             .map(([k, v]) => `${v} ${k}`)
             .join(
               ', '
-            )} · fraud proofs ${t.fraudProofs} (false accusations ${t.falseAccusations}) · faked results that stood ${t.wrongAccepted}`,
+            )} · fraud proofs ${t.fraudProofs} (false accusations ${t.falseAccusations}) · faked results that stood ${t.wrongAccepted}${
+            t.forgedProofs == null ? '' : ` · forged proofs ${t.forgedProofs}, accepted ${t.falseProofsAccepted}`
+          }`,
           ...Object.entries(report.groups).map(
             ([id, g]) =>
               `  ${id} (${g.behaviour} ×${g.workers}): ${g.results} results, ${g.faked} faked, ${g.convicted}/${g.workers} convicted${g.firstDetectionS == null ? '' : ` (first after ${g.firstDetectionS} s)`}, ${g.wrongAccepted} faked stood`
           ),
+          `gossip delay p50 ${report.announcementDelayMs.p50} ms, p99 ${report.announcementDelayMs.p99} ms (n = ${report.announcementDelayMs.n})${
+            report.dht == null
+              ? ''
+              : ` · DHT hops median ${report.dht.median}, p90 ${report.dht.p90} (${report.dht.lookups} lookups, ${report.dht.nodes} peers)`
+          }`,
           ...assertions.map(
             (a) =>
-              `${a.ok ? '✔' : '✖'} ${a.metric} = ${a.value ?? 'missing'}${a.min != null ? ` ≥ ${a.min}` : ''}${a.max != null ? ` ≤ ${a.max}` : ''}`
+              `${a.ok ? '✔' : '✖'} ${a.metric} = ${a.value ?? 'missing'}${a.min != null ? ` ≥ ${a.min}` : ''}${a.max != null ? ` ≤ ${a.max}` : ''}${
+                a.interval == null
+                  ? ''
+                  : ` at ${100 * (a.confidence ?? 0)} % (interval ${a.interval.map((x) => x.toFixed(3)).join('–')} over ${a.trials})`
+              }`
           )
         ]
         process.stdout.write(`${lines.join('\n')}\n`)

@@ -66,8 +66,8 @@ describe('the release archive (pnpm release)', () => {
     assert.equal(report.ok, true, demo.stdout)
     assert.equal(report.checks.nothingLost, true)
     assert.equal(report.checks.cheaterCaught, true)
-    const testnet = await run(join(home, 'openbatch'), ['testnet', 'smoke'], { env, cwd: home, timeout: 120_000 })
-    assert.match(testnet.stdout, /^scenario smoke, seed 1/)
+    const testnet = await run(join(home, 'openbatch'), ['testnet', 'run', 'smoke'], { env, cwd: home, timeout: 120_000 })
+    assert.match(testnet.stdout, /^scenario smoke \(sim\), seed 1/)
   })
 
   it('a bundled peer probes WebGPU and runs on it when asked (dawn.node and the WebGPU provider come from the archive)', async (t) => {

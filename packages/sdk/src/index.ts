@@ -51,6 +51,17 @@ export {
   toFloat64Array,
   type VerificationPolicy
 } from '@openbatch/protocol'
+export {
+  type AssertionResult,
+  type Engine,
+  listScenarios,
+  loadScenario,
+  type Report as TestnetReport,
+  type RunTestnetOptions,
+  reportHtml,
+  runTestnet,
+  type Scenario
+} from '@openbatch/testnet'
 export { BootstrapError, InvalidInputsError, JobNotFoundError, ModelFileError, NoWorkersError } from './errors.js'
 export { type BatchInput, type BatchInputs, byName, type TensorInit, tensor, verificationPolicy } from './inputs.js'
 export {

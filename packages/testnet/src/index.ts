@@ -1,40 +1,35 @@
 /**
  * @packageDocumentation
  *
- * `@openbatch/testnet` runs openbatch networks in virtual time: a scenario (YAML: peers by group
- * and behaviour, requesters and jobs, a timeline of joins, leaves and crashes, assertions) drives
- * the real sans-IO core of `@openbatch/core` in a discrete-event engine, with the adversary library
- * deciding how each worker answers. The same scenario and seed give a byte-identical report.
+ * `@openbatch/testnet` runs openbatch networks from a scenario (YAML: peers by group and behaviour,
+ * requesters and jobs, a timeline of joins, leaves and crashes, assertions) in two engines: `sim`,
+ * a discrete-event engine driving the real sans-IO core of `@openbatch/core` in virtual time (10^5
+ * peers; the same scenario and seed give a byte-identical report), and `live`, real openbatch
+ * peers (libp2p, DHT, gossipsub, the work protocols) in one process on the memory transport, with
+ * a simulated inference backend (a few hundred peers). The adversary library decides how each
+ * worker answers in both.
  *
  * @example
  *
  * ```ts
- * import { parseScenario, simulate, checkAssertions } from '@openbatch/testnet'
+ * import { reportHtml, runTestnet } from '@openbatch/testnet'
  *
- * const scenario = parseScenario(await readFile('scenarios/cheaters.yaml', 'utf8'), 'cheaters.yaml')
- * const report = simulate(scenario, { seed: 7 })
+ * const { report, assertions } = await runTestnet('cheaters', { engine: 'sim', seed: 7 })
  * console.log(report.totals, report.groups)
- * const failed = checkAssertions(report, scenario).filter((a) => !a.ok)
+ * const failed = assertions.filter((a) => !a.ok)
  * await writeFile('report.html', reportHtml(report)) // self-contained: opens with no network
+ *
+ * // the same scenario with 200 real peers in this process
+ * const live = await runTestnet('cheaters', { engine: 'live', peers: 200 })
  * ```
  */
 
 export { type Answer, BEHAVIOURS, type Behaviour, type BehaviourFactory, type Params, unitHash } from './adversaries/index.js'
-export { type AssertionResult, checkAssertions, metric } from './assertions.js'
+export { type AssertionResult, checkAssertions, metric, wilsonInterval } from './assertions.js'
 export { type DhtParams, type DhtReport, simulateDht } from './dht.js'
 export { EventQueue } from './events.js'
 export { reportHtml } from './html.js'
+export { type LiveOptions, runLive, scaleScenario } from './live.js'
+export { type Engine, listScenarios, loadScenario, type RunTestnetOptions, runTestnet, SCENARIOS_DIR } from './run.js'
 export { type GroupSpec, type JobSpec, parseScenario, Scenario, ScenarioError } from './scenario.js'
-export { type GroupReport, type Report, simulate } from './simulate.js'
-
-import { existsSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-
-const here = dirname(fileURLToPath(import.meta.url))
-
-/**
- * The folder of the scenarios shipped with this package (`smoke.yaml`, `cheaters.yaml`, …): next
- * to the package's `dist/`, or next to the bundle in the release archive.
- */
-export const SCENARIOS_DIR = existsSync(join(here, '..', 'scenarios')) ? join(here, '..', 'scenarios') : join(here, '..', '..', 'scenarios')
+export { type GroupReport, type Report, type SimulateOptions, simulate } from './simulate.js'

@@ -25,6 +25,15 @@ describe('adversary library', () => {
     assert.ok(noisy.some((a) => a?.values[0] !== HONEST[0]))
   })
 
+  it('forger: honest answers; it forges a proof every `every` seconds (sent by the live engine)', () => {
+    assert.ok(answers('forger', {}, 50).every((a) => a != null && !a.faked && a.values === HONEST))
+    assert.equal((BEHAVIOURS.forger as (typeof BEHAVIOURS)[string])({ every: 2 }).forgeEveryS, 2)
+    assert.throws(
+      () => (BEHAVIOURS.forger as (typeof BEHAVIOURS)[string])({ every: 0 }),
+      /params.every must be a number in \[0.1, Infinity\]/
+    )
+  })
+
   it('lazy: every answer random and disagreeing', () => {
     const all = answers('lazy', {}, 100)
     assert.equal(share(all), 1)

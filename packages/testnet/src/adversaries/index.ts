@@ -19,6 +19,11 @@ export interface Behaviour {
   respond(key: string, honest: number[], random: () => number): Answer | undefined
   /** Service time multiplier. @default 1 */
   slowdown?: number
+  /**
+   * Seconds between the forged fraud proofs it publishes (the live engine sends them; every peer's
+   * validation must reject them, §7.5). The simulator does not model proofs as messages.
+   */
+  forgeEveryS?: number
 }
 
 export type BehaviourFactory = (params: Params) => Behaviour
@@ -148,6 +153,16 @@ export const slow: BehaviourFactory = (params) => ({
   slowdown: num(params, 'factor', 10, 1)
 })
 
+/**
+ * Runs its tasks honestly and every `every` seconds publishes a forged fraud proof against another
+ * worker: a result it made up in the victim's name (signed with its own key, as it has no other),
+ * outvoted by its own. Peers must reject every one (§7.5: each part's signer is the worker it names).
+ */
+export const forger: BehaviourFactory = (params) => ({
+  respond: (_key, values) => honestAnswer(values),
+  forgeEveryS: num(params, 'every', 5, 0.1)
+})
+
 export const BEHAVIOURS: Record<string, BehaviourFactory> = {
   honest,
   lazy,
@@ -159,5 +174,6 @@ export const BEHAVIOURS: Record<string, BehaviourFactory> = {
   replayer,
   sybil,
   hoarder,
-  slow
+  slow,
+  forger
 }
