@@ -77,15 +77,27 @@ export function registerTestnet(program: Command): void {
     .option('--engine <engine>', 'live: real peers in this process; sim: the simulator in virtual time', 'sim')
     .option('--peers <n>', "scale the scenario's groups to about this many peers")
     .option('--transport <name>', 'live engine: memory (in-process) or tcp (sockets on 127.0.0.1)', 'memory')
+    .option('--store <kind>', 'live engine: requesters keep jobs in memory or in sqlite files', 'memory')
     .option('--seed <n>', "replay with this seed instead of the scenario's")
     .option('-o, --out <dir>', 'write report.json and report.html (self-contained, with charts) here')
     .action(async (name: string, _opts, cmd: Command) => {
-      const o = cmd.optsWithGlobals() as { engine: string; transport: string; peers?: string; seed?: string; out?: string; json?: boolean }
+      const o = cmd.optsWithGlobals() as {
+        engine: string
+        transport: string
+        store: string
+        peers?: string
+        seed?: string
+        out?: string
+        json?: boolean
+      }
       if (o.engine !== 'sim' && o.engine !== 'live') {
         throw new UsageError(`--engine must be live or sim, got ${o.engine}`)
       }
       if (o.transport !== 'memory' && o.transport !== 'tcp') {
         throw new UsageError(`--transport must be memory or tcp, got ${o.transport}`)
+      }
+      if (o.store !== 'memory' && o.store !== 'sqlite') {
+        throw new UsageError(`--store must be memory or sqlite, got ${o.store}`)
       }
       const seed = o.seed == null ? undefined : integer('--seed', o.seed, 0, 2 ** 32 - 1)
       const peers = o.peers == null ? undefined : integer('--peers', o.peers, 2, 1_000_000)
@@ -102,6 +114,7 @@ export function registerTestnet(program: Command): void {
         result = await runTestnet(scenario, {
           engine: o.engine as Engine,
           transport: o.transport as 'memory' | 'tcp',
+          store: o.store as 'memory' | 'sqlite',
           seed,
           peers,
           onProgress: bar.update

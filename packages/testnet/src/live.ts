@@ -11,6 +11,9 @@
  * clock, so a live report is not byte-identical run to run; the simulator's is.
  */
 
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { seededRandom } from '@openbatch/core'
 import type { InferenceBackend, ModelInfo, RunResult } from '@openbatch/inference'
@@ -23,6 +26,7 @@ import {
   type OpenbatchPeer,
   publishFraudProof,
   RequesterService,
+  SqliteJobStore,
   WorkerService,
   WorkServer
 } from '@openbatch/node'
@@ -72,6 +76,11 @@ export interface LiveOptions {
    * 127.0.0.1 (still one process). @default 'memory'
    */
   transport?: 'memory' | 'tcp'
+  /**
+   * Where requesters keep jobs, inputs and results: in `memory`, or in `sqlite` files (a temporary
+   * directory per requester, removed at the end), as a peer with a `dataDir` does. @default 'memory'
+   */
+  store?: 'memory' | 'sqlite'
 }
 
 /** A scenario with its groups scaled so that workers + requesters ≈ `peers`. */
@@ -96,6 +105,12 @@ const MODEL_BYTES = MODEL_CID.bytes
 /** A task's input carries its key: the job's number and the task's index. */
 function taskInput(job: number, task: number): Tensor[] {
   return [float32Tensor('x', [1, 4], [job, task, 0, 0])]
+}
+
+function* inputsOf(job: number, tasks: number): Generator<Tensor[]> {
+  for (let i = 0; i < tasks; i++) {
+    yield taskInput(job, i)
+  }
 }
 
 function honestValues(key: string): number[] {
@@ -257,6 +272,7 @@ export async function runLive(input: Scenario, options: LiveOptions = {}): Promi
     node: OpenbatchPeer
     service?: RequesterService
     announcer: JobAnnouncer
+    store?: SqliteJobStore
   }
   const requesters: LiveRequester[] = []
   const jobs: {
@@ -285,7 +301,18 @@ export async function runLive(input: Scenario, options: LiveOptions = {}): Promi
     bootstrap ??= node.addresses[0]
     const r: LiveRequester = { id: spec.id, node, announcer: new JobAnnouncer(node) }
     if (!spec.unresponsive) {
+      let store: SqliteJobStore | undefined
+      if (options.store === 'sqlite') {
+        const dir = await mkdtemp(join(tmpdir(), 'openbatch-testnet-'))
+        store = new SqliteJobStore(join(dir, 'jobs.db'))
+        r.store = store
+        cleanups.push(async () => {
+          store?.close()
+          await rm(dir, { recursive: true, force: true })
+        })
+      }
       const service = new RequesterService(node, {
+        ...(store == null ? {} : { store }),
         onVerdict: (v) => {
           const job = jobs.find((j) => j.id === v.jobId)
           if (job == null) {
@@ -475,9 +502,15 @@ export async function runLive(input: Scenario, options: LiveOptions = {}): Promi
     let done: Promise<unknown>
     job.envelope = await seal(STATEMENTS.job, announcement, r.node.privateKey)
     if (r.service != null) {
+      const store = r.store
+      if (store != null) {
+        // Staged in SQLite as the SDK stages a batch: inputs streamed in, then read back per task.
+        const envelope = job.envelope
+        await store.stageJob(jobId, spec.leaseMs, inputsOf(jobSeq, spec.tasks), async () => envelope)
+      }
       const added = await r.service.addJob({
         announcement: job.envelope,
-        inputs: (i) => taskInput(jobSeq, i),
+        inputs: store == null ? (i) => taskInput(jobSeq, i) : (i) => store.inputs(jobId, i),
         leaseMs: spec.leaseMs
       })
       done = added.done.then(

@@ -49,6 +49,8 @@ export interface RunTestnetOptions {
   peers?: number
   /** Live engine: `memory` (libp2p's in-process transport) or `tcp` on 127.0.0.1. @default 'memory' */
   transport?: 'memory' | 'tcp'
+  /** Live engine: requesters keep jobs in `memory` or in `sqlite` files. @default 'memory' */
+  store?: 'memory' | 'sqlite'
   /** Called as the run goes: tasks settled of those served, and seconds (virtual or wall). */
   onProgress?: (p: { settled: number; tasks: number; seconds: number }) => void
 }
@@ -81,6 +83,7 @@ export async function runTestnet(
       seed: options.seed,
       peers: options.peers,
       transport: options.transport,
+      store: options.store,
       onProgress: (p) => options.onProgress?.({ settled: p.settled, tasks: p.tasks, seconds: p.elapsedS })
     })
   } else if (engine === 'sim') {

@@ -73,7 +73,7 @@ assertions:
     )
   })
 
-  it('runs over real TCP sockets on 127.0.0.1 too', async () => {
+  it('runs over real TCP sockets on 127.0.0.1, with requesters keeping their jobs in SQLite', async () => {
     const scenario = parseScenario(`name: tcp
 seed: 4
 duration: 120
@@ -82,7 +82,7 @@ groups:
 requesters:
   - { id: alice, jobs: [{ tasks: 200, maxBatch: 4 }] }
 `)
-    const { report } = await runTestnet(scenario, { engine: 'live', transport: 'tcp' })
+    const { report } = await runTestnet(scenario, { engine: 'live', transport: 'tcp', store: 'sqlite' })
     assert.equal(report.totals.settled, 200)
     assert.equal(report.totals.lost, 0)
     assert.equal(report.totals.doubleCredits, 0)
