@@ -76,15 +76,17 @@ export function registerTestnet(program: Command): void {
     .argument('<scenario>', 'a scenario .yaml file, or a shipped scenario (openbatch testnet list)')
     .option('--engine <engine>', 'live: real peers in this process; sim: the simulator in virtual time', 'sim')
     .option('--peers <n>', "scale the scenario's groups to about this many peers")
-    .option('--transport <name>', 'live engine: memory (in-process) or tcp (sockets on 127.0.0.1)', 'memory')
+    .option('--transport <name>', 'live engine: memory (in-process; the default with one process) or tcp (sockets on 127.0.0.1)')
     .option('--store <kind>', 'live engine: requesters keep jobs in memory or in sqlite files', 'memory')
+    .option('--processes <n>', 'live engine: run the workers in n − 1 child processes over TCP loopback (more cores)', '1')
     .option('--seed <n>', "replay with this seed instead of the scenario's")
     .option('-o, --out <dir>', 'write report.json and report.html (self-contained, with charts) here')
     .action(async (name: string, _opts, cmd: Command) => {
       const o = cmd.optsWithGlobals() as {
         engine: string
-        transport: string
+        transport?: string
         store: string
+        processes: string
         peers?: string
         seed?: string
         out?: string
@@ -93,7 +95,7 @@ export function registerTestnet(program: Command): void {
       if (o.engine !== 'sim' && o.engine !== 'live') {
         throw new UsageError(`--engine must be live or sim, got ${o.engine}`)
       }
-      if (o.transport !== 'memory' && o.transport !== 'tcp') {
+      if (o.transport != null && o.transport !== 'memory' && o.transport !== 'tcp') {
         throw new UsageError(`--transport must be memory or tcp, got ${o.transport}`)
       }
       if (o.store !== 'memory' && o.store !== 'sqlite') {
@@ -101,6 +103,7 @@ export function registerTestnet(program: Command): void {
       }
       const seed = o.seed == null ? undefined : integer('--seed', o.seed, 0, 2 ** 32 - 1)
       const peers = o.peers == null ? undefined : integer('--peers', o.peers, 2, 1_000_000)
+      const processes = integer('--processes', o.processes, 1, 64)
       let scenario: Awaited<ReturnType<typeof loadScenario>>
       try {
         scenario = await loadScenario(name)
@@ -113,8 +116,9 @@ export function registerTestnet(program: Command): void {
       try {
         result = await runTestnet(scenario, {
           engine: o.engine as Engine,
-          transport: o.transport as 'memory' | 'tcp',
+          transport: o.transport as 'memory' | 'tcp' | undefined,
           store: o.store as 'memory' | 'sqlite',
+          processes,
           seed,
           peers,
           onProgress: bar.update
@@ -138,7 +142,7 @@ export function registerTestnet(program: Command): void {
         const peersLine =
           report.live == null
             ? `${report.virtualSeconds} s of virtual time, ${report.events} events in ${wallS.toFixed(1)} s`
-            : `${report.live.peers} real peers (started in ${report.live.startS} s), ${report.virtualSeconds} s, peak RSS ${(report.live.peakRssBytes / 2 ** 20).toFixed(0)} MiB`
+            : `${report.live.peers} real peers in ${report.live.processes} process${report.live.processes === 1 ? '' : 'es'} (started in ${report.live.startS} s), ${report.virtualSeconds} s, RSS at the end ${(report.live.peakRssBytes / 2 ** 20).toFixed(0)} MiB`
         const lines = [
           `scenario ${report.scenario} (${report.engine}), seed ${report.seed} (replay: --seed ${report.seed}); ${peersLine}`,
           `tasks ${t.settled}/${t.tasks} settled · lost ${t.lost} · credited twice ${t.doubleCredits} · runs per task ${t.overhead} · steady state ${report.steady.itemsPerSecond} tasks/s (${report.steady.fromS}–${report.steady.toS} s)`,
@@ -147,7 +151,7 @@ export function registerTestnet(program: Command): void {
             .join(
               ', '
             )} · fraud proofs ${t.fraudProofs} (false accusations ${t.falseAccusations}) · faked results that stood ${t.wrongAccepted}${
-            t.forgedProofs == null ? '' : ` · forged proofs ${t.forgedProofs}, accepted ${t.falseProofsAccepted}`
+            t.forgedProofs == null ? '' : ` · forged proofs ${t.forgedProofs}, accepted ${t.forgedProofsAccepted}`
           }`,
           ...Object.entries(report.groups).map(
             ([id, g]) =>

@@ -203,6 +203,11 @@ export interface RequesterServiceInit {
   minReputation?: number
   /** Uniform in [0, 1). @default a CSPRNG (node:crypto) */
   random?: () => number
+  /**
+   * The network a worker is in (§7.2: workers of one network are not picked to check each other).
+   * @default its connection's /24 (IPv4) or /48 (IPv6); none on other transports
+   */
+  networkOf?: (peer: PeerId, address: string | undefined) => string | undefined
 }
 
 const PROVABLY_BAD = new Set([
@@ -375,12 +380,13 @@ export class RequesterService implements WorkHandlers {
       return { ...empty, code: ErrorCode.UNKNOWN_JOB, message: 'no such job here' }
     }
     const now = Date.now()
-    const group = networkGroup(this.peer.libp2p.getConnections(remote)[0]?.remoteAddr.toString())
+    const groupOf = this.init.networkOf ?? ((_peer: PeerId, address: string | undefined) => networkGroup(address))
+    const group = groupOf(remote, this.peer.libp2p.getConnections(remote)[0]?.remoteAddr.toString())
     if (now - entry.groupsNotedAt >= 1000) {
       // §7.2 "where the requester knows of one": the networks of the job topic's subscribers.
       entry.groupsNotedAt = now
       for (const peer of this.peer.libp2p.services.pubsub.getSubscribers(jobsTopic(entry.announcement.message.model))) {
-        const g = networkGroup(this.peer.libp2p.getConnections(peer)[0]?.remoteAddr.toString())
+        const g = groupOf(peer, this.peer.libp2p.getConnections(peer)[0]?.remoteAddr.toString())
         entry.job.noteWorker(now, peer.toString(), g)
       }
     }

@@ -1,7 +1,8 @@
 /**
- * The live engine: a scenario's peers as real openbatch peers (`createPeer` of @openbatch/node) in
- * one process on libp2p's memory transport — real Noise, yamux, kad-dht, gossipsub, the work
- * protocol, verification and fraud proofs, in real time. Workers run a simulated backend: it
+ * The live engine: a scenario's peers as real openbatch peers (`createPeer` of @openbatch/node) —
+ * real Noise, yamux, kad-dht, gossipsub, the work protocol, verification and fraud proofs, in real
+ * time — on libp2p's memory transport in one process, or on TCP loopback, the workers optionally
+ * spread over child processes (`processes`). Workers run a simulated backend (live-workers.ts): it
  * reads each task's input, computes a fixed function of it after a service time drawn around the
  * group's, and lets the group's behaviour (the adversary library) decide what is sent.
  *
@@ -11,50 +12,30 @@
  * clock, so a live report is not byte-identical run to run; the simulator's is.
  */
 
+import { type ChildProcess, fork } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { multiaddr } from '@multiformats/multiaddr'
+import { fileURLToPath } from 'node:url'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { seededRandom } from '@openbatch/core'
-import type { InferenceBackend, ModelInfo, RunResult } from '@openbatch/inference'
 import {
   announcedAddresses,
-  CapacityPublisher,
-  createPeer,
   findWorkers,
   JobAnnouncer,
   type OpenbatchPeer,
-  publishFraudProof,
   RequesterService,
   SqliteJobStore,
-  WorkerService,
   WorkServer
 } from '@openbatch/node'
-import {
-  createJobAnnouncement,
-  DType,
-  deriveJobId,
-  deriveTaskId,
-  float32Tensor,
-  jobsTopic,
-  modelCid,
-  open,
-  peerIdBytes,
-  STATEMENTS,
-  seal,
-  sha256,
-  type TaskResult,
-  type Tensor,
-  tensorSetDigest,
-  toHex
-} from '@openbatch/protocol'
-import { BEHAVIOURS, type Behaviour, unitHash } from './adversaries/index.js'
+import { createJobAnnouncement, deriveJobId, peerIdBytes, STATEMENTS, seal, sha256, type Tensor, toHex } from '@openbatch/protocol'
 import type { DhtReport } from './dht.js'
+import type { FromChild, ToChild } from './live-child.js'
+import { createLiveNode, MODEL, MODEL_BYTES, sleep, taskInput, WorkerHost, type WorkerSink } from './live-workers.js'
 import type { GroupSpec, JobSpec, Scenario } from './scenario.js'
 import { type GroupReport, type Report, steadyState } from './simulate.js'
 
-/** Values in each task's output (as in the simulator). */
-const OUTPUT_SIZE = 4
 /** Width of the throughput buckets in the report (ms). */
 const BUCKET_MS = 10_000
 /** Peers started at once. */
@@ -73,7 +54,7 @@ export interface LiveOptions {
   dhtLookups?: number
   /**
    * How the peers connect: libp2p's in-process `memory` transport, or real `tcp` sockets on
-   * 127.0.0.1 (still one process). @default 'memory'
+   * 127.0.0.1. @default 'memory' in one process, 'tcp' with `processes` > 1
    */
   transport?: 'memory' | 'tcp'
   /**
@@ -81,6 +62,11 @@ export interface LiveOptions {
    * directory per requester, removed at the end), as a peer with a `dataDir` does. @default 'memory'
    */
   store?: 'memory' | 'sqlite'
+  /**
+   * Processes the peers run in: with more than 1, the requesters stay in this one and the workers
+   * are shared out among `processes − 1` child processes over TCP loopback (more cores). @default 1
+   */
+  processes?: number
 }
 
 /** A scenario with its groups scaled so that workers + requesters ≈ `peers`. */
@@ -97,172 +83,155 @@ export function scaleScenario(scenario: Scenario, peers: number): Scenario {
   return { ...scenario, groups, timeline }
 }
 
-/** The model every scenario job uses: a CID of fixed bytes (no worker loads it: the backend is simulated). */
-const MODEL_CID = modelCid(new TextEncoder().encode('openbatch testnet model v1'))
-const MODEL = MODEL_CID.toString()
-const MODEL_BYTES = MODEL_CID.bytes
-
-/** A task's input carries its key: the job's number and the task's index. */
-function taskInput(job: number, task: number): Tensor[] {
-  return [float32Tensor('x', [1, 4], [job, task, 0, 0])]
-}
-
 function* inputsOf(job: number, tasks: number): Generator<Tensor[]> {
   for (let i = 0; i < tasks; i++) {
     yield taskInput(job, i)
   }
 }
 
-function honestValues(key: string): number[] {
-  return Array.from({ length: OUTPUT_SIZE }, (_, i) => unitHash(`${key}:${i}`) * 2 - 1)
-}
-
-const INFO: ModelInfo = {
-  model: MODEL,
-  inputs: [{ name: 'x', dtype: DType.FLOAT32, shape: [1, 4] }],
-  outputs: [{ name: 'y', dtype: DType.FLOAT32, shape: [1, OUTPUT_SIZE] }],
-  batchable: false,
-  sizeBytes: 0
-}
-
-interface LiveWorker {
-  name: string
-  group: GroupSpec
-  behaviour: Behaviour
-  node: OpenbatchPeer
-  service: WorkerService
-  capacity: CapacityPublisher
-  identitiesLeft: number
-  stopped: boolean
-}
-
-/** What happened, kept across every peer of the run (one process: one ledger). */
-class Ledger {
+/** What happened, kept across every peer of the run: workers report here directly or over IPC. */
+class Ledger implements WorkerSink {
   /** `${worker}|${key}` of every faked answer sent. */
   readonly faked = new Set<string>()
   readonly fakedBy = new Set<string>()
+  /** Every worker that ran (sybils' later identities included): its group. */
   readonly groupOf = new Map<string, string>()
   readonly results = new Map<string, { results: number; faked: number }>()
   readonly receipts = new Set<string>()
   doubleCredits = 0
   runs = 0
-  /** Forged fraud proofs published, and acceptances of a proof against a worker that never faked (by any peer). */
   forgedProofs = 0
-  falseProofsAccepted = 0
+  /** Every fraud proof any peer accepted: its accused and reporter (judged against `fakedBy` at the end). */
+  readonly accepted: { accused: string; reporter: string }[] = []
   readonly announcementDelays: number[] = []
   /** When each receipt (an accepted run) arrived. */
   readonly runTimes: number[] = []
-}
 
-/** The simulated inference backend of one live worker: real inputs in, its behaviour's outputs out. */
-class SimulatedBackend implements InferenceBackend {
-  private chain: Promise<unknown> = Promise.resolve()
+  /** Workers stopped (left, crashed, replaced). */
+  readonly stopped = new Set<string>()
 
-  constructor(
-    private readonly worker: () => string,
-    private readonly group: GroupSpec,
-    private readonly behaviour: Behaviour,
-    private readonly random: () => number,
-    private readonly ledger: Ledger
-  ) {}
-
-  async describe(): Promise<ModelInfo> {
-    return INFO
+  registered(name: string, group: string): void {
+    this.groupOf.set(name, group)
   }
 
-  run(_model: string, inputs: Tensor[], options: { signal?: AbortSignal } = {}): Promise<RunResult> {
-    // One task after another, as the simulator's workers run them.
-    const next = this.chain.then(() => this.runOne(inputs, options.signal))
-    this.chain = next.catch(() => {})
-    return next
+  gone(name: string): void {
+    this.stopped.add(name)
   }
 
-  private async runOne(inputs: Tensor[], signal?: AbortSignal): Promise<RunResult> {
-    const input = inputs[0] as Tensor
-    const view = new DataView(input.data.buffer, input.data.byteOffset, input.data.byteLength)
-    const key = `${view.getFloat32(0, true)}:${view.getFloat32(4, true)}`
-    const serviceMs = this.group.serviceMs * (this.behaviour.slowdown ?? 1) * -Math.log(1 - this.random())
-    await sleep(serviceMs, signal)
-    const answer = this.behaviour.respond(key, honestValues(key), this.random)
-    if (answer == null) {
-      // A lease hoarder: it holds the task until it is stopped.
-      await sleep(Number.POSITIVE_INFINITY, signal)
-      throw new Error('unreachable')
-    }
-    const worker = this.worker()
-    const counts = this.ledger.results.get(this.group.id) ?? { results: 0, faked: 0 }
+  result(group: string, worker: string, key: string, faked: boolean): void {
+    const counts = this.results.get(group) ?? { results: 0, faked: 0 }
     counts.results++
-    if (answer.faked) {
+    if (faked) {
       counts.faked++
-      this.ledger.faked.add(`${worker}|${key}`)
-      this.ledger.fakedBy.add(worker)
+      this.faked.add(`${worker}|${key}`)
+      this.fakedBy.add(worker)
     }
-    this.ledger.results.set(this.group.id, counts)
-    return {
-      outputs: [float32Tensor('y', [1, OUTPUT_SIZE], answer.values)],
-      profile: { runtime: 'testnet', provider: 'simulated', device: 'none', intraOpThreads: 1, graphOptimization: 'none', batchSize: 1 },
-      durationUs: Math.round(serviceMs * 1000)
+    this.results.set(group, counts)
+  }
+
+  receipt(key: string): void {
+    this.runs++
+    this.runTimes.push(Date.now())
+    if (this.receipts.has(key)) {
+      this.doubleCredits++
+    }
+    this.receipts.add(key)
+  }
+
+  delay(ms: number): void {
+    this.announcementDelays.push(ms)
+  }
+
+  proofAccepted(accused: string, reporter: string): void {
+    this.accepted.push({ accused, reporter })
+  }
+
+  forged(): void {
+    this.forgedProofs++
+  }
+
+  /** Applies a child process's report. */
+  apply(m: FromChild): void {
+    if (m.type === 'registered') {
+      this.registered(m.name, m.group)
+    } else if (m.type === 'gone') {
+      this.gone(m.name)
+    } else if (m.type === 'result') {
+      this.result(m.group, m.worker, m.key, m.faked)
+    } else if (m.type === 'receipt') {
+      this.receipt(m.key)
+    } else if (m.type === 'delay') {
+      this.delay(m.ms)
+    } else if (m.type === 'proofAccepted') {
+      this.proofAccepted(m.accused, m.reporter)
+    } else if (m.type === 'forged') {
+      this.forged()
     }
   }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason)
-      return
-    }
-    const timer = Number.isFinite(ms) ? setTimeout(done, ms) : undefined
-    function done() {
-      signal?.removeEventListener('abort', abort)
-      resolve()
-    }
-    function abort() {
-      clearTimeout(timer)
-      reject(signal?.reason)
-    }
-    signal?.addEventListener('abort', abort, { once: true })
-  })
+/** A child process running a share of the workers. */
+interface Child {
+  process: ChildProcess
+  ready: Promise<void>
+  stopped: Promise<number>
 }
 
-/** Runs a scenario with real peers in this process and reports what happened. */
+/** Where the child script is: next to this module (not in the release bundle, which runs one process). */
+const CHILD_SCRIPT = fileURLToPath(new URL('./live-child.js', import.meta.url))
+
+function startChild(index: number, ledger: Ledger, send: ToChild): Child {
+  if (!existsSync(CHILD_SCRIPT)) {
+    throw new Error(`processes > 1 needs ${CHILD_SCRIPT} (the release bundle runs the live engine in one process)`)
+  }
+  const child = fork(CHILD_SCRIPT, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const ready = Promise.withResolvers<void>()
+  const stopped = Promise.withResolvers<number>()
+  child.on('message', (m: FromChild) => {
+    if (m.type === 'ready') {
+      ready.resolve()
+    } else if (m.type === 'stopped') {
+      stopped.resolve(m.rssBytes)
+    } else if (m.type === 'failed') {
+      ready.reject(new Error(`live engine child ${index}: ${m.message}`))
+    } else {
+      ledger.apply(m)
+    }
+  })
+  child.on('exit', (code) => {
+    ready.reject(new Error(`live engine child ${index} exited (${code}) before its workers started`))
+    stopped.resolve(0)
+  })
+  child.send(send)
+  return { process: child, ready: ready.promise, stopped: stopped.promise }
+}
+
+/** Runs a scenario with real peers and reports what happened. */
 export async function runLive(input: Scenario, options: LiveOptions = {}): Promise<Report> {
   const scenario = options.peers == null ? input : scaleScenario(input, options.peers)
   const seed = options.seed ?? scenario.seed
+  const processes = options.processes ?? 1
+  if (!(Number.isInteger(processes) && processes >= 1)) {
+    throw new RangeError(`processes must be an integer ≥ 1, got ${processes}`)
+  }
+  if (processes > 1 && options.transport === 'memory') {
+    throw new RangeError('the memory transport connects peers of one process only; with processes > 1 use tcp')
+  }
+  const transport = options.transport ?? (processes > 1 ? 'tcp' : 'memory')
   const random = seededRandom(seed)
   const ledger = new Ledger()
   const started = Date.now()
+  /** Peers of this process (the DHT hops are measured from them). */
   const nodes: OpenbatchPeer[] = []
-  const workers: LiveWorker[] = []
-  const byPeer = new Map<string, LiveWorker>()
-  let names = 0
   const cleanups: (() => Promise<void>)[] = []
   const timers: ReturnType<typeof setTimeout>[] = []
 
-  const newNode = async (bootstrap?: string): Promise<OpenbatchPeer> => {
-    const tcp = options.transport === 'tcp'
-    const node = await createPeer({
-      transports: [tcp ? 'tcp' : 'memory'],
-      listen: [tcp ? '/ip4/127.0.0.1/tcp/0' : `/memory/testnet-${seed}-${names++}`],
-      mdns: false,
-      // A crowd in one process (see PeerConfig): every peer dials from the same host, and an
-      // overloaded process fails pings of healthy connections (memory ones cannot die silently,
-      // loopback ones die with their process).
-      inboundConnectionsPerSecond: 1000,
-      connectionMonitor: false
-    })
-    await node.start()
-    if (bootstrap != null) {
-      await node.libp2p.dial(multiaddr(bootstrap), { signal: AbortSignal.timeout(30_000) })
-    }
+  const newNode = async (name: string, bootstrap?: string): Promise<OpenbatchPeer> => {
+    const node = await createLiveNode(transport, `testnet-${seed}-${name}`, bootstrap)
     nodes.push(node)
-    // Every peer checks every proof itself (§7.5): one it accepts against a worker that never faked
+    // Every peer checks every proof itself (§7.5): one accepted against a worker that never faked
     // is a false accusation that got through (a forger's, or a flaw).
-    node.onFraudProof((proof) => {
-      if (!ledger.fakedBy.has(proof.accused.signer.toString())) {
-        ledger.falseProofsAccepted++
-      }
-    })
+    node.onFraudProof((proof, reporter) => ledger.proofAccepted(proof.accused.signer.toString(), reporter.toString()))
     return node
   }
 
@@ -286,18 +255,29 @@ export async function runLive(input: Scenario, options: LiveOptions = {}): Promi
     ended?: string
     verdicts: Map<number, { worker: string; status: string }>
     settledAt: number[]
-    /** The signed announcement (forgers cite it). */
-    envelope?: Uint8Array
   }[] = []
-  let fraudProofs = 0
-  let falseAccusations = 0
+  /** The newest served job's signed announcement (forgers cite it). */
+  let latestJob: { envelope: Uint8Array; seq: number } | undefined
+  const accused: string[] = []
   const fraudByWorker = new Map<string, number>()
   const convictedAt = new Map<string, number>()
   let bootstrap: string | undefined
   let firstJobAt = Number.POSITIVE_INFINITY
+  let host: WorkerHost | undefined
+  const children: Child[] = []
+  /** A convicted sybil comes back under a new identity (in the process that runs it). */
+  const convicted = (name: string) => {
+    if (scenario.groups.find((g) => g.id === ledger.groupOf.get(name))?.behaviour !== 'sybil') {
+      return
+    }
+    void host?.convicted(name)
+    for (const c of children) {
+      c.process.send({ type: 'convicted', name } satisfies ToChild)
+    }
+  }
 
-  for (const spec of scenario.requesters) {
-    const node = await newNode(bootstrap)
+  for (const [i, spec] of scenario.requesters.entries()) {
+    const node = await newNode(`r${i}`, bootstrap)
     bootstrap ??= node.addresses[0]
     const r: LiveRequester = { id: spec.id, node, announcer: new JobAnnouncer(node) }
     if (!spec.unresponsive) {
@@ -313,6 +293,13 @@ export async function runLive(input: Scenario, options: LiveOptions = {}): Promi
       }
       const service = new RequesterService(node, {
         ...(store == null ? {} : { store }),
+        // The scenario's networks (§7.2), as the simulator has them: a group's `network`, else one
+        // per worker — every live peer shares 127.0.0.1.
+        networkOf: (peer) => {
+          const name = peer.toString()
+          const group = scenario.groups.find((g) => g.id === ledger.groupOf.get(name))
+          return group?.network ?? `net-${name}`
+        },
         onVerdict: (v) => {
           const job = jobs.find((j) => j.id === v.jobId)
           if (job == null) {
@@ -324,18 +311,11 @@ export async function runLive(input: Scenario, options: LiveOptions = {}): Promi
           job.verdicts.set(v.verdict.task, { worker: v.verdict.worker, status: v.verdict.status })
         },
         onFraud: (f) => {
-          fraudProofs++
+          accused.push(f.accused)
           fraudByWorker.set(f.accused, (fraudByWorker.get(f.accused) ?? 0) + 1)
-          if (!ledger.fakedBy.has(f.accused)) {
-            falseAccusations++
-          }
           if (!convictedAt.has(f.accused)) {
             convictedAt.set(f.accused, Date.now())
-            const w = byPeer.get(f.accused)
-            if (w != null && w.group.behaviour === 'sybil' && w.identitiesLeft > 0 && !w.stopped) {
-              // A convicted sybil comes back under a new identity.
-              void respawn(w)
-            }
+            convicted(f.accused)
           }
         }
       })
@@ -349,103 +329,48 @@ export async function runLive(input: Scenario, options: LiveOptions = {}): Promi
     }
     requesters.push(r)
   }
+  const boot = bootstrap as string
 
-  // ── workers ─────────────────────────────────────────────────────────────────────────────
-  const startWorker = async (group: GroupSpec, identitiesLeft?: number): Promise<LiveWorker> => {
-    const behaviour = (BEHAVIOURS[group.behaviour] as (p: typeof group.params) => Behaviour)(group.params)
-    const rnd = seededRandom((seed ^ (unitHash(`${group.id}:${workers.length}`) * 4294967296)) >>> 0)
-    const node = await newNode(bootstrap)
-    const name = node.peerId.toString()
-    const backend = new SimulatedBackend(() => name, group, behaviour, rnd, ledger)
-    const service = new WorkerService(node, {
-      backend,
-      models: [MODEL],
-      capacity: group.capacity,
-      onReceipt: (receipt) => {
-        void open(STATEMENTS.receipt, receipt).then(({ message }) => {
-          const key = `${toHex(message.jobId)}|${toHex(message.taskId)}|${name}`
-          ledger.runs++
-          ledger.runTimes.push(Date.now())
-          if (ledger.receipts.has(key)) {
-            ledger.doubleCredits++
-          }
-          ledger.receipts.add(key)
-        })
+  // ── workers: in this process, or shared out among child processes ──────────────────────────
+  if (processes === 1) {
+    const h = new WorkerHost({
+      seed,
+      transport,
+      prefix: `testnet-${seed}-w`,
+      bootstrap: boot,
+      sink: ledger,
+      job: () => latestJob,
+      onNode: (n) => nodes.push(n)
+    })
+    host = h
+    const pending: GroupSpec[] = scenario.groups.flatMap((g) => Array.from({ length: g.count }, () => g))
+    for (let i = 0; i < pending.length; i += START_BATCH) {
+      await Promise.all(pending.slice(i, i + START_BATCH).map((g) => h.start(g)))
+    }
+  } else {
+    const k = processes - 1
+    for (let c = 0; c < k; c++) {
+      // Each group's members are shared out as evenly as they go.
+      const groups = scenario.groups.map((g, group) => ({ group, count: share(g.count, c, k) })).filter((g) => g.count > 0)
+      children.push(startChild(c, ledger, { type: 'init', index: c, seed, scenario, bootstrap: boot, groups }))
+    }
+    cleanups.push(async () => {
+      for (const c of children) {
+        c.process.kill()
       }
     })
-    service.start()
-    const capacity = new CapacityPublisher(node, {
-      devices: [],
-      models: [{ model: MODEL_BYTES, itemsPerSecond: 1000 / group.serviceMs, maxBatch: group.capacity, pricePerItem: 0n }]
-    })
-    void capacity.start().catch(() => {})
-    const topic = jobsTopic(MODEL_BYTES)
-    // Announcements as gossip delivered them to this worker: the delay from their issue time.
-    node.libp2p.services.pubsub.addEventListener('message', (evt) => {
-      if (evt.detail.topic !== topic) {
-        return
+    try {
+      await Promise.all(children.map((c) => c.ready))
+    } catch (err) {
+      for (const c of cleanups) {
+        await c()
       }
-      void open(STATEMENTS.job, evt.detail.data)
-        .then(({ message }) => ledger.announcementDelays.push(Date.now() - Number(message.issuedAtMs)))
-        .catch(() => {})
-    })
-    const w: LiveWorker = {
-      name,
-      group,
-      behaviour,
-      node,
-      service,
-      capacity,
-      identitiesLeft: identitiesLeft ?? Number(group.params.identities ?? 5) - 1,
-      stopped: false
+      await Promise.all(requesters.map((r) => r.node.stop(0)))
+      throw err
     }
-    if (behaviour.forgeEveryS != null) {
-      const every = behaviour.forgeEveryS * 1000
-      const forge = () => {
-        if (w.stopped) {
-          return
-        }
-        const job = jobs.find((j) => j.envelope != null && !j.fake)
-        const victims = workers.filter((v) => v !== w && !v.stopped)
-        const victim = victims[Math.floor(rnd() * victims.length)]
-        if (job?.envelope != null && victim != null) {
-          ledger.forgedProofs++
-          void forgeProof(node, job.envelope, job.seq, victim.node.peerId.toMultihash().bytes).catch(() => {})
-        }
-        timers.push(setTimeout(forge, every))
-      }
-      timers.push(setTimeout(forge, every))
-    }
-    ledger.groupOf.set(name, group.id)
-    workers.push(w)
-    byPeer.set(name, w)
-    return w
-  }
-  const stopWorker = async (w: LiveWorker, graceful: boolean) => {
-    if (w.stopped) {
-      return
-    }
-    w.stopped = true
-    w.capacity.stop()
-    if (graceful) {
-      await w.service.stop(2000)
-      await w.node.stop(2000)
-    } else {
-      // A crash: the connections drop, the tasks held are never returned.
-      await w.service.stop(0)
-      await w.node.stop(0)
-    }
-  }
-  const respawn = async (w: LiveWorker) => {
-    await stopWorker(w, false)
-    await startWorker(w.group, w.identitiesLeft - 1)
-  }
-
-  const pending: GroupSpec[] = scenario.groups.flatMap((g) => Array.from({ length: g.count }, () => g))
-  for (let i = 0; i < pending.length; i += START_BATCH) {
-    await Promise.all(pending.slice(i, i + START_BATCH).map((g) => startWorker(g)))
   }
   const startS = (Date.now() - started) / 1000
+  const peerCount = () => ledger.groupOf.size + requesters.length
 
   // ── jobs ────────────────────────────────────────────────────────────────────────────────
   const totalTasks = scenario.requesters.filter((r) => !r.unresponsive).reduce((n, r) => n + r.jobs.reduce((m, j) => m + j.tasks, 0), 0)
@@ -500,16 +425,19 @@ export async function runLive(input: Scenario, options: LiveOptions = {}): Promi
     jobs.push(job)
     firstJobAt = Math.min(firstJobAt, now)
     let done: Promise<unknown>
-    job.envelope = await seal(STATEMENTS.job, announcement, r.node.privateKey)
+    const envelope = await seal(STATEMENTS.job, announcement, r.node.privateKey)
     if (r.service != null) {
+      latestJob = { envelope, seq: jobSeq }
+      for (const c of children) {
+        c.process.send({ type: 'job', envelope, seq: jobSeq } satisfies ToChild)
+      }
       const store = r.store
       if (store != null) {
         // Staged in SQLite as the SDK stages a batch: inputs streamed in, then read back per task.
-        const envelope = job.envelope
         await store.stageJob(jobId, spec.leaseMs, inputsOf(jobSeq, spec.tasks), async () => envelope)
       }
       const added = await r.service.addJob({
-        announcement: job.envelope,
+        announcement: envelope,
         inputs: store == null ? (i) => taskInput(jobSeq, i) : (i) => store.inputs(jobId, i),
         leaseMs: spec.leaseMs
       })
@@ -543,69 +471,44 @@ export async function runLive(input: Scenario, options: LiveOptions = {}): Promi
   }
 
   // ── timeline ────────────────────────────────────────────────────────────────────────────
-  const cut = new Set<LiveWorker>()
-  for (const e of scenario.timeline) {
+  /** Workers cut off from the requesters by a partition, by name. */
+  const cut = new Set<string>()
+  for (const [index, e] of scenario.timeline.entries()) {
     timers.push(
       setTimeout(() => {
-        const members = workers.filter((w) => w.group.id === e.group && !w.stopped)
-        switch (e.event) {
-          case 'join':
-            for (let k = 0; k < (e.count ?? 0); k++) {
-              const g = scenario.groups.find((x) => x.id === e.group) as GroupSpec
-              void startWorker(g)
-            }
-            break
-          case 'leave':
-          case 'crash':
-            for (const w of members.slice(0, e.count)) {
-              void stopWorker(w, e.event === 'leave')
-            }
-            break
-          case 'partition':
-            // Cut off from every requester: the connections close and are refused both ways.
-            for (const w of members.slice(0, e.count)) {
-              cut.add(w)
-              for (const r of requesters) {
-                void w.node.libp2p.hangUp(r.node.peerId).catch(() => {})
+        if (e.event === 'partition') {
+          // Cut off from every requester: the connections close and are refused until the heal.
+          const members = [...ledger.groupOf].filter(([name, g]) => g === e.group && !cut.has(name)).map(([name]) => name)
+          for (const name of members.slice(0, e.count)) {
+            cut.add(name)
+            for (const r of requesters) {
+              for (const conn of r.node.libp2p.getConnections()) {
+                if (conn.remotePeer.toString() === name) {
+                  void conn.close().catch(() => {})
+                }
               }
             }
-            break
-          case 'heal':
-            for (const w of [...cut]) {
-              if (e.group == null || w.group.id === e.group) {
-                cut.delete(w)
-              }
-            }
-            break
-          case 'churn': {
-            const until = (e.until ?? 0) * 1000
-            const churn = (w: LiveWorker) => {
-              const session = -Math.log(1 - random()) * (e.sessionS ?? 60) * 1000
-              if (Date.now() - started + session > until) {
-                return
-              }
-              timers.push(
-                setTimeout(async () => {
-                  await stopWorker(w, false)
-                  churn(await startWorker(w.group))
-                }, session)
-              )
-            }
-            for (const w of members) {
-              churn(w)
-            }
-            break
           }
+        } else if (e.event === 'heal') {
+          for (const name of [...cut]) {
+            if (e.group == null || ledger.groupOf.get(name) === e.group) {
+              cut.delete(name)
+            }
+          }
+        } else {
+          host?.apply(e, e.count ?? 0, scenario, random, () => Date.now() - started)
+          children.forEach((c, i) => {
+            c.process.send({ type: 'timeline', event: index, count: share(e.count ?? 0, i, children.length) } satisfies ToChild)
+          })
         }
       }, e.at * 1000)
     )
   }
-  // The partition's cut: requesters refuse the cut workers' streams (connection gater of a live
-  // node cannot change, so the requesters drop the workers' connections as they open).
+  // The partition's cut: requesters drop the cut workers' connections as they open (a live node's
+  // connection gater cannot change).
   for (const r of requesters) {
     r.node.libp2p.addEventListener('connection:open', (evt) => {
-      const w = byPeer.get(evt.detail.remotePeer.toString())
-      if (w != null && cut.has(w)) {
+      if (cut.has(evt.detail.remotePeer.toString())) {
         void evt.detail.close().catch(() => {})
       }
     })
@@ -617,11 +520,11 @@ export async function runLive(input: Scenario, options: LiveOptions = {}): Promi
       settled: jobs.reduce((n, j) => n + j.verdicts.size, 0),
       tasks: totalTasks,
       elapsedS: (Date.now() - started) / 1000,
-      peers: nodes.length
+      peers: peerCount()
     })
   }, 1000)
-  const served = scenario.requesters.flatMap((r, i) => r.jobs.map((_, k) => ({ unresponsive: r.unresponsive, i, k })))
-  const realJobs = running.filter((_, n) => !(served[n]?.unresponsive ?? false))
+  const served = scenario.requesters.flatMap((r) => r.jobs.map(() => r.unresponsive))
+  const realJobs = running.filter((_, n) => !(served[n] ?? false))
   // The duration's timer is cleared when the jobs end first: nothing may keep the process alive.
   const ran = new AbortController()
   await Promise.race([Promise.all(realJobs), sleep(scenario.duration * 1000, ran.signal).catch(() => {})])
@@ -630,11 +533,39 @@ export async function runLive(input: Scenario, options: LiveOptions = {}): Promi
   const endedAt = Date.now()
 
   // ── DHT hops measured on real peers ─────────────────────────────────────────────────────
+  // From the peers of this process, in a keyspace of every peer that is still running.
+  const alive = nodes.filter((n) => n.libp2p.status === 'started')
   const hops = await measureHops(
-    nodes.filter((n) => n.libp2p.status === 'started'),
+    alive,
+    [...new Set([...alive.map((n) => n.peerId.toString()), ...[...ledger.groupOf.keys()].filter((name) => !ledger.stopped.has(name))])],
     options.dhtLookups ?? 50,
     random
   )
+
+  // ── stop the workers (children report their last figures and memory) ──────────────────────
+  for (const t of timers) {
+    clearTimeout(t)
+  }
+  for (const r of requesters) {
+    r.announcer.stop()
+  }
+  await host?.close()
+  for (const c of children) {
+    c.process.send({ type: 'stop' } satisfies ToChild)
+  }
+  const waiting = new AbortController()
+  const childRss = await Promise.all(
+    children.map((c) =>
+      Promise.race([
+        c.stopped,
+        sleep(30_000, waiting.signal).then(
+          () => 0,
+          () => 0
+        )
+      ])
+    )
+  )
+  waiting.abort()
 
   // ── the report ──────────────────────────────────────────────────────────────────────────
   const firstBook = requesters.find((r) => r.service != null)?.node.reputation
@@ -670,15 +601,18 @@ export async function runLive(input: Scenario, options: LiveOptions = {}): Promi
       }
     }
   }
+  const forgers = new Set(
+    [...ledger.groupOf].filter(([, g]) => scenario.groups.find((x) => x.id === g)?.behaviour === 'forger').map(([name]) => name)
+  )
   const groups: Record<string, GroupReport> = {}
   for (const g of scenario.groups) {
-    const members = workers.filter((w) => w.group.id === g.id)
+    const members = [...ledger.groupOf].filter(([, group]) => group === g.id).map(([name]) => name)
     const counts = ledger.results.get(g.id) ?? { results: 0, faked: 0 }
-    const convicted = members.filter((w) => convictedAt.has(w.name))
-    const first = Math.min(...convicted.map((w) => convictedAt.get(w.name) as number))
+    const convictedMembers = members.filter((name) => convictedAt.has(name))
+    const first = Math.min(...convictedMembers.map((name) => convictedAt.get(name) as number))
     const trust = new Array<number>(10).fill(0)
-    for (const w of members) {
-      const score = firstBook == null ? 0.5 : firstBook.score(w.name)
+    for (const name of members) {
+      const score = firstBook == null ? 0.5 : firstBook.score(name)
       const bin = Math.min(9, Math.floor(score * 10))
       trust[bin] = (trust[bin] as number) + 1
     }
@@ -687,11 +621,11 @@ export async function runLive(input: Scenario, options: LiveOptions = {}): Promi
       workers: members.length,
       results: counts.results,
       faked: counts.faked,
-      fraudProofs: members.reduce((n, w) => n + (fraudByWorker.get(w.name) ?? 0), 0),
-      convicted: convicted.length,
+      fraudProofs: members.reduce((n, name) => n + (fraudByWorker.get(name) ?? 0), 0),
+      convicted: convictedMembers.length,
       // A sybil's identities are its members; the share convicted counts each identity.
-      detected: members.length === 0 ? 0 : convicted.length / members.length,
-      firstDetectionS: convicted.length === 0 ? null : round((first - firstJobAt) / 1000),
+      detected: members.length === 0 ? 0 : convictedMembers.length / members.length,
+      firstDetectionS: convictedMembers.length === 0 ? null : round((first - firstJobAt) / 1000),
       wrongAccepted: wrongByGroup.get(g.id) ?? 0,
       fakeShare: counts.results === 0 ? 0 : round(counts.faked / counts.results),
       sampledShare: null,
@@ -719,12 +653,14 @@ export async function runLive(input: Scenario, options: LiveOptions = {}): Promi
       lost: realJobList.filter((j) => j.ended === 'complete').reduce((n, j) => n + (j.spec.tasks - j.verdicts.size), 0),
       doubleCredits: ledger.doubleCredits,
       overhead: tasks === 0 ? 0 : round(ledger.runs / tasks),
-      fraudProofs,
-      falseAccusations,
+      fraudProofs: accused.length,
+      // Judged at the end: a fraud proof naming a worker that never faked anything in the run.
+      falseAccusations: accused.filter((a) => !ledger.fakedBy.has(a)).length,
       wrongAccepted,
       verdicts,
       forgedProofs: ledger.forgedProofs,
-      falseProofsAccepted: ledger.falseProofsAccepted
+      falseProofsAccepted: ledger.accepted.filter((a) => !ledger.fakedBy.has(a.accused)).length,
+      forgedProofsAccepted: ledger.accepted.filter((a) => forgers.has(a.reporter)).length
     },
     jobs: jobs.map((j) => ({
       id: j.fake ? `${j.requester.id}/${j.seq} (never served)` : `${j.requester.id}/${j.seq}`,
@@ -736,28 +672,23 @@ export async function runLive(input: Scenario, options: LiveOptions = {}): Promi
     })),
     groups,
     throughput,
-    runs:
-      buckets === 0
-        ? []
-        : ledger.runTimes.reduce((series, t) => {
-            const b = Math.max(0, Math.min(buckets - 1, Math.floor((t - firstJobAt) / BUCKET_MS)))
-            series[b] = (series[b] as number) + 1
-            return series
-          }, new Array<number>(buckets).fill(0)),
+    runs: ledger.runTimes.reduce((series, t) => {
+      const b = Math.max(0, Math.min(buckets - 1, Math.floor((t - firstJobAt) / BUCKET_MS)))
+      series[b] = (series[b] as number) + 1
+      return series
+    }, new Array<number>(buckets).fill(0)),
     queueDepth,
     announcementDelayMs: { p50: quantile(0.5), p99: quantile(0.99), n: delays.length },
     dht: hops,
-    live: { peers: nodes.length, startS: round(startS), peakRssBytes: process.memoryUsage().rss }
+    live: {
+      peers: peerCount(),
+      startS: round(startS),
+      peakRssBytes: process.memoryUsage().rss + childRss.reduce((a, b) => a + b, 0),
+      processes
+    }
   }
 
-  // ── stop everything ─────────────────────────────────────────────────────────────────────
-  for (const t of timers) {
-    clearTimeout(t)
-  }
-  for (const r of requesters) {
-    r.announcer.stop()
-  }
-  await Promise.all(workers.map((w) => stopWorker(w, false)))
+  // ── stop the requesters ─────────────────────────────────────────────────────────────────
   for (const c of cleanups) {
     await c()
   }
@@ -765,16 +696,21 @@ export async function runLive(input: Scenario, options: LiveOptions = {}): Promi
   return report
 }
 
+/** Child `i` of `k`'s share of `count`. */
+function share(count: number, i: number, k: number): number {
+  return Math.floor((count * (i + 1)) / k) - Math.floor((count * i) / k)
+}
+
 const round = (x: number) => Math.round(x * 1000) / 1000
 
 /** Random-key lookups by real peers: the hops to the closest peer found (see the module docs). */
-async function measureHops(nodes: OpenbatchPeer[], lookups: number, random: () => number): Promise<DhtReport> {
+async function measureHops(nodes: OpenbatchPeer[], everyone: string[], lookups: number, random: () => number): Promise<DhtReport> {
   const histogram: number[] = []
   const samples: number[] = []
   const rounds: number[] = []
   let exact = 0
   // kad-dht's keyspace: SHA-256 of a peer id's multihash, and of a lookup's key.
-  const ids = nodes.map((n) => ({ id: n.peerId.toString(), kad: sha256(n.peerId.toMultihash().bytes) }))
+  const ids = everyone.map((id) => ({ id, kad: sha256(peerIdFromString(id).toMultihash().bytes) }))
   const distance = (a: Uint8Array, b: Uint8Array) => {
     for (let i = 0; i < a.length; i++) {
       const d = (a[i] as number) ^ (b[i] as number)
@@ -817,7 +753,11 @@ async function measureHops(nodes: OpenbatchPeer[], lookups: number, random: () =
     const nearest = (list: { id: string; kad: Uint8Array }[]) =>
       list.reduce((a, b) => (distance(b.kad, target) < distance(a.kad, target) ? b : a))
     // The hops to the closest peer the lookup found; exact when it is the network's closest.
-    const found = nearest(ids.filter((x) => finals.includes(x.id)))
+    const candidates = ids.filter((x) => finals.includes(x.id))
+    if (candidates.length === 0) {
+      continue
+    }
+    const found = nearest(candidates)
     exact += nearest(ids.filter((x) => x.id !== self)).id === found.id ? 1 : 0
     const hops = depth.get(found.id) ?? 1
     rounds.push(deepest)
@@ -829,7 +769,7 @@ async function measureHops(nodes: OpenbatchPeer[], lookups: number, random: () =
   rounds.sort((a, b) => a - b)
   const config = nodes[0]?.config.dht
   return {
-    nodes: nodes.length,
+    nodes: everyone.length,
     k: config?.kBucketSize ?? 20,
     alpha: config?.alpha ?? 3,
     lookups: samples.length,
@@ -840,53 +780,4 @@ async function measureHops(nodes: OpenbatchPeer[], lookups: number, random: () =
     exact,
     log2N: round(Math.log2(Math.max(2, nodes.length)))
   }
-}
-
-/**
- * A forged fraud proof (the `forger` behaviour): task 0 of `job`, a made-up wrong result in the
- * victim's name and an honest one in the forger's, both signed by the forger (it has no other key),
- * published on the fraud topic. §7.5 validation must reject it at every peer.
- */
-async function forgeProof(forger: OpenbatchPeer, announcement: Uint8Array, jobSeq: number, victim: Uint8Array): Promise<void> {
-  const { message: job } = await open(STATEMENTS.job, announcement)
-  const inputs = taskInput(jobSeq, 0)
-  const inputDigest = tensorSetDigest(inputs)
-  const result = (worker: Uint8Array, values: number[]): TaskResult => {
-    const outputs = [float32Tensor('y', [1, OUTPUT_SIZE], values)]
-    return {
-      taskId: deriveTaskId(job.jobId, 0, job.model, inputDigest),
-      jobId: job.jobId,
-      index: 0n,
-      model: job.model,
-      inputDigest,
-      outputDigest: tensorSetDigest(outputs),
-      outputs,
-      worker: worker as Uint8Array<ArrayBuffer>,
-      startedAtMs: BigInt(Date.now()),
-      durationUs: 1000n
-    }
-  }
-  const honest = honestValues(`${jobSeq}:0`)
-  const accused = await seal(
-    STATEMENTS.result,
-    result(
-      victim,
-      honest.map((x) => -x)
-    ),
-    forger.privateKey
-  )
-  const agreeing = await seal(STATEMENTS.result, result(peerIdBytes(forger.peerId), honest), forger.privateKey)
-  const proof = await seal(
-    STATEMENTS.fraud,
-    {
-      announcement: announcement as Uint8Array<ArrayBuffer>,
-      accused,
-      agreeing: [agreeing],
-      inputs,
-      reporter: peerIdBytes(forger.peerId),
-      issuedAtMs: BigInt(Date.now())
-    },
-    forger.privateKey
-  )
-  await publishFraudProof(forger, proof)
 }

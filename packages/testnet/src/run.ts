@@ -47,10 +47,12 @@ export interface RunTestnetOptions {
   seed?: number
   /** Scale the scenario's groups to about this many peers (requesters included). */
   peers?: number
-  /** Live engine: `memory` (libp2p's in-process transport) or `tcp` on 127.0.0.1. @default 'memory' */
+  /** Live engine: `memory` (libp2p's in-process transport) or `tcp` on 127.0.0.1. @default 'memory' in one process, else 'tcp' */
   transport?: 'memory' | 'tcp'
   /** Live engine: requesters keep jobs in `memory` or in `sqlite` files. @default 'memory' */
   store?: 'memory' | 'sqlite'
+  /** Live engine: processes to run the peers in (workers in `processes − 1` children, over TCP). @default 1 */
+  processes?: number
   /** Called as the run goes: tasks settled of those served, and seconds (virtual or wall). */
   onProgress?: (p: { settled: number; tasks: number; seconds: number }) => void
 }
@@ -84,6 +86,7 @@ export async function runTestnet(
       peers: options.peers,
       transport: options.transport,
       store: options.store,
+      processes: options.processes,
       onProgress: (p) => options.onProgress?.({ settled: p.settled, tasks: p.tasks, seconds: p.elapsedS })
     })
   } else if (engine === 'sim') {

@@ -168,8 +168,13 @@ export interface Report {
     verdicts: Record<string, number>
     /** Live engine: forged fraud proofs published by `forger` workers. */
     forgedProofs?: number
-    /** Live engine: acceptances, by any peer, of a proof against a worker that never faked: must be 0. */
+    /**
+     * Live engine: acceptances, by any peer, of a proof against a worker that never faked — a
+     * requester's false accusation counts once per peer that checks it.
+     */
     falseProofsAccepted?: number
+    /** Live engine: acceptances, by any peer, of a forger's proof: must be 0. */
+    forgedProofsAccepted?: number
   }
   jobs: {
     id: string
@@ -200,8 +205,8 @@ export interface Report {
    * inputs (1: the uplink was the bottleneck).
    */
   uplinkBusy?: Record<string, number>
-  /** The live engine's own figures: peers started (sybils' later identities included), start-up time, RSS at the end. */
-  live?: { peers: number; startS: number; peakRssBytes: number }
+  /** The live engine's own figures: peers started (sybils' later identities included), start-up time, RSS at the end (every process), processes. */
+  live?: { peers: number; startS: number; peakRssBytes: number; processes: number }
 }
 
 export interface SimulateOptions {

@@ -62,6 +62,7 @@ assertions:
     assert.ok((report.groups.cheats?.convicted ?? 0) >= 1, JSON.stringify(report.groups.cheats))
     assert.equal(report.groups.hoarders?.results, 0, 'the hoarder never answered')
     assert.ok((report.totals.forgedProofs ?? 0) >= 3, `forged proofs published: ${report.totals.forgedProofs}`)
+    assert.equal(report.totals.forgedProofsAccepted, 0, 'no peer accepted a forged proof')
     assert.equal(report.totals.falseProofsAccepted, 0, 'no peer accepted a proof against a worker that never faked')
     assert.equal(report.groups.forgers?.convicted, 0)
     assert.ok(report.totals.overhead >= 1, `runs per task ${report.totals.overhead}`)
@@ -73,7 +74,7 @@ assertions:
     )
   })
 
-  it('runs over real TCP sockets on 127.0.0.1, with requesters keeping their jobs in SQLite', async () => {
+  it('runs the workers in a child process over TCP loopback, with requesters keeping their jobs in SQLite', async () => {
     const scenario = parseScenario(`name: tcp
 seed: 4
 duration: 120
@@ -82,10 +83,17 @@ groups:
 requesters:
   - { id: alice, jobs: [{ tasks: 200, maxBatch: 4 }] }
 `)
-    const { report } = await runTestnet(scenario, { engine: 'live', transport: 'tcp', store: 'sqlite' })
+    const { report } = await runTestnet(scenario, { engine: 'live', processes: 2, store: 'sqlite' })
+    assert.equal(report.live?.processes, 2)
+    assert.equal(report.live?.peers, 6)
     assert.equal(report.totals.settled, 200)
     assert.equal(report.totals.lost, 0)
     assert.equal(report.totals.doubleCredits, 0)
     assert.ok(report.announcementDelayMs.n >= 5)
+    assert.ok((report.dht?.lookups ?? 0) > 0 && report.dht?.nodes === 6, JSON.stringify(report.dht))
+    await assert.rejects(runTestnet(scenario, { engine: 'live', processes: 2, transport: 'memory' }), {
+      name: 'RangeError',
+      message: /the memory transport connects peers of one process only; with processes > 1 use tcp/
+    })
   })
 })
