@@ -70,10 +70,18 @@ export function parseNvidiaSmi(stdout: string): GpuInfo[] {
     })
 }
 
-/** Probes the machine; never throws (a missing or failing probe means no such device, with the reason). */
-export async function detectDevices(options: { nvidiaSmi?: string; timeoutMs?: number; webgpu?: boolean } = {}): Promise<DeviceInfo> {
+/**
+ * Probes the machine; never throws (a missing or failing probe means no such device, with the
+ * reason). `gpus: false` skips nvidia-smi and `webgpu: false` Dawn (a worker running a backend of
+ * its own needs neither).
+ */
+export async function detectDevices(
+  options: { nvidiaSmi?: string; timeoutMs?: number; webgpu?: boolean; gpus?: boolean } = {}
+): Promise<DeviceInfo> {
   const [nvidia, webgpu] = await Promise.all([
-    probeNvidia(options.nvidiaSmi ?? 'nvidia-smi', options.timeoutMs ?? 5000),
+    options.gpus === false
+      ? { gpus: [], gpuProbe: 'GPU probe skipped' }
+      : probeNvidia(options.nvidiaSmi ?? 'nvidia-smi', options.timeoutMs ?? 5000),
     options.webgpu === false
       ? { adapter: undefined, probe: 'WebGPU probe skipped' }
       : probeWebGpu({ timeoutMs: options.timeoutMs ?? 10_000 })

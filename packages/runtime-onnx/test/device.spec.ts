@@ -56,6 +56,15 @@ describe('devices and execution providers', () => {
     assert.ok(d.memoryBytes > 0)
   })
 
+  it('probes nothing when asked not to (a worker with a backend of its own), and still knows the CPU', async () => {
+    const d = await detectDevices({ gpus: false, webgpu: false, nvidiaSmi: '/bin/false' })
+    assert.deepEqual(d.gpus, [])
+    assert.equal(d.gpuProbe, 'GPU probe skipped')
+    assert.equal(d.webgpuProbe, 'WebGPU probe skipped')
+    assert.equal(d.webgpu, undefined)
+    assert.ok(d.cpu.cores >= 1)
+  })
+
   it('chooses CUDA only with a GPU and the provider library, else CPU with a one-line reason', () => {
     assert.equal(chooseProvider('auto', withGpu, '/lib/libonnxruntime_providers_cuda.so').provider, 'cuda')
     const noLib = chooseProvider('auto', withGpu, undefined)

@@ -7,7 +7,7 @@
 
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { VerifiedJobSummary } from '@openbatch/core'
 import type { InferenceBackend, TensorSpec } from '@openbatch/inference'
@@ -63,15 +63,6 @@ import { TypedEventEmitter } from 'main-event'
 import { BootstrapError, InvalidInputsError, JobNotFoundError, ModelFileError, NoWorkersError } from './errors.js'
 import { type BatchInputs, normalise } from './inputs.js'
 import { BatchJob } from './job.js'
-
-/** What a worker with a backend of its own advertises: its CPU and memory, no probing. */
-const NO_DEVICES = {
-  cpu: { model: cpus()[0]?.model.trim() ?? 'unknown CPU', cores: availableParallelism() },
-  memoryBytes: totalmem(),
-  gpus: [],
-  gpuProbe: 'not probed: the worker runs a backend of its own',
-  webgpuProbe: 'not probed: the worker runs a backend of its own'
-}
 
 /** Batch sizes a GPU worker measures at start; it keeps the one with the most items/s. */
 const GPU_BATCH_SIZES = [1, 8, 32, 128]
@@ -259,7 +250,7 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
     }
     const served = (await this.models.list()).map((m) => m.model)
     // A backend of the caller's own runs where it runs: no probing (nvidia-smi, Dawn) on its behalf.
-    const devices = options.backend != null ? NO_DEVICES : await detectDevices({ webgpu: options.device !== 'cpu' })
+    const devices = await detectDevices(options.backend != null ? { gpus: false, webgpu: false } : { webgpu: options.device !== 'cpu' })
     let backend: InferenceBackend & { stop?: () => Promise<void> }
     if (options.backend != null) {
       backend = options.backend

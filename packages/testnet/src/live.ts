@@ -33,7 +33,7 @@ import { createJobAnnouncement, deriveJobId, peerIdBytes, STATEMENTS, seal, sha2
 import type { DhtReport } from './dht.js'
 import type { FromChild, ToChild } from './live-child.js'
 import { createLiveNode, MODEL, MODEL_BYTES, sleep, taskInput, WorkerHost, type WorkerSink } from './live-workers.js'
-import type { GroupSpec, JobSpec, Scenario } from './scenario.js'
+import { type GroupSpec, type JobSpec, jobPolicy, type Scenario } from './scenario.js'
 import { type GroupReport, type Report, steadyState } from './simulate.js'
 
 /** Width of the throughput buckets in the report (ms). */
@@ -99,7 +99,6 @@ class Ledger implements WorkerSink {
   readonly results = new Map<string, { results: number; faked: number }>()
   readonly receipts = new Set<string>()
   doubleCredits = 0
-  runs = 0
   forgedProofs = 0
   /** Every fraud proof any peer accepted: its accused and reporter (judged against `fakedBy` at the end). */
   readonly accepted: { accused: string; reporter: string }[] = []
@@ -130,7 +129,6 @@ class Ledger implements WorkerSink {
   }
 
   receipt(key: string): void {
-    this.runs++
     this.runTimes.push(Date.now())
     if (this.receipts.has(key)) {
       this.doubleCredits++
@@ -276,6 +274,8 @@ export async function runLive(input: Scenario, options: LiveOptions = {}): Promi
     }
   }
 
+  /** Each group's shared network, where it has one. */
+  const networks = new Map(scenario.groups.flatMap((g) => (g.network == null ? [] : [[g.id, g.network] as const])))
   for (const [i, spec] of scenario.requesters.entries()) {
     const node = await newNode(`r${i}`, bootstrap)
     bootstrap ??= node.addresses[0]
@@ -297,8 +297,7 @@ export async function runLive(input: Scenario, options: LiveOptions = {}): Promi
         // per worker — every live peer shares 127.0.0.1.
         networkOf: (peer) => {
           const name = peer.toString()
-          const group = scenario.groups.find((g) => g.id === ledger.groupOf.get(name))
-          return group?.network ?? `net-${name}`
+          return networks.get(ledger.groupOf.get(name) ?? '') ?? `net-${name}`
         },
         onVerdict: (v) => {
           const job = jobs.find((j) => j.id === v.jobId)
@@ -399,16 +398,7 @@ export async function runLive(input: Scenario, options: LiveOptions = {}): Promi
       rewardPerTask: 1n,
       now,
       durationMs: spec.deadline * 1000,
-      // The spec's zero = default rule (§3.3): what the scenario leaves out is the default.
-      verification: {
-        initialRate: spec.policy.initialRate ?? 0,
-        minRate: spec.policy.minRate ?? 0,
-        trustHorizon: spec.policy.trustHorizon ?? 0,
-        canaryRate: spec.policy.canaryRate ?? 0,
-        penalty: 0n,
-        cost: 0n,
-        agreement: []
-      },
+      verification: jobPolicy(spec),
       nonce,
       addresses: announcedAddresses(r.node)
     })
@@ -652,7 +642,7 @@ export async function runLive(input: Scenario, options: LiveOptions = {}): Promi
       settled,
       lost: realJobList.filter((j) => j.ended === 'complete').reduce((n, j) => n + (j.spec.tasks - j.verdicts.size), 0),
       doubleCredits: ledger.doubleCredits,
-      overhead: tasks === 0 ? 0 : round(ledger.runs / tasks),
+      overhead: tasks === 0 ? 0 : round(ledger.runTimes.length / tasks),
       fraudProofs: accused.length,
       // Judged at the end: a fraud proof naming a worker that never faked anything in the run.
       falseAccusations: accused.filter((a) => !ledger.fakedBy.has(a)).length,

@@ -3,6 +3,7 @@
  * in seconds of virtual time, latencies in milliseconds.
  */
 
+import type { VerificationPolicy } from '@openbatch/protocol'
 import { isMap, isSeq, LineCounter, type Node, parseDocument } from 'yaml'
 import { z } from 'zod'
 import { BEHAVIOURS } from './adversaries/index.js'
@@ -179,6 +180,19 @@ export const Scenario = z
 export type Scenario = z.infer<typeof Scenario>
 export type GroupSpec = Scenario['groups'][number]
 export type JobSpec = Scenario['requesters'][number]['jobs'][number]
+
+/** A job's verification policy for its announcement: what the scenario leaves out is 0, the spec's "default" (§3.3). */
+export function jobPolicy(spec: JobSpec): VerificationPolicy {
+  return {
+    initialRate: spec.policy.initialRate ?? 0,
+    minRate: spec.policy.minRate ?? 0,
+    trustHorizon: spec.policy.trustHorizon ?? 0,
+    canaryRate: spec.policy.canaryRate ?? 0,
+    penalty: 0n,
+    cost: 0n,
+    agreement: []
+  }
+}
 
 export class ScenarioError extends Error {
   override readonly name = 'ScenarioError'

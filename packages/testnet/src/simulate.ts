@@ -28,7 +28,7 @@ import { BEHAVIOURS, type Behaviour, unitHash } from './adversaries/index.js'
 import { type DhtReport, simulateDht } from './dht.js'
 import { EventQueue } from './events.js'
 import { GossipMesh } from './gossip.js'
-import type { GroupSpec, JobSpec, Scenario } from './scenario.js'
+import { type GroupSpec, type JobSpec, jobPolicy, type Scenario } from './scenario.js'
 
 /** How long a worker waits for a claim's answer before counting it as failed (§6.2). */
 const CLAIM_TIMEOUT_MS = 5000
@@ -579,15 +579,7 @@ export function simulate(scenario: Scenario, options: SimulateOptions = {}): Rep
 
   const startJob = (requester: string, spec: JobSpec, index: number, fake: boolean) => {
     const book = trust.get(requester) as TrustBook
-    const policy = resolvePolicy({
-      initialRate: spec.policy.initialRate ?? 0,
-      minRate: spec.policy.minRate ?? 0,
-      trustHorizon: spec.policy.trustHorizon ?? 0,
-      canaryRate: spec.policy.canaryRate ?? 0,
-      penalty: 0n,
-      cost: 0n,
-      agreement: []
-    })
+    const policy = resolvePolicy(jobPolicy(spec))
     const id = `${requester}/${index}`
     const now = events.now
     firstJobAt = Math.min(firstJobAt, now)
