@@ -450,14 +450,17 @@ export function validateFraudProof(proof: FraudProof): void {
   }
 }
 
+/** A job's `max_batch` when its requester names none (an implementation default, not a wire rule, so not in constants.ts). */
+export const DEFAULT_MAX_BATCH = 32
+
 export interface JobAnnouncementInit {
   /** The requester's peer id bytes (`peerIdBytes(peerId)`). */
   requester: Uint8Array
   /** Model CID bytes. */
   model: Uint8Array
   taskCount: number | bigint
-  /** Most tasks one claim receives. */
-  maxBatch: number
+  /** Most tasks one claim receives. @default DEFAULT_MAX_BATCH */
+  maxBatch?: number
   /** Reward per task (R). @default 0n */
   rewardPerTask?: bigint
   /** Issue time, ms. */
@@ -483,7 +486,7 @@ export function createJobAnnouncement(init: JobAnnouncementInit): JobAnnouncemen
     rewardPerTask: init.rewardPerTask ?? 0n,
     issuedAtMs: BigInt(Math.floor(init.now)),
     deadlineMs: BigInt(Math.floor(init.now + (init.durationMs ?? 3_600_000))),
-    maxBatch: init.maxBatch,
+    maxBatch: init.maxBatch ?? DEFAULT_MAX_BATCH,
     verification: init.verification,
     addresses: (init.addresses ?? []) as Uint8Array<ArrayBuffer>[]
   }

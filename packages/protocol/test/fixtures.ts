@@ -14,6 +14,7 @@ import {
   modelCid,
   peerIdBytes,
   type Receipt,
+  seededRandom,
   type TaskResult,
   type Tensor,
   tensorSetDigest
@@ -117,17 +118,8 @@ export function receipt(requester: Identity, worker: Identity, result: TaskResul
   }
 }
 
-/** Small seeded PRNG (mulberry32): reproducible fuzzing and Monte Carlo runs. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** Small seeded PRNG (mulberry32, `seededRandom`): reproducible fuzzing and Monte Carlo runs. */
+export const rng = seededRandom
 
 /** Classifier-style outputs: probabilities over 2 classes. */
 export const probs = (a: number, b: number): Tensor[] => [float32Tensor('probs', [1, 2], [a, b])]
