@@ -23,20 +23,25 @@
  * ```
  */
 
-export { InvalidJobParamsError } from './errors.js'
+/** Re-exported from @openbatch/protocol (one PRNG for tests and simulations). */
+export { seededRandom } from '@openbatch/protocol'
+export { type Check, CheckQueue, type Presence } from './check-queue.js'
+export { InvalidJobParamsError, VerificationStateError } from './errors.js'
 export { TimeHeap } from './heap.js'
-export { seededRandom } from './random.js'
 export {
   type ClaimOutcome,
   type JobAction,
   type JobParams,
+  type JobPolicy,
   type JobStep,
   type JobSummary,
   RequesterJob,
   type ResultOutcome,
+  resolveJobPolicy,
   TaskState
 } from './requester-job.js'
 export {
+  DEFAULT_MIN_REPUTATION,
   type Verdict,
   type VerificationCounts,
   type VerificationStatus,
@@ -51,11 +56,20 @@ export {
   MemoryTrustBook,
   newcomerTrust,
   type ObservedResult,
+  recordDisagreement,
   recordOffence,
+  recordTimeouts,
   type TrustBook,
   Verifier,
   type VerifierInit,
   type VerifyAction,
   type WorkerTrust
 } from './verifier.js'
-export { type AgentAction, type ClaimAnswer, type KnownJob, WorkerAgent, type WorkerAgentParams } from './worker-agent.js'
+export {
+  type AgentAction,
+  type ClaimAnswer,
+  DEFAULT_WORKER_CAPACITY,
+  type KnownJob,
+  WorkerAgent,
+  type WorkerAgentParams
+} from './worker-agent.js'

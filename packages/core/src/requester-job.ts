@@ -8,6 +8,7 @@
  */
 
 import { DEFAULT_LEASE_MS, MAX_TRANSIENT_FAILURES } from '@openbatch/protocol'
+import { CheckQueue, type Presence } from './check-queue.js'
 import { InvalidJobParamsError } from './errors.js'
 import { TimeHeap } from './heap.js'
 
@@ -23,30 +24,58 @@ export const TaskState = {
 } as const
 export type TaskState = (typeof TaskState)[keyof typeof TaskState]
 
-export interface JobParams {
-  taskCount: number
-  /** Most tasks one claim receives: the announcement's max_batch. */
-  maxBatch: number
-  /** Absolute deadline (ms). */
-  deadline: number
-  /** @default DEFAULT_LEASE_MS */
-  leaseMs?: number
+/**
+ * How a requester runs a job beyond what its announcement says; kept with the job, so a resumed
+ * job runs as before (§6.5). {@link resolveJobPolicy} is the one place its defaults are applied.
+ */
+export interface JobPolicy {
+  /** How long a worker holds claimed tasks. @default DEFAULT_LEASE_MS */
+  leaseMs: number
+  /** How long a queued check may wait for an eligible worker before it is given up. @default leaseMs */
+  checkWaitMs: number
   /**
    * Tasks a worker with no history may hold at once; doubles with each lease finished in time,
    * halves with each lease that expires (so a slow worker is not given more than it can finish).
    * @default 4
    */
-  initialAllowance?: number
-  /** How long a queued check may wait for an eligible worker before it is given up. @default leaseMs */
-  checkWaitMs?: number
+  initialAllowance: number
+  /** Transient failures (§6.6) on distinct workers after which a task's failure is accepted as its result. @default MAX_TRANSIENT_FAILURES */
+  maxTransientFailures: number
+}
+
+/** Fills in a job policy's defaults and checks it (InvalidJobParamsError names the bad field). */
+export function resolveJobPolicy(p: Partial<JobPolicy> = {}): JobPolicy {
+  const leaseMs = p.leaseMs ?? DEFAULT_LEASE_MS
+  if (!(leaseMs > 0) || !Number.isFinite(leaseMs)) {
+    throw new InvalidJobParamsError(`leaseMs must be a number of ms > 0, got ${leaseMs}`)
+  }
+  const checkWaitMs = p.checkWaitMs ?? leaseMs
+  if (!(checkWaitMs >= 0) || !Number.isFinite(checkWaitMs)) {
+    throw new InvalidJobParamsError(`checkWaitMs must be a number of ms ≥ 0, got ${checkWaitMs}`)
+  }
+  const initialAllowance = p.initialAllowance ?? 4
+  if (!Number.isInteger(initialAllowance) || initialAllowance < 1) {
+    throw new InvalidJobParamsError(`initialAllowance must be an integer ≥ 1, got ${initialAllowance}`)
+  }
+  const maxTransientFailures = p.maxTransientFailures ?? MAX_TRANSIENT_FAILURES
+  if (!Number.isInteger(maxTransientFailures) || maxTransientFailures < 1) {
+    throw new InvalidJobParamsError(`maxTransientFailures must be an integer ≥ 1, got ${maxTransientFailures}`)
+  }
+  return { leaseMs, checkWaitMs, initialAllowance, maxTransientFailures }
+}
+
+export interface JobParams extends Partial<JobPolicy> {
+  taskCount: number
+  /** Most tasks one claim receives: the announcement's max_batch. */
+  maxBatch: number
+  /** Absolute deadline (ms). */
+  deadline: number
   /**
    * Results wait for `settle()` (or re-runs via `recheck()`) before their task counts as done
    * (spec §7.2). Off: an accepted result completes its task.
    * @default false
    */
   verify?: boolean
-  /** Transient failures (§6.6) on distinct workers after which a task's failure is accepted as its result. @default MAX_TRANSIENT_FAILURES */
-  maxTransientFailures?: number
 }
 
 /** What the requester answers to a claim (§6.2). */
@@ -84,21 +113,15 @@ export interface JobStep<T> {
   actions: JobAction[]
 }
 
+/**
+ * Tasks leased to one worker by one claim: first runs and checks alike. A task is live in the
+ * lease while `leaseOf[task]` names it; it is a check when its task already has a result
+ * (CHECKING or DONE), a first run when it is LEASED.
+ */
 interface Lease {
   worker: number
   tasks: number[]
   expiresAt: number
-  /** Tasks of this lease that are checks (re-runs or canaries), not first runs. */
-  checks?: Set<number>
-}
-
-interface Check {
-  task: number
-  /** Workers that must not get it: everyone who already ran the task (§6.2, §7.4). */
-  exclude: Set<string>
-  /** Network groups to avoid while a worker from another one may come (§7.2). */
-  avoid: Set<string>
-  queuedAt: number
 }
 
 interface WorkerStats {
@@ -118,6 +141,8 @@ export interface JobSummary {
   leased: number
   /** Tasks with an accepted result (settled or not). */
   done: number
+  /** Of those, tasks whose result stands: verified, or not sampled (§6.5). */
+  settled: number
   /** Of those, tasks whose verification is still open. */
   checking: number
   /** Re-runs and canaries waiting for, or leased to, an independent worker. */
@@ -130,9 +155,11 @@ export class RequesterJob {
   readonly maxBatch: number
   readonly deadline: number
   readonly leaseMs: number
+  /** The job's policy, its defaults applied: what a store keeps so a resumed job runs as before. */
+  readonly policy: JobPolicy
   private readonly initialAllowance: number
   private readonly state: Uint8Array
-  /** Lease id holding each task, or -1. */
+  /** Lease id holding each task — its first run, or a check of it — or -1. */
   private readonly leaseOf: Int32Array
   /** Worker whose result completed each task, or -1 (answers DUPLICATE). */
   private readonly doneBy: Int32Array
@@ -150,12 +177,18 @@ export class RequesterJob {
   private settledCount = 0
   private leasedCount = 0
   private closed = false
+  /** Closed because every task settled (not cancelled, not past its deadline). */
+  private completed = false
   private readonly verify: boolean
   readonly checkWaitMs: number
-  private checkQueue: Check[] = []
-  /** Checks out on a lease: task → lease id. */
-  private readonly checkLease = new Map<number, number>()
-  private readonly checkOf = new Map<number, Check>()
+  /** Re-runs and canaries waiting for an independent worker (§7.2, §7.4). */
+  private readonly checks: CheckQueue
+  /** Checks out on a lease. */
+  private checksOut = 0
+  private readonly presence: Presence = {
+    checkerAround: (exclude, now) => this.checkerAround(exclude, now),
+    otherGroupActive: (avoid, now) => this.otherGroupActive(avoid, now)
+  }
   /** When a worker of each network group last claimed. */
   private readonly groupSeen = new Map<string, number>()
   /** When each worker last claimed or was seen around (§7.2: who could take a check). */
@@ -175,23 +208,13 @@ export class RequesterJob {
     if (!Number.isFinite(deadline)) {
       throw new InvalidJobParamsError(`deadline must be a time in ms, got ${deadline}`)
     }
-    this.leaseMs = params.leaseMs ?? DEFAULT_LEASE_MS
-    if (!(this.leaseMs > 0)) {
-      throw new InvalidJobParamsError(`leaseMs must be > 0, got ${this.leaseMs}`)
-    }
-    this.initialAllowance = params.initialAllowance ?? 4
-    if (!Number.isInteger(this.initialAllowance) || this.initialAllowance < 1) {
-      throw new InvalidJobParamsError(`initialAllowance must be an integer ≥ 1, got ${this.initialAllowance}`)
-    }
+    this.policy = resolveJobPolicy(params)
+    this.leaseMs = this.policy.leaseMs
+    this.initialAllowance = this.policy.initialAllowance
     this.verify = params.verify ?? false
-    this.checkWaitMs = params.checkWaitMs ?? this.leaseMs
-    if (!(this.checkWaitMs >= 0)) {
-      throw new InvalidJobParamsError(`checkWaitMs must be ≥ 0, got ${this.checkWaitMs}`)
-    }
-    this.maxTransientFailures = params.maxTransientFailures ?? MAX_TRANSIENT_FAILURES
-    if (!Number.isInteger(this.maxTransientFailures) || this.maxTransientFailures < 1) {
-      throw new InvalidJobParamsError(`maxTransientFailures must be an integer ≥ 1, got ${this.maxTransientFailures}`)
-    }
+    this.checkWaitMs = this.policy.checkWaitMs
+    this.maxTransientFailures = this.policy.maxTransientFailures
+    this.checks = new CheckQueue(this.checkWaitMs, this.leaseMs / 4)
     this.taskCount = taskCount
     this.maxBatch = maxBatch
     this.deadline = deadline
@@ -245,6 +268,7 @@ export class RequesterJob {
     }
     // A job whose every task was done before the restart stays complete.
     job.closed = job.settledCount === job.taskCount
+    job.completed = job.closed
     return job
   }
 
@@ -265,28 +289,11 @@ export class RequesterJob {
     // Up to the worker's allowance held at once, and never more than one claim's worth.
     const room = Math.max(0, stats.allowance - stats.held)
     const want = Math.min(Math.max(0, Math.floor(maxTasks)), this.maxBatch, room)
-    const tasks: number[] = []
-    let checks: Set<number> | undefined
     if (group != null) {
       this.groupSeen.set(group, now)
     }
-    if (this.checkQueue.length > 0 && want > 0) {
-      const patience = this.leaseMs / 4
-      const rest: Check[] = []
-      for (const c of this.checkQueue) {
-        // Held back from an avoided group only while a worker of another group is around (§7.2).
-        const heldBack = group != null && c.avoid.has(group) && now - c.queuedAt < patience && this.otherGroupActive(c.avoid, now)
-        const ok = tasks.length < want && !c.exclude.has(worker) && !heldBack
-        if (ok) {
-          tasks.push(c.task)
-          checks ??= new Set()
-          checks.add(c.task)
-        } else {
-          rest.push(c)
-        }
-      }
-      this.checkQueue = rest
-    }
+    const tasks = this.checks.take(now, worker, group, want, this.presence)
+    const checkCount = tasks.length
     while (tasks.length < want) {
       const t = this.nextPending(worker)
       if (t === undefined) {
@@ -300,21 +307,20 @@ export class RequesterJob {
     }
     const expiresAt = Math.min(now + this.leaseMs, this.deadline)
     const id = this.nextLease++
-    this.leases.set(id, { worker: this.workerIndex.get(worker) as number, tasks, expiresAt, checks })
+    this.leases.set(id, { worker: this.workerIndex.get(worker) as number, tasks, expiresAt })
     this.expiries.push(expiresAt, id, id)
-    for (const t of tasks) {
-      if (checks?.has(t) === true) {
-        this.checkLease.set(t, id)
-      } else {
+    tasks.forEach((t, i) => {
+      if (i >= checkCount) {
         this.state[t] = TaskState.LEASED
-        this.leaseOf[t] = id
       }
+      this.leaseOf[t] = id
       stats.owed.add(t)
-    }
+    })
     stats.held += tasks.length
     this.leasedCount += tasks.length
+    this.checksOut += checkCount
     // Checks are not persisted: a task under check keeps its stored result (and is not resumed as a check).
-    const firstRuns = checks == null ? tasks : tasks.filter((t) => !checks.has(t))
+    const firstRuns = tasks.slice(checkCount)
     if (firstRuns.length > 0) {
       actions.push({ type: 'lease', worker, tasks: firstRuns, expiresAt })
     }
@@ -335,15 +341,12 @@ export class RequesterJob {
       return { outcome: { code: 'NOT_ASSIGNED' }, actions }
     }
     const stats = this.workers[w] as WorkerStats
-    const checkLeaseId = this.checkLease.get(task)
-    if (checkLeaseId !== undefined && (this.leases.get(checkLeaseId) as Lease).worker === w) {
+    const checkLease = this.checkLeaseOf(task, w)
+    if (checkLease !== undefined) {
       stats.owed.delete(task)
-      const lease = this.leases.get(checkLeaseId) as Lease
-      this.checkLease.delete(task)
-      this.checkOf.delete(task)
-      stats.held--
-      this.leasedCount--
-      this.leaseReturned(checkLeaseId, lease, stats)
+      this.unlease(task, checkLease.lease)
+      this.checks.remove(task)
+      this.leaseReturned(checkLease.id, checkLease.lease, stats)
       stats.completed++
       actions.push({ type: 'accept', worker, task, check: true }, this.timer())
       return { outcome: { code: 'OK', check: true }, actions }
@@ -395,7 +398,7 @@ export class RequesterJob {
       return { outcome: { code: 'NOT_ASSIGNED' }, actions }
     }
     const stats = this.workers[w] as WorkerStats
-    if (this.returnCheck(task, w, stats, 'back')) {
+    if (this.returnCheck(now, task, w, stats, 'back')) {
       actions.push(this.timer())
       return { outcome: { code: 'RETRY_ELSEWHERE' }, actions }
     }
@@ -435,7 +438,7 @@ export class RequesterJob {
    * Tasks of a claim the caller could not send (they would not fit one frame, §6.2) go back to
    * the queue at once, without counting against the worker.
    */
-  giveBack(_now: number, worker: string, tasks: number[]): JobAction[] {
+  giveBack(now: number, worker: string, tasks: number[]): JobAction[] {
     const actions: JobAction[] = []
     const w = this.workerIndex.get(worker)
     if (w === undefined) {
@@ -444,7 +447,7 @@ export class RequesterJob {
     const stats = this.workers[w] as WorkerStats
     const back: number[] = []
     for (const t of tasks) {
-      if (this.returnCheck(t, w, stats, 'front')) {
+      if (this.returnCheck(now, t, w, stats, 'front')) {
         continue
       }
       if (this.state[t] !== TaskState.LEASED) {
@@ -474,27 +477,83 @@ export class RequesterJob {
    * the check back in its queue — at the back, with `w` excluded (it failed it), or at the front
    * (it could not be sent). False when `w` holds no check of `task`.
    */
-  private returnCheck(task: number, w: number, stats: WorkerStats, where: 'back' | 'front'): boolean {
-    const leaseId = this.checkLease.get(task)
-    const lease = leaseId === undefined ? undefined : this.leases.get(leaseId)
-    if (leaseId === undefined || lease == null || lease.worker !== w) {
+  private returnCheck(now: number, task: number, w: number, stats: WorkerStats, where: 'back' | 'front'): boolean {
+    const out = this.checkLeaseOf(task, w)
+    if (out === undefined) {
       return false
     }
     stats.owed.delete(task)
-    this.checkLease.delete(task)
-    stats.held--
-    this.leasedCount--
-    this.leaseReturned(leaseId, lease, stats, false)
-    const check = this.checkOf.get(task)
-    if (check != null && !this.closed) {
-      if (where === 'back') {
-        check.exclude.add(stats.id)
-        this.checkQueue.push(check)
-      } else {
-        this.checkQueue.unshift(check)
-      }
-    }
+    this.unlease(task, out.lease)
+    this.leaseReturned(out.id, out.lease, stats, false)
+    this.requeueCheck(now, task, where === 'back' ? stats.id : undefined)
     return true
+  }
+
+  /** The lease (of worker `w`) that holds a check of `task`, if any. */
+  private checkLeaseOf(task: number, w: number): { id: number; lease: Lease } | undefined {
+    const s = this.state[task]
+    if (s !== TaskState.CHECKING && s !== TaskState.DONE) {
+      return undefined
+    }
+    const id = this.leaseOf[task] as number
+    const lease = id < 0 ? undefined : this.leases.get(id)
+    return lease == null || lease.worker !== w ? undefined : { id, lease }
+  }
+
+  /** A check that was out goes back to its queue (nowhere once the job is closed). */
+  private requeueCheck(now: number, task: number, failedBy: string | undefined): void {
+    if (this.closed) {
+      this.checks.remove(task)
+    } else {
+      this.checks.putBack(now, task, failedBy)
+    }
+  }
+
+  /**
+   * The accepted result of `task` from `worker` could not be stored (the write failed): the
+   * acceptance is undone, so the task is not counted done — a first run is pending again (first in
+   * line), a check goes back to its queue. Call it instead of carrying out the rest of the
+   * result's actions.
+   */
+  unaccept(now: number, worker: string, task: number, check: false): JobAction[]
+  /** A check's result: the check is queued again, for a worker outside `exclude` (preferably outside `avoid`). */
+  unaccept(now: number, worker: string, task: number, check: true, exclude: Iterable<string>, avoid?: Iterable<string>): JobAction[]
+  unaccept(
+    now: number,
+    worker: string,
+    task: number,
+    check: boolean,
+    exclude: Iterable<string> = [],
+    avoid: Iterable<string> = []
+  ): JobAction[] {
+    this.checkIndex(task)
+    const actions: JobAction[] = []
+    const w = this.workerIndex.get(worker)
+    if (w === undefined) {
+      return actions
+    }
+    const stats = this.workers[w] as WorkerStats
+    stats.completed = Math.max(0, stats.completed - 1)
+    if (check) {
+      if (!this.closed) {
+        this.checks.add(now, task, exclude, avoid)
+      }
+    } else if (this.doneBy[task] === w && (this.state[task] === TaskState.CHECKING || this.state[task] === TaskState.DONE)) {
+      if (this.state[task] === TaskState.DONE) {
+        this.settledCount--
+        if (this.closed && this.completed) {
+          this.closed = false // the completion was never carried out
+          this.completed = false
+        }
+      }
+      this.doneBy[task] = -1
+      this.doneCount--
+      this.state[task] = TaskState.PENDING
+      this.requeued.unshift(task)
+      actions.push({ type: 'release', worker, tasks: [task], reason: 'returned' })
+    }
+    actions.push(this.timer())
+    return actions
   }
 
   /**
@@ -524,13 +583,10 @@ export class RequesterJob {
   recheck(now: number, task: number, exclude: Iterable<string>, avoid: Iterable<string> = []): boolean {
     this.checkIndex(task)
     const s = this.state[task]
-    if (this.closed || (s !== TaskState.CHECKING && s !== TaskState.DONE) || this.checkOf.has(task)) {
+    if (this.closed || (s !== TaskState.CHECKING && s !== TaskState.DONE)) {
       return false
     }
-    const check = { task, exclude: new Set(exclude), avoid: new Set(avoid), queuedAt: now }
-    this.checkOf.set(task, check)
-    this.checkQueue.push(check)
-    return true
+    return this.checks.add(now, task, exclude, avoid)
   }
 
   /**
@@ -549,7 +605,7 @@ export class RequesterJob {
 
   /** Whether a check of `task` is queued or out. */
   checking(task: number): boolean {
-    return this.checkOf.has(task)
+    return this.checks.has(task)
   }
 
   /** Expires leases and the deadline; call at the time of the last `timer` action. */
@@ -579,18 +635,19 @@ export class RequesterJob {
   /** Stops handing out tasks (cancelled by the user). */
   close(): void {
     this.closed = true
-    this.checkQueue = []
+    this.checks.clearQueue()
   }
 
   summary(): JobSummary {
-    const checksLeased = this.checkLease.size
+    const firstRunsLeased = this.leasedCount - this.checksOut
     return {
       taskCount: this.taskCount,
-      pending: this.taskCount - this.doneCount - (this.leasedCount - checksLeased),
-      leased: this.leasedCount - checksLeased,
+      pending: this.taskCount - this.doneCount - firstRunsLeased,
+      leased: firstRunsLeased,
       done: this.doneCount,
+      settled: this.settledCount,
       checking: this.doneCount - this.settledCount,
-      checks: this.checkQueue.length + checksLeased,
+      checks: this.checks.waiting + this.checksOut,
       closed: this.closed
     }
   }
@@ -652,8 +709,7 @@ export class RequesterJob {
   }
 
   private leaseReturned(id: number, lease: Lease, stats: WorkerStats, grow = true): void {
-    const live = (t: number) => (lease.checks?.has(t) === true ? this.checkLease.get(t) === id : this.leaseOf[t] === id)
-    if (!lease.tasks.some(live)) {
+    if (!lease.tasks.some((t) => this.leaseOf[t] === id)) {
       this.leases.delete(id)
       if (grow) {
         // The whole lease came back in time: trust the worker with more.
@@ -693,34 +749,32 @@ export class RequesterJob {
     return false
   }
 
+  /** The task settled: its check, queued or out, is no longer needed (a late answer is LEASE_EXPIRED). */
   private dropCheck(task: number): void {
-    const check = this.checkOf.get(task)
-    if (check == null) {
+    if (!this.checks.has(task)) {
       return
     }
-    this.checkOf.delete(task)
-    this.checkQueue = this.checkQueue.filter((c) => c !== check)
-    const leaseId = this.checkLease.get(task)
-    if (leaseId !== undefined) {
-      // The check is out; its result will be answered NOT_ASSIGNED... unless it is still owed.
-      this.checkLease.delete(task)
-      const lease = this.leases.get(leaseId)
-      if (lease != null) {
-        ;(this.workers[lease.worker] as WorkerStats).held--
-        this.leasedCount--
-      }
+    this.checks.remove(task)
+    const lease = this.leaseOf[task] as number
+    if (lease >= 0) {
+      this.unlease(task, this.leases.get(lease) as Lease)
     }
   }
 
   private maybeComplete(actions: JobAction[]): void {
     if (!this.closed && this.settledCount === this.taskCount) {
       this.closed = true
-      this.checkQueue = []
+      this.completed = true
+      this.checks.clearQueue()
       actions.push({ type: 'complete' })
     }
   }
 
+  /** `task` leaves its lease (answered, returned, expired or no longer needed). */
   private unlease(task: number, lease: Lease): void {
+    if (this.state[task] !== TaskState.LEASED) {
+      this.checksOut--
+    }
     this.leaseOf[task] = -1
     this.leasedCount--
     ;(this.workers[lease.worker] as WorkerStats).held--
@@ -730,28 +784,19 @@ export class RequesterJob {
     this.leases.delete(id)
     const back: number[] = []
     for (const t of lease.tasks) {
-      if (lease.checks?.has(t) === true) {
-        if (this.checkLease.get(t) === id) {
-          // An expired check goes back to the queue for another independent worker.
-          this.checkLease.delete(t)
-          this.leasedCount--
-          ;(this.workers[lease.worker] as WorkerStats).held--
-          const check = this.checkOf.get(t)
-          if (check != null && !this.closed) {
-            check.exclude.add((this.workers[lease.worker] as WorkerStats).id)
-            check.queuedAt = now
-            this.checkQueue.push(check)
-          }
-          back.push(t)
-        }
+      if (this.leaseOf[t] !== id) {
         continue
       }
-      if (this.leaseOf[t] === id && this.state[t] === TaskState.LEASED) {
-        this.unlease(t, lease)
+      const check = this.state[t] !== TaskState.LEASED
+      this.unlease(t, lease)
+      if (check) {
+        // An expired check goes back to the queue for another independent worker.
+        this.requeueCheck(now, t, (this.workers[lease.worker] as WorkerStats).id)
+      } else {
         this.state[t] = TaskState.PENDING
         this.requeued.push(t)
-        back.push(t)
       }
+      back.push(t)
     }
     if (back.length > 0) {
       const stats = this.workers[lease.worker] as WorkerStats
@@ -764,18 +809,8 @@ export class RequesterJob {
   private expire(now: number, actions: JobAction[]): void {
     // §7.2: a check is given up after the check wait, or at once when no worker that could take
     // it is around (a job with a single worker does not wait for a second one that never comes).
-    const givenUp = (c: Check) => now - c.queuedAt >= this.checkWaitMs || !this.checkerAround(c.exclude, now)
-    if (this.checkQueue.some(givenUp)) {
-      const keep: Check[] = []
-      for (const c of this.checkQueue) {
-        if (givenUp(c)) {
-          this.checkOf.delete(c.task)
-          actions.push({ type: 'check-expired', task: c.task })
-        } else {
-          keep.push(c)
-        }
-      }
-      this.checkQueue = keep
+    for (const task of this.checks.expire(now, this.presence)) {
+      actions.push({ type: 'check-expired', task })
     }
     // Due leases come off the expiry heap (a job holds one lease per claim in flight: scanning them
     // all on every event made a requester's cost grow with its workers); released in id order.
@@ -792,7 +827,7 @@ export class RequesterJob {
     }
     if (!this.closed && now >= this.deadline && this.settledCount < this.taskCount) {
       this.closed = true
-      this.checkQueue = []
+      this.checks.clearQueue()
       actions.push({ type: 'deadline', unfinished: this.taskCount - this.doneCount })
     }
   }
@@ -804,10 +839,7 @@ export class RequesterJob {
     }
     let at = this.expiries.peekTime()
     if (!this.closed) {
-      at = at === undefined ? this.deadline : Math.min(at, this.deadline)
-      for (const c of this.checkQueue) {
-        at = Math.min(at, c.queuedAt + this.checkWaitMs)
-      }
+      at = Math.min(at ?? this.deadline, this.deadline, this.checks.nextExpiry() ?? this.deadline)
     }
     return { type: 'timer', at }
   }

@@ -7,7 +7,6 @@
  */
 
 import {
-  type AgreementRule,
   adaptiveRate,
   agreeResults,
   banDuration,
@@ -18,6 +17,7 @@ import {
   type TaskFailure,
   type Tensor
 } from '@openbatch/protocol'
+import { VerificationStateError } from './errors.js'
 
 /** A result as the verifier sees it: who computed which task, and the outputs. */
 export interface ObservedResult {
@@ -73,31 +73,42 @@ export class MemoryTrustBook implements TrustBook {
 
 /** §7.6: a valid fraud proof against the worker: trust starts over, and a ban (longer each time). */
 export function recordOffence(t: WorkerTrust, now: number): void {
-  t.disagreements++
-  t.streak = 0
+  recordDisagreement(t)
   t.offences++
   t.bannedUntil = Math.max(t.bannedUntil, now + banDuration(t.offences))
 }
 
-/** What the caller does next for a task. */
+/** Leases that expired on `t`'s worker, or claims a requester left unanswered (§7.6). */
+export function recordTimeouts(t: WorkerTrust, count = 1): void {
+  t.timeouts += count
+}
+
+/** A provably bad result (§6.3: bad signature, wrong signer, model or input digest) counts as a disagreement (§7.6). */
+export function recordDisagreement(t: WorkerTrust): void {
+  t.disagreements++
+  t.streak = 0
+}
+
+/**
+ * What the caller does next for a task. Every action that ends a task's verification names the
+ * result that stands (`result`: whose it is, and its signed envelope).
+ */
 export type VerifyAction =
-  /** Assign this task again, as an ordinary task, to a worker other than `exclude`. */
+  /** Run this task again on a worker outside `exclude` (everyone who ran it). */
   | { type: 'rerun'; task: number; exclude: string[] }
-  /**
-   * The task's result stands: it was not sampled (`unsampled`), or re-runs agreed (`agreed`).
-   * `canary`: `worker` passed a canary on this (already settled) task.
-   */
-  | { type: 'settled'; task: number; status: 'unsampled' }
-  /** `known`: the agreeing results (a canary's answer later, §7.4). */
-  | { type: 'settled'; task: number; status: 'agreed'; known: ObservedResult[] }
+  /** The task's result stands: it was not sampled (`unsampled`). */
+  | { type: 'settled'; task: number; status: 'unsampled'; result: ObservedResult }
+  /** Re-runs agreed; `known`: the agreeing results (a canary's answer later, §7.4). */
+  | { type: 'settled'; task: number; status: 'agreed'; result: ObservedResult; known: ObservedResult[] }
+  /** `worker` passed a canary on this (already settled) task. */
   | { type: 'settled'; task: number; status: 'canary'; worker: string }
   /**
    * A majority outvoted `accused`: build a fraud proof from the accused's signed result and the
    * agreeing ones (§7.5), publish it, and keep the agreeing output as the task's result.
    */
   | { type: 'fraud'; task: number; accused: string; agreeing: string[]; evidence: { accused: ObservedResult; agreeing: ObservedResult[] } }
-  /** Three runs, no two agree: nobody is penalised, the task is marked unresolved (§6.5). */
-  | { type: 'unresolved'; task: number }
+  /** Three runs, no two agree: nobody is penalised; the first run's result stands, unresolved (§6.5). */
+  | { type: 'unresolved'; task: number; result: ObservedResult }
 
 interface Pending {
   results: ObservedResult[]
@@ -111,7 +122,6 @@ export interface VerifierInit {
   policy: ResolvedPolicy
   /** The job's reward per task (R), for the Proof-of-Sampling floor. */
   reward: bigint | number
-  agreement: AgreementRule[]
   /** Uniform in [0, 1). Production: a CSPRNG. */
   random: () => number
   /** Shared across jobs (and persisted) by a peer. @default a MemoryTrustBook */
@@ -145,7 +155,9 @@ export class Verifier {
    */
   canary(task: number, known: ObservedResult[]): void {
     if (known.length === 0 || this.pending.has(task)) {
-      throw new Error(`task ${task} cannot be a canary: ${known.length === 0 ? 'no known answer' : 'its verification is open'}`)
+      throw new VerificationStateError(
+        `task ${task} cannot be a canary: ${known.length === 0 ? 'no known answer' : 'its verification is open'}`
+      )
     }
     this.pending.set(task, { results: [...known], canary: true })
   }
@@ -162,17 +174,40 @@ export class Verifier {
 
   /**
    * Gives up on a task's open verification (no independent worker came in time): nobody is
-   * judged. Returns how many results it held (2 or more: they disagreed, §6.5 unresolved).
+   * judged. Returns the results it held — the first stands; two or more disagreed (§6.5
+   * unresolved) — and none for a canary (its task settled long ago).
    */
-  abandon(task: number): number {
+  abandon(task: number): ObservedResult[] {
     const p = this.pending.get(task)
     this.pending.delete(task)
-    return p == null || p.canary === true ? 0 : p.results.length
+    return p == null || p.canary === true ? [] : p.results
   }
 
-  /** The results of a task whose two runs agreed, kept by callers as a canary's known answer. */
+  /** Whether a verification (a re-run, an audit or a canary) of `task` is open. */
   isOpen(task: number): boolean {
     return this.pending.has(task)
+  }
+
+  /** Workers whose results for `task`'s open verification are held (none when it is not open). */
+  runners(task: number): string[] {
+    return this.pending.get(task)?.results.map((r) => r.worker) ?? []
+  }
+
+  /** Tasks whose own verification is open (canaries of settled tasks left out). */
+  openTasks(): number[] {
+    const out: number[] = []
+    for (const [task, p] of this.pending) {
+      if (p.canary !== true) {
+        out.push(task)
+      }
+    }
+    return out
+  }
+
+  /** §6.3, §7.6: `worker` sent a provably bad result. */
+  provablyBad(worker: string): void {
+    recordDisagreement(this.trustOf(worker))
+    this.trust.changed(worker)
   }
 
   /** §7.2 sampling probability for this worker now. */
@@ -191,7 +226,7 @@ export class Verifier {
 
   /** A lease of this worker expired (§7.6 counts it). */
   timedOut(worker: string): void {
-    this.trustOf(worker).timeouts++
+    recordTimeouts(this.trustOf(worker))
     this.trust.changed(worker)
   }
 
@@ -208,7 +243,7 @@ export class Verifier {
         this.pending.set(result.task, { results: [result] })
         return [{ type: 'rerun', task: result.task, exclude: [result.worker] }]
       }
-      return [{ type: 'settled', task: result.task, status: 'unsampled' }]
+      return [{ type: 'settled', task: result.task, status: 'unsampled', result }]
     }
     if (p.results.some((r) => r.worker === result.worker)) {
       return [] // the same worker twice is no independent evidence
@@ -236,7 +271,7 @@ export class Verifier {
   }
 
   private agree(a: ObservedResult, b: ObservedResult): boolean {
-    return agreeResults(a, b, this.init.agreement).agree
+    return agreeResults(a, b, this.init.policy.agreement).agree
   }
 
   private settle(now: number, task: number, p: Pending): VerifyAction[] {
@@ -246,7 +281,7 @@ export class Verifier {
         this.pending.delete(task)
         this.credit(first.worker, p)
         this.credit(second.worker, p)
-        return [{ type: 'settled', task, status: 'agreed', known: [first, second] }]
+        return [{ type: 'settled', task, status: 'agreed', result: first, known: [first, second] }]
       }
       // §7.5: a disagreement is settled by a further independent run.
       return [{ type: 'rerun', task, exclude: [first.worker, second.worker] }]
@@ -270,9 +305,9 @@ export class Verifier {
       for (const r of p.results) {
         this.credit(r.worker, p)
       }
-      return [{ type: 'settled', task, status: 'agreed', known: p.results }]
+      return [{ type: 'settled', task, status: 'agreed', result: first, known: p.results }]
     }
-    return [{ type: 'unresolved', task }]
+    return [{ type: 'unresolved', task, result: first }]
   }
 
   private credit(worker: string, p?: Pending): void {

@@ -19,14 +19,21 @@
 
 import { InvalidJobParamsError } from './errors.js'
 
+/** Tasks a worker holds at once (queued and running) unless told otherwise. */
+export const DEFAULT_WORKER_CAPACITY = 32
+
 export interface WorkerAgentParams {
-  /** Tasks this worker can hold at once (queued + running). */
-  capacity: number
+  /** Tasks this worker can hold at once (queued + running). @default DEFAULT_WORKER_CAPACITY */
+  capacity?: number
   /** Largest claim. @default capacity */
   maxClaim?: number
-  /** First backoff after NO_TASKS or a failed claim; doubles up to maxBackoffMs. @default 1000 */
+  /**
+   * First backoff after NO_TASKS or a failed claim; doubles up to maxBackoffMs. Short: re-runs of
+   * sampled tasks appear as other workers' results come in, and a claim is one small stream.
+   * @default 250
+   */
   backoffMs?: number
-  /** @default 30000 */
+  /** @default 4000 */
   maxBackoffMs?: number
   /** UNKNOWN_JOB answers in a row before the job is dropped. @default 3 */
   maxUnknown?: number
@@ -115,10 +122,10 @@ export class WorkerAgent {
   private turn = 0
 
   constructor(params: WorkerAgentParams) {
-    this.capacity = params.capacity
-    this.maxClaim = params.maxClaim ?? params.capacity
-    this.backoffMs = params.backoffMs ?? 1000
-    this.maxBackoffMs = params.maxBackoffMs ?? 30_000
+    this.capacity = params.capacity ?? DEFAULT_WORKER_CAPACITY
+    this.maxClaim = params.maxClaim ?? this.capacity
+    this.backoffMs = params.backoffMs ?? 250
+    this.maxBackoffMs = params.maxBackoffMs ?? 4000
     this.maxUnknown = params.maxUnknown ?? 3
     this.maxRequesterFailures = params.maxRequesterFailures ?? 4
     this.unprovenClaim = params.unprovenClaim ?? 1

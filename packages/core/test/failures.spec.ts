@@ -8,6 +8,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { FailureKind, float32Tensor, MAX_TRANSIENT_FAILURES, resolvePolicy, type TaskFailure } from '@openbatch/protocol'
 import { RequesterJob, seededRandom, TaskState, VerifiedJob, type VerifiedJobAction } from '../src/index.js'
+import { submit } from './helpers.js'
 
 const T0 = 1_000_000
 const outputs = (x: number) => [float32Tensor('y', [1, 1], [x])]
@@ -17,7 +18,7 @@ const oom: TaskFailure = { kind: FailureKind.RESOURCE_EXHAUSTED, message: 'Faile
 function verifiedJob(taskCount: number, random = seededRandom(7)) {
   // Sampling off except where §6.6 forces it: only failures are re-run.
   const policy = { ...resolvePolicy(undefined), initialRate: 0, minRate: 0, canaryRate: 0 }
-  return new VerifiedJob({ taskCount, maxBatch: 4, deadline: T0 + 600_000, leaseMs: 10_000, policy, reward: 0n, agreement: [], random })
+  return new VerifiedJob({ taskCount, maxBatch: 4, deadline: T0 + 600_000, leaseMs: 10_000, policy, reward: 0n, random })
 }
 const verdicts = (actions: VerifiedJobAction[]) => actions.flatMap((a) => (a.type === 'verdict' ? [a.verdict] : []))
 
@@ -41,7 +42,7 @@ describe('task failures (§6.6)', () => {
     let last: VerifiedJobAction[] = []
     for (const [i, w] of ['a', 'b', 'c'].entries()) {
       assert.deepEqual(j.claim(T0 + i, w, 1).outcome.tasks, [0])
-      const step = j.failed(T0 + i, { task: 0, worker: w, outputs: [], failure: oom })
+      const step = submit(j, T0 + i, { task: 0, worker: w, outputs: [], failure: oom }, 'failed')
       assert.equal(step.outcome.code, i < 2 ? 'RETRY_ELSEWHERE' : 'OK')
       last = step.actions
     }
@@ -57,11 +58,11 @@ describe('task failures (§6.6)', () => {
     const j = verifiedJob(1)
     j.noteWorker(T0, 'b')
     j.claim(T0, 'a', 1)
-    const first = j.result(T0 + 1, { task: 0, worker: 'a', outputs: [], failure: rejected })
+    const first = submit(j, T0 + 1, { task: 0, worker: 'a', outputs: [], failure: rejected })
     assert.equal(first.outcome.code, 'OK')
     assert.deepEqual(verdicts(first.actions), [], 'not settled on one worker’s word')
     assert.deepEqual(j.claim(T0 + 2, 'b', 1).outcome.tasks, [0], 'the re-run goes to b')
-    const second = j.result(T0 + 3, { task: 0, worker: 'b', outputs: [], failure: { ...rejected, message: 'other words' } })
+    const second = submit(j, T0 + 3, { task: 0, worker: 'b', outputs: [], failure: { ...rejected, message: 'other words' } })
     assert.deepEqual(
       verdicts(second.actions).map((v) => [v.status, v.failure]),
       [['agreed', FailureKind.INPUT_REJECTED]]
@@ -74,11 +75,11 @@ describe('task failures (§6.6)', () => {
     j.noteWorker(T0, 'b')
     j.noteWorker(T0, 'c')
     j.claim(T0, 'lazy', 1)
-    j.result(T0 + 1, { task: 0, worker: 'lazy', outputs: [], failure: rejected })
+    submit(j, T0 + 1, { task: 0, worker: 'lazy', outputs: [], failure: rejected })
     j.claim(T0 + 2, 'b', 1)
-    j.result(T0 + 3, { task: 0, worker: 'b', outputs: outputs(1) })
+    submit(j, T0 + 3, { task: 0, worker: 'b', outputs: outputs(1) })
     assert.deepEqual(j.claim(T0 + 4, 'c', 1).outcome.tasks, [0], 'a disagreement goes to a third worker')
-    const third = j.result(T0 + 5, { task: 0, worker: 'c', outputs: outputs(1) })
+    const third = submit(j, T0 + 5, { task: 0, worker: 'c', outputs: outputs(1) })
     const fraud = third.actions.find((x) => x.type === 'fraud')
     assert.ok(fraud?.type === 'fraud' && fraud.accused.worker === 'lazy')
     assert.deepEqual(
@@ -93,11 +94,11 @@ describe('task failures (§6.6)', () => {
     k.noteWorker(T0, 'b')
     k.noteWorker(T0, 'c')
     k.claim(T0, 'a', 1)
-    k.result(T0 + 1, { task: 0, worker: 'a', outputs: [], failure: rejected })
+    submit(k, T0 + 1, { task: 0, worker: 'a', outputs: [], failure: rejected })
     k.claim(T0 + 2, 'b', 1)
-    k.result(T0 + 3, { task: 0, worker: 'b', outputs: outputs(2) })
+    submit(k, T0 + 3, { task: 0, worker: 'b', outputs: outputs(2) })
     k.claim(T0 + 4, 'c', 1)
-    const third = k.result(T0 + 5, { task: 0, worker: 'c', outputs: [], failure: rejected })
+    const third = submit(k, T0 + 5, { task: 0, worker: 'c', outputs: [], failure: rejected })
     assert.equal(
       third.actions.some((x) => x.type === 'fraud'),
       false
@@ -113,9 +114,9 @@ describe('task failures (§6.6)', () => {
     j.noteWorker(T0, 'b')
     j.noteWorker(T0, 'c')
     j.claim(T0, 'a', 1)
-    j.result(T0 + 1, { task: 0, worker: 'a', outputs: [], failure: rejected })
+    submit(j, T0 + 1, { task: 0, worker: 'a', outputs: [], failure: rejected })
     j.claim(T0 + 2, 'b', 1)
-    assert.deepEqual(j.failed(T0 + 3, { task: 0, worker: 'b', outputs: [], failure: oom }).outcome, { code: 'RETRY_ELSEWHERE' })
+    assert.deepEqual(submit(j, T0 + 3, { task: 0, worker: 'b', outputs: [], failure: oom }, 'failed').outcome, { code: 'RETRY_ELSEWHERE' })
     assert.deepEqual(j.claim(T0 + 4, 'b', 1).outcome.tasks, [], 'not to b again')
     assert.deepEqual(j.claim(T0 + 4, 'c', 1).outcome.tasks, [0])
   })
@@ -138,7 +139,6 @@ describe('task failures (§6.6)', () => {
       deadline: T0 + 600_000,
       policy,
       reward: 0n,
-      agreement: [],
       random: seededRandom(1),
       restore: Array.from({ length: 8 }, (_, index) => ({ index, state: TaskState.DONE, worker: 'w' })),
       restoredCounts: { agreed: 3, unsampled: 4, disputed: 1, failed: 2, fraudProofs: 1 }

@@ -35,7 +35,7 @@ describe('RequesterJob (§6.2, §6.3, §6.5)', () => {
       [0, 1, 2]
     )
     assert.equal(of(actions, 'complete').length, 1)
-    assert.deepEqual(j.summary(), { taskCount: 3, pending: 0, leased: 0, done: 3, checking: 0, checks: 0, closed: true })
+    assert.deepEqual(j.summary(), { taskCount: 3, pending: 0, leased: 0, done: 3, settled: 3, checking: 0, checks: 0, closed: true })
     assert.equal(j.claim(T0 + 200, 'w2', 1).outcome.code, 'JOB_CLOSED')
   })
 
@@ -102,7 +102,7 @@ describe('RequesterJob (§6.2, §6.3, §6.5)', () => {
       { index: 1, state: TaskState.LEASED, worker: 'w1', leaseExpiresAt: T0 + 10_000 },
       { index: 2, state: TaskState.PENDING }
     ])
-    assert.deepEqual(j.summary(), { taskCount: 6, pending: 4, leased: 1, done: 1, checking: 0, checks: 0, closed: false })
+    assert.deepEqual(j.summary(), { taskCount: 6, pending: 4, leased: 1, done: 1, settled: 1, checking: 0, checks: 0, closed: false })
     assert.deepEqual(j.claim(T0, 'w2', 6).outcome.tasks, [2, 3, 4, 5], 'pending first, the leased task is not handed out twice')
     assert.equal(j.result(T0 + 1, 'w1', 1).outcome.code, 'OK', 'the restored lease is honoured')
     assert.equal(j.result(T0 + 1, 'w1', 0).outcome.code, 'DUPLICATE')

@@ -12,6 +12,7 @@ import {
   wilsonInterval
 } from '@openbatch/protocol'
 import { MemoryTrustBook, seededRandom, type Verdict, VerifiedJob, type VerifiedJobAction } from '../src/index.js'
+import { submit } from './helpers.js'
 
 /**
  * The adversary matrix of issue #5 against the sans-IO VerifiedJob with virtual time. Outputs are
@@ -19,8 +20,6 @@ import { MemoryTrustBook, seededRandom, type Verdict, VerifiedJob, type Verified
  * the float noise measured across thread counts, graph optimisation levels and batch compositions
  * (runtime-onnx DETERMINISM.md: ≤ 1.2e-6 absolute).
  */
-
-const AGREEMENT = [] as const // the default rule: ALLCLOSE(DEFAULT_ATOL, DEFAULT_RTOL)
 
 function truth(task: number): number[] {
   const r = seededRandom(task + 1)
@@ -69,7 +68,6 @@ function newSim(taskCount: number, policy: ResolvedPolicy, random: () => number,
     leaseMs: 1000,
     policy,
     reward: 100n,
-    agreement: [...AGREEMENT],
     random,
     trust
   })
@@ -84,7 +82,7 @@ function round(sim: Sim, workers: SimWorker[], random: () => number): void {
     collect(sim, actions)
     for (const task of outcome.tasks) {
       const outputs = w.answer(task, random)
-      const step = sim.job.result(sim.now, { task, worker: w.id, outputs: tensor(outputs) })
+      const step = submit(sim.job, sim.now, { task, worker: w.id, outputs: tensor(outputs) })
       if (step.outcome.code !== 'OK') {
         continue
       }
@@ -144,7 +142,7 @@ function detectedWithin(strategy: Strategy, f: number, p: number, n: number, see
   // first run of their own) until every check of the cheater's results is settled.
   for (let i = 0; i < 20 * n && sim.frauds.length === 0; i++) {
     const cheaterDone = (sim.firstRuns.get('cheater') ?? 0) >= n
-    if (cheaterDone && sim.job.verifier.open === 0) {
+    if (cheaterDone && sim.job.openVerifications === 0) {
       break
     }
     if (!cheaterDone) {
@@ -271,7 +269,7 @@ describe('VerifiedJob: adversaries (issue #5, spec §7)', () => {
     for (let i = 0; i < 20_000 && !sim.job.summary().closed && sim.frauds.length === 0; i++) {
       if (!turned && (sim.firstRuns.get('sleeper') ?? 0) >= 2000) {
         turned = true
-        assert.ok(sim.job.verifier.rate('sleeper') < 0.2, `trusted: rate ${sim.job.verifier.rate('sleeper')}`)
+        assert.ok(sim.job.rate('sleeper') < 0.2, `trusted: rate ${sim.job.rate('sleeper')}`)
       }
       round(sim, workers, random)
     }
@@ -355,7 +353,7 @@ describe('VerifiedJob: adversaries (issue #5, spec §7)', () => {
     round(sim, [{ id: 'only', maxTasks: 3, answer: honest(0) }], random)
     assert.equal(sim.job.summary().checks, 3, 'a newcomer is always sampled')
     assert.equal(sim.job.claim(sim.now, 'only', 3).outcome.tasks.length, 0, 'never its own re-run')
-    const wake = sim.job.job.timer()
+    const wake = sim.job.timer()
     assert.ok(wake.type === 'timer' && wake.at !== undefined)
     collect(sim, sim.job.tick(wake.at as number))
     assert.deepEqual(
@@ -407,5 +405,53 @@ describe('VerifiedJob: adversaries (issue #5, spec §7)', () => {
     assert.equal(sim.job.claim(5, 'banned', 1).outcome.code, 'BANNED')
     assert.equal(sim.job.claim(11, 'banned', 1).outcome.code, 'OK', 'bans expire')
     assert.equal(sim.job.claim(11, 'bad', 1).outcome.code, 'RATE_LIMITED')
+  })
+
+  it('counts a task done only once its result is stored: a failed write puts the task back, and a re-run back in its queue', () => {
+    const random = seededRandom(23)
+    const sim = newSim(2, constantRate(1), random)
+    sim.job.noteWorker(0, 'b')
+    const claim = sim.job.claim(1, 'a', 2)
+    assert.deepEqual(claim.outcome.tasks, [0, 1])
+    // The store's write of task 0's result fails.
+    const step = sim.job.result(2, { task: 0, worker: 'a', outputs: tensor(truth(0)) })
+    assert.deepEqual(step.outcome, { code: 'OK', check: false })
+    const accept = step.actions.find((x) => x.type === 'accept')
+    assert.ok(accept?.type === 'accept')
+    const undone = sim.job.storeFailed(2, accept)
+    assert.ok(undone.some((x) => x.type === 'release' && x.tasks[0] === 0))
+    assert.equal(sim.job.summary().done, 0, 'not counted done')
+    assert.equal(sim.job.summary().settled, 0)
+    // Stored on the next try (the same worker may send it again: it got no receipt).
+    sim.job.claim(3, 'a', 1)
+    const again = submit(sim.job, 4, { task: 0, worker: 'a', outputs: tensor(truth(0)) })
+    assert.equal(again.outcome.code, 'OK')
+    assert.equal(sim.job.summary().done, 1)
+    // The re-run's write fails: the check goes back to its queue, for a worker other than 'a'.
+    const rerun = sim.job.claim(5, 'b', 1)
+    assert.deepEqual(rerun.outcome.tasks, [0])
+    const check = sim.job.result(6, { task: 0, worker: 'b', outputs: tensor(truth(0)) })
+    const checkAccept = check.actions.find((x) => x.type === 'accept')
+    assert.ok(checkAccept?.type === 'accept' && checkAccept.check)
+    sim.job.storeFailed(6, checkAccept)
+    assert.equal(sim.job.summary().checks, 1, 'the check is queued again')
+    assert.equal((sim.job.claim(7, 'a', 1).outcome.tasks as number[]).includes(0), false, 'never to the worker that ran the task')
+    const retry = sim.job.claim(8, 'b', 1)
+    assert.deepEqual(retry.outcome.tasks, [0])
+    const settled = submit(sim.job, 9, { task: 0, worker: 'b', outputs: tensor(truth(0)) })
+    const verdict = settled.actions.find((x) => x.type === 'verdict')
+    assert.ok(verdict?.type === 'verdict')
+    assert.deepEqual([verdict.verdict.status, verdict.result?.worker], ['agreed', 'a'])
+  })
+
+  it('a policy of the caller with canary rate 0 mixes in no canaries', () => {
+    const random = seededRandom(29)
+    const sim = newSim(60, constantRate(1, 0), random)
+    const workers = ['a', 'b', 'c'].map((id) => ({ id, maxTasks: 4, answer: honest(0) }))
+    for (let i = 0; i < 500 && !sim.job.summary().closed; i++) {
+      round(sim, workers, random)
+    }
+    assert.equal(sim.job.summary().closed, true)
+    assert.equal(sim.job.summary().canariesPassed, 0)
   })
 })

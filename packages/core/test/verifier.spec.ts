@@ -63,7 +63,7 @@ describe('Verifier (spec §7.2–7.6)', () => {
       const trials = 1000
       let caught = 0
       for (let trial = 0; trial < trials; trial++) {
-        const verifier = new Verifier({ policy: constantRate(p), reward: 100n, agreement: ARGMAX, random })
+        const verifier = new Verifier({ policy: { ...constantRate(p), agreement: ARGMAX }, reward: 100n, random })
         const { actions } = simulate(verifier, random, 'cheater', n, () => random() < f)
         if (actions.some((a) => a.type === 'fraud' && a.accused === 'cheater')) {
           caught++
@@ -80,7 +80,7 @@ describe('Verifier (spec §7.2–7.6)', () => {
 
   it('never accuses honest workers whose outputs differ by float noise (as honest settings do), while still sampling them', () => {
     const random = seededRandom(7)
-    const verifier = new Verifier({ policy: resolvePolicy(undefined), reward: 100n, agreement: ARGMAX, random })
+    const verifier = new Verifier({ policy: { ...resolvePolicy(undefined), agreement: ARGMAX }, reward: 100n, random })
     const { actions } = simulate(verifier, random, 'honest', 5000, () => false)
     assert.equal(actions.filter((a) => a.type === 'fraud' || a.type === 'unresolved').length, 0)
     assert.ok(actions.filter((a) => a.type === 'settled' && a.status === 'agreed').length > 200, 'it did sample')
@@ -88,7 +88,7 @@ describe('Verifier (spec §7.2–7.6)', () => {
 
   it('samples newcomers always, trusted workers less, never below the floor; a proven offence resets trust and bans', () => {
     const random = seededRandom(9)
-    const verifier = new Verifier({ policy: resolvePolicy(undefined), reward: 100n, agreement: ARGMAX, random })
+    const verifier = new Verifier({ policy: { ...resolvePolicy(undefined), agreement: ARGMAX }, reward: 100n, random })
     assert.equal(verifier.rate('new'), 1)
     simulate(verifier, random, 'w', 2000, () => false)
     assert.ok(verifier.rate('w') < 0.2, `rate after a long honest streak: ${verifier.rate('w')}`)
@@ -102,14 +102,16 @@ describe('Verifier (spec §7.2–7.6)', () => {
   })
 
   it('a re-run by the same worker is no independent evidence; three-way disagreement blames nobody', () => {
-    const verifier = new Verifier({ policy: constantRate(1), reward: 100n, agreement: ARGMAX, random: () => 0 })
+    const verifier = new Verifier({ policy: { ...constantRate(1), agreement: ARGMAX }, reward: 100n, random: () => 0 })
     assert.deepEqual(verifier.accepted(0, { task: 1, worker: 'a', outputs: honest(1, 0) }), [{ type: 'rerun', task: 1, exclude: ['a'] }])
     assert.deepEqual(verifier.accepted(0, { task: 1, worker: 'a', outputs: honest(1, 0) }), [])
     const three = (o: number) => [float32Tensor('probs', [1, 3], [o === 0 ? 1 : 0, o === 1 ? 1 : 0, o === 2 ? 1 : 0])]
-    const v = new Verifier({ policy: constantRate(1), reward: 100n, agreement: ARGMAX, random: () => 0 })
+    const v = new Verifier({ policy: { ...constantRate(1), agreement: ARGMAX }, reward: 100n, random: () => 0 })
     v.accepted(0, { task: 2, worker: 'a', outputs: three(0) })
     assert.deepEqual(v.accepted(0, { task: 2, worker: 'b', outputs: three(1) }), [{ type: 'rerun', task: 2, exclude: ['a', 'b'] }])
-    assert.deepEqual(v.accepted(0, { task: 2, worker: 'c', outputs: three(2) }), [{ type: 'unresolved', task: 2 }])
+    assert.deepEqual(v.accepted(0, { task: 2, worker: 'c', outputs: three(2) }), [
+      { type: 'unresolved', task: 2, result: { task: 2, worker: 'a', outputs: three(0) } }
+    ])
     assert.equal(v.trustOf('a').offences + v.trustOf('b').offences + v.trustOf('c').offences, 0)
   })
 })
