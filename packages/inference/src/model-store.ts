@@ -1,14 +1,8 @@
-/**
- * Models on disk, content-addressed by CID (protocol §2.1). Writes are atomic (temp file, fsync,
- * rename); every read re-hashes the bytes, and a file that does not match its CID is moved to
- * `quarantine/` and never returned.
- */
-
-import { randomBytes } from 'node:crypto'
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { CorruptModelError, ModelNotFoundError } from '@openbatch/inference'
 import { MAX_MODEL_BYTES, modelCid, modelMatchesCid, parseModelCid } from '@openbatch/protocol'
+import { writeFileAtomic } from './atomic-file.js'
+import { CorruptModelError, ModelNotFoundError } from './errors.js'
 
 export interface StoredModel {
   /** CID string. */
@@ -52,15 +46,7 @@ export class ModelStore {
     if (await this.has(model)) {
       return model
     }
-    const tmp = join(this.models, `.tmp-${randomBytes(8).toString('hex')}`)
-    const fh = await open(tmp, 'wx', 0o644)
-    try {
-      await fh.writeFile(bytes)
-      await fh.sync()
-    } finally {
-      await fh.close()
-    }
-    await rename(tmp, target)
+    await writeFileAtomic(target, bytes)
     return model
   }
 

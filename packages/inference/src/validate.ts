@@ -1,6 +1,6 @@
 import { type Tensor, validateTensorSet } from '@openbatch/protocol'
+import type { ModelInfo } from './backend.js'
 import { InvalidInputError } from './errors.js'
-import type { ModelInfo } from './index.js'
 
 const shapeText = (shape: ReadonlyArray<number | string | bigint>) => `[${shape.join(', ')}]`
 

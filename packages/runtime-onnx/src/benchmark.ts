@@ -19,8 +19,8 @@ export interface CapacityReport {
   points: CapacityPoint[]
   /** Best measured throughput. */
   itemsPerSecond: number
-  /** Batch size that reached it. */
-  maxBatch: number
+  /** Rows per onnxruntime call that reached it (the capacity record's `max_batch`, §4.2). */
+  batchRows: number
 }
 
 export interface CapacityOptions {
@@ -72,7 +72,7 @@ export async function measureCapacity(
     }
   }
   const best = points.reduce((a, b) => (b.itemsPerSecond > a.itemsPerSecond ? b : a))
-  return { model, points, itemsPerSecond: best.itemsPerSecond, maxBatch: best.batchSize }
+  return { model, points, itemsPerSecond: best.itemsPerSecond, batchRows: best.batchSize }
 }
 
 /** The capacity-record entry for a measured model. */
@@ -80,7 +80,7 @@ export function toModelCapacity(report: CapacityReport, pricePerItem = 0n): Mode
   return {
     model: parseModelCid(report.model).bytes as Uint8Array<ArrayBuffer>,
     itemsPerSecond: report.itemsPerSecond,
-    maxBatch: report.maxBatch,
+    maxBatch: report.batchRows,
     pricePerItem
   }
 }

@@ -2,7 +2,7 @@
  * OnnxBackend: the InferenceBackend a worker peer runs. Tasks are validated against the model,
  * queued per model, and — when a thread is free — merged along the batch dimension into one
  * onnxruntime call whose outputs are split back per task. On CPU with several threads a batch
- * of maxBatch rows is shared among them (data parallelism instead of intra-op parallelism), so a
+ * of maxRows rows is shared among them (data parallelism instead of intra-op parallelism), so a
  * task with more rows than a call takes is split and its outputs joined back.
  */
 
@@ -17,6 +17,7 @@ import {
   InvalidInputError,
   type ModelInfo,
   ModelLoadError,
+  ModelStore,
   type RunResult,
   type TensorSpec,
   validateInputs
@@ -24,9 +25,11 @@ import {
 import { DTYPES, type ExecutionProfile, parseModelCid, type Tensor } from '@openbatch/protocol'
 import { type BufferPool, concatToBuffer, dtypeOfOrt, fromWire, ORT_TYPES, toWire, type WireTensor } from './convert.js'
 import { chooseProvider, type DeviceInfo, detectDevices, type ExecutionProvider, type ProviderChoice } from './device.js'
-import { ModelStore } from './model-store.js'
 import { type DescribeReply, type PoolStats, WorkerPool } from './pool.js'
 import type { CpuPlacement, GraphOptimizationLevel } from './protocol.js'
+
+/** Rows in one onnxruntime call unless a worker measures better (a GPU does, §4.2's max_batch). */
+export const DEFAULT_MAX_ROWS = 32
 
 export interface OnnxBackendInit {
   /** The model store, or the directory for one. */
@@ -52,10 +55,10 @@ export interface OnnxBackendInit {
   /**
    * Most rows in one batch: tasks are merged up to this many rows. With CUDA, or one thread, a
    * batch is one onnxruntime call; on CPU with several threads each call takes an equal share
-   * (⌈maxBatch / threads⌉ rows), as one session's intra-op threads would share the batch.
+   * (⌈maxRows / threads⌉ rows), as one session's intra-op threads would share the batch.
    * @default 32
    */
-  maxBatch?: number
+  maxRows?: number
   /**
    * Memory budget for cached sessions per worker thread, in bytes (a session is estimated at
    * `sessionCostFactor` × the model file size).
@@ -114,8 +117,12 @@ interface Pending {
   info: ModelInfo
   inputs: Tensor[]
   rows: number
-  /** Tasks with the same key can be merged: same non-batch dims for every input. */
-  key: string
+  /**
+   * Tasks with the same merge key can be merged along the batch dimension: the same non-batch dims
+   * for every input. None: the task runs alone (its model is not batchable, or its outputs did not
+   * follow its rows).
+   */
+  key?: string
   seq: number
   resolve: (r: RunResult) => void
   reject: (e: Error) => void
@@ -140,7 +147,7 @@ export class OnnxBackend implements InferenceBackend {
   /** onnxruntime intra-op threads per worker thread (also until `start()`, see `threads`). */
   intraOpThreads: number
   private batch: number
-  /** Most rows in one onnxruntime call (see `maxBatch`); set by `start()`. */
+  /** Most rows in one onnxruntime call (see `maxRows`); set by `start()`. */
   callRows: number
   readonly graphOptimizationLevel: GraphOptimizationLevel
   private readonly init: OnnxBackendInit
@@ -164,13 +171,13 @@ export class OnnxBackend implements InferenceBackend {
     const plan = threadPlan(init, 'cpu', availableParallelism())
     this.threads = plan.threads
     this.intraOpThreads = plan.intraOpThreads
-    this.batch = init.maxBatch ?? 32
+    this.batch = init.maxRows ?? DEFAULT_MAX_ROWS
     this.callRows = this.batch
     this.graphOptimizationLevel = init.graphOptimizationLevel ?? 'all'
     for (const [name, v] of [
       ['threads', this.threads],
       ['intraOpThreads', this.intraOpThreads],
-      ['maxBatch', this.maxBatch]
+      ['maxRows', this.maxRows]
     ] as const) {
       if (!Number.isInteger(v) || v < 1) {
         throw new RangeError(`${name} must be an integer ≥ 1, got ${v}`)
@@ -216,7 +223,7 @@ export class OnnxBackend implements InferenceBackend {
     const plan = threadPlan(this.init, choice.provider, devices.cpu.cores)
     this.threads = plan.threads
     this.intraOpThreads = plan.intraOpThreads
-    this.maxBatch = this.batch
+    this.maxRows = this.batch
     if (choice.provider === 'webgpu') {
       this.profileDir ??= mkdtempSync(join(tmpdir(), 'openbatch-placement-'))
     }
@@ -251,14 +258,14 @@ export class OnnxBackend implements InferenceBackend {
     this.pool.start()
   }
 
-  /** Most rows in one batch (see `OnnxBackendInit.maxBatch`); a GPU worker sets it from its capacity benchmark. */
-  get maxBatch(): number {
+  /** Most rows in one batch (see `OnnxBackendInit.maxRows`); a GPU worker sets it from its capacity benchmark. */
+  get maxRows(): number {
     return this.batch
   }
 
-  set maxBatch(rows: number) {
+  set maxRows(rows: number) {
     if (!Number.isInteger(rows) || rows < 1) {
-      throw new RangeError(`maxBatch must be an integer ≥ 1, got ${rows}`)
+      throw new RangeError(`maxRows must be an integer ≥ 1, got ${rows}`)
     }
     this.batch = rows
     this.callRows = this.choice?.provider === 'cpu' ? Math.ceil(rows / this.threads) : rows
@@ -380,7 +387,7 @@ export class OnnxBackend implements InferenceBackend {
     validateInputs(info, inputs)
     const ordered = info.inputs.map((spec) => inputs.find((t) => t.name === spec.name) as Tensor)
     let rows = 1
-    let key = `solo:${this.seq}`
+    let key: string | undefined
     if (info.batchable) {
       const first = Number(ordered[0]?.dims[0] ?? 0n)
       if (first === 0) {
@@ -462,7 +469,7 @@ export class OnnxBackend implements InferenceBackend {
       // taking a full batch while the other waits; a task with more rows than its share is split.
       const idle = pool.idleThreads()
       const share = idle > 1 ? Math.min(this.callRows, Math.ceil(queue.reduce((n, p) => n + p.rows, 0) / idle)) : this.callRows
-      if (head.rows > share && !head.key.startsWith('solo:') && head.parent == null) {
+      if (head.rows > share && head.key !== undefined && head.parent == null) {
         queue.splice(0, 1, ...this.split(head, share))
       }
       const group = takeGroup(queue, share)
@@ -503,7 +510,7 @@ export class OnnxBackend implements InferenceBackend {
             return
           }
           task.info.batchable = false
-          task.key = `solo:${task.seq}`
+          task.key = undefined
           const queue = this.queues.get(task.info.model) ?? []
           queue.unshift(task)
           this.queues.set(task.info.model, queue)
@@ -517,9 +524,9 @@ export class OnnxBackend implements InferenceBackend {
   /** Puts the tasks of a group back at the head of the queue, each to run on its own. */
   private runAlone(model: string, group: Pending[]): void {
     const queue = this.queues.get(model) ?? []
-    group.forEach((p, i) => {
-      p.key = `solo:${p.seq}:${i}`
-    })
+    for (const p of group) {
+      p.key = undefined
+    }
     queue.unshift(...group)
     this.queues.set(model, queue)
   }
@@ -580,17 +587,17 @@ export class OnnxBackend implements InferenceBackend {
   }
 }
 
-/** The oldest task and every later one with the same key, up to `maxBatch` rows (at least one task). */
-function takeGroup(queue: Pending[], maxBatch: number): Pending[] {
+/** The oldest task and every later one with the same key, up to `maxRows` rows (at least one task). */
+function takeGroup(queue: Pending[], maxRows: number): Pending[] {
   const first = queue.shift() as Pending
   const group = [first]
-  if (first.key.startsWith('solo:')) {
+  if (first.key === undefined) {
     return group
   }
   let rows = first.rows
-  for (let i = 0; i < queue.length && rows < maxBatch; ) {
+  for (let i = 0; i < queue.length && rows < maxRows; ) {
     const p = queue[i] as Pending
-    if (p.key === first.key && rows + p.rows <= maxBatch) {
+    if (p.key === first.key && rows + p.rows <= maxRows) {
       group.push(p)
       rows += p.rows
       queue.splice(i, 1)

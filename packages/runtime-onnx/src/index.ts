@@ -33,6 +33,7 @@
  * ```
  */
 
+export { ModelStore, type StoredModel } from '@openbatch/inference'
 export { type CapacityOptions, type CapacityPoint, type CapacityReport, measureCapacity, toModelCapacity } from './benchmark.js'
 export {
   type CalibrationModel,
@@ -63,7 +64,7 @@ export {
   probeWebGpu,
   type WebGpuAdapter
 } from './device.js'
-export { createOnnxBackend, OnnxBackend, type OnnxBackendInit } from './engine.js'
-export { ModelStore, type StoredModel } from './model-store.js'
+export { createOnnxBackend, DEFAULT_MAX_ROWS, OnnxBackend, type OnnxBackendInit } from './engine.js'
 export { buildOnnxModel, type GraphSpec, type InitializerSpec, type NodeSpec, type ValueSpec } from './onnx-builder.js'
 export type { CpuPlacement, GraphOptimizationLevel } from './protocol.js'
+export { createWorkerRuntime, type WorkerRuntime, type WorkerRuntimeInit } from './worker-runtime.js'

@@ -253,7 +253,7 @@ describe('ONNX backend', async () => {
       [1, 8]
     )
     assert.ok(report.points.every((p) => p.itemsPerSecond > 0))
-    assert.ok([1, 8].includes(report.maxBatch))
+    assert.ok([1, 8].includes(report.batchRows))
   })
 })
 
@@ -284,7 +284,7 @@ describe('thread failures and shutdown', () => {
     const store = new ModelStore(await tempDir())
     const model = await store.addFile(PADDLE_CLS_PATH)
     for (let round = 0; round < 3; round++) {
-      const backend = createOnnxBackend({ store, threads: 2, intraOpThreads: 1, maxBatch: 32, devices })
+      const backend = createOnnxBackend({ store, threads: 2, intraOpThreads: 1, maxRows: 32, devices })
       await backend.start()
       await backend.describe(model)
       const r = rng(round)
@@ -359,7 +359,7 @@ describe('thread failures and shutdown', () => {
     const twoIo = await store.add(TWO_IO)
     const paddle = await store.addFile(PADDLE_CLS_PATH)
     const rowSum = await store.add(ROW_SUM)
-    const backend = createOnnxBackend({ store, maxBatch: 8, devices })
+    const backend = createOnnxBackend({ store, maxRows: 8, devices })
     await backend.start()
     try {
       assert.equal(backend.callRows, 4, 'a batch of 8 rows on 2 threads: 4 rows a call')
@@ -435,7 +435,7 @@ describe('thread failures and shutdown', () => {
       name: 'RangeError',
       message: /threads must be an integer ≥ 1, got 0/
     })
-    assert.throws(() => createOnnxBackend({ store: '/tmp/x', maxBatch: 1.5 }), { message: /maxBatch/ })
+    assert.throws(() => createOnnxBackend({ store: '/tmp/x', maxRows: 1.5 }), { message: /maxRows/ })
   })
 
   it('keeps working within a tiny session budget by evicting and reloading sessions', async () => {
