@@ -27,8 +27,12 @@ import {
   workerShardCid
 } from '@openbatch/protocol'
 import { equals } from 'uint8arrays/equals'
-import type { OpenbatchPeer } from './peer.js'
-import { withDeadline } from './signals.js'
+import type { OpenbatchComponents } from './components.js'
+import { NoWorkersError } from './errors.js'
+import { deadline, withDeadline } from './signals.js'
+
+/** What capacity uses of a peer. */
+export type CapacityComponents = Pick<OpenbatchComponents, 'libp2p' | 'peerId' | 'privateKey'>
 
 export interface CapacityInit {
   devices: Device[]
@@ -42,12 +46,12 @@ export interface WorkerInfo {
   record: CapacityRecord
 }
 
-const lastSeq = new WeakMap<OpenbatchPeer, bigint>()
+const lastSeq = new WeakMap<CapacityComponents, bigint>()
 /** The signed capacity record each peer published last, served over CAPACITY_PROTOCOL. */
-const published = new WeakMap<OpenbatchPeer, Uint8Array>()
+const published = new WeakMap<CapacityComponents, Uint8Array>()
 
 /** Serves this peer's latest capacity record over /openbatch/capacity/1.0.0 (§4.3); the answer is empty before one is published. */
-export async function serveCapacity(peer: OpenbatchPeer): Promise<void> {
+export async function serveCapacity(peer: CapacityComponents): Promise<void> {
   await peer.libp2p.handle(
     CAPACITY_PROTOCOL,
     async (stream: Stream) => {
@@ -64,7 +68,7 @@ export async function serveCapacity(peer: OpenbatchPeer): Promise<void> {
 }
 
 /** Asks `worker` itself for its capacity record; returns the signed bytes (unchecked) or undefined. */
-export async function fetchCapacity(peer: OpenbatchPeer, worker: PeerId, options: AbortOptions = {}): Promise<Uint8Array | undefined> {
+export async function fetchCapacity(peer: CapacityComponents, worker: PeerId, options: AbortOptions = {}): Promise<Uint8Array | undefined> {
   const stream = await peer.libp2p.dialProtocol(worker, CAPACITY_PROTOCOL, options)
   try {
     const lp = lpStream(stream, { maxDataLength: MAX_CAPACITY_RECORD_BYTES })
@@ -81,7 +85,7 @@ export async function fetchCapacity(peer: OpenbatchPeer, worker: PeerId, options
  * Publishes this peer's capacity record and provider records. The seq is the wall clock in ms (or
  * one more than the last one published), so it increases across restarts without being stored.
  */
-export async function publishCapacity(peer: OpenbatchPeer, init: CapacityInit, options: AbortOptions = {}): Promise<CapacityRecord> {
+export async function publishCapacity(peer: CapacityComponents, init: CapacityInit, options: AbortOptions = {}): Promise<CapacityRecord> {
   const now = Date.now()
   const seq = [BigInt(now), (lastSeq.get(peer) ?? 0n) + 1n].reduce((a, b) => (a > b ? a : b))
   const record: CapacityRecord = {
@@ -111,7 +115,7 @@ export async function publishCapacity(peer: OpenbatchPeer, init: CapacityInit, o
  * `directTimeoutMs`), else looked up in the DHT; undefined when it has none or it fails §4.2.
  */
 export async function getCapacity(
-  peer: OpenbatchPeer,
+  peer: CapacityComponents,
   worker: PeerId,
   options: AbortOptions & { directTimeoutMs?: number } = {}
 ): Promise<CapacityRecord | undefined> {
@@ -147,7 +151,7 @@ export interface FindWorkersOptions extends AbortOptions {
  * searched at once — one DHT provider search stops after k (20) providers, the shards keep each
  * under that — and the capacity records are fetched `concurrency` at a time meanwhile.
  */
-export async function* findWorkers(peer: OpenbatchPeer, model: string, options: FindWorkersOptions = {}): AsyncGenerator<WorkerInfo> {
+export async function* findWorkers(peer: CapacityComponents, model: string, options: FindWorkersOptions = {}): AsyncGenerator<WorkerInfo> {
   const cid = parseModelCid(model)
   const concurrency = Math.max(1, options.concurrency ?? 8)
   const seen = new Set<string>(options.skip ?? [])
@@ -248,7 +252,7 @@ export class CapacityPublisher {
   current?: CapacityRecord
 
   constructor(
-    private readonly peer: OpenbatchPeer,
+    private readonly peer: CapacityComponents,
     private offer: CapacityInit,
     private readonly onError: (err: Error) => void = () => {}
   ) {}
@@ -306,4 +310,64 @@ export class CapacityPublisher {
     this.publishing = run
     return run
   }
+}
+
+export interface DiscoverWorkersOptions extends AbortOptions {
+  /** Workers to find. @default 1 */
+  minWorkers?: number
+  /** How long to keep searching. @default 30_000 */
+  timeoutMs?: number
+  /** Pause between two DHT searches that found too few (records spread as workers publish). @default 250 */
+  retryMs?: number
+}
+
+/**
+ * Searches the DHT (spec §4.3) until `minWorkers` workers of `model` are found; resolves with them,
+ * or rejects with NoWorkersError after `timeoutMs` (with `signal`'s reason when it aborts).
+ */
+export async function discoverWorkers(
+  peer: CapacityComponents,
+  model: string,
+  options: DiscoverWorkersOptions = {}
+): Promise<WorkerInfo[]> {
+  const minWorkers = options.minWorkers ?? 1
+  const timeoutMs = options.timeoutMs ?? 30_000
+  const retryMs = options.retryMs ?? 250
+  const started = Date.now()
+  // Cleared when the search ends: a deadline firing later must not reach the DHT's queries.
+  const search = deadline(timeoutMs, options.signal)
+  const found = new Map<string, WorkerInfo>()
+  try {
+    while (!search.signal.aborted) {
+      try {
+        // Workers found by an earlier round are not looked up again.
+        for await (const w of findWorkers(peer, model, { signal: search.signal, skip: new Set(found.keys()) })) {
+          found.set(w.peerId.toString(), w)
+          if (found.size >= minWorkers) {
+            return [...found.values()]
+          }
+        }
+      } catch {
+        // a lookup cut short by the timeout, or no DHT peers yet
+      }
+      await abortableDelay(retryMs, search.signal)
+    }
+  } finally {
+    search.clear()
+  }
+  options.signal?.throwIfAborted()
+  throw new NoWorkersError(model, Date.now() - started, found.size, minWorkers)
+}
+
+/** Waits `ms`, or less when `signal` aborts first (never rejects). */
+function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
+    function done(): void {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+  })
 }

@@ -13,3 +13,68 @@ export class ConfigError extends Error {
 export class IdentityKeyError extends Error {
   override readonly name = 'IdentityKeyError'
 }
+
+/** A job that cannot be served or stored as given (an announcement of another peer, one that does not match its inputs). */
+export class InvalidJobError extends Error {
+  override readonly name = 'InvalidJobError'
+}
+
+/** No job with this id is stored or served here. */
+export class UnknownJobError extends Error {
+  override readonly name = 'UnknownJobError'
+  constructor(readonly jobId: string) {
+    super(`no job ${jobId} here`)
+  }
+}
+
+/** The job was cancelled before every task settled (its settled results stay stored). */
+export class JobCancelledError extends Error {
+  override readonly name = 'AbortError'
+  readonly code = 'JOB_CANCELLED'
+  constructor(readonly jobId: string) {
+    super(`job ${jobId} was cancelled`)
+  }
+}
+
+/** The job's deadline passed with tasks unsettled (its settled results stay stored). */
+export class JobDeadlineError extends Error {
+  override readonly name = 'JobDeadlineError'
+  constructor(
+    readonly jobId: string,
+    readonly unfinished: number
+  ) {
+    super(`job ${jobId} passed its deadline with ${unfinished} tasks unfinished`)
+  }
+}
+
+/** A fraud proof could not be built: a result's signed envelope is missing. */
+export class FraudProofError extends Error {
+  override readonly name = 'FraudProofError'
+}
+
+/** A peer answered a protocol request with something the spec does not allow (wrong count, oversized, inconsistent). */
+export class ProtocolViolationError extends Error {
+  override readonly name = 'ProtocolViolationError'
+}
+
+/** A receipt that does not prove the work it claims to (another worker, or not signed by its requester). */
+export class InvalidReceiptError extends Error {
+  override readonly name = 'InvalidReceiptError'
+}
+
+/** No worker (or too few) for a model was found in the DHT within the discovery timeout (spec §4.3). */
+export class NoWorkersError extends Error {
+  override readonly name = 'NoWorkersError'
+  constructor(
+    readonly model: string,
+    readonly waitedMs: number,
+    readonly found = 0,
+    readonly wanted = 1
+  ) {
+    super(
+      found === 0
+        ? `no workers serve model ${model} (searched the network for ${Math.round(waitedMs / 1000)} s); start a worker with this model, or check the bootstrap addresses`
+        : `found ${found} of the ${wanted} workers wanted for model ${model} in ${Math.round(waitedMs / 1000)} s; start more workers or ask for fewer`
+    )
+  }
+}

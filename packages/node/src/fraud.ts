@@ -6,11 +6,11 @@
 
 import type { PeerId } from '@libp2p/interface'
 import { type CheckedFraudProof, FRAUD_TOPIC, sha256, toHex, validateFraudMessage } from '@openbatch/protocol'
-import type { OpenbatchPeer } from './peer.js'
+import type { OpenbatchComponents, PubSubComponents } from './components.js'
 import { TopicBoard } from './topic-board.js'
 
 /** Publishes a signed fraud proof (from `createFraudProof`). */
-export async function publishFraudProof(peer: OpenbatchPeer, envelope: Uint8Array): Promise<void> {
+export async function publishFraudProof(peer: Pick<OpenbatchComponents, 'libp2p'>, envelope: Uint8Array): Promise<void> {
   await peer.libp2p.services.pubsub.publish(FRAUD_TOPIC, envelope)
 }
 
@@ -24,9 +24,9 @@ export interface FraudBoardInit {
 export class FraudBoard {
   private readonly board: TopicBoard<CheckedFraudProof & { reporter: PeerId }>
 
-  constructor(peer: OpenbatchPeer, init: FraudBoardInit) {
+  constructor(components: PubSubComponents, init: FraudBoardInit) {
     this.board = new TopicBoard(
-      peer,
+      components,
       [FRAUD_TOPIC],
       async (_topic, data) => {
         const verdict = await validateFraudMessage(data, Date.now())

@@ -6,7 +6,7 @@
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { createTopicScoreParams, type PeerScoreParams } from '@libp2p/gossipsub/score'
 import type { GossipAction } from '@openbatch/protocol'
-import type { OpenbatchPeer } from './peer.js'
+import type { PubSubComponents } from './components.js'
 
 export function toTopicValidatorResult(action: GossipAction): TopicValidatorResult {
   switch (action) {
@@ -38,9 +38,14 @@ export const OPENBATCH_TOPIC_SCORE = createTopicScoreParams({
   invalidMessageDeliveriesDecay: 0.99
 })
 
-/** Registers OPENBATCH_TOPIC_SCORE for `topic` (gossipsub reads topic parameters when scoring). */
-export function scoreTopic(peer: OpenbatchPeer, topic: string): void {
-  const score = (peer.libp2p.services.pubsub as unknown as { score?: { params: PeerScoreParams } }).score
+/**
+ * Registers OPENBATCH_TOPIC_SCORE for `topic` (gossipsub reads topic parameters when scoring).
+ * Job topics are per model and known only at run time, and gossipsub copies `scoreParams.topics`
+ * at construction and offers no method to add one later: its service object's public `score`
+ * member (on the class, absent from the exported interface) is the one way in.
+ */
+export function scoreTopic({ pubsub }: PubSubComponents, topic: string): void {
+  const score = (pubsub as unknown as { score?: { params: PeerScoreParams } }).score
   if (score != null) {
     score.params.topics[topic] ??= OPENBATCH_TOPIC_SCORE
   }

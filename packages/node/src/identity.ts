@@ -3,11 +3,10 @@
  * private key in a file of mode 0600, written atomically.
  */
 
-import { randomBytes } from 'node:crypto'
-import { chmod, mkdir, open, readFile, rename, stat } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { readFile, stat } from 'node:fs/promises'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
+import { writeFileAtomic } from '@openbatch/inference'
 import { IdentityKeyError } from './errors.js'
 
 /**
@@ -45,15 +44,5 @@ export async function loadOrCreateIdentity(path: string): Promise<PrivateKey> {
 }
 
 async function writeKey(path: string, bytes: Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 })
-  const tmp = join(dirname(path), `.identity-${randomBytes(6).toString('hex')}`)
-  const fh = await open(tmp, 'wx', 0o600)
-  try {
-    await fh.writeFile(bytes)
-    await fh.sync()
-  } finally {
-    await fh.close()
-  }
-  await chmod(tmp, 0o600)
-  await rename(tmp, path)
+  await writeFileAtomic(path, bytes, { mode: 0o600, dirMode: 0o700 })
 }

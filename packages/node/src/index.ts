@@ -1,7 +1,7 @@
 /**
  * @packageDocumentation
  *
- * `@openbatch/node` is the libp2p glue of an openbatch peer: {@link createPeer} builds libp2p 3
+ * `@openbatch/node` is the libp2p glue of an openbatch peer: {@link createOpenbatchPeer} builds libp2p 3
  * with TCP and/or the memory transport, noise, yamux, identify, ping, a private kad-dht (protocol
  * `/openbatch/kad/1.0.0`) carrying the spec's capacity-record validator and selector, and
  * gossipsub; the identity key and datastore persist in `dataDir`.
@@ -10,9 +10,9 @@
  * @example
  *
  * ```ts
- * import { createPeer, publishCapacity, findWorkers } from '@openbatch/node'
+ * import { createOpenbatchPeer, publishCapacity, findWorkers } from '@openbatch/node'
  *
- * const worker = await createPeer({ dataDir: './worker', bootstrap: [addr] })
+ * const worker = await createOpenbatchPeer({ dataDir: './worker', bootstrap: [addr] })
  * await worker.start()
  * await publishCapacity(worker, { devices, models: [{ model: cid.bytes, itemsPerSecond: 1100, maxBatch: 32, pricePerItem: 5n }] })
  *
@@ -24,8 +24,11 @@
 
 export { inLocalNetwork, isNonPublicIp, isUsableAddress, localNetworks, usableAddressesMapper } from './addresses.js'
 export {
+  type CapacityComponents,
   type CapacityInit,
   CapacityPublisher,
+  type DiscoverWorkersOptions,
+  discoverWorkers,
   type FindWorkersOptions,
   fetchCapacity,
   findWorkers,
@@ -33,43 +36,75 @@ export {
   publishCapacity,
   type WorkerInfo
 } from './capacity.js'
+export type {
+  JobListing,
+  OpenbatchComponents,
+  OpenbatchLibp2p,
+  PeerServices,
+  PubSubComponents
+} from './components.js'
 export { DEFAULT_MDNS_SERVICE_TAG, type PeerConfig, type ResolvedConfig, resolveConfig, type TransportName } from './config.js'
 export { isCorruption, openDatabase, StoreCorruptError } from './database.js'
-export { ConfigError, IdentityKeyError } from './errors.js'
+export {
+  ConfigError,
+  FraudProofError,
+  IdentityKeyError,
+  InvalidJobError,
+  InvalidReceiptError,
+  JobCancelledError,
+  JobDeadlineError,
+  NoWorkersError,
+  ProtocolViolationError,
+  UnknownJobError
+} from './errors.js'
 export { AnswerTimeoutError, frameStream } from './framing.js'
 export { FraudBoard, type FraudBoardInit, publishFraudProof } from './fraud.js'
 export { OPENBATCH_TOPIC_SCORE, scoreTopic, toTopicValidatorResult } from './gossip-validation.js'
 export { loadOrCreateIdentity } from './identity.js'
 export {
+  type CountedEvent,
+  type JobRecord,
+  type JobStore,
+  MemoryJobStore,
+  type StageOptions,
+  type StoredJob,
+  type StoredPolicy,
+  type StoredResult,
+  type StoredTask
+} from './job-store.js'
+export {
+  type AnnounceOptions,
   announcedAddresses,
   announceJob,
   JobAnnouncer,
   type JobAnnouncerInit,
   JobBoard,
   type JobBoardInit,
+  type JobComponents,
   JobDirectory,
   type JobDirectoryInit,
   learnRequesterAddresses,
   queryJobs
 } from './jobs.js'
 export { type FetchModelOptions, fetchModel, ModelFetchError, ModelServer, type ModelSource } from './models.js'
-export { createPeer, libp2pOptions, type OpenbatchLibp2p, OpenbatchPeer, type PeerComponents, type PeerServices } from './peer.js'
+export { createOpenbatchPeer, libp2pOptions, OpenbatchPeer, type PeerComponents } from './peer.js'
 export { ReceiptStore, type ReceiptTotals } from './receipts.js'
 export { BANNED_APP_SCORE, Reputation } from './reputation.js'
 export {
   type AddJobInit,
   type FraudEvent,
   type JobProgress,
-  type JobStore,
-  MemoryJobStore,
   networkGroup,
+  type RequesterComponents,
   RequesterService,
   type RequesterServiceInit,
   secureRandom,
   taskBytes,
   type VerdictEvent
 } from './requester.js'
+export { type CheckedResult, checkResult, PROVABLY_BAD, type ResultJob } from './result-checks.js'
 export { type Deadline, deadline, withDeadline } from './signals.js'
-export { SqliteJobStore, type StoredJob, type StoredResult } from './sqlite-store.js'
+export { SqliteJobStore } from './sqlite-store.js'
 export { type ClaimOptions, claimTasks, submitResults, type WorkHandlers, WorkServer, type WorkServerInit } from './work.js'
-export { classifyFailure, submissions, WorkerService, type WorkerServiceInit } from './worker.js'
+export { classifyFailure, submissions, type WorkerComponents, WorkerService, type WorkerServiceInit } from './worker.js'
+export { createWorker, WorkerNode, type WorkerNodeComponents, type WorkerNodeInit } from './worker-node.js'

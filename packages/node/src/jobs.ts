@@ -36,19 +36,19 @@ import {
   toHex,
   validateJobMessage
 } from '@openbatch/protocol'
+import type { JobListing, OpenbatchComponents } from './components.js'
 import { frameStream } from './framing.js'
-import type { OpenbatchPeer } from './peer.js'
 import { TopicBoard } from './topic-board.js'
 
 /** Publishes a signed job announcement (an envelope from `seal(STATEMENTS.job, …)`). */
-export async function announceJob(peer: OpenbatchPeer, envelope: Uint8Array): Promise<void> {
+export async function announceJob(peer: JobComponents, envelope: Uint8Array): Promise<void> {
   const { message } = await open(STATEMENTS.job, envelope)
   peer.jobs.setOwn(envelope, message)
   await peer.libp2p.services.pubsub.publish(jobsTopic(message.model), envelope)
 }
 
 /** This peer's addresses as an announcement carries them (§3.3): multiaddr bytes, at most 16. */
-export function announcedAddresses(peer: OpenbatchPeer): Uint8Array[] {
+export function announcedAddresses(peer: JobComponents): Uint8Array[] {
   return peer.libp2p
     .getMultiaddrs()
     .map((a) => a.bytes)
@@ -57,7 +57,7 @@ export function announcedAddresses(peer: OpenbatchPeer): Uint8Array[] {
 }
 
 /** A job's requester may be reached at the addresses its announcement lists: tell the peer store. */
-export async function learnRequesterAddresses(peer: OpenbatchPeer, job: Opened<JobAnnouncement>): Promise<void> {
+export async function learnRequesterAddresses(peer: JobComponents, job: Opened<JobAnnouncement>): Promise<void> {
   const addrs = []
   for (const bytes of job.message.addresses) {
     try {
@@ -76,6 +76,9 @@ export async function learnRequesterAddresses(peer: OpenbatchPeer, job: Opened<J
   }
 }
 
+/** What the job services use of a peer. */
+export type JobComponents = Pick<OpenbatchComponents, 'libp2p' | 'peerId' | 'privateKey' | 'reputation' | 'jobs'>
+
 interface DirectoryEntry {
   envelope: Uint8Array
   model: string
@@ -92,7 +95,7 @@ export interface JobDirectoryInit {
 }
 
 /** §6.7 The open jobs a peer knows, and the job-query protocol that shares them. */
-export class JobDirectory {
+export class JobDirectory implements JobListing {
   private readonly own = new Map<string, DirectoryEntry>()
   private readonly seen = new Map<string, DirectoryEntry>()
   private readonly seenLimit: number
@@ -101,7 +104,7 @@ export class JobDirectory {
   private started = false
 
   constructor(
-    private readonly peer: OpenbatchPeer,
+    private readonly peer: Pick<OpenbatchComponents, 'libp2p'>,
     init: JobDirectoryInit = {}
   ) {
     this.seenLimit = init.seenLimit ?? 1024
@@ -183,7 +186,7 @@ export class JobDirectory {
 }
 
 /** §6.7 Asks `remote` for the open jobs it knows of `models`; returns the signed announcements (unchecked). */
-export async function queryJobs(peer: OpenbatchPeer, remote: PeerId, models: string[], options: AbortOptions = {}): Promise<Uint8Array[]> {
+export async function queryJobs(peer: JobComponents, remote: PeerId, models: string[], options: AbortOptions = {}): Promise<Uint8Array[]> {
   const stream = await peer.libp2p.dialProtocol(remote, JOB_QUERY_PROTOCOL, options)
   try {
     // One reader per stream: a second would buffer the answer under the query's smaller limit.
@@ -225,14 +228,14 @@ export class JobBoard {
   private running = false
 
   constructor(
-    private readonly peer: OpenbatchPeer,
+    private readonly peer: JobComponents,
     private readonly init: JobBoardInit
   ) {
     this.models = init.models.map((m) => parseModelCid(m).toString())
     this.seenLimit = init.seenLimit ?? 10_000
     const topics = this.models.map((m) => jobsTopic(parseModelCid(m)))
     this.board = new TopicBoard(
-      peer,
+      { pubsub: peer.libp2p.services.pubsub },
       topics,
       async (topic, data) => {
         const verdict = await this.check(topic, data, Date.now())
@@ -354,6 +357,13 @@ export interface JobAnnouncerInit {
   onError?: (err: Error) => void
 }
 
+export interface AnnounceOptions {
+  /** Wait (up to `waitMs`) until gossip knows this many subscribers of the job's topic before the first announcement. @default 0 */
+  subscribers?: number
+  /** @default 5000 */
+  waitMs?: number
+}
+
 interface Announced {
   job: JobAnnouncement
   timer?: ReturnType<typeof setTimeout>
@@ -368,7 +378,7 @@ export class JobAnnouncer {
   private readonly intervalMs: number
 
   constructor(
-    private readonly peer: OpenbatchPeer,
+    private readonly peer: JobComponents,
     private readonly init: JobAnnouncerInit = {}
   ) {
     this.intervalMs = init.intervalMs ?? REANNOUNCE_INTERVAL_MS
@@ -378,14 +388,42 @@ export class JobAnnouncer {
    * Announces `job` (this peer's, e.g. from the job store) now and until `done` settles. Its
    * `issued_at_ms` and `addresses` are set afresh each time.
    */
-  async add(job: JobAnnouncement, done: Promise<unknown>): Promise<void> {
+  async add(job: JobAnnouncement, done: Promise<unknown>, options: AnnounceOptions = {}): Promise<void> {
     const id = toHex(job.jobId)
     this.remove(id)
     const entry: Announced = { job }
     this.jobs.set(id, entry)
     const finish = () => this.remove(id)
     done.then(finish, finish)
-    await this.publish(id, entry)
+    const subscribers = options.subscribers ?? 0
+    if (subscribers > 0) {
+      await this.subscribed(jobsTopic(job.model), subscribers, options.waitMs ?? 5000)
+    }
+    if (this.jobs.get(id) === entry) {
+      await this.publish(id, entry)
+    }
+  }
+
+  /** Resolves once gossip knows `count` subscribers of `topic`, or after `waitMs` (§5.1: the first announcement should reach someone). */
+  private subscribed(topic: string, count: number, waitMs: number): Promise<void> {
+    const pubsub = this.peer.libp2p.services.pubsub
+    if (pubsub.getSubscribers(topic).length >= count) {
+      return Promise.resolve()
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        pubsub.removeEventListener('subscription-change', check)
+        resolve()
+      }
+      const check = () => {
+        if (pubsub.getSubscribers(topic).length >= count) {
+          done()
+        }
+      }
+      const timer = setTimeout(done, waitMs)
+      pubsub.addEventListener('subscription-change', check)
+    })
   }
 
   /** Announces every open job again now (e.g. after this peer's addresses changed). */

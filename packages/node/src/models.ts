@@ -20,8 +20,12 @@ import {
   STREAM_TIMEOUT_MS
 } from '@openbatch/protocol'
 import { equals } from 'uint8arrays/equals'
+import type { OpenbatchComponents } from './components.js'
+import { ProtocolViolationError } from './errors.js'
 import { frameStream } from './framing.js'
-import type { OpenbatchPeer } from './peer.js'
+
+/** What models uses of a peer. */
+export type ModelComponents = Pick<OpenbatchComponents, 'libp2p' | 'peerId'>
 
 /** Where a provider's model bytes come from (e.g. a ModelStore). */
 export interface ModelSource {
@@ -45,7 +49,7 @@ export class ModelServer {
   private started = false
 
   constructor(
-    private readonly peer: OpenbatchPeer,
+    private readonly peer: ModelComponents,
     private readonly source: ModelSource,
     private readonly init: { timeoutMs?: number } = {}
   ) {}
@@ -110,7 +114,7 @@ export class ModelServer {
 }
 
 async function fetchFrom(
-  peer: OpenbatchPeer,
+  peer: ModelComponents,
   provider: PeerId,
   model: Uint8Array,
   maxBytes: number,
@@ -129,14 +133,14 @@ async function fetchFrom(
       )
       const chunk = decodeFrame('ModelChunk', await lp.read(options))
       if (chunk.code !== ErrorCode.OK) {
-        throw new Error(`answered ${chunk.code}`)
+        throw new ProtocolViolationError(`answered ${chunk.code}`)
       }
       const size = Number(chunk.totalSize)
       if (size > maxBytes) {
-        throw new Error(`announces ${size} bytes, more than the ${maxBytes}-byte limit`)
+        throw new ProtocolViolationError(`announces ${size} bytes, more than the ${maxBytes}-byte limit`)
       }
       if (total !== undefined && size !== total) {
-        throw new Error(`changed the model size from ${total} to ${size} mid-transfer`)
+        throw new ProtocolViolationError(`changed the model size from ${total} to ${size} mid-transfer`)
       }
       total = size
       if (
@@ -144,12 +148,14 @@ async function fetchFrom(
         chunk.data.byteLength > MAX_MODEL_CHUNK_BYTES ||
         (chunk.data.byteLength === 0 && offset < total)
       ) {
-        throw new Error(`sent a chunk that does not fit the request (offset ${chunk.offset}, ${chunk.data.byteLength} bytes)`)
+        throw new ProtocolViolationError(
+          `sent a chunk that does not fit the request (offset ${chunk.offset}, ${chunk.data.byteLength} bytes)`
+        )
       }
       parts.push(chunk.data)
       offset += chunk.data.byteLength
       if (offset > total) {
-        throw new Error('sent more bytes than it announced')
+        throw new ProtocolViolationError('sent more bytes than it announced')
       }
     }
     await stream.close(options)
@@ -168,7 +174,7 @@ export interface FetchModelOptions extends AbortOptions {
 }
 
 /** Fetches a model by CID from the first provider that delivers bytes matching it (spec §6.4). */
-export async function fetchModel(peer: OpenbatchPeer, model: string, options: FetchModelOptions = {}): Promise<Uint8Array> {
+export async function fetchModel(peer: ModelComponents, model: string, options: FetchModelOptions = {}): Promise<Uint8Array> {
   const cid = parseModelCid(model)
   const maxBytes = Math.min(options.maxBytes ?? MAX_MODEL_BYTES, MAX_MODEL_BYTES)
   const failures: { provider: string; reason: string }[] = []
@@ -195,7 +201,7 @@ export async function fetchModel(peer: OpenbatchPeer, model: string, options: Fe
   )
 }
 
-async function collectProviders(peer: OpenbatchPeer, cid: ReturnType<typeof parseModelCid>, options: AbortOptions): Promise<PeerId[]> {
+async function collectProviders(peer: ModelComponents, cid: ReturnType<typeof parseModelCid>, options: AbortOptions): Promise<PeerId[]> {
   const found: PeerId[] = []
   for await (const p of peer.libp2p.contentRouting.findProviders(cid, options)) {
     if (!found.some((f) => f.equals(p.id))) {

@@ -11,10 +11,10 @@ import { join } from 'node:path'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { bootstrap } from '@libp2p/bootstrap'
-import { type GossipSub, gossipsub } from '@libp2p/gossipsub'
+import { gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
-import type { ComponentLogger, Libp2p, Logger, PeerId, PrivateKey } from '@libp2p/interface'
-import { type KadDHT, kadDHT } from '@libp2p/kad-dht'
+import type { ComponentLogger, Logger, PeerId, PrivateKey } from '@libp2p/interface'
+import { kadDHT } from '@libp2p/kad-dht'
 import { enabled, logger } from '@libp2p/logger'
 import { mdns } from '@libp2p/mdns'
 import { memory } from '@libp2p/memory'
@@ -35,23 +35,14 @@ import { FsDatastore } from 'datastore-fs'
 import { createLibp2p, type Libp2pOptions } from 'libp2p'
 import { isUsableAddress, usableAddressesMapper } from './addresses.js'
 import { serveCapacity } from './capacity.js'
+import type { OpenbatchLibp2p, PeerServices } from './components.js'
 import { type PeerConfig, type ResolvedConfig, resolveConfig } from './config.js'
 import { FraudBoard } from './fraud.js'
 import { loadOrCreateIdentity } from './identity.js'
 import { JobDirectory } from './jobs.js'
 import { Reputation } from './reputation.js'
 
-// A type alias (not an interface) so it satisfies libp2p's ServiceMap index signature.
-export type PeerServices = {
-  dht: KadDHT
-  pubsub: GossipSub
-  identify: ReturnType<ReturnType<typeof identify>>
-  ping: ReturnType<ReturnType<typeof ping>>
-  /** Present when `mdns` is on. */
-  mdns?: ReturnType<ReturnType<typeof mdns>>
-}
-
-export type OpenbatchLibp2p = Libp2p<PeerServices>
+export type { OpenbatchLibp2p, PeerServices } from './components.js'
 
 const disabledLog: Logger = Object.assign(() => {}, {
   enabled: false,
@@ -173,15 +164,18 @@ export class OpenbatchPeer {
   ) {
     this.jobs = new JobDirectory(this)
     // §7.5: every peer checks every fraud proof itself; a valid one counts against the accused.
-    this.fraud = new FraudBoard(this, {
-      onProof: (proof, reporter) => {
-        this.fraudProofsReceived++
-        this.reputation.offence(proof.accused.signer.toString())
-        for (const listener of this.fraudListeners) {
-          listener(proof, reporter)
+    this.fraud = new FraudBoard(
+      { pubsub: libp2p.services.pubsub },
+      {
+        onProof: (proof, reporter) => {
+          this.fraudProofsReceived++
+          this.reputation.offence(proof.accused.signer.toString())
+          for (const listener of this.fraudListeners) {
+            listener(proof, reporter)
+          }
         }
       }
-    })
+    )
   }
 
   /** Calls `listener` for each valid fraud proof received (after it was counted against the accused). */
@@ -256,7 +250,7 @@ export interface PeerComponents {
 }
 
 /** Creates (without starting) an openbatch peer from `config`. */
-export async function createPeer(config: PeerConfig = {}, components: PeerComponents = {}): Promise<OpenbatchPeer> {
+export async function createOpenbatchPeer(config: PeerConfig = {}, components: PeerComponents = {}): Promise<OpenbatchPeer> {
   const resolved = resolveConfig(config)
   let privateKey = resolved.privateKey
   let datastore: Libp2pOptions['datastore'] = new MemoryDatastore()

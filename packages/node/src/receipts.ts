@@ -9,6 +9,7 @@ import type { PeerId } from '@libp2p/interface'
 import { open, parsePeerId, STATEMENTS, toHex } from '@openbatch/protocol'
 import { equals } from 'uint8arrays/equals'
 import { openDatabase } from './database.js'
+import { InvalidReceiptError } from './errors.js'
 
 export interface ReceiptTotals {
   requester: string
@@ -42,10 +43,10 @@ export class ReceiptStore {
   async add(envelope: Uint8Array, worker: PeerId): Promise<boolean> {
     const { message: r, signer } = await open(STATEMENTS.receipt, envelope)
     if (!equals(r.worker, worker.toMultihash().bytes)) {
-      throw new Error('the receipt names another worker')
+      throw new InvalidReceiptError('the receipt names another worker')
     }
     if (!signer.equals(parsePeerId(r.requester, 'receipt.requester'))) {
-      throw new Error('the receipt is not signed by the requester it names')
+      throw new InvalidReceiptError('the receipt is not signed by the requester it names')
     }
     const res = this.insert.run(
       toHex(r.resultDigest),

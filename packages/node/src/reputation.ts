@@ -8,7 +8,7 @@
 
 import type { DatabaseSync, StatementSync } from 'node:sqlite'
 import type { PeerId } from '@libp2p/interface'
-import { newcomerTrust, recordOffence, type TrustBook, type WorkerTrust } from '@openbatch/core'
+import { newcomerTrust, recordDisagreement, recordOffence, recordTimeouts, type TrustBook, type WorkerTrust } from '@openbatch/core'
 import { reputationScore } from '@openbatch/protocol'
 import { openDatabase } from './database.js'
 
@@ -81,6 +81,18 @@ export class Reputation implements TrustBook {
   }
 
   /** A valid fraud proof against `peer` received from the network (§7.5, §7.6). */
+  /** §6.3, §7.6: `peer` sent a provably bad result (bad signature, wrong signer, model or input digest). */
+  provablyBad(peer: string): void {
+    recordDisagreement(this.get(peer))
+    this.changed(peer)
+  }
+
+  /** §6.2, §7.6: `peer`, a requester, left `count` claims unanswered (scored like lease timeouts). */
+  unresponsive(peer: string, count: number): void {
+    recordTimeouts(this.get(peer), count)
+    this.changed(peer)
+  }
+
   offence(peer: string, now = Date.now()): void {
     recordOffence(this.get(peer), now)
     this.changed(peer)

@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto'
 
 import type { AbortOptions, PeerId } from '@libp2p/interface'
 import {
+  resolveJobPolicy,
   TaskState,
   type Verdict,
   type VerificationCounts,
@@ -22,10 +23,8 @@ import {
 import {
   type Assignment,
   createFraudProof,
-  DEFAULT_LEASE_MS,
   deriveTaskId,
   ErrorCode,
-  type FailureKind,
   isDeterministicFailure,
   type JobAnnouncement,
   jobsTopic,
@@ -45,6 +44,12 @@ import {
   tensorSetDigest,
   toHex
 } from '@openbatch/protocol'
+import type { OpenbatchComponents } from './components.js'
+import { FraudProofError, InvalidJobError, JobCancelledError, JobDeadlineError } from './errors.js'
+import { publishFraudProof } from './fraud.js'
+import { type JobStore, MemoryJobStore, type StoredPolicy } from './job-store.js'
+import { checkResult, PROVABLY_BAD } from './result-checks.js'
+import type { WorkHandlers } from './work.js'
 
 /** Bytes of an Assignment besides its tasks: code, ids, model, lease, framing. */
 const ASSIGNMENT_OVERHEAD_BYTES = 1024
@@ -58,93 +63,27 @@ export function taskBytes(inputs: readonly Tensor[]): number {
   return n
 }
 
-import { equals } from 'uint8arrays/equals'
-import { publishFraudProof } from './fraud.js'
-import type { OpenbatchPeer } from './peer.js'
-import type { SqliteJobStore, StoredJob } from './sqlite-store.js'
-import type { WorkHandlers } from './work.js'
-
-/** Where a requester keeps leases and accepted results (the SQLite store implements it). */
-export interface JobStore {
-  lease(jobId: string, worker: string, tasks: number[], expiresAt: number): void | Promise<void>
-  release(jobId: string, tasks: number[]): void | Promise<void>
-  /**
-   * A task's first result (`failure`: its kind when the result is a failure, §6.6). Must be
-   * durable before it returns: the receipt is sent only afterwards.
-   */
-  accept(jobId: string, task: number, worker: string, result: Uint8Array, receipt: Uint8Array, failure?: FailureKind): void | Promise<void>
-  /** A re-run's or canary's result (§7.2, §7.4); durable before it returns, like `accept`. */
-  acceptCheck(jobId: string, task: number, worker: string, result: Uint8Array, receipt: Uint8Array): void | Promise<void>
-  /** The task's verdict: its result is `verdict.worker`'s (§6.5); a revised verdict replaces the earlier one. */
-  verdict(jobId: string, verdict: Verdict): void | Promise<void>
-  /** The signed result first accepted for a task (to audit it, §7.5). */
-  firstResult(jobId: string, task: number): Uint8Array | undefined | Promise<Uint8Array | undefined>
-  /** Counts an event verdicts do not record, so a resumed job's summary covers it (optional). */
-  count?(jobId: string, name: 'canariesPassed' | 'fraudProofs' | 'audited'): void | Promise<void>
-}
-
-interface MemoryResult {
-  worker: string
-  result: Uint8Array
-  receipt: Uint8Array
-  verdict?: Verdict
-}
-
-/** Keeps everything in memory (tests, short-lived jobs). */
-export class MemoryJobStore implements JobStore {
-  /** Per job, per task: the task's result (the majority's, once a verdict says so). */
-  readonly results = new Map<string, Map<number, MemoryResult>>()
-  private readonly checks = new Map<string, MemoryResult>()
-  private readonly firsts = new Map<string, Uint8Array>()
-  firstResult(jobId: string, task: number): Uint8Array | undefined {
-    return this.firsts.get(`${jobId}/${task}`)
-  }
-  lease(): void {}
-  release(): void {}
-  accept(jobId: string, task: number, worker: string, result: Uint8Array, receipt: Uint8Array): void {
-    let job = this.results.get(jobId)
-    if (job == null) {
-      job = new Map()
-      this.results.set(jobId, job)
-    }
-    job.set(task, { worker, result, receipt })
-    this.firsts.set(`${jobId}/${task}`, result)
-  }
-  acceptCheck(jobId: string, task: number, worker: string, result: Uint8Array, receipt: Uint8Array): void {
-    this.checks.set(`${jobId}/${task}/${worker}`, { worker, result, receipt })
-  }
-  verdict(jobId: string, verdict: Verdict): void {
-    const job = this.results.get(jobId)
-    const first = job?.get(verdict.task)
-    if (job == null || first == null) {
-      return
-    }
-    const primary = this.firsts.get(`${jobId}/${verdict.task}`)
-    const final =
-      first.worker === verdict.worker
-        ? first
-        : (this.checks.get(`${jobId}/${verdict.task}/${verdict.worker}`) ??
-          (primary == null ? first : { ...first, worker: verdict.worker, result: primary }))
-    job.set(verdict.task, { ...final, verdict })
-  }
-}
+/** What the requester service uses of a peer. */
+export type RequesterComponents = Pick<OpenbatchComponents, 'libp2p' | 'peerId' | 'privateKey' | 'reputation'>
 
 export interface AddJobInit {
   /** The job's signed announcement (signed by this peer). */
   announcement: Uint8Array
-  /** Inputs of task `index`. */
-  inputs: (index: number) => Tensor[] | Promise<Tensor[]>
-  /** @default DEFAULT_LEASE_MS */
+  /** Inputs of task `index`. @default the store's (`store.inputs`) */
+  inputs?: (index: number) => Tensor[] | Promise<Tensor[]>
+  /** How long a worker holds claimed tasks. @default DEFAULT_LEASE_MS (core's resolveJobPolicy) */
   leaseMs?: number
-  /** Persisted task states, when resuming after a restart (see `resume`). */
-  restore?: StoredJob['tasks']
-  /** With `restore`: the job's counts before the restart (its summary covers the whole job). */
-  restoredCounts?: Partial<VerificationCounts>
   /**
    * How long a sampled task waits for an independent worker before its result stands unsampled.
    * @default leaseMs
    */
   checkWaitMs?: number
+  /** The job's whole policy (a resumed job's, as stored); `leaseMs`/`checkWaitMs` above override it. */
+  policy?: Partial<StoredPolicy>
+  /** Persisted task states, when resuming after a restart (see `resume`). */
+  restore?: import('./job-store.js').StoredJob['tasks']
+  /** With `restore`: the job's counts before the restart (its summary covers the whole job). */
+  restoredCounts?: Partial<VerificationCounts>
 }
 
 export interface JobProgress {
@@ -177,9 +116,7 @@ interface Entry {
   announcement: Opened<JobAnnouncement>
   envelope: Uint8Array<ArrayBuffer>
   job: VerifiedJob
-  inputs: AddJobInit['inputs']
-  /** Signed results of tasks still being verified, by `${task}/${worker}`. */
-  envelopes: Map<string, Uint8Array>
+  inputs: (index: number) => Tensor[] | Promise<Tensor[]>
   groupsNotedAt: number
   /** Input digests of leased tasks, to check results against. */
   digests: Map<number, Uint8Array>
@@ -188,18 +125,19 @@ interface Entry {
 }
 
 export interface RequesterServiceInit {
+  /** @default a MemoryJobStore */
   store?: JobStore
-  /** Called after each accepted result. */
+  /** Called after each result is stored (its task counted done). */
   onProgress?: (progress: JobProgress) => void
   /** Called for each rejected result with the sender and the code (feeds reputation, spec §7.6). */
   onRejected?: (worker: PeerId, code: ErrorCode) => void
-  /** Called once per task when it settles (its verification status and final result). */
+  /** Called once per task when it settles (its verification status and final result), after the verdict is stored. */
   onVerdict?: (event: VerdictEvent) => void
   /** Called for each fraud proof published. */
   onFraud?: (event: FraudEvent) => void
-  /** Called when a fraud proof could not be built or published. */
+  /** Called when a fraud proof could not be built or published, or a store write failed. */
   onError?: (err: Error) => void
-  /** Workers scoring below this get no tasks (§7.6). @default 0.1 */
+  /** Workers scoring below this get no tasks (§7.6). @default DEFAULT_MIN_REPUTATION (core) */
   minReputation?: number
   /** Uniform in [0, 1). @default a CSPRNG (node:crypto) */
   random?: () => number
@@ -210,13 +148,13 @@ export interface RequesterServiceInit {
   networkOf?: (peer: PeerId, address: string | undefined) => string | undefined
 }
 
-const PROVABLY_BAD = new Set([
-  ErrorCode.MALFORMED,
-  ErrorCode.BAD_SIGNATURE,
-  ErrorCode.WRONG_SIGNER,
-  ErrorCode.WRONG_MODEL,
-  ErrorCode.WRONG_INPUT_DIGEST
-])
+/** What carrying out one step's actions produced for the caller that answers the worker. */
+interface Executed {
+  /** The receipt of the accepted result, once it is stored. */
+  receipt?: Uint8Array
+  /** The store's write of the accepted result failed: no receipt, the task was not counted. */
+  storeError?: Error
+}
 
 /** A uniform float in [0, 1) from the OS CSPRNG (§7.2: sampling must be unpredictable to workers). */
 export function secureRandom(): number {
@@ -241,27 +179,28 @@ export function networkGroup(addr: string | undefined): string | undefined {
 
 export class RequesterService implements WorkHandlers {
   private readonly jobs = new Map<string, Entry>()
-  private readonly store: JobStore
+  /** Where jobs, leases, results and verdicts are kept. */
+  readonly store: JobStore
   private stopped = false
 
   constructor(
-    private readonly peer: OpenbatchPeer,
+    private readonly components: RequesterComponents,
     private readonly init: RequesterServiceInit = {}
   ) {
     this.store = init.store ?? new MemoryJobStore()
-    peer.libp2p.addEventListener('peer:disconnect', this.onDisconnect)
+    components.libp2p.addEventListener('peer:disconnect', this.onDisconnect)
   }
 
   /** A worker that disconnects has its leased tasks re-queued at once (spec §6.5). */
   private readonly onDisconnect = (evt: CustomEvent<PeerId>) => {
     const worker = evt.detail.toString()
     for (const [jobId, entry] of this.jobs) {
-      this.safely(() => this.apply(jobId, entry, entry.job.workerGone(Date.now(), worker)))
+      this.safely(() => this.execute(jobId, entry, entry.job.workerGone(Date.now(), worker)))
     }
   }
 
   /** Runs a step of a job from a timer or an event: after stop() it does nothing, and its failures are reported, never thrown. */
-  private safely(step: () => Promise<void>): void {
+  private safely(step: () => Promise<unknown>): void {
     if (this.stopped) {
       return
     }
@@ -272,30 +211,33 @@ export class RequesterService implements WorkHandlers {
     }
   }
 
-  /** Starts serving a job; resolves its `done` promise when every task has an accepted result. */
+  /**
+   * Starts serving a job whose announcement (and, unless `inputs` is given, inputs) the store
+   * holds; resolves its `done` promise when every task has settled.
+   */
   async addJob(init: AddJobInit): Promise<{ jobId: string; done: Promise<void> }> {
     const announcement = await open(STATEMENTS.job, init.announcement)
-    if (!announcement.signer.equals(this.peer.peerId)) {
-      throw new Error('the announcement is signed by another peer; a requester serves only its own jobs')
+    if (!announcement.signer.equals(this.components.peerId)) {
+      throw new InvalidJobError('the announcement is signed by another peer; a requester serves only its own jobs')
     }
     const a = announcement.message
     const jobId = toHex(a.jobId)
-    const params = {
+    const stored = init.policy ?? {}
+    const policy = resolveJobPolicy({
+      ...stored,
+      leaseMs: init.leaseMs ?? stored.leaseMs,
+      checkWaitMs: init.checkWaitMs ?? stored.checkWaitMs
+    })
+    const job = new VerifiedJob({
       taskCount: Number(a.taskCount),
       maxBatch: a.maxBatch,
       deadline: Number(a.deadlineMs),
-      leaseMs: init.leaseMs ?? DEFAULT_LEASE_MS
-    }
-    const policy = resolvePolicy(a.verification)
-    const job = new VerifiedJob({
-      ...params,
-      checkWaitMs: init.checkWaitMs,
-      policy,
+      ...policy,
+      policy: resolvePolicy(a.verification),
       reward: a.rewardPerTask,
-      agreement: policy.agreement,
       random: this.init.random ?? secureRandom,
-      trust: this.peer.reputation,
-      minReputation: this.init.minReputation,
+      trust: this.components.reputation,
+      minReputation: stored.minReputation ?? this.init.minReputation,
       restore: init.restore,
       restoredCounts: init.restoredCounts
     })
@@ -303,8 +245,7 @@ export class RequesterService implements WorkHandlers {
       announcement,
       envelope: init.announcement as Uint8Array<ArrayBuffer>,
       job,
-      inputs: init.inputs,
-      envelopes: new Map(),
+      inputs: init.inputs ?? ((i) => this.store.inputs(jobId, i)),
       groupsNotedAt: 0,
       digests: new Map(),
       complete: Promise.withResolvers()
@@ -314,19 +255,19 @@ export class RequesterService implements WorkHandlers {
     if (job.summary().closed) {
       entry.complete.resolve()
     } else {
-      await this.apply(jobId, entry, job.tick(Date.now()))
+      await this.execute(jobId, entry, job.tick(Date.now()))
     }
     return { jobId, done: entry.complete.promise }
   }
 
   /**
-   * Resumes the unfinished jobs of a SQLite store after a restart (all of them, or those named in
-   * `jobs`): accepted results stay accepted, live leases are honoured until they expire,
-   * everything else is handed out again, and each job keeps its lease and check wait (§6.5).
+   * Resumes the unfinished jobs of a store after a restart (all of them, or those named in `jobs`):
+   * accepted results stay accepted, live leases are honoured until they expire, everything else is
+   * handed out again, and each job keeps its whole stored policy (§6.5).
    */
   async resume(
-    store: SqliteJobStore,
-    options: Pick<AddJobInit, 'checkWaitMs'> & { jobs?: readonly string[] } = {}
+    store: JobStore = this.store,
+    options: { jobs?: readonly string[] } = {}
   ): Promise<{ jobId: string; done: Promise<void> }[]> {
     const resumed = []
     for (const job of store.jobs(options.jobs)) {
@@ -337,10 +278,9 @@ export class RequesterService implements WorkHandlers {
       resumed.push(
         await this.addJob({
           announcement: job.announcement,
-          leaseMs: job.leaseMs,
+          policy: job.policy,
           restore: job.tasks,
           restoredCounts: store.restoredCounts(job.jobId),
-          checkWaitMs: job.checkWaitMs ?? options.checkWaitMs,
           inputs: (i) => store.inputs(job.jobId, i)
         })
       )
@@ -351,7 +291,7 @@ export class RequesterService implements WorkHandlers {
   /** Stops serving every job and clears its timers. */
   stop(): void {
     this.stopped = true
-    this.peer.libp2p.removeEventListener('peer:disconnect', this.onDisconnect)
+    this.components.libp2p.removeEventListener('peer:disconnect', this.onDisconnect)
     for (const entry of this.jobs.values()) {
       clearTimeout(entry.timer)
       entry.job.close()
@@ -362,47 +302,55 @@ export class RequesterService implements WorkHandlers {
     return this.jobs.get(jobId)?.job.summary()
   }
 
+  /** The job's policy as it runs (defaults applied), to store with it. */
+  policy(jobId: string): StoredPolicy | undefined {
+    return this.jobs.get(jobId)?.job.policy
+  }
+
   /** Stops handing out a job's tasks (cancelled); results already accepted stay stored. */
   cancel(jobId: string): void {
     const entry = this.jobs.get(jobId)
     if (entry != null) {
       entry.job.close()
       clearTimeout(entry.timer)
-      entry.complete.reject(Object.assign(new Error(`job ${jobId} was cancelled`), { name: 'AbortError' }))
+      entry.complete.reject(new JobCancelledError(jobId))
     }
   }
 
-  async claim(remote: PeerId, claim: TaskClaim, _options: AbortOptions): Promise<Assignment> {
+  async claim(remote: PeerId, claim: TaskClaim, options: AbortOptions = {}): Promise<Assignment> {
     const jobId = toHex(claim.jobId)
     const entry = this.stopped ? undefined : this.jobs.get(jobId)
     const empty = { jobId: claim.jobId, model: new Uint8Array(), tasks: [], leaseExpiresAtMs: 0n }
     if (entry == null) {
       return { ...empty, code: ErrorCode.UNKNOWN_JOB, message: 'no such job here' }
     }
+    options.signal?.throwIfAborted()
     const now = Date.now()
+    const { libp2p } = this.components
     const groupOf = this.init.networkOf ?? ((_peer: PeerId, address: string | undefined) => networkGroup(address))
-    const group = groupOf(remote, this.peer.libp2p.getConnections(remote)[0]?.remoteAddr.toString())
+    const group = groupOf(remote, libp2p.getConnections(remote)[0]?.remoteAddr.toString())
     if (now - entry.groupsNotedAt >= 1000) {
       // §7.2 "where the requester knows of one": the networks of the job topic's subscribers.
       entry.groupsNotedAt = now
-      for (const peer of this.peer.libp2p.services.pubsub.getSubscribers(jobsTopic(entry.announcement.message.model))) {
-        const g = groupOf(peer, this.peer.libp2p.getConnections(peer)[0]?.remoteAddr.toString())
+      for (const peer of libp2p.services.pubsub.getSubscribers(jobsTopic(entry.announcement.message.model))) {
+        const g = groupOf(peer, libp2p.getConnections(peer)[0]?.remoteAddr.toString())
         entry.job.noteWorker(now, peer.toString(), g)
       }
     }
     const { outcome, actions } = entry.job.claim(now, remote.toString(), claim.maxTasks, group)
-    await this.apply(jobId, entry, actions)
+    await this.execute(jobId, entry, actions)
     if (outcome.code !== 'OK') {
       return { ...empty, code: ErrorCode[outcome.code], message: '' }
     }
     const a = entry.announcement.message
     // §6.2: an assignment fits one frame. Tasks are added while they fit; the rest go back to
-    // the queue at once (a claim never receives more than a frame can carry).
+    // the queue at once (a claim never receives more than a frame can carry). So do all of them
+    // when the worker's stream is gone (its signal aborted) before the assignment is ready.
     const tasks: Assignment['tasks'] = []
     const returned: number[] = []
     let bytes = ASSIGNMENT_OVERHEAD_BYTES
     for (const index of outcome.tasks) {
-      if (returned.length > 0) {
+      if (returned.length > 0 || options.signal?.aborted === true) {
         returned.push(index)
         continue
       }
@@ -418,22 +366,22 @@ export class RequesterService implements WorkHandlers {
       tasks.push({ taskId: deriveTaskId(a.jobId, index, a.model, digest), index: BigInt(index), inputs })
     }
     if (returned.length > 0) {
-      await this.apply(jobId, entry, entry.job.giveBack(Date.now(), remote.toString(), returned))
+      await this.execute(jobId, entry, entry.job.giveBack(Date.now(), remote.toString(), returned))
     }
+    options.signal?.throwIfAborted()
     return { code: ErrorCode.OK, jobId: a.jobId, model: a.model, tasks, leaseExpiresAtMs: BigInt(outcome.leaseExpiresAt), message: '' }
   }
 
-  async results(remote: PeerId, envelopes: Uint8Array[], _options: AbortOptions): Promise<ResultStatus[]> {
+  async results(remote: PeerId, envelopes: Uint8Array[], options: AbortOptions = {}): Promise<ResultStatus[]> {
     const statuses: ResultStatus[] = []
     for (const envelope of envelopes) {
+      // Results not looked at before the stream is gone are not acknowledged: the worker sends them again.
+      options.signal?.throwIfAborted()
       const status = await this.result(remote, envelope)
       if (status.code !== ErrorCode.OK && status.code !== ErrorCode.DUPLICATE) {
         if (PROVABLY_BAD.has(status.code)) {
           // §6.3, §7.6: a result that is provably bad (not merely late) counts as a disagreement.
-          const t = this.peer.reputation.get(remote.toString())
-          t.disagreements++
-          t.streak = 0
-          this.peer.reputation.changed(remote.toString())
+          this.components.reputation.provablyBad(remote.toString())
         }
         this.init.onRejected?.(remote, status.code)
       }
@@ -442,79 +390,62 @@ export class RequesterService implements WorkHandlers {
     return statuses
   }
 
-  /** §6.3 checks, in the spec's order. */
+  /** One result: the §6.3 checks, then the core's decision, then its actions. */
   private async result(remote: PeerId, envelope: Uint8Array): Promise<ResultStatus> {
     const reject = (code: ErrorCode, message: string): ResultStatus => ({ code, receipt: new Uint8Array(), message })
-    let opened: Opened<TaskResult>
-    try {
-      opened = await open(STATEMENTS.result, envelope)
-    } catch (err) {
-      const name = (err as Error).name
-      const code =
-        name === 'InvalidSignatureError'
-          ? ErrorCode.BAD_SIGNATURE
-          : name === 'PeerIdMismatchError'
-            ? ErrorCode.WRONG_SIGNER
-            : ErrorCode.MALFORMED
-      return reject(code, (err as Error).message.slice(0, 500))
+    const checked = await checkResult(envelope, remote, (jobId) => {
+      const entry = this.jobs.get(jobId)
+      return entry == null ? undefined : { model: entry.announcement.message.model, inputDigest: (index) => this.inputDigest(entry, index) }
+    })
+    if (!checked.ok) {
+      return reject(checked.code, checked.message)
     }
-    if (!opened.signer.equals(remote)) {
-      return reject(ErrorCode.WRONG_SIGNER, 'the result is signed by another peer than the one submitting it')
-    }
-    const r = opened.message
-    const jobId = toHex(r.jobId)
-    const entry = this.jobs.get(jobId)
-    if (entry == null) {
-      return reject(ErrorCode.UNKNOWN_JOB, 'no such job here')
-    }
-    const a = entry.announcement.message
-    if (!equals(r.model, a.model)) {
-      return reject(ErrorCode.WRONG_MODEL, "the result names another model than the job's")
-    }
-    const index = Number(r.index)
-    const expected = entry.digests.get(index)
-    if (expected != null && !equals(expected, r.inputDigest)) {
-      return reject(ErrorCode.WRONG_INPUT_DIGEST, "the result's input digest is not the task's")
-    }
-    if (expected == null && index >= 0 && index < entry.job.taskCount && entry.job.job.taskState(index) === TaskState.PENDING) {
-      // A late result for a task that is pending again: its digest was dropped with the lease.
-      if (!equals(tensorSetDigest(await entry.inputs(index)), r.inputDigest)) {
-        return reject(ErrorCode.WRONG_INPUT_DIGEST, "the result's input digest is not the task's")
-      }
-    }
-    const worker = remote.toString()
-    const observed = { task: index, worker, outputs: r.outputs, failure: r.failure, envelope }
+    const { jobId, index } = checked
+    const entry = this.jobs.get(jobId) as Entry
+    const r = checked.result.message
+    const observed = { task: index, worker: remote.toString(), outputs: r.outputs, failure: r.failure, envelope }
     // §6.6: a transient failure sends the task to another worker; a deterministic one is a
     // result like any other (verified by an independent worker).
     const transient = r.failure != null && !isDeterministicFailure(r.failure.kind)
     const { outcome, actions } = transient ? entry.job.failed(Date.now(), observed) : entry.job.result(Date.now(), observed)
     if (outcome.code !== 'OK') {
-      await this.apply(jobId, entry, actions)
+      await this.execute(jobId, entry, actions)
       return reject(ErrorCode[outcome.code], '')
     }
+    // The receipt is signed now and sent only once the result is stored (spec §6.3).
+    const executed = await this.execute(jobId, entry, actions, await this.receipt(entry, r, envelope))
+    if (executed.storeError != null || executed.receipt == null) {
+      return reject(ErrorCode.INTERNAL, 'the requester could not store the result; it was not accepted, send it again later')
+    }
+    return { code: ErrorCode.OK, receipt: executed.receipt as Uint8Array<ArrayBuffer>, message: '' }
+  }
+
+  /** §6.3: the input digest a result must name, when it can be known now. */
+  private async inputDigest(entry: Entry, index: number): Promise<Uint8Array | undefined> {
+    const leased = entry.digests.get(index)
+    if (leased != null) {
+      return leased
+    }
+    if (index >= 0 && index < entry.job.taskCount && entry.job.taskState(index) === TaskState.PENDING) {
+      // A late result for a task that is pending again: its digest was dropped with the lease.
+      return tensorSetDigest(await entry.inputs(index))
+    }
+    return undefined
+  }
+
+  /** §3.6 The signed receipt of an accepted result. */
+  private async receipt(entry: Entry, r: TaskResult, envelope: Uint8Array): Promise<Uint8Array> {
     const receipt: Receipt = {
       jobId: r.jobId,
       taskId: r.taskId,
       worker: r.worker,
-      requester: peerIdBytes(this.peer.peerId),
+      requester: peerIdBytes(this.components.peerId),
       resultDigest: sha256(envelope),
       // §3.6, §6.6: a failure earns no reward; its receipt only acknowledges it.
-      reward: r.failure == null ? a.rewardPerTask : 0n,
+      reward: r.failure == null ? entry.announcement.message.rewardPerTask : 0n,
       issuedAtMs: BigInt(Date.now())
     }
-    const receiptEnvelope = await seal(STATEMENTS.receipt, receipt, this.peer.privateKey)
-    // The accepted result is stored before the receipt goes out (spec §6.3).
-    if (outcome.check) {
-      await this.store.acceptCheck(jobId, index, worker, envelope, receiptEnvelope)
-    } else {
-      await this.store.accept(jobId, index, worker, envelope, receiptEnvelope, r.failure?.kind)
-    }
-    entry.envelopes.set(`${index}/${worker}`, envelope)
-    entry.digests.delete(index)
-    await this.apply(jobId, entry, actions)
-    const s = entry.job.summary()
-    this.init.onProgress?.({ jobId, done: s.done, settled: s.agreed + s.unsampled + s.disputed + s.unresolved, taskCount: s.taskCount })
-    return { code: ErrorCode.OK, receipt: receiptEnvelope, message: '' }
+    return seal(STATEMENTS.receipt, receipt, this.components.privateKey)
   }
 
   /** §7.5: the outvoted result, the agreeing ones and the inputs, signed and published. */
@@ -522,7 +453,7 @@ export class RequesterService implements WorkHandlers {
     try {
       const evidence = [action.accused, ...action.agreeing]
       if (evidence.some((r) => r.envelope == null)) {
-        throw new Error(`task ${action.task}: a result's signed envelope is missing`)
+        throw new FraudProofError(`task ${action.task}: a result's signed envelope is missing`)
       }
       const proof = await createFraudProof(
         {
@@ -532,9 +463,9 @@ export class RequesterService implements WorkHandlers {
           inputs: await entry.inputs(action.task),
           issuedAt: Date.now()
         },
-        this.peer.privateKey
+        this.components.privateKey
       )
-      await publishFraudProof(this.peer, proof)
+      await publishFraudProof(this.components, proof)
       this.init.onFraud?.({
         jobId,
         task: action.task,
@@ -547,31 +478,55 @@ export class RequesterService implements WorkHandlers {
     }
   }
 
-  /** Carries out a VerifiedJob's actions: persist, report verdicts, publish fraud proofs, arm the one timer. */
-  private async apply(jobId: string, entry: Entry, actions: VerifiedJobAction[]): Promise<void> {
+  /**
+   * The one executor of a job's actions, in order: store leases, results and verdicts, send
+   * receipts (an accepted result's, once stored), report progress and verdicts, publish fraud
+   * proofs, arm the one timer. An accepted result whose write fails is handed back to the core
+   * (`storeFailed`): its task is not counted done, and the step's remaining actions — which
+   * assumed it stored — are not carried out.
+   */
+  private async execute(jobId: string, entry: Entry, actions: VerifiedJobAction[], receipt?: Uint8Array): Promise<Executed> {
+    const executed: Executed = {}
     for (const action of actions) {
       switch (action.type) {
-        case 'verdict': {
-          const { verdict } = action
-          await this.store.verdict(jobId, verdict)
-          const result = entry.envelopes.get(`${verdict.task}/${verdict.worker}`)
-          for (const key of entry.envelopes.keys()) {
-            if (key.startsWith(`${verdict.task}/`)) {
-              entry.envelopes.delete(key)
+        case 'accept': {
+          const r = action.result
+          try {
+            if (receipt == null) {
+              throw new TypeError('an accepted result comes with its receipt') // accept actions come only from result()
             }
+            if (action.check) {
+              await this.store.acceptCheck(jobId, r.task, r.worker, r.envelope as Uint8Array, receipt)
+            } else {
+              await this.store.accept(jobId, r.task, r.worker, r.envelope as Uint8Array, receipt, r.failure?.kind)
+            }
+          } catch (err) {
+            executed.storeError = err as Error
+            this.init.onError?.(err as Error)
+            await this.execute(jobId, entry, entry.job.storeFailed(Date.now(), action))
+            return executed
           }
+          executed.receipt = receipt
+          entry.digests.delete(r.task)
+          await this.execute(jobId, entry, entry.job.stored(Date.now(), action))
+          const s = entry.job.summary()
+          this.init.onProgress?.({ jobId, done: s.done, settled: s.settled, taskCount: s.taskCount })
+          break
+        }
+        case 'verdict': {
+          await this.store.verdict(jobId, action.verdict)
+          const result = action.result?.envelope
           if (result != null) {
-            this.init.onVerdict?.({ jobId, verdict, result })
+            this.init.onVerdict?.({ jobId, verdict: action.verdict, result })
           }
           break
         }
         case 'audit': {
           // §7.5: the convicted worker's unsampled result is compared with an independent re-run.
-          const envelope = await this.store.firstResult(jobId, action.task)
-          await this.store.count?.(jobId, 'audited')
+          const envelope = this.store.firstResult(jobId, action.task)
+          await this.store.count(jobId, 'audited')
           if (envelope != null) {
             const opened = await open(STATEMENTS.result, envelope)
-            entry.envelopes.set(`${action.task}/${action.worker}`, envelope)
             entry.job.audit({
               task: action.task,
               worker: action.worker,
@@ -583,13 +538,11 @@ export class RequesterService implements WorkHandlers {
           break
         }
         case 'fraud':
-          await this.store.count?.(jobId, 'fraudProofs')
+          await this.store.count(jobId, 'fraudProofs')
           await this.publishFraud(jobId, entry, action)
-          entry.envelopes.delete(`${action.task}/${action.accused.worker}`)
           break
         case 'canary-passed':
-          await this.store.count?.(jobId, 'canariesPassed')
-          entry.envelopes.delete(`${action.task}/${action.worker}`)
+          await this.store.count(jobId, 'canariesPassed')
           break
         case 'lease':
           await this.store.lease(jobId, action.worker, action.tasks, action.expiresAt)
@@ -604,7 +557,7 @@ export class RequesterService implements WorkHandlers {
           clearTimeout(entry.timer)
           if (action.at !== undefined && !this.stopped) {
             entry.timer = setTimeout(
-              () => this.safely(() => this.apply(jobId, entry, entry.job.tick(Date.now()))),
+              () => this.safely(() => this.execute(jobId, entry, entry.job.tick(Date.now()))),
               Math.max(0, action.at - Date.now())
             )
             entry.timer.unref()
@@ -614,11 +567,12 @@ export class RequesterService implements WorkHandlers {
           entry.complete.resolve()
           break
         case 'deadline':
-          entry.complete.reject(new Error(`job ${jobId} passed its deadline with ${action.unfinished} tasks unfinished`))
+          entry.complete.reject(new JobDeadlineError(jobId, action.unfinished))
           break
-        default:
+        case 'check-expired':
           break
       }
     }
+    return executed
   }
 }

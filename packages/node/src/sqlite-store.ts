@@ -6,24 +6,21 @@
  */
 
 import type { DatabaseSync } from 'node:sqlite'
-import type { TaskState, Verdict, VerificationCounts, VerificationStatus } from '@openbatch/core'
-import { decodeBounded, type FailureKind, MAX_FRAME_BYTES, open, STATEMENTS, Task, type Tensor, toHex } from '@openbatch/protocol'
+import { resolveJobPolicy, type TaskState, type Verdict, type VerificationCounts, type VerificationStatus } from '@openbatch/core'
+import type { FailureKind, Tensor } from '@openbatch/protocol'
 import { isCorruption, openDatabase, StoreCorruptError } from './database.js'
-import type { JobStore } from './requester.js'
-
-export interface StoredResult {
-  index: number
-  worker: string
-  /** The signed TaskResult envelope. */
-  result: Uint8Array
-  receipt: Uint8Array
-  status?: VerificationStatus
-  reputation?: number
-  /** The verdict replaced an earlier one (the task was audited, §7.5). */
-  revised?: boolean
-  /** The task could not run: its result is this failure (§6.6). */
-  failure?: FailureKind
-}
+import {
+  type CountedEvent,
+  checkAnnouncement,
+  decodeInputs,
+  encodeInputs,
+  type JobRecord,
+  type JobStore,
+  type StageOptions,
+  type StoredJob,
+  type StoredPolicy,
+  type StoredResult
+} from './job-store.js'
 
 function toStored(r: Record<string, unknown>): StoredResult {
   return {
@@ -36,16 +33,6 @@ function toStored(r: Record<string, unknown>): StoredResult {
     revised: Number(r.revised ?? 0) === 1,
     failure: r.failure == null ? undefined : (String(r.failure) as FailureKind)
   }
-}
-
-export interface StoredJob {
-  jobId: string
-  announcement: Uint8Array
-  leaseMs: number
-  /** The job's check wait (§7.2), when it was not the default. */
-  checkWaitMs?: number
-  /** Tasks that left the pending state (leased or done). */
-  tasks: { index: number; state: TaskState; worker?: string; leaseExpiresAt?: number }[]
 }
 
 const SCHEMA = `
@@ -108,10 +95,14 @@ CREATE TABLE IF NOT EXISTS counters (
 /** Columns added after the first release, added to older files on open. */
 const MIGRATIONS: [table: string, column: string, definition: string][] = [
   ['jobs', 'check_wait_ms', 'INTEGER'],
+  // The job's whole policy as JSON (lease_ms and check_wait_ms stay for files of older versions).
+  ['jobs', 'policy', 'TEXT'],
   ['verdicts', 'failure', 'TEXT'],
   ['results', 'failure', 'TEXT']
 ]
 
+// A task's result is its verdict's worker's run: the first run (results), or a check's (checks)
+// when the verdict names another worker. The core decides whose; the query only looks it up.
 const SETTLED_SELECT = `
   SELECT r.idx AS idx, coalesce(c.worker, r.worker) AS worker, coalesce(c.result, r.result) AS result,
          coalesce(c.receipt, r.receipt) AS receipt, v.status AS status, v.reputation AS reputation, v.seq AS seq,
@@ -120,15 +111,15 @@ const CHECK_JOIN = 'LEFT JOIN checks c ON c.job_id = r.job_id AND c.idx = r.idx 
 
 function prepare(db: DatabaseSync) {
   return {
-    addJob: db.prepare('INSERT INTO jobs (job_id, announcement, lease_ms, check_wait_ms, created_at) VALUES (?, ?, ?, ?, ?)'),
+    addJob: db.prepare('INSERT INTO jobs (job_id, announcement, lease_ms, check_wait_ms, policy, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
     addInput: db.prepare('INSERT OR REPLACE INTO inputs (job_id, idx, task) VALUES (?, ?, ?)'),
     input: db.prepare('SELECT task FROM inputs WHERE job_id = ? AND idx = ?'),
     lease: db.prepare('INSERT OR REPLACE INTO tasks (job_id, idx, state, worker, lease_expires_at) VALUES (?, ?, 1, ?, ?)'),
     release: db.prepare('DELETE FROM tasks WHERE job_id = ? AND idx = ? AND state = 1'),
     done: db.prepare('INSERT OR REPLACE INTO tasks (job_id, idx, state, worker, lease_expires_at) VALUES (?, ?, 2, ?, NULL)'),
     result: db.prepare('INSERT INTO results (job_id, idx, worker, result, receipt, accepted_at, failure) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-    jobs: db.prepare('SELECT job_id, announcement, lease_ms, check_wait_ms FROM jobs ORDER BY created_at'),
-    job: db.prepare('SELECT job_id, announcement, lease_ms, check_wait_ms FROM jobs WHERE job_id = ?'),
+    jobs: db.prepare('SELECT job_id, announcement, lease_ms, check_wait_ms, policy FROM jobs ORDER BY created_at'),
+    job: db.prepare('SELECT job_id, announcement, lease_ms, check_wait_ms, policy FROM jobs WHERE job_id = ?'),
     tasks: db.prepare('SELECT idx, state, worker, lease_expires_at FROM tasks WHERE job_id = ?'),
     check: db.prepare('INSERT OR REPLACE INTO checks (job_id, idx, worker, result, receipt, accepted_at) VALUES (?, ?, ?, ?, ?, ?)'),
     // A revised verdict replaces the earlier one and gets a new seq (it settled again).
@@ -153,6 +144,7 @@ function prepare(db: DatabaseSync) {
       ${CHECK_JOIN}
       WHERE v.job_id = ? AND v.seq > ? ORDER BY v.seq LIMIT ?`),
     settledCount: db.prepare('SELECT count(*) AS n FROM verdicts WHERE job_id = ?'),
+    settledTasks: db.prepare('SELECT idx FROM verdicts WHERE job_id = ? AND idx >= ? ORDER BY idx LIMIT ?'),
     verdictCounts: db.prepare('SELECT status, count(*) AS n FROM verdicts WHERE job_id = ? GROUP BY status'),
     orphans: db.prepare(
       `INSERT OR IGNORE INTO verdicts (job_id, idx, status, worker, reputation, failure)
@@ -201,27 +193,20 @@ export class SqliteJobStore implements JobStore {
     }
   }
 
-  /**
-   * Stages a job's inputs — an array, iterable or async iterable, streamed: never all in memory —
-   * under `jobId`, in transactions of `chunk` tasks; then calls `announce(taskCount)` for the
-   * signed announcement and records the job. Until that last step the job does not exist (a
-   * restart drops its staged inputs).
-   */
   async stageJob(
     jobId: string,
-    leaseMs: number,
     inputs: Iterable<Tensor[]> | AsyncIterable<Tensor[]>,
     announce: (taskCount: number) => Promise<Uint8Array>,
-    chunk = 1024,
-    checkWaitMs?: number
+    options: StageOptions
   ): Promise<Uint8Array> {
+    const chunk = options.chunk ?? 1024
     let index = 0
     let batch: Tensor[][] = []
     const flush = () => {
       const first = index - batch.length
       this.transaction(() => {
         batch.forEach((tensors, i) => {
-          this.stmts.addInput.run(jobId, first + i, Task.encode({ taskId: new Uint8Array(), index: BigInt(first + i), inputs: tensors }))
+          this.stmts.addInput.run(jobId, first + i, encodeInputs(first + i, tensors))
         })
       })
       batch = []
@@ -238,11 +223,9 @@ export class SqliteJobStore implements JobStore {
         flush()
       }
       const announcement = await announce(index)
-      const { message } = await open(STATEMENTS.job, announcement)
-      if (toHex(message.jobId) !== jobId || BigInt(index) !== message.taskCount) {
-        throw new RangeError(`the announcement does not match the staged job (${index} inputs under ${jobId})`)
-      }
-      this.stmts.addJob.run(jobId, announcement, leaseMs, checkWaitMs ?? null, Date.now())
+      await checkAnnouncement(jobId, index, announcement)
+      const p = options.policy
+      this.guard(() => this.stmts.addJob.run(jobId, announcement, p.leaseMs, p.checkWaitMs, JSON.stringify(p), Date.now()))
       return announcement
     } catch (err) {
       this.stmts.dropOrphanInputs.run()
@@ -250,40 +233,12 @@ export class SqliteJobStore implements JobStore {
     }
   }
 
-  /** Records a job (its signed announcement) and all its inputs, in one transaction. */
-  async createJob(
-    announcement: Uint8Array,
-    leaseMs: number,
-    inputs: Iterable<Tensor[]> | AsyncIterable<Tensor[]>,
-    checkWaitMs?: number
-  ): Promise<string> {
-    const { message } = await open(STATEMENTS.job, announcement)
-    const jobId = toHex(message.jobId)
-    this.db.exec('BEGIN')
-    try {
-      this.stmts.addJob.run(jobId, announcement, leaseMs, checkWaitMs ?? null, Date.now())
-      let index = 0
-      for await (const tensors of inputs) {
-        this.stmts.addInput.run(jobId, index, Task.encode({ taskId: new Uint8Array(), index: BigInt(index), inputs: tensors }))
-        index++
-      }
-      if (BigInt(index) !== message.taskCount) {
-        throw new RangeError(`the job announces ${message.taskCount} tasks but ${index} inputs were given`)
-      }
-      this.db.exec('COMMIT')
-    } catch (err) {
-      this.db.exec('ROLLBACK')
-      throw err
-    }
-    return jobId
-  }
-
   inputs(jobId: string, index: number): Tensor[] {
     const row = this.guard(() => this.stmts.input.get(jobId, index)) as { task: Uint8Array } | undefined
     if (row == null) {
       throw new RangeError(`job ${jobId} has no input ${index}`)
     }
-    return decodeBounded(Task, row.task, MAX_FRAME_BYTES, 'stored task').inputs
+    return decodeInputs(row.task)
   }
 
   lease(jobId: string, worker: string, tasks: number[], expiresAt: number): void {
@@ -328,7 +283,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   /** Counts an event of a job that verdicts do not record (canaries passed, fraud proofs, audits). */
-  count(jobId: string, name: 'canariesPassed' | 'fraudProofs' | 'audited'): void {
+  count(jobId: string, name: CountedEvent): void {
     this.guard(() => this.stmts.count.run(jobId, name))
   }
 
@@ -348,12 +303,12 @@ export class SqliteJobStore implements JobStore {
   }
 
   /** Every stored job, without its tasks (cheap: for listings). */
-  listJobs(): Omit<StoredJob, 'tasks'>[] {
+  listJobs(): JobRecord[] {
     return (this.guard(() => this.stmts.jobs.all()) as unknown as JobRow[]).map(toJob)
   }
 
   /** One stored job without its tasks, or undefined. */
-  getJob(jobId: string): Omit<StoredJob, 'tasks'> | undefined {
+  getJob(jobId: string): JobRecord | undefined {
     const row = this.guard(() => this.stmts.job.get(jobId)) as unknown as JobRow | undefined
     return row == null ? undefined : toJob(row)
   }
@@ -408,6 +363,10 @@ export class SqliteJobStore implements JobStore {
     return counts
   }
 
+  settledTasks(jobId: string, from: number, limit: number): number[] {
+    return (this.guard(() => this.stmts.settledTasks.all(jobId, from, limit)) as { idx: number }[]).map((r) => Number(r.idx))
+  }
+
   /** Tasks with a verdict. */
   settledCount(jobId: string): number {
     return Number((this.stmts.settledCount.get(jobId) as { n: number }).n)
@@ -448,13 +407,14 @@ interface JobRow {
   announcement: Uint8Array
   lease_ms: number
   check_wait_ms: number | null
+  policy: string | null
 }
 
-function toJob(j: JobRow): Omit<StoredJob, 'tasks'> {
-  return {
-    jobId: j.job_id,
-    announcement: new Uint8Array(j.announcement),
-    leaseMs: Number(j.lease_ms),
-    checkWaitMs: j.check_wait_ms == null ? undefined : Number(j.check_wait_ms)
-  }
+function toJob(j: JobRow): JobRecord {
+  // Files of older versions kept only the lease and (when not the default) the check wait.
+  const policy: StoredPolicy =
+    j.policy == null
+      ? resolveJobPolicy({ leaseMs: Number(j.lease_ms), checkWaitMs: j.check_wait_ms == null ? undefined : Number(j.check_wait_ms) })
+      : (JSON.parse(j.policy) as StoredPolicy)
+  return { jobId: j.job_id, announcement: new Uint8Array(j.announcement), policy }
 }

@@ -6,10 +6,10 @@
 
 import type { Message } from '@libp2p/gossipsub'
 import type { GossipAction } from '@openbatch/protocol'
+import type { PubSubComponents } from './components.js'
 import { scoreTopic, toTopicValidatorResult } from './gossip-validation.js'
-import type { OpenbatchPeer } from './peer.js'
 
-export interface Verdict<T> {
+export interface BoardVerdict<T> {
   action: GossipAction
   value?: T
   /** Messages with a key already accepted are ignored (spec §5: [IGNORE] duplicates). */
@@ -22,9 +22,9 @@ export class TopicBoard<T> {
   private started = false
 
   constructor(
-    private readonly peer: OpenbatchPeer,
+    private readonly components: PubSubComponents,
     private readonly topics: string[],
-    private readonly validate: (topic: string, data: Uint8Array) => Promise<Verdict<T>>,
+    private readonly validate: (topic: string, data: Uint8Array) => Promise<BoardVerdict<T>>,
     private readonly deliver: (value: T) => void,
     private readonly seenLimit = 10_000
   ) {}
@@ -44,9 +44,9 @@ export class TopicBoard<T> {
       return
     }
     this.started = true
-    const pubsub = this.peer.libp2p.services.pubsub
+    const { pubsub } = this.components
     for (const topic of this.topics) {
-      scoreTopic(this.peer, topic)
+      scoreTopic(this.components, topic)
       pubsub.topicValidators.set(topic, async (_from, msg) => {
         const verdict = await this.validate(topic, msg.data)
         if (verdict.action !== 'accept' || verdict.value === undefined) {
@@ -74,7 +74,7 @@ export class TopicBoard<T> {
       return
     }
     this.started = false
-    const pubsub = this.peer.libp2p.services.pubsub
+    const { pubsub } = this.components
     pubsub.removeEventListener('message', this.onMessage)
     for (const topic of this.topics) {
       pubsub.unsubscribe(topic)

@@ -19,9 +19,13 @@ import {
   TaskClaim,
   WORK_PROTOCOL
 } from '@openbatch/protocol'
+import type { OpenbatchComponents } from './components.js'
+import { ProtocolViolationError } from './errors.js'
 import { firstBytes, frameStream } from './framing.js'
-import type { OpenbatchPeer } from './peer.js'
 import { withDeadline } from './signals.js'
+
+/** What work uses of a peer. */
+export type WorkComponents = Pick<OpenbatchComponents, 'libp2p'>
 
 /** What a requester does with claims and results; the WorkServer handles the wire. */
 export interface WorkHandlers {
@@ -57,7 +61,7 @@ export class WorkServer {
   private readonly maxInboundStreams: number
 
   constructor(
-    private readonly peer: OpenbatchPeer,
+    private readonly peer: WorkComponents,
     private readonly handlers: WorkHandlers,
     init: WorkServerInit = {}
   ) {
@@ -130,7 +134,7 @@ export interface ClaimOptions extends AbortOptions {
 
 /** Worker side of §6.2: claims up to `maxTasks` tasks of a job from its requester. */
 export async function claimTasks(
-  peer: OpenbatchPeer,
+  peer: WorkComponents,
   requester: PeerId,
   claim: TaskClaim,
   options: ClaimOptions = {}
@@ -159,7 +163,7 @@ export async function claimTasks(
 
 /** Worker side of §6.3: submits signed results, returns one status per result, in order. */
 export async function submitResults(
-  peer: OpenbatchPeer,
+  peer: WorkComponents,
   requester: PeerId,
   envelopes: Uint8Array[],
   options: AbortOptions = {}
@@ -171,7 +175,7 @@ export async function submitResults(
     const ack = decodeFrame('ResultAck', await lp.read(options))
     await stream.close(options)
     if (ack.statuses.length !== envelopes.length) {
-      throw new Error(`requester answered ${ack.statuses.length} statuses for ${envelopes.length} results`)
+      throw new ProtocolViolationError(`requester answered ${ack.statuses.length} statuses for ${envelopes.length} results`)
     }
     return ack.statuses
   } catch (err) {

@@ -28,10 +28,13 @@ import {
   tensorSetDigest,
   toHex
 } from '@openbatch/protocol'
+import type { OpenbatchComponents } from './components.js'
 import { JobBoard, learnRequesterAddresses } from './jobs.js'
-import type { OpenbatchPeer } from './peer.js'
 import type { ReceiptStore } from './receipts.js'
 import { claimTasks, submitResults } from './work.js'
+
+/** What worker uses of a peer. */
+export type WorkerComponents = Pick<OpenbatchComponents, 'libp2p' | 'peerId' | 'privateKey' | 'reputation' | 'jobs'>
 
 /**
  * §6.6 The failure a backend error stands for: inputs that do not fit the model, a model that
@@ -78,11 +81,11 @@ export interface WorkerServiceInit {
   backend: InferenceBackend
   /** Model CIDs (strings) this worker serves. */
   models: string[]
-  /** Tasks held at once (queued and running). @default 32 */
+  /** Tasks held at once (queued and running). @default DEFAULT_WORKER_CAPACITY (core) */
   capacity?: number
-  /** First wait after a claim found no tasks; doubles up to `maxBackoffMs`. @default 250 */
+  /** First wait after a claim found no tasks; doubles up to `maxBackoffMs`. @default 250 (WorkerAgent's) */
   backoffMs?: number
-  /** @default 4000 */
+  /** @default 4000 (WorkerAgent's) */
   maxBackoffMs?: number
   /** Called for every receipt received. */
   onReceipt?: (receipt: Uint8Array) => void
@@ -121,19 +124,14 @@ export class WorkerService {
   readonly receipts: Uint8Array[] = []
 
   constructor(
-    private readonly peer: OpenbatchPeer,
+    private readonly peer: WorkerComponents,
     private readonly init: WorkerServiceInit
   ) {
     for (const m of init.models) {
       parseModelCid(m)
     }
-    // Idle workers ask again soon: re-runs of sampled tasks appear as other workers' results
-    // come in, and a claim is one small stream.
-    this.agent = new WorkerAgent({
-      capacity: init.capacity ?? 32,
-      backoffMs: init.backoffMs ?? 250,
-      maxBackoffMs: init.maxBackoffMs ?? 4000
-    })
+    // The core's defaults (capacity 32, backoff 250 ms doubling to 4 s) unless told otherwise.
+    this.agent = new WorkerAgent({ capacity: init.capacity, backoffMs: init.backoffMs, maxBackoffMs: init.maxBackoffMs })
     this.board = new JobBoard(peer, { models: init.models, onJob: (job) => this.onJob(job) })
   }
 
@@ -210,9 +208,7 @@ export class WorkerService {
       } else if (action.type === 'unresponsive') {
         // §6.2, §7.6: a requester that does not answer claims is scored like a lease timeout; the
         // score feeds gossipsub's, so its announcements weigh less with every peer that saw it.
-        const t = this.peer.reputation.get(action.requester)
-        t.timeouts += action.failures
-        this.peer.reputation.changed(action.requester)
+        this.peer.reputation.unresponsive(action.requester, action.failures)
         this.init.onUnresponsive?.(action.requester, action.failures)
       } else if (action.type === 'timer') {
         clearTimeout(this.timer)

@@ -3,7 +3,7 @@ import { chmod, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { createPeer, loadOrCreateIdentity, resolveConfig } from '../src/index.js'
+import { createOpenbatchPeer, loadOrCreateIdentity, resolveConfig } from '../src/index.js'
 import { tempDir } from './helpers.js'
 
 describe('peer configuration', () => {
@@ -75,11 +75,11 @@ describe('persistent identity', () => {
 
   it('a peer with a dataDir keeps its peer id across restarts', async () => {
     const dataDir = await tempDir()
-    const first = await createPeer({ dataDir, transports: ['memory'] })
+    const first = await createOpenbatchPeer({ dataDir, transports: ['memory'] })
     await first.start()
     const id = first.peerId.toString()
     await first.stop()
-    const second = await createPeer({ dataDir, transports: ['memory'] })
+    const second = await createOpenbatchPeer({ dataDir, transports: ['memory'] })
     await second.start()
     assert.equal(second.peerId.toString(), id)
     await second.stop()

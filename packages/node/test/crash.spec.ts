@@ -19,7 +19,7 @@ import {
   toFloat64Array,
   toHex
 } from '@openbatch/protocol'
-import { claimTasks, createPeer, SqliteJobStore, submitResults } from '../src/index.js'
+import { claimTasks, createOpenbatchPeer, SqliteJobStore, submitResults } from '../src/index.js'
 import { tempDir } from './helpers.js'
 
 const SCRIPT = fileURLToPath(new URL('./requester-process.js', import.meta.url))
@@ -58,7 +58,7 @@ function startRequester(dataDir: string): Promise<{ child: ChildProcess; ready: 
 describe('a requester killed with SIGKILL mid-job (spec §6.5)', () => {
   it('resumes on restart with every accepted result intact and no accepted task handed out again', async () => {
     const dataDir = await tempDir()
-    const worker = await createPeer({ transports: ['tcp'], listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
+    const worker = await createOpenbatchPeer({ transports: ['tcp'], listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
     await worker.start()
     after(() => worker.stop())
 

@@ -66,9 +66,9 @@ describe('a job end to end: gossip → claims → inference → results → rece
     await subscribed(requester, workers)
     const { jobId, done } = await announce(requester, service, 40)
     await within('the job to complete', done)
-    const results = store.results.get(jobId)
-    assert.equal(results?.size, 40)
-    for (const [index, { result }] of results ?? []) {
+    const results = store.results(jobId)
+    assert.equal(results.length, 40)
+    for (const { index, result } of results) {
       const r = await open(STATEMENTS.result, result)
       assert.deepEqual(Array.from(toFloat64Array(r.message.outputs[0] as Tensor)), [index + 1])
       assert.equal(r.message.profile?.runtime, 'test')
@@ -145,9 +145,58 @@ describe('a job end to end: gossip → claims → inference → results → rece
     // It joined after the announcement went round: it takes the job directly.
     healthyService.addJob(await open(STATEMENTS.job, envelope))
     await within('the job to complete on the healthy worker', done)
-    assert.equal(store.results.get(jobId)?.size, 12)
-    assert.ok([...(store.results.get(jobId)?.values() ?? [])].every((r) => r.worker === healthy.peerId.toString()))
+    assert.equal(store.results(jobId).length, 12)
+    assert.ok(store.results(jobId).every((r) => r.worker === healthy.peerId.toString()))
     await healthyService.stop()
+    service.stop()
+  })
+
+  it('a result whose store write fails is neither counted done nor lost: the worker gets no receipt and the task runs again', async () => {
+    const [requester, worker] = await network(2, { mesh: true })
+    assert.ok(requester != null && worker != null)
+    // The store refuses the first write of tasks 3 and 7 (a full disk, a locked file).
+    const failing = new Set([3, 7])
+    let refused = 0
+    class FlakyStore extends MemoryJobStore {
+      override accept(...args: Parameters<MemoryJobStore['accept']>): void {
+        if (failing.delete(args[1])) {
+          refused++
+          throw Object.assign(new Error('disk full'), { code: 'SQLITE_FULL' })
+        }
+        super.accept(...args)
+      }
+    }
+    const store = new FlakyStore()
+    const errors: Error[] = []
+    const service = new RequesterService(requester, { store, onError: (err) => errors.push(err) })
+    await new WorkServer(requester, service).start()
+    const receipts: Uint8Array[] = []
+    const ws = new WorkerService(worker, {
+      backend: sumBackend(),
+      models: [MODEL.toString()],
+      capacity: 4,
+      onReceipt: (r) => receipts.push(r)
+    })
+    ws.start()
+    await subscribed(requester, [worker])
+    const { jobId, done } = await announce(requester, service, 10, 60_000, 100)
+    await within('the job to complete despite the failed writes', done)
+    assert.equal(refused, 2)
+    assert.ok(
+      errors.some((e) => e.message === 'disk full'),
+      'the failed write is reported'
+    )
+    const results = store.results(jobId)
+    assert.deepEqual(
+      results.map((r) => r.index),
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+      'every task stored exactly once'
+    )
+    const summary = service.summary(jobId)
+    assert.equal(summary?.done, 10)
+    assert.equal(summary?.settled, 10)
+    assert.equal(receipts.length, 10, 'a receipt only for stored results')
+    await ws.stop()
     service.stop()
   })
 })

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { after } from 'node:test'
 import type { InferenceBackend } from '@openbatch/inference'
 import { DHT_PROTOCOL_PREFIX, DType, float32Tensor, type Tensor, toFloat64Array } from '@openbatch/protocol'
-import { createPeer, type OpenbatchPeer } from '../src/index.js'
+import { createOpenbatchPeer, type OpenbatchPeer } from '../src/index.js'
 
 export async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'openbatch-node-'))
@@ -47,7 +47,11 @@ let counter = 0
 export async function network(n: number, options: { mesh?: boolean } = {}): Promise<OpenbatchPeer[]> {
   const peers: OpenbatchPeer[] = []
   for (let i = 0; i < n; i++) {
-    const peer = await createPeer({ transports: ['memory'], listen: [`/memory/openbatch-test-${process.pid}-${counter++}`], local: true })
+    const peer = await createOpenbatchPeer({
+      transports: ['memory'],
+      listen: [`/memory/openbatch-test-${process.pid}-${counter++}`],
+      local: true
+    })
     await peer.start()
     peers.push(peer)
   }

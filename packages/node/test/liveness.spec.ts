@@ -28,7 +28,7 @@ import {
 import {
   announceJob,
   claimTasks,
-  createPeer,
+  createOpenbatchPeer,
   JobAnnouncer,
   JobBoard,
   MemoryJobStore,
@@ -95,7 +95,7 @@ describe('liveness (issue #11) — real libp2p peers', () => {
     await waitFor('the early worker to get tasks', () => w1.receipts.length > 0)
 
     // A worker that joins now, connected only to the early worker: gossip already went by.
-    const late = await createPeer({ transports: ['memory'], listen: [`/memory/liveness-late-${process.pid}`], mdns: false })
+    const late = await createOpenbatchPeer({ transports: ['memory'], listen: [`/memory/liveness-late-${process.pid}`], mdns: false })
     await late.start()
     after(() => late.stop())
     const w2 = worker(late)

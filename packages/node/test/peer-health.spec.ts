@@ -12,7 +12,7 @@ import { describe, it } from 'node:test'
 import { multiaddr } from '@multiformats/multiaddr'
 import { modelCid } from '@openbatch/protocol'
 import {
-  createPeer,
+  createOpenbatchPeer,
   findWorkers,
   isNonPublicIp,
   isUsableAddress,
@@ -29,7 +29,7 @@ describe('peer health (issue #11)', () => {
     const peers: OpenbatchPeer[] = []
     for (let i = 0; i < 4; i++) {
       // TCP on loopback, data directories, no `local` flag: as `openbatch peer --data-dir …`.
-      const p = await createPeer({ dataDir: join(await tempDir(), `p${i}`), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
+      const p = await createOpenbatchPeer({ dataDir: join(await tempDir(), `p${i}`), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
       await p.start()
       peers.push(p)
     }

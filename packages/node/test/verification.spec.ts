@@ -17,7 +17,7 @@ import type { FraudEvent, VerdictEvent } from '../src/index.js'
 import {
   announceJob,
   claimTasks,
-  createPeer,
+  createOpenbatchPeer,
   MemoryJobStore,
   ReceiptStore,
   RequesterService,
@@ -93,13 +93,14 @@ describe('verification between real libp2p peers (spec §7, issue #5)', () => {
     assert.equal(new Set(verdicts.map((v) => v.verdict.task)).size, 60)
     assert.equal(verdicts.length, 60 + (service.summary(jobId)?.audited ?? 0))
     assert.equal(verdicts.filter((v) => v.verdict.revised === true).length, service.summary(jobId)?.audited)
-    const results = store.results.get(jobId)
-    assert.equal(results?.size, 60)
-    for (const [index, r] of results ?? []) {
+    const results = store.results(jobId)
+    assert.equal(results.length, 60)
+    for (const r of results) {
+      const index = r.index
       const opened = await open(STATEMENTS.result, r.result)
       assert.deepEqual(Array.from(toFloat64Array(opened.message.outputs[0] as Tensor)), [index + 1], `task ${index}`)
-      assert.ok(r.verdict != null)
-      if (r.verdict.status === 'disputed') {
+      assert.ok(r.status != null)
+      if (r.status === 'disputed') {
         assert.notEqual(r.worker, cheater.peerId.toString(), 'a disputed task settles on the majority')
       }
     }
@@ -133,13 +134,13 @@ describe('verification between real libp2p peers (spec §7, issue #5)', () => {
 
   it('reputation persists across restarts of a peer with a data directory (§7.6)', async () => {
     const dataDir = await tempDir()
-    const first = await createPeer({ dataDir, transports: ['memory'], listen: [], local: true })
+    const first = await createOpenbatchPeer({ dataDir, transports: ['memory'], listen: [], local: true })
     await first.start()
     first.reputation.offence('12D3KooWtest', Date.now())
     Object.assign(first.reputation.get('12D3KooWgood'), { agreements: 7 })
     first.reputation.changed('12D3KooWgood')
     await first.stop()
-    const second = await createPeer({ dataDir, transports: ['memory'], listen: [], local: true })
+    const second = await createOpenbatchPeer({ dataDir, transports: ['memory'], listen: [], local: true })
     assert.ok(second.reputation.isBanned('12D3KooWtest'))
     assert.equal(second.reputation.get('12D3KooWtest').offences, 1)
     assert.equal(second.reputation.get('12D3KooWgood').agreements, 7)

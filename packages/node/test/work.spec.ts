@@ -112,18 +112,18 @@ describe('work over streams (spec §6.2, §6.3) — real libp2p peers', () => {
     for (const end of [end1, end2]) {
       assert.ok(end === ErrorCode.JOB_CLOSED || end === ErrorCode.NO_TASKS, end)
     }
-    const results = store.results.get(jobId)
-    assert.equal(results?.size, 20)
+    const results = store.results(jobId)
+    assert.equal(results.length, 20)
     // Newcomers are sampled (§7.2): each sampled task was re-run by the other worker, and every
     // accepted run, first or re-run, earned a receipt.
     const summary = service.summary(jobId)
     assert.ok(summary != null && summary.agreed > 0, 'tasks were sampled')
     assert.equal(summary.agreed + summary.unsampled, 20)
     assert.equal(receipts.length, 20 + summary.agreed + summary.canariesPassed)
-    for (const { verdict } of results?.values() ?? []) {
-      assert.ok(verdict?.status === 'agreed' || verdict?.status === 'unsampled')
+    for (const { status } of results) {
+      assert.ok(status === 'agreed' || status === 'unsampled')
     }
-    for (const [index, { result }] of results ?? []) {
+    for (const { index, result } of results) {
       const r = await open(STATEMENTS.result, result)
       assert.equal(Number(r.message.index), index)
       const [x0, x1] = [index, 2 * index]
@@ -137,6 +137,7 @@ describe('work over streams (spec §6.2, §6.3) — real libp2p peers', () => {
         pending: 0,
         leased: 0,
         done: 20,
+        settled: 20,
         checking: 0,
         checks: 0,
         closed: true,

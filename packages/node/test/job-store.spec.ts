@@ -1,0 +1,168 @@
+/**
+ * The JobStore contract (spec §6.5), run against both stores: what RequesterService writes and
+ * resumes from, and what the SDK replays. A store decides nothing: a task's result is the run of
+ * the worker its verdict names.
+ */
+
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { resolveJobPolicy, TaskState, type Verdict } from '@openbatch/core'
+import { createJobAnnouncement, FailureKind, float32Tensor, modelCid, peerIdBytes, STATEMENTS, seal, toHex } from '@openbatch/protocol'
+import { type JobStore, MemoryJobStore, SqliteJobStore } from '../src/index.js'
+import { tempDir } from './helpers.js'
+
+const encoder = new TextEncoder()
+const bytes = (s: string) => encoder.encode(s)
+
+async function announcement(taskCount: number) {
+  const key = await generateKeyPair('Ed25519')
+  const job = createJobAnnouncement({
+    requester: peerIdBytes(peerIdFromPrivateKey(key)),
+    model: modelCid(bytes('contract model')).bytes,
+    taskCount,
+    now: Date.now(),
+    nonce: crypto.getRandomValues(new Uint8Array(16))
+  })
+  return { jobId: toHex(job.jobId), envelope: await seal(STATEMENTS.job, job, key) }
+}
+
+const inputs = (n: number) => Array.from({ length: n }, (_, i) => [float32Tensor('x', [1, 2], [i, -i])])
+const verdict = (task: number, worker: string, status: Verdict['status'], extra: Partial<Verdict> = {}): Verdict => ({
+  task,
+  status,
+  worker,
+  reputation: 0.5,
+  ...extra
+})
+
+const stores: [string, () => Promise<JobStore>][] = [
+  ['MemoryJobStore', async () => new MemoryJobStore()],
+  ['SqliteJobStore', async () => new SqliteJobStore(join(await tempDir(), 'jobs.db'))]
+]
+
+for (const [name, make] of stores) {
+  describe(`JobStore contract: ${name}`, () => {
+    it('stages a job with its whole policy and inputs; lists and finds it', async () => {
+      const store = await make()
+      const { jobId, envelope } = await announcement(3)
+      const policy = { ...resolveJobPolicy({ leaseMs: 5000, checkWaitMs: 250 }), minReputation: 0.2 }
+      const staged = await store.stageJob(jobId, inputs(3), async (n) => (n === 3 ? envelope : new Uint8Array()), { policy, chunk: 2 })
+      assert.deepEqual(staged, envelope)
+      assert.deepEqual(
+        store.listJobs().map((j) => j.jobId),
+        [jobId]
+      )
+      assert.deepEqual(store.getJob(jobId)?.policy, policy, 'the policy comes back whole (a resumed job keeps it)')
+      assert.deepEqual(store.inputs(jobId, 2), inputs(3)[2])
+      assert.throws(() => store.inputs(jobId, 3), RangeError)
+      assert.equal(store.getJob('nope'), undefined)
+      store.close()
+    })
+
+    it('refuses an announcement that does not match the staged inputs, and keeps no trace of it', async () => {
+      const store = await make()
+      const { jobId, envelope } = await announcement(4)
+      await assert.rejects(
+        store.stageJob(jobId, inputs(3), async () => envelope, { policy: resolveJobPolicy() }),
+        (err: Error) => err.name === 'InvalidJobError' && /4 tasks/.test(err.message)
+      )
+      assert.equal(store.getJob(jobId), undefined)
+      assert.deepEqual(store.listJobs(), [])
+      store.close()
+    })
+
+    it('keeps leases until released or done; tasks come back for resume', async () => {
+      const store = await make()
+      const { jobId, envelope } = await announcement(4)
+      await store.stageJob(jobId, inputs(4), async () => envelope, { policy: resolveJobPolicy() })
+      await store.lease(jobId, 'w1', [0, 1, 2], 1234)
+      await store.release(jobId, [1])
+      await store.accept(jobId, 2, 'w1', bytes('r2'), bytes('rc2'))
+      const [job] = store.jobs([jobId])
+      const tasks = [...(job?.tasks ?? [])].sort((a, b) => a.index - b.index)
+      assert.deepEqual(tasks, [
+        { index: 0, state: TaskState.LEASED, worker: 'w1', leaseExpiresAt: 1234 },
+        { index: 2, state: TaskState.DONE, worker: 'w1', leaseExpiresAt: undefined }
+      ])
+      store.close()
+    })
+
+    it("a task's result is the run of the worker its verdict names; revised verdicts come again", async () => {
+      const store = await make()
+      const { jobId, envelope } = await announcement(3)
+      await store.stageJob(jobId, inputs(3), async () => envelope, { policy: resolveJobPolicy() })
+      await store.accept(jobId, 0, 'a', bytes('a0'), bytes('ra0'))
+      await store.accept(jobId, 1, 'cheat', bytes('c1'), bytes('rc1'))
+      await store.acceptCheck(jobId, 1, 'b', bytes('b1'), bytes('rb1'))
+      await store.acceptCheck(jobId, 1, 'c', bytes('c1!'), bytes('rcc1'))
+      await store.accept(jobId, 2, 'a', bytes(''), bytes('ra2'), FailureKind.INPUT_REJECTED)
+      assert.equal(store.results(jobId)[0]?.status, undefined, 'open verification: no status yet')
+      await store.verdict(jobId, verdict(0, 'a', 'unsampled'))
+      await store.verdict(jobId, verdict(1, 'b', 'disputed'))
+      await store.verdict(jobId, verdict(2, 'a', 'agreed', { failure: FailureKind.INPUT_REJECTED }))
+      const results = store.results(jobId)
+      assert.deepEqual(
+        results.map((r) => [r.index, r.worker, new TextDecoder().decode(r.result), r.status]),
+        [
+          [0, 'a', 'a0', 'unsampled'],
+          [1, 'b', 'b1', 'disputed'],
+          [2, 'a', '', 'agreed']
+        ]
+      )
+      assert.equal(results[2]?.failure, FailureKind.INPUT_REJECTED)
+      assert.deepEqual(store.firstResult(jobId, 1), bytes('c1'), 'the first run stays (audits read it)')
+      assert.deepEqual(store.settledTasks(jobId, 1, 10), [1, 2])
+      assert.equal(store.settledCount(jobId), 3)
+      assert.equal(store.resultCount(jobId), 3)
+      const first = store.settledSince(jobId, 0)
+      assert.deepEqual(
+        first.map((r) => r.index),
+        [0, 1, 2]
+      )
+      // An audit revises task 0: the verdict comes again, after the others.
+      await store.acceptCheck(jobId, 0, 'b', bytes('b0'), bytes('rb0'))
+      await store.verdict(jobId, verdict(0, 'b', 'agreed', { revised: true }))
+      const again = store.settledSince(jobId, (first.at(-1) as { seq: number }).seq)
+      assert.deepEqual(
+        again.map((r) => [r.index, r.worker, r.revised]),
+        [[0, 'b', true]]
+      )
+      assert.equal(store.settledCount(jobId), 3)
+      store.close()
+    })
+
+    it('counts what verdicts do not record; after a restart, open verifications settle unsampled', async () => {
+      const store = await make()
+      const { jobId, envelope } = await announcement(3)
+      await store.stageJob(jobId, inputs(3), async () => envelope, { policy: resolveJobPolicy() })
+      await store.accept(jobId, 0, 'a', bytes('a0'), bytes('ra0'))
+      await store.accept(jobId, 1, 'a', bytes('a1'), bytes('ra1'))
+      await store.verdict(jobId, verdict(0, 'a', 'agreed'))
+      await store.count(jobId, 'fraudProofs')
+      await store.count(jobId, 'canariesPassed')
+      await store.count(jobId, 'canariesPassed')
+      assert.equal(store.settleOrphans(jobId), 1)
+      const counts = store.restoredCounts(jobId)
+      assert.deepEqual(
+        [counts.agreed, counts.unsampled, counts.fraudProofs, counts.canariesPassed, counts.audited, counts.failed],
+        [1, 1, 1, 2, 0, 0]
+      )
+      const orphan = store.results(jobId).find((r) => r.index === 1)
+      assert.equal(orphan?.status, 'unsampled')
+      assert.equal(orphan?.reputation, undefined, 'its reputation is unknown')
+      store.close()
+    })
+
+    it('takes writes for a job whose inputs the caller serves (never staged) without listing it', async () => {
+      const store = await make()
+      await store.accept('feed', 0, 'a', bytes('a0'), bytes('ra0'))
+      await store.verdict('feed', verdict(0, 'a', 'unsampled'))
+      assert.equal(store.results('feed').length, 1)
+      assert.deepEqual(store.listJobs(), [])
+      store.close()
+    })
+  })
+}
