@@ -1,21 +1,6 @@
 /** Errors the SDK throws: each names what went wrong and what to do about it. */
 
-/** No worker for the job's model was found within the discovery timeout. */
-export class NoWorkersError extends Error {
-  override readonly name = 'NoWorkersError'
-  constructor(
-    readonly model: string,
-    readonly waitedMs: number,
-    readonly found = 0,
-    readonly wanted = 1
-  ) {
-    super(
-      found === 0
-        ? `no workers serve model ${model} (searched the network for ${Math.round(waitedMs / 1000)} s); start a worker with this model, or check the bootstrap addresses`
-        : `found ${found} of the ${wanted} workers wanted for model ${model} in ${Math.round(waitedMs / 1000)} s; start more workers or ask for fewer`
-    )
-  }
-}
+export { NoWorkersError } from '@openbatch/node'
 
 /** The inputs of a batch are not what the model (or the SDK) accepts; `index` is the bad input's. */
 export class InvalidInputsError extends Error {
@@ -49,5 +34,15 @@ export class BootstrapError extends Error {
     readonly reasons: string[]
   ) {
     super(`could not reach any bootstrap peer (${addresses.join(', ')}): ${reasons.join('; ')}; check that they are running and reachable`)
+  }
+}
+
+/** A worker was asked for without a backend of its own, and the optional onnxruntime runtime is not installed. */
+export class WorkerRuntimeMissingError extends Error {
+  override readonly name = 'WorkerRuntimeMissingError'
+  constructor() {
+    super(
+      'serving models needs @openbatch/runtime-onnx (onnxruntime-node), an optional dependency of @openbatch/sdk: install it (npm install @openbatch/runtime-onnx), or pass worker.backend'
+    )
   }
 }

@@ -39,18 +39,23 @@
  * ```
  */
 
-export type { VerificationStatus } from '@openbatch/core'
+export { seededRandom, type VerificationStatus } from '@openbatch/core'
+export type { InferenceBackend, TensorSpec } from '@openbatch/inference'
+export { ModelStore, type StoredModel } from '@openbatch/inference'
 export { type FraudEvent, StoreCorruptError } from '@openbatch/node'
 export {
   AgreementKind,
   type AgreementRule,
   DType,
+  dtypeInfo,
   FailureKind,
   float32Tensor,
+  MAX_TASKS_PER_CLAIM,
   type Tensor,
   toFloat64Array,
   type VerificationPolicy
 } from '@openbatch/protocol'
+export type { DeviceInfo, ExecutionProvider, ProviderChoice } from '@openbatch/runtime-onnx'
 export {
   type AssertionResult,
   type Engine,
@@ -62,7 +67,15 @@ export {
   runTestnet,
   type Scenario
 } from '@openbatch/testnet'
-export { BootstrapError, InvalidInputsError, JobNotFoundError, ModelFileError, NoWorkersError } from './errors.js'
+export { type DataDirStatus, identity, inspectDataDir, modelStore, receiptTotals } from './data-dir.js'
+export {
+  BootstrapError,
+  InvalidInputsError,
+  JobNotFoundError,
+  ModelFileError,
+  NoWorkersError,
+  WorkerRuntimeMissingError
+} from './errors.js'
 export { type BatchInput, type BatchInputs, byName, type TensorInit, tensor, verificationPolicy } from './inputs.js'
 export {
   BatchJob,
@@ -74,4 +87,14 @@ export {
   type TaskFailureInfo,
   type Verification
 } from './job.js'
-export { createClient, createPeer, Peer, type PeerEvents, type PeerOptions, type SubmitBatchOptions, type WorkerOptions } from './peer.js'
+export {
+  createClient,
+  createPeer,
+  loadWorkerRuntime,
+  Peer,
+  type PeerEvents,
+  type PeerOptions,
+  type SubmitBatchOptions,
+  type WorkerOptions,
+  type WorkerRuntimeModule
+} from './peer.js'

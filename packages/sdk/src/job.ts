@@ -1,11 +1,12 @@
 /**
  * A submitted batch: progress events, its results (in input order or as they settle) each with
- * its verification status, a summary, and cancel(). Results are read back from the job store, so
- * a handle made after a restart yields everything accepted before it.
+ * its verification status, a summary, and cancel(). Progress and results come from the requester's
+ * events as tasks settle; the job store is read only to replay what settled before an iterator
+ * began (or before a restart), so a handle made after a restart yields everything accepted before it.
  */
 
 import type { VerificationStatus, VerifiedJobSummary } from '@openbatch/core'
-import type { SqliteJobStore, StoredResult } from '@openbatch/node'
+import type { JobProgress, JobStore, VerdictEvent } from '@openbatch/node'
 import { type FailureKind, isDeterministicFailure, open, STATEMENTS, type Tensor } from '@openbatch/protocol'
 import { TypedEventEmitter } from 'main-event'
 import { byName } from './inputs.js'
@@ -105,10 +106,31 @@ export interface ResultsOptions {
 export interface JobContext {
   jobId: string
   taskCount: number
-  store: SqliteJobStore
+  /** Read only to replay results settled before an iterator began. */
+  store: JobStore
   summary: () => VerifiedJobSummary | undefined
   cancel: () => void
   done: Promise<void>
+}
+
+/** Results held for an iterator that has not reached them; beyond this they are read back from the store. */
+const BUFFERED_RESULTS = 4096
+
+/** A settled result as an iterator receives it: from an event, or replayed from the store. */
+interface Settled {
+  index: number
+  worker: string
+  result: Uint8Array
+  status?: VerificationStatus
+  reputation?: number
+  revised?: boolean
+  /** The store's sequence number (replayed rows only). */
+  seq?: number
+}
+
+function fromEvent(e: VerdictEvent): Settled {
+  const v = e.verdict
+  return { index: v.task, worker: v.worker, result: e.result, status: v.status, reputation: v.reputation, revised: v.revised === true }
 }
 
 export class BatchJob extends TypedEventEmitter<BatchJobEvents> {
@@ -116,20 +138,18 @@ export class BatchJob extends TypedEventEmitter<BatchJobEvents> {
   readonly taskCount: number
   /** Resolves with the summary when every task has settled; rejects when the deadline passes or the job is cancelled. */
   readonly finished: Promise<BatchSummary>
-  private wake = Promise.withResolvers<void>()
   private ended = false
   private readonly started = performance.now()
   private readonly settledAtStart: number
-  /** Tasks with a verdict: counted once from the store, then one per first verdict (no query per event). */
-  private settled: number
+  /** Iterators waiting for verdicts. */
+  private readonly listeners = new Set<(e: VerdictEvent | undefined) => void>()
 
   /** @internal */
   constructor(private readonly ctx: JobContext) {
     super()
     this.id = ctx.jobId
     this.taskCount = ctx.taskCount
-    this.settledAtStart = ctx.store.settledCount(ctx.jobId)
-    this.settled = this.settledAtStart
+    this.settledAtStart = ctx.summary()?.settled ?? ctx.store.settledCount(ctx.jobId)
     this.finished = ctx.done.then(
       () => this.end(),
       (err: unknown) => {
@@ -140,31 +160,34 @@ export class BatchJob extends TypedEventEmitter<BatchJobEvents> {
     this.finished.catch(() => {})
   }
 
-  /** @internal A task progressed; `settled`: a task got its first verdict. */
-  notify(settled = false): void {
-    if (settled) {
-      this.settled++
-    }
-    const s = this.summary()
+  /** @internal A result was stored (the requester's progress event). */
+  progress(p: JobProgress): void {
     const elapsed = (performance.now() - this.started) / 1000
-    const rate = elapsed > 0 ? (s.settled - this.settledAtStart) / elapsed : 0
+    const rate = elapsed > 0 ? (p.settled - this.settledAtStart) / elapsed : 0
     this.safeDispatchEvent('progress', {
       detail: {
         jobId: this.id,
         taskCount: this.taskCount,
-        done: this.ctx.summary()?.done ?? s.settled,
-        settled: s.settled,
+        done: p.done,
+        settled: p.settled,
         itemsPerSecond: rate,
-        etaMs: rate > 0 ? ((this.taskCount - s.settled) / rate) * 1000 : undefined
+        etaMs: rate > 0 ? ((this.taskCount - p.settled) / rate) * 1000 : undefined
       }
     })
-    this.wake.resolve()
-    this.wake = Promise.withResolvers()
+  }
+
+  /** @internal A task settled (the requester's verdict event, its result stored). */
+  verdict(e: VerdictEvent): void {
+    for (const listener of this.listeners) {
+      listener(e)
+    }
   }
 
   private end(): BatchSummary {
     this.ended = true
-    this.wake.resolve()
+    for (const listener of this.listeners) {
+      listener(undefined)
+    }
     return this.summary()
   }
 
@@ -175,20 +198,22 @@ export class BatchJob extends TypedEventEmitter<BatchJobEvents> {
 
   summary(): BatchSummary {
     const live = this.ctx.summary()
-    const settled = this.settled
+    const restored = live == null ? this.ctx.store.restoredCounts(this.id) : undefined
+    const counts = live ?? restored
+    const settled = live?.settled ?? this.ctx.store.settledCount(this.id)
     const seconds = (performance.now() - this.started) / 1000
     return {
       jobId: this.id,
       taskCount: this.taskCount,
       settled,
-      agreed: live?.agreed ?? 0,
-      unsampled: live?.unsampled ?? 0,
-      disputed: live?.disputed ?? 0,
-      unresolved: live?.unresolved ?? 0,
-      canariesPassed: live?.canariesPassed ?? 0,
-      failed: live?.failed ?? this.ctx.store.failedCount(this.id),
-      audited: live?.audited ?? 0,
-      fraudProofs: live?.fraudProofs ?? 0,
+      agreed: counts?.agreed ?? 0,
+      unsampled: counts?.unsampled ?? 0,
+      disputed: counts?.disputed ?? 0,
+      unresolved: counts?.unresolved ?? 0,
+      canariesPassed: counts?.canariesPassed ?? 0,
+      failed: counts?.failed ?? 0,
+      audited: counts?.audited ?? 0,
+      fraudProofs: counts?.fraudProofs ?? 0,
       missing: this.ended ? this.taskCount - settled : 0,
       durationMs: seconds * 1000,
       itemsPerSecond: seconds > 0 ? (settled - this.settledAtStart) / seconds : 0
@@ -197,7 +222,8 @@ export class BatchJob extends TypedEventEmitter<BatchJobEvents> {
 
   /**
    * The job's settled results, each with its verification status. Ends when every task's result
-   * was yielded, or when the job ended (deadline, cancel) and nothing more will come.
+   * was yielded, or when the job ended (deadline, cancel) and nothing more will come. Results
+   * settled before the call are replayed from the store; later ones come as they settle.
    */
   async *results(options: ResultsOptions = {}): AsyncGenerator<BatchResult> {
     const { signal } = options
@@ -205,43 +231,169 @@ export class BatchJob extends TypedEventEmitter<BatchJobEvents> {
       signal?.addEventListener('abort', () => reject(signal.reason), { once: true })
     })
     aborted.catch(() => {})
-    let yielded = 0
-    let next = 0
-    let seq = 0
-    while (yielded < this.taskCount) {
-      signal?.throwIfAborted()
-      const wake = this.wake.promise
-      const ended = this.ended
-      let progressed = false
-      if (options.order === 'completion') {
-        for (const row of this.ctx.store.settledSince(this.id, seq, 256)) {
-          seq = row.seq
-          yielded++
-          progressed = true
-          yield await this.toResult(row)
-        }
-      } else {
-        for (const row of this.ctx.store.results(this.id, next, 256)) {
-          // In input order a gap waits for its task, unless the job has ended (then it is skipped).
-          if ((row.index !== next && !ended) || row.status == null) {
-            break
-          }
-          next = row.index + 1
-          yielded++
-          progressed = true
-          yield await this.toResult(row)
+    // Subscribed before the store is read, so nothing settles unseen in between.
+    const live: VerdictEvent[] = []
+    let overflow = false
+    let wake = Promise.withResolvers<void>()
+    const listener = (e: VerdictEvent | undefined) => {
+      if (e != null) {
+        if (live.length < BUFFERED_RESULTS) {
+          live.push(e)
+        } else {
+          overflow = true // the store has it: read back when reached
         }
       }
-      if (!progressed) {
-        if (ended) {
+      wake.resolve()
+    }
+    this.listeners.add(listener)
+    try {
+      const source =
+        options.order === 'completion'
+          ? this.inCompletionOrder(
+              live,
+              () => overflow,
+              (v) => (overflow = v)
+            )
+          : this.inInputOrder(
+              live,
+              () => overflow,
+              (v) => (overflow = v)
+            )
+      while (true) {
+        signal?.throwIfAborted()
+        const ended = this.ended
+        const step = source.next(ended)
+        if (step === 'done') {
           return
         }
-        await Promise.race([wake, aborted])
+        if (step === 'wait') {
+          if (ended) {
+            return
+          }
+          await Promise.race([wake.promise, aborted])
+          wake = Promise.withResolvers()
+          continue
+        }
+        yield await this.toResult(step)
+      }
+    } finally {
+      this.listeners.delete(listener)
+    }
+  }
+
+  /** Completion order: the store's settled rows first, by sequence number, then live verdicts. */
+  private inCompletionOrder(live: VerdictEvent[], overflowed: () => boolean, setOverflow: (v: boolean) => void) {
+    let seq = 0
+    let replaying = true
+    const yielded = new Set<number>()
+    const revisedYielded = new Set<number>()
+    let pending: Settled[] = []
+    const fresh = (r: Settled) => (r.revised === true ? !revisedYielded.has(r.index) : !yielded.has(r.index))
+    const take = (r: Settled): Settled => {
+      ;(r.revised === true ? revisedYielded : yielded).add(r.index)
+      return r
+    }
+    return {
+      next: (_ended: boolean): Settled | 'wait' | 'done' => {
+        while (true) {
+          if (yielded.size >= this.taskCount && pending.length === 0 && live.length === 0) {
+            return 'done'
+          }
+          const r = pending.shift()
+          if (r != null) {
+            if (fresh(r)) {
+              return take(r)
+            }
+            continue
+          }
+          if (replaying || overflowed()) {
+            setOverflow(false)
+            const rows = this.ctx.store.settledSince(this.id, seq, 256)
+            if (rows.length > 0) {
+              seq = (rows.at(-1) as { seq: number }).seq
+              pending = rows
+              continue
+            }
+            replaying = false
+          }
+          const e = live.shift()
+          if (e == null) {
+            return 'wait'
+          }
+          pending.push(fromEvent(e))
+        }
       }
     }
   }
 
-  private async toResult(row: StoredResult): Promise<BatchResult> {
+  /**
+   * Input order: a gap waits for its task (unless the job ended: then it is skipped). Results that
+   * settled before the iterator began, or were not held for it, are read back from the store.
+   */
+  private inInputOrder(live: VerdictEvent[], overflowed: () => boolean, setOverflow: (v: boolean) => void) {
+    let next = 0
+    const ahead = new Map<number, Settled>()
+    let ready: Settled[] = []
+    // Whether the store may hold `next` although no event brought it: at the start, after an
+    // overflow, and after moving to a task whose verdict may predate this iterator.
+    let mayBeStored = true
+    return {
+      next: (ended: boolean): Settled | 'wait' | 'done' => {
+        while (true) {
+          const r = ready.shift()
+          if (r != null) {
+            return r
+          }
+          if (next >= this.taskCount) {
+            return 'done'
+          }
+          if (overflowed()) {
+            setOverflow(false)
+            ahead.clear() // what was dropped is read back, with the rest, from the store
+            mayBeStored = true
+          }
+          for (let e = live.shift(); e != null; e = live.shift()) {
+            if (e.verdict.task >= next) {
+              ahead.set(e.verdict.task, fromEvent(e)) // a revised verdict replaces one not yet yielded
+            }
+          }
+          const held = ahead.get(next)
+          if (held != null) {
+            ahead.delete(next)
+            next++
+            mayBeStored = true
+            return held
+          }
+          if (!mayBeStored && !ended) {
+            return 'wait' // `next` has not settled: its verdict will come as an event
+          }
+          // Not held: settled before this iterator began (or dropped), or not settled yet. The
+          // store's index of verdicts says which, without reading a result.
+          const settled = this.ctx.store.settledTasks(this.id, next, 256)
+          let run = 0
+          while (run < settled.length && settled[run] === next + run) {
+            run++
+          }
+          if (run === 0 && ended && settled.length > 0) {
+            next = settled[0] as number // the job ended: a gap will never fill
+            continue
+          }
+          if (run > 0) {
+            ready = this.ctx.store.results(this.id, next, run).filter((row) => row.status != null)
+            for (const row of ready) {
+              ahead.delete(row.index)
+            }
+            next += run
+            continue
+          }
+          mayBeStored = false
+          return ended ? 'done' : 'wait'
+        }
+      }
+    }
+  }
+
+  private async toResult(row: Settled): Promise<BatchResult> {
     const opened = await open(STATEMENTS.result, row.result)
     const f = opened.message.failure
     return {

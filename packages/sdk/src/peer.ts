@@ -7,38 +7,36 @@
 
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
-import type { VerifiedJobSummary } from '@openbatch/core'
-import type { InferenceBackend, TensorSpec } from '@openbatch/inference'
+import { resolveJobPolicy, type VerifiedJobSummary } from '@openbatch/core'
+import { type InferenceBackend, ModelStore } from '@openbatch/inference'
 import {
   announcedAddresses,
-  CapacityPublisher,
-  createPeer as createNodePeer,
-  deadline,
+  createOpenbatchPeer,
+  createWorker,
+  discoverWorkers,
   type FraudEvent,
-  fetchModel,
-  findWorkers,
   JobAnnouncer,
   ModelServer,
   type OpenbatchPeer,
   type PeerComponents,
-  ReceiptStore,
+  type ReceiptStore,
   type Reputation,
   RequesterService,
   SqliteJobStore,
   type TransportName,
-  WorkerService,
+  type WorkerNode,
   WorkServer,
   withDeadline
 } from '@openbatch/node'
 import {
   createJobAnnouncement,
-  DEFAULT_LEASE_MS,
+  DEFAULT_MAX_BATCH,
+  type Device,
   deriveJobId,
-  dtypeInfo,
-  jobsTopic,
   MAX_FRAME_BYTES,
+  type ModelCapacity,
   open,
   parseModelCid,
   peerIdBytes,
@@ -48,24 +46,11 @@ import {
   toHex,
   type VerificationPolicy
 } from '@openbatch/protocol'
-import {
-  capacityDevices,
-  createOnnxBackend,
-  detectDevices,
-  type ExecutionProvider,
-  ModelStore,
-  measureCapacity,
-  type OnnxBackend,
-  type ProviderChoice,
-  toModelCapacity
-} from '@openbatch/runtime-onnx'
+import type { ExecutionProvider, OnnxBackend, ProviderChoice } from '@openbatch/runtime-onnx'
 import { TypedEventEmitter } from 'main-event'
-import { BootstrapError, InvalidInputsError, JobNotFoundError, ModelFileError, NoWorkersError } from './errors.js'
+import { BootstrapError, InvalidInputsError, JobNotFoundError, ModelFileError, WorkerRuntimeMissingError } from './errors.js'
 import { type BatchInputs, normalise } from './inputs.js'
 import { BatchJob } from './job.js'
-
-/** Batch sizes a GPU worker measures at start; it keeps the one with the most items/s. */
-const GPU_BATCH_SIZES = [1, 8, 32, 128]
 
 export interface WorkerOptions {
   /** .onnx files to serve (added to the model store). */
@@ -83,7 +68,7 @@ export interface WorkerOptions {
   threads?: number
   /** onnxruntime intra-op threads per inference thread. */
   intraOpThreads?: number
-  /** Tasks held at once. @default 32 */
+  /** Tasks held at once. @default 32 (WorkerService's) */
   capacity?: number
   /** Price per item advertised in the capacity record. @default 0n */
   pricePerItem?: bigint
@@ -95,8 +80,16 @@ export interface WorkerOptions {
   memoryBudgetBytes?: number
   /** With CUDA: share of the first GPU's memory onnxruntime may use (split across threads). @default no limit */
   gpuMemoryShare?: number
-  /** Run tasks with this backend instead of onnxruntime (tests, custom runtimes). */
+  /**
+   * Run tasks with this backend instead of onnxruntime (tests, custom runtimes). Without it the
+   * optional dependency `@openbatch/runtime-onnx` must be installed.
+   */
   backend?: InferenceBackend
+  /**
+   * Wraps the backend tasks run through (onnxruntime's, or `backend`), after the capacity
+   * benchmark: e.g. an adversary for testnets that fakes some results, or instrumentation.
+   */
+  wrapBackend?: (backend: InferenceBackend) => InferenceBackend
 }
 
 export interface PeerOptions {
@@ -143,9 +136,9 @@ export interface SubmitBatchOptions {
   reward?: bigint
   /** Absolute deadline (ms since the epoch). @default one hour from now */
   deadline?: number
-  /** Most tasks one claim receives. @default 32 */
+  /** Most tasks one claim receives (the announcement's `max_batch`, §3.3). @default DEFAULT_MAX_BATCH (32) */
   maxBatch?: number
-  /** @default DEFAULT_LEASE_MS */
+  /** How long a worker holds claimed tasks. @default DEFAULT_LEASE_MS */
   leaseMs?: number
   /**
    * How long a sampled task (or a task reported as not runnable) waits for an independent worker
@@ -179,15 +172,14 @@ export interface PeerEvents {
 export class Peer extends TypedEventEmitter<PeerEvents> {
   private readonly handles = new Map<string, BatchJob>()
   private readonly announcer: JobAnnouncer
-  private worker?: { service: WorkerService; backend: InferenceBackend & { stop?: () => Promise<void> }; capacity?: CapacityPublisher }
+  private worker?: WorkerNode
+  private backend?: InferenceBackend & { stop?: () => Promise<void> }
   private onnx?: OnnxBackend
   /** Every device notice so far (see the `notice` event), start-up included. */
   readonly notices: string[] = []
   private readonly workServer: WorkServer
   private readonly modelServer: ModelServer
   readonly requester: RequesterService
-  /** The worker's receipts (its provable earnings), when it serves models. */
-  receipts?: ReceiptStore
 
   /** @internal */
   constructor(
@@ -197,10 +189,11 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
     private readonly cleanup: () => Promise<void>
   ) {
     super()
+    // Progress and results reach the job handles as events; the store is read only to replay.
     this.requester = new RequesterService(node, {
       store,
-      onProgress: (p) => this.handles.get(p.jobId)?.notify(),
-      onVerdict: (v) => this.handles.get(v.jobId)?.notify(v.verdict.revised !== true),
+      onProgress: (p) => this.handles.get(p.jobId)?.progress(p),
+      onVerdict: (v) => this.handles.get(v.jobId)?.verdict(v),
       onFraud: (f) => this.safeDispatchEvent('fraud', { detail: f }),
       onError: (err) => this.safeDispatchEvent('error', { detail: err })
     })
@@ -223,6 +216,11 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
     return this.node.reputation
   }
 
+  /** The worker's receipts (its provable earnings), when it serves models. */
+  get receipts(): ReceiptStore | undefined {
+    return this.worker?.receipts
+  }
+
   /** @internal */
   async start(options: PeerOptions): Promise<void> {
     // §6.5: stored jobs are resumed before claims are served, so no worker is told UNKNOWN_JOB
@@ -230,11 +228,7 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
     const resume = options.resume ?? true
     if (resume !== false) {
       for (const job of await this.requester.resume(this.store, { jobs: resume === true ? undefined : resume })) {
-        this.track(job.jobId, job.done)
-        const stored = this.store.getJob(job.jobId)
-        if (stored != null) {
-          await this.announcer.add((await open(STATEMENTS.job, stored.announcement)).message, job.done)
-        }
+        await this.serve(job.jobId, job.done)
       }
     }
     await this.workServer.start()
@@ -248,88 +242,51 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
     for (const path of options.models ?? []) {
       await this.models.add(await readModelFile(path))
     }
-    const served = (await this.models.list()).map((m) => m.model)
-    // A backend of the caller's own runs where it runs: no probing (nvidia-smi, Dawn) on its behalf.
-    const devices = await detectDevices(options.backend != null ? { gpus: false, webgpu: false } : { webgpu: options.device !== 'cpu' })
-    let backend: InferenceBackend & { stop?: () => Promise<void> }
+    let devices: Device[]
+    let offers: ModelCapacity[]
     if (options.backend != null) {
-      backend = options.backend
+      // A backend of the caller's own runs where it runs: no probing (nvidia-smi, Dawn) on its behalf.
+      this.backend = options.backend
+      devices = [hostCpu()]
+      offers = (await this.models.list()).map(({ model }) => ({
+        model: parseModelCid(model).bytes,
+        itemsPerSecond: 1,
+        maxBatch: DEFAULT_MAX_BATCH,
+        pricePerItem: options.pricePerItem ?? 0n
+      }))
     } else {
-      let gpuMemoryLimitBytes: number | undefined
-      if (options.gpuMemoryShare != null) {
-        const gpu = devices.gpus[0]
-        gpuMemoryLimitBytes = gpu == null ? undefined : Math.floor(gpu.memoryBytes * options.gpuMemoryShare) // shared among the threads
-      }
-      const onnx = createOnnxBackend({
+      const runtime = await loadWorkerRuntime()
+      const started = await runtime.createWorkerRuntime({
         store: this.models,
-        devices,
-        executionProvider: options.device ?? 'auto',
-        onNotice: (message) => {
-          this.notices.push(message)
-          this.safeDispatchEvent('notice', { detail: message })
-        },
+        device: options.device,
         threads: options.threads,
         intraOpThreads: options.intraOpThreads,
         sessionBudgetBytes: options.sessionBudgetBytes,
         memoryBudgetBytes: options.memoryBudgetBytes,
-        gpuMemoryLimitBytes,
-        // A peer's cores also carry its networking and protocol work: onnxruntime threads that
-        // spin between batches take that CPU (measured with `pnpm bench overlay`: it doubled the
-        // worker's per-task overhead on 2 cores).
-        allowSpinning: false
+        gpuMemoryShare: options.gpuMemoryShare,
+        benchmark: options.benchmark,
+        pricePerItem: options.pricePerItem,
+        onNotice: (message) => {
+          this.notices.push(message)
+          this.safeDispatchEvent('notice', { detail: message })
+        }
       })
-      await onnx.start()
-      this.onnx = onnx
-      backend = onnx
+      this.onnx = started.backend
+      this.backend = started.backend
+      devices = started.advertised
+      offers = started.offers
     }
-    this.receipts = new ReceiptStore(dataDir == null ? ':memory:' : join(dataDir, 'receipts.db'))
-    const service = new WorkerService(this.node, {
-      backend,
-      models: served,
+    this.worker = createWorker(this.node, {
+      backend: options.wrapBackend == null ? this.backend : options.wrapBackend(this.backend),
+      models: this.models,
       capacity: options.capacity,
-      receiptStore: this.receipts,
+      receiptsPath: dataDir == null ? ':memory:' : join(dataDir, 'receipts.db'),
+      devices,
+      offers,
       onRun: (run) => this.safeDispatchEvent('run', { detail: run }),
-      onError: (err) => this.safeDispatchEvent('error', { detail: err }),
-      ensureModel: async (model) => {
-        if (!(await this.models.has(model))) {
-          await this.models.add(await withDeadline(120_000, (signal) => fetchModel(this.node, model, { signal })))
-        }
-      }
+      onError: (err) => this.safeDispatchEvent('error', { detail: err })
     })
-    service.start()
-    this.worker = { service, backend }
-    const offers = []
-    const gpu = this.onnx != null && this.onnx.provider.provider !== 'cpu'
-    const engineBatch = this.onnx?.maxBatch ?? 32
-    let bestBatch = 0
-    for (const model of served) {
-      if (options.benchmark !== false && this.onnx != null) {
-        const described = await backend.describe(model)
-        // A GPU's batch is sized by measurement: the largest tried that still raises items/s
-        // (the search ends at a batch the device cannot hold).
-        if (gpu) {
-          this.onnx.maxBatch = GPU_BATCH_SIZES[GPU_BATCH_SIZES.length - 1] as number
-        }
-        const report = await measureCapacity(backend, model, () => sampleInputs(described.inputs), {
-          batchSizes: gpu ? GPU_BATCH_SIZES : [1, 8],
-          minDurationMs: 300
-        })
-        bestBatch = Math.max(bestBatch, report.maxBatch)
-        offers.push(toModelCapacity(report, options.pricePerItem ?? 0n))
-        continue
-      }
-      offers.push({ model: parseModelCid(model).bytes, itemsPerSecond: 1, maxBatch: 32, pricePerItem: options.pricePerItem ?? 0n })
-    }
-    if (this.onnx != null) {
-      this.onnx.maxBatch = gpu && bestBatch > 0 ? bestBatch : engineBatch
-    }
-    if (offers.length > 0) {
-      const advertised = capacityDevices(devices, this.onnx?.provider)
-      this.worker.capacity = new CapacityPublisher(this.node, { devices: advertised, models: offers }, (err) =>
-        this.safeDispatchEvent('error', { detail: err })
-      )
-      await this.worker.capacity.start().catch((err: Error) => this.safeDispatchEvent('error', { detail: err }))
-    }
+    await this.worker.start()
   }
 
   /**
@@ -355,26 +312,23 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
     if (typeof reward !== 'bigint' || reward < 0n || reward >= 1n << 64n) {
       throw new RangeError(`reward must be a bigint in 0..2^64−1, got ${String(reward)}`)
     }
+    const policy = resolveJobPolicy({ leaseMs: options.leaseMs, checkWaitMs: options.checkWaitMs })
     const model = await this.resolveModel(options.model)
     const discoveryTimeoutMs = options.discoveryTimeoutMs ?? 30_000
+    const minWorkers = options.minWorkers ?? 1
     if (discoveryTimeoutMs > 0) {
-      await this.discover(model, discoveryTimeoutMs, options.minWorkers ?? 1, options.signal)
+      await discoverWorkers(this.node, model, { minWorkers, timeoutMs: discoveryTimeoutMs, signal: options.signal })
     }
     const nonce = randomBytes(16)
     const jobIdBytes = deriveJobId(peerIdBytes(this.node.peerId), nonce)
     const jobId = toHex(jobIdBytes)
-    const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS
     const now = Date.now()
     const deadline = options.deadline ?? now + 3_600_000
     if (!(deadline > now)) {
       throw new RangeError(`deadline ${new Date(deadline).toISOString()} has passed`)
     }
-    if (options.checkWaitMs !== undefined && !(Number.isFinite(options.checkWaitMs) && options.checkWaitMs >= 0)) {
-      throw new RangeError(`checkWaitMs must be a number of ms ≥ 0, got ${options.checkWaitMs}`)
-    }
     const announcement = await this.store.stageJob(
       jobId,
-      leaseMs,
       checkFrames(normalise(options.inputs)),
       async (taskCount) => {
         if (taskCount === 0) {
@@ -384,7 +338,7 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
           requester: peerIdBytes(this.node.peerId),
           model: parseModelCid(model).bytes,
           taskCount,
-          maxBatch: options.maxBatch ?? 32,
+          maxBatch: options.maxBatch ?? DEFAULT_MAX_BATCH,
           rewardPerTask: reward,
           now,
           durationMs: deadline - now,
@@ -394,17 +348,10 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
         })
         return seal(STATEMENTS.job, job, this.node.privateKey)
       },
-      1024,
-      options.checkWaitMs
+      { policy }
     )
-    const { done } = await this.requester.addJob({
-      announcement,
-      inputs: (i) => this.store.inputs(jobId, i),
-      leaseMs,
-      checkWaitMs: options.checkWaitMs
-    })
-    const handle = this.track(jobId, done)
-    await this.announce(announcement, done, options.minWorkers ?? 1)
+    const { done } = await this.requester.addJob({ announcement, policy })
+    const handle = await this.serve(jobId, done, minWorkers)
     options.signal?.addEventListener('abort', () => handle.cancel(), { once: true })
     return handle
   }
@@ -418,17 +365,11 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
     if (existing != null) {
       return existing
     }
-    const stored = this.store.getJob(jobId)
-    if (stored == null) {
-      throw new JobNotFoundError(jobId)
-    }
     const [job] = await this.requester.resume(this.store, { jobs: [jobId] })
     if (job == null) {
       throw new JobNotFoundError(jobId)
     }
-    const handle = this.track(jobId, job.done)
-    await this.announcer.add((await open(STATEMENTS.job, stored.announcement)).message, job.done)
-    return handle
+    return this.serve(jobId, job.done)
   }
 
   /** The handle of a job stored here (e.g. after a restart): its results and progress. */
@@ -440,14 +381,12 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
     return handle
   }
 
-  /** Jobs stored here, newest last. */
+  /** Jobs this peer serves, oldest first. */
   jobs(): { jobId: string; taskCount: number; settled: number; summary?: VerifiedJobSummary }[] {
-    return [...this.handles.values()].map((h) => ({
-      jobId: h.id,
-      taskCount: h.taskCount,
-      settled: this.store.settledCount(h.id),
-      summary: this.requester.summary(h.id)
-    }))
+    return [...this.handles.values()].map((h) => {
+      const summary = this.requester.summary(h.id)
+      return { jobId: h.id, taskCount: h.taskCount, settled: summary?.settled ?? this.store.settledCount(h.id), summary }
+    })
   }
 
   /**
@@ -458,24 +397,25 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
    */
   async stop(): Promise<void> {
     this.announcer.stop()
-    if (this.worker != null) {
-      this.worker.capacity?.stop()
-      // Tasks in flight get 2 s to be submitted; a requester that does not answer cannot hold
-      // the stop longer (its leases expire and the tasks go to others).
-      await this.worker.service.stop(2000)
-      await this.worker.backend.stop?.()
-    }
+    // Tasks in flight get 2 s to be submitted; a requester that does not answer cannot hold
+    // the stop longer (its leases expire and the tasks go to others).
+    await this.worker?.stop(2000)
+    await this.backend?.stop?.()
     await this.workServer.stop()
     this.requester.stop()
     await this.modelServer.stop()
     await this.node.stop(2000)
     this.store.close()
-    this.receipts?.close()
+    this.worker?.close()
     await this.cleanup()
   }
 
-  private track(jobId: string, done: Promise<void>): BatchJob {
-    // Called right after RequesterService.addJob, so the job is known there.
+  /**
+   * A handle for a job the requester serves, and its announcement (§5.1): once gossip knows
+   * `subscribers` subscribers of the model's topic (at most 5 s), then again every
+   * REANNOUNCE_INTERVAL_MS while it runs.
+   */
+  private async serve(jobId: string, done: Promise<void>, subscribers = 0): Promise<BatchJob> {
     const handle = new BatchJob({
       jobId,
       taskCount: this.requester.summary(jobId)?.taskCount ?? 0,
@@ -485,22 +425,11 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
       done
     })
     this.handles.set(jobId, handle)
-    return handle
-  }
-
-  /**
-   * Announces the job (spec §5.1) once gossip knows `subscribers` subscribers of the model's
-   * topic (at most 5 s of waiting), and again every REANNOUNCE_INTERVAL_MS with a fresh issue
-   * time while it runs; workers that join in between ask their peers for open jobs (§6.7).
-   */
-  private async announce(announcement: Uint8Array, done: Promise<void>, subscribers: number): Promise<void> {
-    const { message } = await open(STATEMENTS.job, announcement)
-    const topic = jobsTopic(message.model)
-    const pubsub = this.node.libp2p.services.pubsub
-    for (const deadline = Date.now() + 5000; pubsub.getSubscribers(topic).length < subscribers && Date.now() < deadline; ) {
-      await new Promise((resolve) => setTimeout(resolve, 50))
+    const stored = this.store.getJob(jobId)
+    if (stored != null) {
+      await this.announcer.add((await open(STATEMENTS.job, stored.announcement)).message, done, { subscribers })
     }
-    await this.announcer.add(message, done)
+    return handle
   }
 
   private async resolveModel(model: string | Uint8Array): Promise<string> {
@@ -520,33 +449,29 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
     await withDeadline(10_000, (signal) => this.node.libp2p.contentRouting.provide(parseModelCid(cid), { signal })).catch(() => {})
     return cid
   }
+}
 
-  /** Looks in the DHT until `minWorkers` workers of the model are found (NoWorkersError after the timeout). */
-  private async discover(model: string, timeoutMs: number, minWorkers: number, signal?: AbortSignal): Promise<void> {
-    const started = Date.now()
-    // Cleared when the search ends: a deadline firing later must not reach the DHT's queries.
-    const search = deadline(timeoutMs, signal)
-    const found = new Set<string>()
-    try {
-      while (!search.signal.aborted) {
-        try {
-          // Workers found by an earlier round are not looked up again.
-          for await (const w of findWorkers(this.node, model, { signal: search.signal, skip: found })) {
-            found.add(w.peerId.toString())
-            if (found.size >= minWorkers) {
-              return
-            }
-          }
-        } catch {
-          // a lookup cut short by the timeout, or no DHT peers yet
-        }
-        await new Promise((resolve) => setTimeout(resolve, 250))
-      }
-    } finally {
-      search.clear()
+/** The host's CPU as a capacity record lists it (a worker with a backend of its own). */
+function hostCpu(): Device {
+  const list = cpus()
+  return { kind: 'cpu', name: `${list[0]?.model ?? 'cpu'} (${list.length} cores)`, memoryBytes: BigInt(totalmem()) }
+}
+
+/** `@openbatch/runtime-onnx`'s module. */
+export type WorkerRuntimeModule = typeof import('@openbatch/runtime-onnx')
+
+/**
+ * The onnxruntime worker runtime, an optional dependency loaded on first use (a requester never
+ * loads it); WorkerRuntimeMissingError when it is not installed.
+ */
+export async function loadWorkerRuntime(): Promise<WorkerRuntimeModule> {
+  try {
+    return await import('@openbatch/runtime-onnx')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
+      throw new WorkerRuntimeMissingError()
     }
-    signal?.throwIfAborted()
-    throw new NoWorkersError(model, Date.now() - started, found.size, minWorkers)
+    throw err
   }
 }
 
@@ -590,21 +515,12 @@ async function* checkFrames(items: AsyncIterable<Tensor[]>): AsyncGenerator<Tens
   }
 }
 
-/** Zero inputs of the model's declared shape (symbolic dims as 1), for the capacity benchmark. */
-function sampleInputs(inputs: TensorSpec[]): Tensor[] {
-  return inputs.map((i) => {
-    const dims = i.shape.map((d) => (typeof d === 'number' && d > 0 ? d : 1))
-    const count = dims.reduce((a, b) => a * b, 1)
-    return { name: i.name, dtype: i.dtype, dims: dims.map(BigInt), data: new Uint8Array(count * dtypeInfo(i.dtype).size) }
-  })
-}
-
 /**
  * Starts a peer: joins the network (failing with BootstrapError when no bootstrap peer answers),
  * resumes stored jobs, and serves models when `worker` is given.
  */
 export async function createPeer(options: PeerOptions = {}): Promise<Peer> {
-  const node = await createNodePeer(
+  const node = await createOpenbatchPeer(
     {
       dataDir: options.dataDir,
       listen: options.listen,
