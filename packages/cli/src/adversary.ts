@@ -4,8 +4,7 @@
  * reversed — for a classifier, the classes swapped. The verification protocol must catch it.
  */
 
-import type { InferenceBackend } from '@openbatch/inference'
-import { DType, type Tensor } from '@openbatch/protocol'
+import { DType, type InferenceBackend, type Tensor } from '@openbatch/sdk'
 
 function reversed(t: Tensor): Tensor {
   if (t.dtype !== DType.FLOAT32) {

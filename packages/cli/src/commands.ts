@@ -8,21 +8,29 @@ import { existsSync, statSync } from 'node:fs'
 import { open as openFile, readFile, writeFile } from 'node:fs/promises'
 import { totalmem } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import type { InferenceBackend, TensorSpec } from '@openbatch/inference'
-import { loadOrCreateIdentity, ReceiptStore, Reputation, SqliteJobStore } from '@openbatch/node'
 import {
   AgreementKind,
+  type BatchResult,
+  createClient,
+  createPeer,
   DType,
+  type ExecutionProvider,
+  type InferenceBackend,
+  identity,
+  inspectDataDir,
+  loadWorkerRuntime,
   MAX_TASKS_PER_CLAIM,
-  open,
-  STATEMENTS,
+  ModelStore,
+  modelStore,
+  type Peer,
+  type PeerOptions,
+  receiptTotals,
+  verificationPolicy as sdkPolicy,
   type Tensor,
+  type TensorSpec,
   toFloat64Array,
   type VerificationPolicy
-} from '@openbatch/protocol'
-import { createOnnxBackend, type ExecutionProvider, ModelStore } from '@openbatch/runtime-onnx'
-import { type BatchResult, createClient, createPeer, type Peer, type PeerOptions } from '@openbatch/sdk'
+} from '@openbatch/sdk'
 import { Command, Option } from 'commander'
 import { dump as dumpNpy } from 'npyjs'
 import { cheatingBackend } from './adversary.js'
@@ -138,7 +146,6 @@ async function writeResults(path: string, results: AsyncIterable<BatchResult>, c
 }
 
 function verificationPolicy(agreement: string): VerificationPolicy | undefined {
-  const rule = (kind: AgreementKind) => ({ output: '', kind, atol: 0, rtol: 0, minCosine: 0, k: 0, tieTolerance: 0 })
   const kinds: Record<string, AgreementKind | undefined> = {
     default: undefined,
     argmax: AgreementKind.ARGMAX,
@@ -150,9 +157,7 @@ function verificationPolicy(agreement: string): VerificationPolicy | undefined {
     throw new UsageError(`--agreement must be one of ${Object.keys(kinds).join(', ')}; got "${agreement}"`)
   }
   const kind = kinds[agreement]
-  return kind === undefined
-    ? undefined
-    : { initialRate: 0, minRate: 0, trustHorizon: 0, canaryRate: 0, penalty: 0n, cost: 0n, agreement: [rule(kind)] }
+  return kind === undefined ? undefined : sdkPolicy({ agreement: kind })
 }
 
 export function buildProgram(): Command {
@@ -227,19 +232,11 @@ export function buildProgram(): Command {
       }
       const models = (o.model as string[] | undefined) ?? []
       const dataDir = o.dataDir
-      let backend: InferenceBackend | undefined
       const threads = o.threads as number | undefined
       const memoryShare = o.maxRamShare as number | undefined
+      let wrapBackend: ((backend: InferenceBackend) => InferenceBackend) | undefined
       if (o.adversaryCheatRate != null) {
-        const onnx = createOnnxBackend({
-          store: new ModelStore(join(dataDir, 'models')),
-          executionProvider: o.device as ExecutionProvider,
-          threads,
-          intraOpThreads: o.intraOpThreads as number | undefined,
-          allowSpinning: false // as the SDK's worker peers
-        })
-        await onnx.start()
-        backend = cheatingBackend(onnx, o.adversaryCheatRate as number)
+        wrapBackend = (backend) => cheatingBackend(backend, o.adversaryCheatRate as number)
         log('warn', 'ADVERSARY: this peer fakes results (testnets only)', { rate: o.adversaryCheatRate })
       }
       const metrics = o.metrics == null ? undefined : await startMetrics(o.metrics as string)
@@ -262,7 +259,7 @@ export function buildProgram(): Command {
                 memoryBudgetBytes: memoryShare == null ? undefined : Math.floor(memoryShare * totalmem()),
                 gpuMemoryShare: o.maxVramShare as number | undefined,
                 benchmark: o.benchmark !== false,
-                backend
+                wrapBackend
               }
       }
       keepRunningOnRemoteErrors()
@@ -430,7 +427,7 @@ export function buildProgram(): Command {
     .description('list stored models')
     .action(async (_opts, cmd: Command) => {
       const o = cmd.optsWithGlobals() as { dataDir: string; json?: boolean }
-      const list = await new ModelStore(join(o.dataDir, 'models')).list()
+      const list = await modelStore(o.dataDir).list()
       o.json === true
         ? printJson(list)
         : process.stdout.write(list.map((m) => `${m.model}  ${m.sizeBytes} bytes`).join('\n') + (list.length > 0 ? '\n' : ''))
@@ -443,7 +440,7 @@ export function buildProgram(): Command {
       const o = cmd.optsWithGlobals() as { dataDir: string; json?: boolean }
       let removed: boolean
       try {
-        removed = await new ModelStore(join(o.dataDir, 'models')).remove(cid)
+        removed = await modelStore(o.dataDir).remove(cid)
       } catch {
         throw new UsageError(`"${cid}" is not a model CID; see \`openbatch models list\``)
       }
@@ -459,12 +456,8 @@ export function buildProgram(): Command {
     .description("show this peer's identity (created on first use, mode 0600)")
     .action(async (_opts, cmd: Command) => {
       const o = cmd.optsWithGlobals() as { dataDir: string; json?: boolean }
-      const path = join(o.dataDir, 'identity.key')
-      const key = await loadOrCreateIdentity(path)
-      const peerId = peerIdFromPrivateKey(key).toString()
-      o.json === true
-        ? printJson({ peerId, type: key.type, path })
-        : process.stdout.write(`peer id: ${peerId}\nkey: ${key.type}, ${path}\n`)
+      const { peerId, type, path } = await identity(o.dataDir)
+      o.json === true ? printJson({ peerId, type, path }) : process.stdout.write(`peer id: ${peerId}\nkey: ${type}, ${path}\n`)
     })
 
   // ── openbatch receipts ───────────────────────────────────────────────────────────────────
@@ -489,62 +482,8 @@ export function buildProgram(): Command {
   return program
 }
 
-function receiptTotals(dataDir: string) {
-  const path = join(dataDir, 'receipts.db')
-  if (!existsSync(path)) {
-    return []
-  }
-  const store = new ReceiptStore(path)
-  try {
-    return store.totals()
-  } finally {
-    store.close()
-  }
-}
-
-export async function readStatus(dataDir: string) {
-  let peerId: string | undefined
-  if (existsSync(join(dataDir, 'identity.key'))) {
-    peerId = peerIdFromPrivateKey(await loadOrCreateIdentity(join(dataDir, 'identity.key'))).toString()
-  }
-  const models = existsSync(join(dataDir, 'models')) ? await new ModelStore(join(dataDir, 'models')).list() : []
-  const jobs = []
-  for (const db of [join(dataDir, 'jobs.db'), join(dataDir, 'client', 'jobs.db')]) {
-    if (!existsSync(db)) {
-      continue
-    }
-    const store = new SqliteJobStore(db)
-    try {
-      for (const j of store.listJobs()) {
-        jobs.push({
-          jobId: j.jobId,
-          taskCount: Number((await open(STATEMENTS.job, j.announcement)).message.taskCount),
-          settled: store.settledCount(j.jobId),
-          verdicts: store.verdictCounts(j.jobId),
-          store: db
-        })
-      }
-    } finally {
-      store.close()
-    }
-  }
-  let reputation = { peers: 0, banned: 0 }
-  if (existsSync(join(dataDir, 'reputation.db'))) {
-    const rep = new Reputation(join(dataDir, 'reputation.db'))
-    const entries = rep.entries()
-    reputation = { peers: entries.length, banned: entries.filter(([p]) => rep.isBanned(p)).length }
-    rep.close()
-  }
-  const totals = receiptTotals(dataDir)
-  return {
-    dataDir,
-    peerId,
-    models,
-    jobs,
-    reputation,
-    receipts: { receipts: totals.reduce((a, t) => a + t.receipts, 0), reward: totals.reduce((a, t) => a + t.reward, 0n) }
-  }
-}
+/** What `openbatch status` shows (the SDK reads the data directory). */
+export const readStatus = inspectDataDir
 
 /** `--out` must be writable where it points: its folder exists and it is not a folder itself. */
 function checkOutPath(path: string): void {
@@ -604,7 +543,7 @@ async function storeModel(
   }
   const store = new ModelStore(modelsDir)
   const cid = await store.add(bytes)
-  const probe = createOnnxBackend({ store, threads: 1, intraOpThreads: 1, executionProvider: 'cpu' })
+  const probe = (await loadWorkerRuntime()).createOnnxBackend({ store, threads: 1, intraOpThreads: 1, executionProvider: 'cpu' })
   await probe.start()
   try {
     return { bytes, cid, inputs: (await probe.describe(cid)).inputs }

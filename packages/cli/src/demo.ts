@@ -16,9 +16,17 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { seededRandom } from '@openbatch/core'
-import { AgreementKind, toFloat64Array } from '@openbatch/protocol'
-import { type BatchResult, type BatchSummary, createClient, type FraudEvent, type Tensor, verificationPolicy } from '@openbatch/sdk'
+import {
+  AgreementKind,
+  type BatchResult,
+  type BatchSummary,
+  createClient,
+  type FraudEvent,
+  seededRandom,
+  type Tensor,
+  toFloat64Array,
+  verificationPolicy
+} from '@openbatch/sdk'
 import type { Command } from 'commander'
 import { positiveInt, share } from './config.js'
 import { UsageError } from './errors.js'

@@ -10,18 +10,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DType, type Tensor } from '@openbatch/protocol'
-import {
-  adapterName,
-  calibrationModels,
-  calibrationValues,
-  chooseProvider,
-  createOnnxBackend,
-  type DeviceInfo,
-  detectDevices,
-  ModelStore,
-  measureDrift
-} from '@openbatch/runtime-onnx'
+import { type DeviceInfo, DType, loadWorkerRuntime, type ModelStore, type Tensor, type WorkerRuntimeModule } from '@openbatch/sdk'
 import type { Command } from 'commander'
 import { positive } from './config.js'
 import { PADDLE_CLS } from './demo.js'
@@ -60,14 +49,17 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 // onnxruntime's native library loads only when the command runs, not with every command.
 type Ort = typeof import('onnxruntime-node')
 
+/** onnxruntime's worker runtime, loaded when the command runs (the SDK's optional dependency). */
+let rt: WorkerRuntimeModule
+
 async function speed(ort: Ort, bytes: Uint8Array, devices: DeviceInfo, batch: number, seconds: number, store: ModelStore) {
-  const data = Float32Array.from(calibrationValues(batch * ITEM_SIZE, 7))
+  const data = Float32Array.from(rt.calibrationValues(batch * ITEM_SIZE, 7))
   const feed = new ort.Tensor('float32', data, [batch, ...ITEM])
   const task: Tensor[] = [{ name: 'x', dtype: DType.FLOAT32, dims: [batch, ...ITEM].map(BigInt), data: new Uint8Array(data.buffer) }]
   const model = await store.add(bytes)
   const session = await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'], logSeverityLevel: 3 })
-  const gpu = createOnnxBackend({ store, executionProvider: 'webgpu', maxBatch: batch, devices })
-  const cpu = createOnnxBackend({ store, executionProvider: 'cpu', maxBatch: batch, devices })
+  const gpu = rt.createOnnxBackend({ store, executionProvider: 'webgpu', maxRows: batch, devices })
+  const cpu = rt.createOnnxBackend({ store, executionProvider: 'cpu', maxRows: batch, devices })
   await Promise.all([gpu.start(), cpu.start()])
   try {
     const direct: number[] = []
@@ -93,10 +85,10 @@ async function speed(ort: Ort, bytes: Uint8Array, devices: DeviceInfo, batch: nu
 
 async function agreement(paddle: Uint8Array, devices: DeviceInfo, store: ModelStore) {
   const rows = []
-  for (const m of calibrationModels(paddle)) {
+  for (const m of rt.calibrationModels(paddle)) {
     const model = await store.add(m.bytes)
     const runAll = async (provider: 'cpu' | 'webgpu', merged: boolean) => {
-      const b = createOnnxBackend({ store, executionProvider: provider, threads: 1, devices })
+      const b = rt.createOnnxBackend({ store, executionProvider: provider, threads: 1, devices })
       await b.start()
       try {
         if (merged) {
@@ -117,7 +109,7 @@ async function agreement(paddle: Uint8Array, devices: DeviceInfo, store: ModelSt
         model: m.name,
         batch: merged ? 'merged' : 'alone',
         tasks: m.tasks.length,
-        ...measureDrift(reference, await runAll('webgpu', merged))
+        ...rt.measureDrift(reference, await runAll('webgpu', merged))
       })
     }
   }
@@ -138,19 +130,20 @@ export function registerDeviceCheck(program: Command): void {
         throw new UsageError(`--batches must be integers in 1..4096, comma-separated; got "${o.batches}"`)
       }
       const started = performance.now()
-      const devices = await detectDevices()
-      const auto = chooseProvider('auto', devices)
+      rt = await loadWorkerRuntime()
+      const devices = await rt.detectDevices()
+      const auto = rt.chooseProvider('auto', devices)
       const say = (line: string) => process.stderr.write(`${line}\n`)
       say(`--device auto would take: ${auto.provider} (${auto.reason})`)
       if (devices.webgpu == null) {
         throw new UsageError(`no WebGPU adapter: ${devices.webgpuProbe}. Install the GPU's Vulkan driver and libvulkan1.`, 1)
       }
-      say(`WebGPU adapter: ${adapterName(devices.webgpu)}${devices.webgpu.fallback ? ' (software)' : ''}`)
+      say(`WebGPU adapter: ${rt.adapterName(devices.webgpu)}${devices.webgpu.fallback ? ' (software)' : ''}`)
       const ort = (await import('onnxruntime-node')).default
       const paddle = await readFile(PADDLE_CLS)
       const dir = await mkdtemp(join(tmpdir(), 'openbatch-device-check-'))
       try {
-        const store = new ModelStore(dir)
+        const store = new rt.ModelStore(dir)
         const speeds = []
         for (const batch of batches) {
           const s = await speed(ort, paddle, devices, batch, o.seconds, store)
@@ -171,7 +164,7 @@ export function registerDeviceCheck(program: Command): void {
           runtime: `onnxruntime-node/${ort.env.versions.node ?? '?'}`,
           cpu: devices.cpu,
           gpus: devices.gpus,
-          adapter: { ...devices.webgpu, name: adapterName(devices.webgpu) },
+          adapter: { ...devices.webgpu, name: rt.adapterName(devices.webgpu) },
           auto,
           speed: speeds,
           floor: FLOOR,

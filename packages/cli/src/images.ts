@@ -6,7 +6,7 @@
  * lines.
  */
 
-import type { Tensor } from '@openbatch/protocol'
+import type { Tensor } from '@openbatch/sdk'
 import { tensor } from '@openbatch/sdk'
 import { Jimp, type JimpInstance, loadFont, measureText } from 'jimp'
 import { SANS_32_BLACK } from 'jimp/fonts'

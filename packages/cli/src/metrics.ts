@@ -45,18 +45,18 @@ export async function startMetrics(address: string): Promise<Metrics> {
   const fraudPublished = new Counter({ name: 'openbatch_fraud_proofs_published_total', help: 'Fraud proofs this peer built and published' })
   const fraudAccepted = new Counter({ name: 'openbatch_fraud_proofs_accepted_total', help: 'Valid fraud proofs received from the network' })
   const inference = new Histogram({
-    name: 'openbatch_inference_seconds',
+    name: 'openbatch_worker_inference_seconds',
     help: 'Inference time per task on this worker',
     labelNames: ['model'],
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5]
   })
   const backgroundErrors = new Counter({
-    name: 'openbatch_errors_total',
+    name: 'openbatch_peer_errors_total',
     help: 'Background failures (tasks that could not run, failed submissions)'
   })
   let watched: Peer | undefined
   new Gauge({
-    name: 'openbatch_tasks',
+    name: 'openbatch_requester_tasks',
     help: "Tasks of this peer's jobs by state (pending, leased, done, checking) and queued checks",
     labelNames: ['state'],
     collect() {
@@ -74,7 +74,7 @@ export async function startMetrics(address: string): Promise<Metrics> {
     }
   })
   new Gauge({
-    name: 'openbatch_verdicts',
+    name: 'openbatch_requester_verdicts',
     help: "Settled tasks of this peer's jobs by verification status",
     labelNames: ['status'],
     collect() {
@@ -100,7 +100,7 @@ export async function startMetrics(address: string): Promise<Metrics> {
     }
   })
   new Gauge({
-    name: 'openbatch_receipts',
+    name: 'openbatch_worker_receipts',
     help: 'Receipts this worker holds (verified work)',
     collect() {
       this.set((watched?.receipts?.totals() ?? []).reduce((a, t) => a + t.receipts, 0))

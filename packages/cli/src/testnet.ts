@@ -8,7 +8,7 @@
 
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type Engine, listScenarios, loadScenario, reportHtml, runTestnet } from '@openbatch/testnet'
+import { type Engine, listScenarios, loadScenario, reportHtml, runTestnet } from '@openbatch/sdk'
 import type { Command } from 'commander'
 import { UsageError } from './errors.js'
 import { printJson } from './out.js'

@@ -4,11 +4,11 @@
  * jobs of the model — again every 10 s with a fresh issue time, as an honest requester would.
  * Prints {"ready": peerId} once it announced, then {"claims": n} as claims arrive.
  */
-import { announceJob, createPeer } from '@openbatch/node'
+import { announceJob, createOpenbatchPeer } from '@openbatch/node'
 import { createJobAnnouncement, parseModelCid, peerIdBytes, STATEMENTS, seal, WORK_PROTOCOL } from '@openbatch/protocol'
 
 const [model, bootstrap] = process.argv.slice(2) as [string, string]
-const peer = await createPeer({ listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [bootstrap], mdns: false })
+const peer = await createOpenbatchPeer({ listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [bootstrap], mdns: false })
 await peer.start()
 for (const deadline = Date.now() + 30_000; peer.libp2p.getConnections().length === 0; ) {
   if (Date.now() > deadline) {

@@ -232,7 +232,10 @@ describe('openbatch CLI — real processes over TCP loopback', () => {
     assert.match(peer.ready.metrics ?? '', /^http:\/\/127\.0\.0\.1:\d+\/metrics$/)
     const text = await (await fetch(peer.ready.metrics as string, { signal: AbortSignal.timeout(10_000) })).text()
     assert.match(text, /^openbatch_reputation_peers\{kind="known"\} \d+$/m)
-    assert.match(text, /^openbatch_receipts \d+$/m)
+    assert.match(text, /^openbatch_worker_receipts \d+$/m)
+    // Every metric is named <project>_<subsystem>_<thing>_<unit>.
+    assert.match(text, /^# TYPE openbatch_requester_tasks gauge$/m)
+    assert.match(text, /^# TYPE openbatch_peer_errors_total counter$/m)
     assert.match(text, /^libp2p_/m)
     assert.equal(await peer.stop(), 0)
   })
