@@ -7,14 +7,22 @@
  * 50 workers × 10 runs (`BENCH_RUNS_SMALL`, `BENCH_RUNS_LARGE`). The last line is JSON.
  */
 
-import { type CapacityInit, createPeer, deadline, findWorkers, type OpenbatchPeer, publishCapacity, withDeadline } from '@openbatch/node'
+import {
+  type CapacityInit,
+  createOpenbatchPeer,
+  deadline,
+  findWorkers,
+  type OpenbatchPeer,
+  publishCapacity,
+  withDeadline
+} from '@openbatch/node'
 import { DHT_PROTOCOL_PREFIX, modelCid } from '@openbatch/protocol'
 
 const MODEL = modelCid(new TextEncoder().encode('discovery bench model'))
 let counter = 0
 
 async function peer(): Promise<OpenbatchPeer> {
-  const p = await createPeer({ transports: ['memory'], listen: [`/memory/discovery-${process.pid}-${counter++}`], mdns: false })
+  const p = await createOpenbatchPeer({ transports: ['memory'], listen: [`/memory/discovery-${process.pid}-${counter++}`], mdns: false })
   await p.start()
   return p
 }

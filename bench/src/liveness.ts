@@ -10,7 +10,15 @@
  */
 
 import type { InferenceBackend } from '@openbatch/inference'
-import { announceJob, createPeer, MemoryJobStore, type OpenbatchPeer, RequesterService, WorkerService, WorkServer } from '@openbatch/node'
+import {
+  announceJob,
+  createOpenbatchPeer,
+  MemoryJobStore,
+  type OpenbatchPeer,
+  RequesterService,
+  WorkerService,
+  WorkServer
+} from '@openbatch/node'
 import {
   createJobAnnouncement,
   DType,
@@ -52,7 +60,11 @@ const backend: InferenceBackend = {
 }
 
 async function peer(): Promise<OpenbatchPeer> {
-  const p = await createPeer({ transports: ['memory'], listen: [`/memory/liveness-bench-${process.pid}-${counter++}`], mdns: false })
+  const p = await createOpenbatchPeer({
+    transports: ['memory'],
+    listen: [`/memory/liveness-bench-${process.pid}-${counter++}`],
+    mdns: false
+  })
   await p.start()
   return p
 }

@@ -4,12 +4,12 @@
  * {"done":…} with its CPU time while the job ran.
  */
 import { readFile } from 'node:fs/promises'
-import { createPeer, MemoryJobStore, RequesterService, WorkServer } from '@openbatch/node'
+import { createOpenbatchPeer, MemoryJobStore, RequesterService, WorkServer } from '@openbatch/node'
 import { createJobAnnouncement, modelCid, peerIdBytes, STATEMENTS, seal, toHex } from '@openbatch/protocol'
 import { item, MODEL_PATH } from './inputs.js'
 
 const taskCount = Number(process.argv[2])
-const peer = await createPeer({ listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
+const peer = await createOpenbatchPeer({ listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
 await peer.start()
 const service = new RequesterService(peer, { store: new MemoryJobStore() })
 await new WorkServer(peer, service).start()

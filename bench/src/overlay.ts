@@ -23,7 +23,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createPeer, WorkerService } from '@openbatch/node'
+import { createOpenbatchPeer, WorkerService } from '@openbatch/node'
 import { fromHex, open, STATEMENTS, type Tensor } from '@openbatch/protocol'
 import { createOnnxBackend, ModelStore, type OnnxBackend } from '@openbatch/runtime-onnx'
 import { item, MODEL_PATH, median } from './inputs.js'
@@ -66,7 +66,7 @@ async function network(backend: OnnxBackend, model: string): Promise<Arm & { req
     const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
     const readLine = async () => JSON.parse((await lines.next()).value as string) as Record<string, string | number>
     const ready = await readLine()
-    const peer = await createPeer({ listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
+    const peer = await createOpenbatchPeer({ listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
     await peer.start()
     await peer.libp2p.dial(multiaddr(ready.addr as string))
     const worker = new WorkerService(peer, { backend, models: [model], capacity: Number(process.env.BENCH_CAPACITY ?? 2 * BATCH) })
@@ -133,9 +133,9 @@ export async function main(): Promise<void> {
   const store = new ModelStore(dir)
   const model = await store.add(await readFile(MODEL_PATH))
   const inputs: Tensor[][] = Array.from({ length: TASKS }, (_, i) => item(i))
-  // Configured as a worker peer's backend (the SDK's createPeer): no spinning threads. Both arms
+  // Configured as a worker peer's backend (the SDK's createOpenbatchPeer): no spinning threads. Both arms
   // use this same backend.
-  const backend = createOnnxBackend({ store, maxBatch: BATCH, executionProvider: 'cpu', allowSpinning: false })
+  const backend = createOnnxBackend({ store, maxRows: BATCH, executionProvider: 'cpu', allowSpinning: false })
   await backend.start()
   try {
     await Promise.all(inputs.slice(0, BATCH).map((t) => backend.run(model, t)))

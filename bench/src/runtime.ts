@@ -130,7 +130,7 @@ export async function main(): Promise<void> {
       const backend = createOnnxBackend({
         store,
         threads: POOL_THREADS,
-        maxBatch: batch,
+        maxRows: batch,
         executionProvider: DEVICE,
         devices
       })

@@ -56,7 +56,7 @@ function measure(policy: ResolvedPolicy, seed: number): Outcome {
   const random = seededRandom(seed)
   let caught = 0
   for (let trial = 0; trial < TRIALS; trial++) {
-    const verifier = new Verifier({ policy, reward: 100n, agreement: ARGMAX, random })
+    const verifier = new Verifier({ policy: { ...policy, agreement: ARGMAX }, reward: 100n, random })
     if (run(verifier, random, TASKS, () => random() < F).caughtAt !== undefined) {
       caught++
     }
@@ -64,9 +64,14 @@ function measure(policy: ResolvedPolicy, seed: number): Outcome {
   let executions = 0
   const honestTrials = Math.max(1, Math.floor(TRIALS / 10))
   for (let trial = 0; trial < honestTrials; trial++) {
-    executions += run(new Verifier({ policy, reward: 100n, agreement: ARGMAX, random }), random, TASKS, () => false).executions
+    executions += run(
+      new Verifier({ policy: { ...policy, agreement: ARGMAX }, reward: 100n, random }),
+      random,
+      TASKS,
+      () => false
+    ).executions
   }
-  const long = run(new Verifier({ policy, reward: 100n, agreement: ARGMAX, random }), random, 20 * TASKS, () => false)
+  const long = run(new Verifier({ policy: { ...policy, agreement: ARGMAX }, reward: 100n, random }), random, 20 * TASKS, () => false)
   return { detection: caught / TRIALS, overhead: executions / (honestTrials * TASKS), longRunOverhead: long.executions / (20 * TASKS) }
 }
 

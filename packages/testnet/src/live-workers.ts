@@ -7,7 +7,7 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { seededRandom } from '@openbatch/core'
 import type { InferenceBackend, ModelInfo, RunResult } from '@openbatch/inference'
-import { CapacityPublisher, createPeer, type OpenbatchPeer, publishFraudProof, WorkerService } from '@openbatch/node'
+import { CapacityPublisher, createOpenbatchPeer, type OpenbatchPeer, publishFraudProof, WorkerService } from '@openbatch/node'
 import {
   DType,
   deriveTaskId,
@@ -83,7 +83,7 @@ export interface LiveWorker {
 /** A peer of the live engine, built for a crowd (see PeerConfig). */
 export async function createLiveNode(transport: 'memory' | 'tcp', memoryName: string, bootstrap?: string): Promise<OpenbatchPeer> {
   const tcp = transport === 'tcp'
-  const node = await createPeer({
+  const node = await createOpenbatchPeer({
     transports: [tcp ? 'tcp' : 'memory'],
     listen: [tcp ? '/ip4/127.0.0.1/tcp/0' : `/memory/${memoryName}`],
     mdns: false,

@@ -1,5 +1,5 @@
 /**
- * The live engine: a scenario's peers as real openbatch peers (`createPeer` of @openbatch/node) —
+ * The live engine: a scenario's peers as real openbatch peers (`createOpenbatchPeer` of @openbatch/node) —
  * real Noise, yamux, kad-dht, gossipsub, the work protocol, verification and fraud proofs, in real
  * time — on libp2p's memory transport in one process, or on TCP loopback, the workers optionally
  * spread over child processes (`processes`). Workers run a simulated backend (live-workers.ts): it
@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { seededRandom } from '@openbatch/core'
+import { resolveJobPolicy, seededRandom } from '@openbatch/core'
 import {
   announcedAddresses,
   findWorkers,
@@ -424,11 +424,13 @@ export async function runLive(input: Scenario, options: LiveOptions = {}): Promi
       const store = r.store
       if (store != null) {
         // Staged in SQLite as the SDK stages a batch: inputs streamed in, then read back per task.
-        await store.stageJob(jobId, spec.leaseMs, inputsOf(jobSeq, spec.tasks), async () => envelope)
+        await store.stageJob(jobId, inputsOf(jobSeq, spec.tasks), async () => envelope, {
+          policy: resolveJobPolicy({ leaseMs: spec.leaseMs })
+        })
       }
       const added = await r.service.addJob({
         announcement: envelope,
-        inputs: store == null ? (i) => taskInput(jobSeq, i) : (i) => store.inputs(jobId, i),
+        inputs: store == null ? (i) => taskInput(jobSeq, i) : undefined,
         leaseMs: spec.leaseMs
       })
       done = added.done.then(

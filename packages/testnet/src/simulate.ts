@@ -279,7 +279,9 @@ export function simulate(scenario: Scenario, options: SimulateOptions = {}): Rep
       index: n,
       group,
       behaviour: (BEHAVIOURS[group.behaviour] as (typeof BEHAVIOURS)[string])(group.params),
-      agent: new WorkerAgent({ capacity: group.capacity }),
+      // The simulator keeps the backoff it was validated with (1 s doubling to 30 s; a real worker
+      // uses WorkerAgent's 250 ms to 4 s): 4× the idle claims would slow a 10^5-peer run.
+      agent: new WorkerAgent({ capacity: group.capacity, backoffMs: 1000, maxBackoffMs: 30_000 }),
       network: group.network ?? `net-${n}`,
       random: seededRandom((seed ^ Math.imul(n + 1, 0x9e3779b1)) >>> 0),
       online: true,
@@ -483,17 +485,18 @@ export function simulate(scenario: Scenario, options: SimulateOptions = {}): Rep
     const step = job.vj.result(events.now, observed)
     if (step.outcome.code === 'OK') {
       job.runs++
-      if (!step.outcome.check) {
-        answer.ordinal = ++w.firstRuns
-        answer.sampled = job.vj.job.taskState(task) === TaskState.CHECKING
-        if (answer.sampled) {
-          w.sampledRuns++
-        }
-      }
       job.runTimes.push(events.now)
       job.answers.set(resultKey(task, w), answer)
     }
+    // The accept action stores the result (here: at once) and the verification goes on.
     jobActions(job, step.actions)
+    if (step.outcome.code === 'OK' && !step.outcome.check) {
+      answer.ordinal = ++w.firstRuns
+      answer.sampled = job.vj.taskState(task) === TaskState.CHECKING
+      if (answer.sampled) {
+        w.sampledRuns++
+      }
+    }
   }
 
   const jobActions = (job: Job, actions: VerifiedJobAction[]) => {
@@ -514,6 +517,7 @@ export function simulate(scenario: Scenario, options: SimulateOptions = {}): Rep
         case 'accept': {
           const key = resultKey(a.task, byId.get(a.worker) as Worker)
           job.accepted.set(key, (job.accepted.get(key) ?? 0) + 1)
+          jobActions(job, job.vj.stored(events.now, a))
           break
         }
         case 'verdict':
@@ -593,9 +597,8 @@ export function simulate(scenario: Scenario, options: SimulateOptions = {}): Rep
         maxBatch: spec.maxBatch,
         deadline: now + spec.deadline * 1000,
         leaseMs: spec.leaseMs,
-        policy,
+        policy: { ...policy, agreement: [DEFAULT_AGREEMENT] },
         reward: 1,
-        agreement: [DEFAULT_AGREEMENT],
         random: seededRandom((seed ^ (unitHash(id) * 4294967296)) >>> 0),
         trust: book
       }),
@@ -608,7 +611,7 @@ export function simulate(scenario: Scenario, options: SimulateOptions = {}): Rep
       runTimes: []
     }
     jobs.set(id, job)
-    jobActions(job, [job.vj.job.timer()])
+    jobActions(job, [job.vj.timer() as VerifiedJobAction])
     publish(job)
   }
 
