@@ -92,6 +92,7 @@ export { ReceiptStore, type ReceiptTotals } from './receipts.js'
 export { BANNED_APP_SCORE, Reputation } from './reputation.js'
 export {
   type AddJobInit,
+  ASSIGNMENT_OVERHEAD_BYTES,
   type FraudEvent,
   type JobProgress,
   networkGroup,

@@ -52,7 +52,7 @@ import { checkResult, PROVABLY_BAD } from './result-checks.js'
 import type { WorkHandlers } from './work.js'
 
 /** Bytes of an Assignment besides its tasks: code, ids, model, lease, framing. */
-const ASSIGNMENT_OVERHEAD_BYTES = 1024
+export const ASSIGNMENT_OVERHEAD_BYTES = 1024
 
 /** An upper bound of one task's encoded size in an Assignment (§6.2). */
 export function taskBytes(inputs: readonly Tensor[]): number {

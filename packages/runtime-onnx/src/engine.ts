@@ -23,7 +23,8 @@ import {
   validateInputs
 } from '@openbatch/inference'
 import { DTYPES, type ExecutionProfile, parseModelCid, type Tensor } from '@openbatch/protocol'
-import { type BufferPool, concatToBuffer, dtypeOfOrt, fromWire, ORT_TYPES, toWire, type WireTensor } from './convert.js'
+import { joinRows, mergeInputs, type Pending, sliceRows, splitOutputs, takeGroup } from './batching.js'
+import { dtypeOfOrt } from './convert.js'
 import { chooseProvider, type DeviceInfo, detectDevices, type ExecutionProvider, type ProviderChoice } from './device.js'
 import { type DescribeReply, type PoolStats, WorkerPool } from './pool.js'
 import type { CpuPlacement, GraphOptimizationLevel } from './protocol.js'
@@ -110,27 +111,6 @@ export interface OnnxBackendInit {
   pipelineDepth?: number
   /** Device detection result, to skip probing (tests). */
   devices?: DeviceInfo
-}
-
-interface Pending {
-  /** The model's description (resolved before the task was queued). */
-  info: ModelInfo
-  inputs: Tensor[]
-  rows: number
-  /**
-   * Tasks with the same merge key can be merged along the batch dimension: the same non-batch dims
-   * for every input. None: the task runs alone (its model is not batchable, or its outputs did not
-   * follow its rows).
-   */
-  key?: string
-  seq: number
-  resolve: (r: RunResult) => void
-  reject: (e: Error) => void
-  signal?: AbortSignal
-  onAbort?: () => void
-  settled: boolean
-  /** For a part of a task split across idle threads: the task. */
-  parent?: Pending
 }
 
 /**
@@ -585,99 +565,6 @@ export class OnnxBackend implements InferenceBackend {
     }
     this.pump()
   }
-}
-
-/** The oldest task and every later one with the same key, up to `maxRows` rows (at least one task). */
-function takeGroup(queue: Pending[], maxRows: number): Pending[] {
-  const first = queue.shift() as Pending
-  const group = [first]
-  if (first.key === undefined) {
-    return group
-  }
-  let rows = first.rows
-  for (let i = 0; i < queue.length && rows < maxRows; ) {
-    const p = queue[i] as Pending
-    if (p.key === first.key && rows + p.rows <= maxRows) {
-      group.push(p)
-      rows += p.rows
-      queue.splice(i, 1)
-    } else {
-      i++
-    }
-  }
-  return group
-}
-
-/** Rows [from, to) of a tensor whose first dimension is `rows`: a view of the same bytes. */
-function sliceRows(t: Tensor, rows: number, from: number, to: number): Tensor {
-  const rowBytes = t.data.byteLength / rows
-  return { ...t, dims: [BigInt(to - from), ...t.dims.slice(1)], data: t.data.subarray(from * rowBytes, to * rowBytes) }
-}
-
-/**
- * The parts' outputs joined along the first dimension, in order; null when an output's first
- * dimension is not its part's row count (the model's outputs do not follow its rows).
- */
-function joinRows(results: RunResult[], parts: Pending[]): RunResult | null {
-  const first = results[0] as RunResult
-  const outputs: Tensor[] = []
-  for (const [j, out] of first.outputs.entries()) {
-    const pieces = results.map((r) => r.outputs[j] as Tensor)
-    if (pieces.some((t, i) => t == null || t.name !== out.name || Number(t.dims[0]) !== (parts[i] as Pending).rows)) {
-      return null
-    }
-    const rows = pieces.reduce((n, t) => n + Number(t.dims[0]), 0)
-    outputs.push({ ...out, dims: [BigInt(rows), ...out.dims.slice(1)], data: new Uint8Array(concatToBuffer(pieces.map((t) => t.data))) })
-  }
-  return {
-    outputs,
-    profile: { ...first.profile, batchSize: Math.max(...results.map((r) => r.profile.batchSize)) },
-    durationUs: Math.max(...results.map((r) => r.durationUs))
-  }
-}
-
-/** Concatenates each input of the group along the first dimension. */
-function mergeInputs(names: string[], group: Pending[], buffers: BufferPool): WireTensor[] {
-  if (group.length === 1) {
-    return (group[0] as Pending).inputs.map((t) => toWire(t, buffers))
-  }
-  return names.map((name, i) => {
-    const parts = group.map((p) => p.inputs[i] as Tensor)
-    const first = parts[0] as Tensor
-    const rows = group.reduce((n, p) => n + p.rows, 0)
-    return {
-      name,
-      type: ORT_TYPES[first.dtype] as string,
-      dims: [rows, ...first.dims.slice(1).map(Number)],
-      buffer: concatToBuffer(
-        parts.map((t) => t.data),
-        buffers
-      )
-    }
-  })
-}
-
-/** Splits merged outputs back per task; null when an output's first dimension is not the row count. */
-function splitOutputs(outputs: WireTensor[], group: Pending[]): Tensor[][] | null {
-  if (group.length === 1) {
-    return [outputs.map(fromWire)]
-  }
-  const rows = group.reduce((n, p) => n + p.rows, 0)
-  const result: Tensor[][] = group.map(() => [])
-  for (const w of outputs) {
-    if (w.dims[0] !== rows) {
-      return null
-    }
-    const t = fromWire(w)
-    const rowBytes = rows === 0 ? 0 : t.data.byteLength / rows
-    let row = 0
-    group.forEach((p, i) => {
-      const data = t.data.slice(row * rowBytes, (row + p.rows) * rowBytes)
-      ;(result[i] as Tensor[]).push({ ...t, dims: [BigInt(p.rows), ...t.dims.slice(1)], data })
-      row += p.rows
-    })
-  }
-  return result
 }
 
 function toSpec(model: string, v: DescribeReply['inputs'][number]): TensorSpec {

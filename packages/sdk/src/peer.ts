@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { resolveJobPolicy, type VerifiedJobSummary } from '@openbatch/core'
 import { type InferenceBackend, ModelStore } from '@openbatch/inference'
 import {
+  ASSIGNMENT_OVERHEAD_BYTES,
   announcedAddresses,
   createOpenbatchPeer,
   createWorker,
@@ -26,6 +27,7 @@ import {
   RequesterService,
   SqliteJobStore,
   type TransportName,
+  taskBytes,
   type WorkerNode,
   WorkServer,
   withDeadline
@@ -493,9 +495,6 @@ async function readModelFile(path: string): Promise<Uint8Array> {
   }
 }
 
-/** Bytes of one task in an assignment besides its tensors' data (ids, names, dims, framing). */
-const TASK_OVERHEAD_BYTES = 4096
-
 /**
  * §6.2 Every task must fit one assignment frame: an item too large is refused at submit time,
  * naming the limit, instead of never running.
@@ -503,10 +502,11 @@ const TASK_OVERHEAD_BYTES = 4096
 async function* checkFrames(items: AsyncIterable<Tensor[]>): AsyncGenerator<Tensor[]> {
   let index = 0
   for await (const tensors of items) {
-    const bytes = tensors.reduce((n, t) => n + t.data.byteLength + t.name.length * 4 + t.dims.length * 11 + 32, 0)
-    if (bytes + TASK_OVERHEAD_BYTES > MAX_FRAME_BYTES) {
+    // The requester's own measure of a task in an assignment (RequesterService packs claims by it).
+    const bytes = taskBytes(tensors) + ASSIGNMENT_OVERHEAD_BYTES
+    if (bytes > MAX_FRAME_BYTES) {
       throw new InvalidInputsError(
-        `its tensors take ${bytes} bytes; one task must fit a ${MAX_FRAME_BYTES}-byte frame (MAX_FRAME_BYTES, spec §3.1)`,
+        `it takes ${bytes} bytes in an assignment; one task must fit a ${MAX_FRAME_BYTES}-byte frame (MAX_FRAME_BYTES, spec §3.1)`,
         index
       )
     }
