@@ -238,7 +238,7 @@ export class VerifiedJob {
    */
   result(now: number, result: ObservedResult): VerifiedStep<ResultOutcome> {
     const step = this.#job.result(now, result.worker, result.task)
-    return { outcome: step.outcome, actions: this.expired(now, step.actions, result) }
+    return { outcome: step.outcome, actions: this.acceptStep(now, step, result) }
   }
 
   /**
@@ -249,7 +249,17 @@ export class VerifiedJob {
    */
   failed(now: number, result: ObservedResult): VerifiedStep<ResultOutcome> {
     const step = this.#job.failed(now, result.worker, result.task)
-    return { outcome: step.outcome, actions: this.expired(now, step.actions, result) }
+    return { outcome: step.outcome, actions: this.acceptStep(now, step, result) }
+  }
+
+  /**
+   * A step that may accept `result`: its actions, the `accept` carrying the result. An accepted
+   * step ends without a timer: `stored()` or `storeFailed()` ends with the one that counts (a timer
+   * armed now would be stale by then, and the executor's last timer wins).
+   */
+  private acceptStep(now: number, step: { outcome: ResultOutcome; actions: JobAction[] }, result: ObservedResult): VerifiedJobAction[] {
+    const actions = this.expired(now, step.actions, result)
+    return step.outcome.code === 'OK' ? actions.filter((a) => a.type !== 'timer') : actions
   }
 
   /**
