@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto'
 
 import type { AbortOptions, PeerId } from '@libp2p/interface'
 import {
+  DEFAULT_MIN_REPUTATION,
   resolveJobPolicy,
   TaskState,
   type Verdict,
@@ -223,7 +224,7 @@ export class RequesterService implements WorkHandlers {
     const a = announcement.message
     const jobId = toHex(a.jobId)
     const stored = init.policy ?? {}
-    const policy = resolveJobPolicy({
+    const policy = this.jobPolicy({
       ...stored,
       leaseMs: init.leaseMs ?? stored.leaseMs,
       checkWaitMs: init.checkWaitMs ?? stored.checkWaitMs
@@ -237,7 +238,6 @@ export class RequesterService implements WorkHandlers {
       reward: a.rewardPerTask,
       random: this.init.random ?? secureRandom,
       trust: this.components.reputation,
-      minReputation: stored.minReputation ?? this.init.minReputation,
       restore: init.restore,
       restoredCounts: init.restoredCounts
     })
@@ -302,9 +302,17 @@ export class RequesterService implements WorkHandlers {
     return this.jobs.get(jobId)?.job.summary()
   }
 
-  /** The job's policy as it runs (defaults applied), to store with it. */
+  /** A served job's policy as it runs (defaults applied). */
   policy(jobId: string): StoredPolicy | undefined {
     return this.jobs.get(jobId)?.job.policy
+  }
+
+  /**
+   * A job's whole policy as this requester runs it — the core's defaults (resolveJobPolicy) and
+   * this service's reputation threshold — to stage with the job, so a resumed job runs as before.
+   */
+  jobPolicy(p: Partial<StoredPolicy> = {}): StoredPolicy {
+    return { ...resolveJobPolicy(p), minReputation: p.minReputation ?? this.init.minReputation ?? DEFAULT_MIN_REPUTATION }
   }
 
   /** Stops handing out a job's tasks (cancelled); results already accepted stay stored. */

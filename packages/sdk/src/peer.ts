@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
-import { resolveJobPolicy, type VerifiedJobSummary } from '@openbatch/core'
+import type { VerifiedJobSummary } from '@openbatch/core'
 import { type InferenceBackend, ModelStore } from '@openbatch/inference'
 import {
   ASSIGNMENT_OVERHEAD_BYTES,
@@ -314,7 +314,7 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
     if (typeof reward !== 'bigint' || reward < 0n || reward >= 1n << 64n) {
       throw new RangeError(`reward must be a bigint in 0..2^64−1, got ${String(reward)}`)
     }
-    const policy = resolveJobPolicy({ leaseMs: options.leaseMs, checkWaitMs: options.checkWaitMs })
+    const policy = this.requester.jobPolicy({ leaseMs: options.leaseMs, checkWaitMs: options.checkWaitMs })
     const model = await this.resolveModel(options.model)
     const discoveryTimeoutMs = options.discoveryTimeoutMs ?? 30_000
     const minWorkers = options.minWorkers ?? 1

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { resolveJobPolicy, seededRandom } from '@openbatch/core'
+import { seededRandom } from '@openbatch/core'
 import {
   announcedAddresses,
   findWorkers,
@@ -425,7 +425,7 @@ export async function runLive(input: Scenario, options: LiveOptions = {}): Promi
       if (store != null) {
         // Staged in SQLite as the SDK stages a batch: inputs streamed in, then read back per task.
         await store.stageJob(jobId, inputsOf(jobSeq, spec.tasks), async () => envelope, {
-          policy: resolveJobPolicy({ leaseMs: spec.leaseMs })
+          policy: r.service.jobPolicy({ leaseMs: spec.leaseMs })
         })
       }
       const added = await r.service.addJob({
