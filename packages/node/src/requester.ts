@@ -1,11 +1,11 @@
 /**
  * The requester's service: runs each job's sans-IO VerifiedJob against the work protocols
  * (spec §6.2, §6.3) and verification (§7). It answers claims with inputs under a lease (refusing
- * banned and ill-reputed workers), checks every result (signature, signer = sender, job, model,
- * input digest, assignment), stores accepted results through a JobStore, answers each with a
- * signed receipt, sends sampled tasks and canaries to independent workers, and turns a majority
- * against a worker into a published fraud proof. The wall clock, the random source and the lease
- * timer live here, at the edge; all decisions are VerifiedJob's.
+ * banned and ill-reputed workers), checks every result (`checkResult`, §6.3), and carries out the
+ * core's actions in one executor: an accepted result is stored through a JobStore before the core
+ * counts it and before its signed receipt goes out; sampled tasks and canaries go to independent
+ * workers; a majority against a worker becomes a published fraud proof. The wall clock, the random
+ * source and the lease timer live here, at the edge; all decisions are VerifiedJob's.
  */
 
 import { randomBytes } from 'node:crypto'

@@ -6,7 +6,9 @@
  * workers, so cheating does not pay.
  *
  * - {@link createClient} joins a network to submit batches; {@link createPeer} can also serve
- *   models as a worker.
+ *   models as a worker — through onnxruntime when the optional `@openbatch/runtime-onnx` is
+ *   installed ({@link loadWorkerRuntime}), or any backend of the caller's own. A requester needs
+ *   no onnxruntime.
  * - {@link Peer.submitBatch} streams a batch's inputs into the job store, announces the job and
  *   returns a {@link BatchJob}: progress events, results in input order (or as they settle) each
  *   with its {@link Verification}, a summary, `cancel()`. A peer with a `dataDir` resumes its jobs
