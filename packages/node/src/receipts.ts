@@ -41,22 +41,55 @@ export class ReceiptStore {
 
   /** Verifies and stores a receipt for `worker`; false when it was already kept. Throws on a receipt that does not verify. */
   async add(envelope: Uint8Array, worker: PeerId): Promise<boolean> {
-    const { message: r, signer } = await open(STATEMENTS.receipt, envelope)
-    if (!equals(r.worker, worker.toMultihash().bytes)) {
-      throw new InvalidReceiptError('the receipt names another worker')
+    const { kept, rejected } = await this.addAll([envelope], worker)
+    if (rejected[0] != null) {
+      throw rejected[0].error
     }
-    if (!signer.equals(parsePeerId(r.requester, 'receipt.requester'))) {
-      throw new InvalidReceiptError('the receipt is not signed by the requester it names')
+    return kept.length > 0
+  }
+
+  /**
+   * Verifies the receipts of one acknowledgement (§3.6) and keeps the valid ones in one
+   * transaction — one sync to disk, however many results the submission carried. `kept`: those
+   * newly stored; `rejected`: those that do not verify (another worker's, or not signed by the
+   * requester they name), each with its error; receipts already kept are in neither.
+   */
+  async addAll(
+    envelopes: readonly Uint8Array[],
+    worker: PeerId
+  ): Promise<{ kept: Uint8Array[]; rejected: { envelope: Uint8Array; error: Error }[] }> {
+    const rejected: { envelope: Uint8Array; error: Error }[] = []
+    const valid: { envelope: Uint8Array; row: [string, string, string, string, number] }[] = []
+    for (const envelope of envelopes) {
+      try {
+        const { message: r, signer } = await open(STATEMENTS.receipt, envelope)
+        if (!equals(r.worker, worker.toMultihash().bytes)) {
+          throw new InvalidReceiptError('the receipt names another worker')
+        }
+        if (!signer.equals(parsePeerId(r.requester, 'receipt.requester'))) {
+          throw new InvalidReceiptError('the receipt is not signed by the requester it names')
+        }
+        valid.push({ envelope, row: [toHex(r.resultDigest), toHex(r.jobId), signer.toString(), r.reward.toString(), Number(r.issuedAtMs)] })
+      } catch (err) {
+        rejected.push({ envelope, error: err as Error })
+      }
     }
-    const res = this.insert.run(
-      toHex(r.resultDigest),
-      toHex(r.jobId),
-      signer.toString(),
-      r.reward.toString(),
-      Number(r.issuedAtMs),
-      envelope
-    )
-    return Number(res.changes) > 0
+    const kept: Uint8Array[] = []
+    if (valid.length > 0) {
+      this.db.exec('BEGIN IMMEDIATE')
+      try {
+        for (const { envelope, row } of valid) {
+          if (Number(this.insert.run(...row, envelope).changes) > 0) {
+            kept.push(envelope)
+          }
+        }
+        this.db.exec('COMMIT')
+      } catch (err) {
+        this.db.exec('ROLLBACK')
+        throw err
+      }
+    }
+    return { kept, rejected }
   }
 
   /** Counts and reward totals per requester. */

@@ -292,6 +292,36 @@ export class WorkerService {
   }
 
   /**
+   * Keeps the receipts of one acknowledgement (§3.6): only those that verify, in one store
+   * transaction; each one that does not is reported and the others are kept all the same.
+   */
+  private async keepReceipts(receipts: Uint8Array[]): Promise<void> {
+    let valid: Uint8Array[] = receipts
+    if (this.init.receiptStore != null) {
+      const { rejected } = await this.init.receiptStore.addAll(receipts, this.peer.peerId)
+      const rejectedSet = new Set(rejected.map((r) => r.envelope))
+      valid = receipts.filter((r) => !rejectedSet.has(r))
+      for (const r of rejected) {
+        this.init.onError?.(r.error)
+      }
+    } else {
+      valid = []
+      for (const receipt of receipts) {
+        try {
+          await open(STATEMENTS.receipt, receipt)
+          valid.push(receipt)
+        } catch (err) {
+          this.init.onError?.(err as Error)
+        }
+      }
+    }
+    for (const receipt of valid) {
+      this.receipts.push(receipt)
+      this.init.onReceipt?.(receipt)
+    }
+  }
+
+  /**
    * Runs an assignment's tasks (the backend batches them) and submits the signed results — or,
    * for a task that could not run, a signed failure saying why (§6.6) — in submissions that each
    * fit one frame.
@@ -364,18 +394,7 @@ export class WorkerService {
     try {
       for (const part of submissions(envelopes)) {
         const statuses = await this.submit(requester, part, Number(a.leaseExpiresAtMs))
-        for (const s of statuses) {
-          if (s.code === ErrorCode.OK || s.code === ErrorCode.DUPLICATE) {
-            // Only receipts that verify are kept (the store checks them; without one, check here).
-            if (this.init.receiptStore != null) {
-              await this.init.receiptStore.add(s.receipt, this.peer.peerId)
-            } else {
-              await open(STATEMENTS.receipt, s.receipt)
-            }
-            this.receipts.push(s.receipt)
-            this.init.onReceipt?.(s.receipt)
-          }
-        }
+        await this.keepReceipts(statuses.filter((s) => s.code === ErrorCode.OK || s.code === ErrorCode.DUPLICATE).map((s) => s.receipt))
       }
     } catch (err) {
       this.init.onError?.(err as Error)
