@@ -155,8 +155,6 @@ export class RequesterJob {
   readonly maxBatch: number
   readonly deadline: number
   readonly leaseMs: number
-  /** The job's policy, its defaults applied: what a store keeps so a resumed job runs as before. */
-  readonly policy: JobPolicy
   private readonly initialAllowance: number
   private readonly state: Uint8Array
   /** Lease id holding each task — its first run, or a check of it — or -1. */
@@ -208,12 +206,12 @@ export class RequesterJob {
     if (!Number.isFinite(deadline)) {
       throw new InvalidJobParamsError(`deadline must be a time in ms, got ${deadline}`)
     }
-    this.policy = resolveJobPolicy(params)
-    this.leaseMs = this.policy.leaseMs
-    this.initialAllowance = this.policy.initialAllowance
+    const policy = resolveJobPolicy(params)
+    this.leaseMs = policy.leaseMs
+    this.initialAllowance = policy.initialAllowance
     this.verify = params.verify ?? false
-    this.checkWaitMs = this.policy.checkWaitMs
-    this.maxTransientFailures = this.policy.maxTransientFailures
+    this.checkWaitMs = policy.checkWaitMs
+    this.maxTransientFailures = policy.maxTransientFailures
     this.checks = new CheckQueue(this.checkWaitMs, this.leaseMs / 4)
     this.taskCount = taskCount
     this.maxBatch = maxBatch

@@ -12,7 +12,6 @@ import {
   type ClaimOutcome,
   type JobAction,
   type JobParams,
-  type JobPolicy,
   type JobSummary,
   RequesterJob,
   type ResultOutcome,
@@ -162,11 +161,6 @@ export class VerifiedJob {
 
   get taskCount(): number {
     return this.#job.taskCount
-  }
-
-  /** The job's policy, defaults applied (RequesterJob.policy) with its reputation threshold. */
-  get policy(): JobPolicy & { minReputation: number } {
-    return { ...this.#job.policy, minReputation: this.#minReputation }
   }
 
   taskState(task: number): TaskState {

@@ -20,6 +20,7 @@
 
 export { writeFileAtomic } from './atomic-file.js'
 export * from './backend.js'
+export { cpuDevice, hostCpuDevice } from './devices.js'
 export * from './errors.js'
 export { ModelStore, type StoredModel } from './model-store.js'
 export { validateInputs } from './validate.js'

@@ -29,7 +29,7 @@ import {
 import { equals } from 'uint8arrays/equals'
 import type { OpenbatchComponents } from './components.js'
 import { NoWorkersError } from './errors.js'
-import { deadline, withDeadline } from './signals.js'
+import { deadline, sleep, withDeadline } from './signals.js'
 
 /** What capacity uses of a peer. */
 export type CapacityComponents = Pick<OpenbatchComponents, 'libp2p' | 'peerId' | 'privateKey'>
@@ -350,24 +350,11 @@ export async function discoverWorkers(
       } catch {
         // a lookup cut short by the timeout, or no DHT peers yet
       }
-      await abortableDelay(retryMs, search.signal)
+      await sleep(retryMs, search.signal).catch(() => {}) // aborted: the loop ends
     }
   } finally {
     search.clear()
   }
   options.signal?.throwIfAborted()
   throw new NoWorkersError(model, Date.now() - started, found.size, minWorkers)
-}
-
-/** Waits `ms`, or less when `signal` aborts first (never rejects). */
-function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms)
-    signal.addEventListener('abort', done, { once: true })
-    function done(): void {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-  })
 }

@@ -104,7 +104,7 @@ export {
   type VerdictEvent
 } from './requester.js'
 export { type CheckedResult, checkResult, PROVABLY_BAD, type ResultJob } from './result-checks.js'
-export { type Deadline, deadline, withDeadline } from './signals.js'
+export { type Deadline, deadline, sleep, withDeadline } from './signals.js'
 export { SqliteJobStore } from './sqlite-store.js'
 export { type ClaimOptions, claimTasks, submitResults, type WorkHandlers, WorkServer, type WorkServerInit } from './work.js'
 export { classifyFailure, submissions, type WorkerComponents, WorkerService, type WorkerServiceInit } from './worker.js'

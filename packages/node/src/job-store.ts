@@ -174,6 +174,18 @@ interface MemoryJob {
   unstaged?: boolean
 }
 
+function newJob(record: JobRecord): MemoryJob {
+  return {
+    record,
+    inputs: [],
+    tasks: new Map(),
+    first: new Map(),
+    runs: new Map(),
+    verdicts: new Map(),
+    counters: { canariesPassed: 0, fraudProofs: 0, audited: 0 }
+  }
+}
+
 /** Keeps everything in memory (tests, short-lived jobs). */
 export class MemoryJobStore implements JobStore {
   private readonly store = new Map<string, MemoryJob>()
@@ -194,15 +206,7 @@ export class MemoryJobStore implements JobStore {
     }
     const announcement = await announce(staged.length)
     await checkAnnouncement(jobId, staged.length, announcement)
-    this.store.set(jobId, {
-      record: { jobId, announcement, policy: { ...options.policy } },
-      inputs: staged,
-      tasks: new Map(),
-      first: new Map(),
-      runs: new Map(),
-      verdicts: new Map(),
-      counters: { canariesPassed: 0, fraudProofs: 0, audited: 0 }
-    })
+    this.store.set(jobId, { ...newJob({ jobId, announcement, policy: { ...options.policy } }), inputs: staged })
     return announcement
   }
 
@@ -218,16 +222,7 @@ export class MemoryJobStore implements JobStore {
   private written(jobId: string): MemoryJob {
     let job = this.store.get(jobId)
     if (job == null) {
-      job = {
-        record: { jobId, announcement: new Uint8Array(), policy: resolveJobPolicy() },
-        inputs: [],
-        tasks: new Map(),
-        first: new Map(),
-        runs: new Map(),
-        verdicts: new Map(),
-        counters: { canariesPassed: 0, fraudProofs: 0, audited: 0 },
-        unstaged: true
-      }
+      job = { ...newJob({ jobId, announcement: new Uint8Array(), policy: resolveJobPolicy() }), unstaged: true }
       this.store.set(jobId, job)
     }
     return job

@@ -302,11 +302,6 @@ export class RequesterService implements WorkHandlers {
     return this.jobs.get(jobId)?.job.summary()
   }
 
-  /** A served job's policy as it runs (defaults applied). */
-  policy(jobId: string): StoredPolicy | undefined {
-    return this.jobs.get(jobId)?.job.policy
-  }
-
   /**
    * A job's whole policy as this requester runs it — the core's defaults (resolveJobPolicy) and
    * this service's reputation threshold — to stage with the job, so a resumed job runs as before.

@@ -39,3 +39,23 @@ export async function withDeadline<T>(ms: number, fn: (signal: AbortSignal) => P
     d.clear()
   }
 }
+
+/** Waits `ms` (Infinity: until aborted); rejects with `signal`'s reason when it aborts first. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason)
+      return
+    }
+    const timer = Number.isFinite(ms) ? setTimeout(done, ms) : undefined
+    function done() {
+      signal?.removeEventListener('abort', abort)
+      resolve()
+    }
+    function abort() {
+      clearTimeout(timer)
+      reject(signal?.reason)
+    }
+    signal?.addEventListener('abort', abort, { once: true })
+  })
+}

@@ -10,6 +10,7 @@ import { createRequire } from 'node:module'
 import { availableParallelism, cpus, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { cpuDevice } from '@openbatch/inference'
 import type { Device } from '@openbatch/protocol'
 
 export type ExecutionProvider = 'auto' | 'cpu' | 'cuda' | 'webgpu'
@@ -237,9 +238,7 @@ export function chooseProvider(requested: ExecutionProvider, devices: DeviceInfo
 
 /** The `Device` entries of a capacity record (protocol §3.2). */
 export function capacityDevices(devices: DeviceInfo, provider?: ProviderChoice): Device[] {
-  const list: Device[] = [
-    { kind: 'cpu', name: `${devices.cpu.model} (${devices.cpu.cores} cores)`, memoryBytes: BigInt(devices.memoryBytes) }
-  ]
+  const list: Device[] = [cpuDevice(devices.cpu.model, devices.cpu.cores, devices.memoryBytes)]
   const adapter = devices.webgpu
   // A software adapter is a CPU, already listed: it is never advertised as a GPU.
   if (adapter != null && !adapter.fallback) {

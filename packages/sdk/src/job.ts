@@ -116,6 +116,12 @@ export interface JobContext {
 /** Results held for an iterator that has not reached them; beyond this they are read back from the store. */
 const BUFFERED_RESULTS = 4096
 
+/** Verdicts held for one iterator, and whether some were let go past BUFFERED_RESULTS. */
+interface Feed {
+  events: VerdictEvent[]
+  overflowed: boolean
+}
+
 /** A settled result as an iterator receives it: from an event, or replayed from the store. */
 interface Settled {
   index: number
@@ -232,33 +238,21 @@ export class BatchJob extends TypedEventEmitter<BatchJobEvents> {
     })
     aborted.catch(() => {})
     // Subscribed before the store is read, so nothing settles unseen in between.
-    const live: VerdictEvent[] = []
-    let overflow = false
+    const feed: Feed = { events: [], overflowed: false }
     let wake = Promise.withResolvers<void>()
     const listener = (e: VerdictEvent | undefined) => {
       if (e != null) {
-        if (live.length < BUFFERED_RESULTS) {
-          live.push(e)
+        if (feed.events.length < BUFFERED_RESULTS) {
+          feed.events.push(e)
         } else {
-          overflow = true // the store has it: read back when reached
+          feed.overflowed = true // the store has it: read back when reached
         }
       }
       wake.resolve()
     }
     this.listeners.add(listener)
     try {
-      const source =
-        options.order === 'completion'
-          ? this.inCompletionOrder(
-              live,
-              () => overflow,
-              (v) => (overflow = v)
-            )
-          : this.inInputOrder(
-              live,
-              () => overflow,
-              (v) => (overflow = v)
-            )
+      const source = options.order === 'completion' ? this.inCompletionOrder(feed) : this.inInputOrder(feed)
       while (true) {
         signal?.throwIfAborted()
         const ended = this.ended
@@ -282,7 +276,7 @@ export class BatchJob extends TypedEventEmitter<BatchJobEvents> {
   }
 
   /** Completion order: the store's settled rows first, by sequence number, then live verdicts. */
-  private inCompletionOrder(live: VerdictEvent[], overflowed: () => boolean, setOverflow: (v: boolean) => void) {
+  private inCompletionOrder(feed: Feed) {
     let seq = 0
     let replaying = true
     const yielded = new Set<number>()
@@ -294,9 +288,9 @@ export class BatchJob extends TypedEventEmitter<BatchJobEvents> {
       return r
     }
     return {
-      next: (_ended: boolean): Settled | 'wait' | 'done' => {
+      next: (): Settled | 'wait' | 'done' => {
         while (true) {
-          if (yielded.size >= this.taskCount && pending.length === 0 && live.length === 0) {
+          if (yielded.size >= this.taskCount && pending.length === 0 && feed.events.length === 0) {
             return 'done'
           }
           const r = pending.shift()
@@ -306,8 +300,8 @@ export class BatchJob extends TypedEventEmitter<BatchJobEvents> {
             }
             continue
           }
-          if (replaying || overflowed()) {
-            setOverflow(false)
+          if (replaying || feed.overflowed) {
+            feed.overflowed = false
             const rows = this.ctx.store.settledSince(this.id, seq, 256)
             if (rows.length > 0) {
               seq = (rows.at(-1) as { seq: number }).seq
@@ -316,7 +310,7 @@ export class BatchJob extends TypedEventEmitter<BatchJobEvents> {
             }
             replaying = false
           }
-          const e = live.shift()
+          const e = feed.events.shift()
           if (e == null) {
             return 'wait'
           }
@@ -330,7 +324,7 @@ export class BatchJob extends TypedEventEmitter<BatchJobEvents> {
    * Input order: a gap waits for its task (unless the job ended: then it is skipped). Results that
    * settled before the iterator began, or were not held for it, are read back from the store.
    */
-  private inInputOrder(live: VerdictEvent[], overflowed: () => boolean, setOverflow: (v: boolean) => void) {
+  private inInputOrder(feed: Feed) {
     let next = 0
     const ahead = new Map<number, Settled>()
     let ready: Settled[] = []
@@ -347,12 +341,12 @@ export class BatchJob extends TypedEventEmitter<BatchJobEvents> {
           if (next >= this.taskCount) {
             return 'done'
           }
-          if (overflowed()) {
-            setOverflow(false)
+          if (feed.overflowed) {
+            feed.overflowed = false
             ahead.clear() // what was dropped is read back, with the rest, from the store
             mayBeStored = true
           }
-          for (let e = live.shift(); e != null; e = live.shift()) {
+          for (let e = feed.events.shift(); e != null; e = feed.events.shift()) {
             if (e.verdict.task >= next) {
               ahead.set(e.verdict.task, fromEvent(e)) // a revised verdict replaces one not yet yielded
             }

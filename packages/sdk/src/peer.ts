@@ -7,10 +7,10 @@
 
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { cpus, tmpdir, totalmem } from 'node:os'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { VerifiedJobSummary } from '@openbatch/core'
-import { type InferenceBackend, ModelStore } from '@openbatch/inference'
+import { hostCpuDevice, type InferenceBackend, ModelStore } from '@openbatch/inference'
 import {
   ASSIGNMENT_OVERHEAD_BYTES,
   announcedAddresses,
@@ -249,7 +249,7 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
     if (options.backend != null) {
       // A backend of the caller's own runs where it runs: no probing (nvidia-smi, Dawn) on its behalf.
       this.backend = options.backend
-      devices = [hostCpu()]
+      devices = [hostCpuDevice()]
       offers = (await this.models.list()).map(({ model }) => ({
         model: parseModelCid(model).bytes,
         itemsPerSecond: 1,
@@ -451,12 +451,6 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
     await withDeadline(10_000, (signal) => this.node.libp2p.contentRouting.provide(parseModelCid(cid), { signal })).catch(() => {})
     return cid
   }
-}
-
-/** The host's CPU as a capacity record lists it (a worker with a backend of its own). */
-function hostCpu(): Device {
-  const list = cpus()
-  return { kind: 'cpu', name: `${list[0]?.model ?? 'cpu'} (${list.length} cores)`, memoryBytes: BigInt(totalmem()) }
 }
 
 /** `@openbatch/runtime-onnx`'s module. */

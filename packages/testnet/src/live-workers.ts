@@ -7,7 +7,7 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { seededRandom } from '@openbatch/core'
 import type { InferenceBackend, ModelInfo, RunResult } from '@openbatch/inference'
-import { CapacityPublisher, createOpenbatchPeer, type OpenbatchPeer, publishFraudProof, WorkerService } from '@openbatch/node'
+import { CapacityPublisher, createOpenbatchPeer, type OpenbatchPeer, publishFraudProof, sleep, WorkerService } from '@openbatch/node'
 import {
   DType,
   deriveTaskId,
@@ -141,25 +141,6 @@ class SimulatedBackend implements InferenceBackend {
       durationUs: Math.round(serviceMs * 1000)
     }
   }
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason)
-      return
-    }
-    const timer = Number.isFinite(ms) ? setTimeout(done, ms) : undefined
-    function done() {
-      signal?.removeEventListener('abort', abort)
-      resolve()
-    }
-    function abort() {
-      clearTimeout(timer)
-      reject(signal?.reason)
-    }
-    signal?.addEventListener('abort', abort, { once: true })
-  })
 }
 
 export interface WorkerHostInit {

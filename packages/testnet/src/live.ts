@@ -27,12 +27,13 @@ import {
   type OpenbatchPeer,
   RequesterService,
   SqliteJobStore,
+  sleep,
   WorkServer
 } from '@openbatch/node'
 import { createJobAnnouncement, deriveJobId, peerIdBytes, STATEMENTS, seal, sha256, type Tensor, toHex } from '@openbatch/protocol'
 import type { DhtReport } from './dht.js'
 import type { FromChild, ToChild } from './live-child.js'
-import { createLiveNode, MODEL, MODEL_BYTES, sleep, taskInput, WorkerHost, type WorkerSink } from './live-workers.js'
+import { createLiveNode, MODEL, MODEL_BYTES, taskInput, WorkerHost, type WorkerSink } from './live-workers.js'
 import { type GroupSpec, type JobSpec, jobPolicy, type Scenario } from './scenario.js'
 import { type GroupReport, type Report, steadyState } from './simulate.js'
 
