@@ -22,6 +22,21 @@ export function item(i: number): Tensor[] {
   return [float32Tensor('x', [1, ...ITEM], values)]
 }
 
+/**
+ * Task `t` of `perTask` items (items t·perTask …): their tensors stacked along the batch dimension,
+ * one [perTask,3,48,192] tensor — a multi-item task (§6.2).
+ */
+export function task(t: number, perTask: number): Tensor[] {
+  if (perTask === 1) {
+    return item(t)
+  }
+  const data = new Uint8Array(perTask * ITEM_SIZE * 4)
+  for (let k = 0; k < perTask; k++) {
+    data.set((item(t * perTask + k)[0] as Tensor).data, k * ITEM_SIZE * 4)
+  }
+  return [{ ...(item(0)[0] as Tensor), dims: [BigInt(perTask), ...ITEM.map(BigInt)], data }]
+}
+
 /** The median of `xs` (the benchmarks report medians: this machine's CPU time is noisy). */
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b)

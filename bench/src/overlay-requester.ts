@@ -1,14 +1,15 @@
 /**
- * The requester process of `pnpm bench overlay`: serves one job of `<tasks>` PaddleOCR items over
- * TCP loopback and prints JSON lines — {"ready":…} with its address and announcement, then
- * {"done":…} with its CPU time while the job ran.
+ * The requester process of `pnpm bench overlay`: serves one job of `<tasks>` PaddleOCR tasks of
+ * `<perTask>` items each over TCP loopback and prints JSON lines — {"ready":…} with its address and
+ * announcement, then {"done":…} with its CPU time while the job ran.
  */
 import { readFile } from 'node:fs/promises'
 import { createOpenbatchPeer, MemoryJobStore, RequesterService, WorkServer } from '@openbatch/node'
 import { createJobAnnouncement, modelCid, peerIdBytes, STATEMENTS, seal, toHex } from '@openbatch/protocol'
-import { item, MODEL_PATH } from './inputs.js'
+import { MODEL_PATH, task } from './inputs.js'
 
 const taskCount = Number(process.argv[2])
+const perTask = Number(process.argv[3] ?? 1)
 const peer = await createOpenbatchPeer({ listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
 await peer.start()
 const service = new RequesterService(peer, { store: new MemoryJobStore() })
@@ -24,10 +25,10 @@ const job = createJobAnnouncement({
 })
 const envelope = await seal(STATEMENTS.job, job, peer.privateKey)
 // Inputs are generated before the job starts, as a real requester reads them from its store.
-const inputs = Array.from({ length: taskCount }, (_, i) => item(i))
+const inputs = Array.from({ length: taskCount }, (_, i) => task(i, perTask))
 // One worker: nobody can re-run its sampled results (spec §7.2), so they stand unsampled at
 // once instead of waiting a lease for a second worker. The benchmark measures the transport.
-const { done } = await service.addJob({ announcement: envelope, inputs: (i) => inputs[i] as ReturnType<typeof item>, checkWaitMs: 1 })
+const { done } = await service.addJob({ announcement: envelope, inputs: (i) => inputs[i] as ReturnType<typeof task>, checkWaitMs: 1 })
 const cpu0 = process.cpuUsage()
 console.log(JSON.stringify({ ready: true, addr: peer.addresses[0], announcement: toHex(envelope) }))
 await done

@@ -1,18 +1,21 @@
 /**
- * Overlay benchmark (issue #4): one requester and one worker in separate processes over TCP
+ * Overlay benchmark (issues #4, #15): one requester and one worker in separate processes over TCP
  * loopback run the PaddleOCR text-direction classifier at batch 32 on the same generated inputs,
- * measured in the same run against the runtime pool alone (no network). Prints items/s for both,
- * the ratio network/local (floor ≥ 0.85) and the per-task protocol overhead in µs of CPU on the
- * requester and worker sides. The last line is a JSON object with all figures.
+ * measured in the same run against the runtime pool alone (no network) — with one item per task,
+ * and with 32 items per task (multi-item tasks, §6.2). Prints items/s for both, the ratio
+ * network/local (floors: ≥ 0.85 at one item per task, ≥ 0.6 at 32 on 2 shared cores), the protocol
+ * CPU per item on each side, and that CPU divided by the cryptographic floor measured in the same
+ * run with reused buffers (floors: ≤ 2.5 at one item per task, ≤ 1.5 at 32). The last line is a
+ * JSON object with all figures.
  *
  * The two arms alternate for BENCH_ROUNDS rounds and medians are reported: this machine's CPU
  * time is noisy. On a host whose cores the requester, the worker's networking and inference all
  * share, the run is CPU-bound, so the bench also prints the CPU budget the floor leaves per task
  * (the pool's own CPU per item × (1/floor − 1)) next to what the protocol used, and the part of
- * it no implementation of the protocol avoids, measured here: sealing and opening the task's
+ * it no implementation of the protocol avoids, measured here: sealing or opening the task's
  * inputs with ChaCha20-Poly1305 (noise encrypts every byte on the wire), hashing them once on each
- * side (§2.3 input digest: the requester derives the task id, the worker signs it) and signing and
- * verifying the result (§6.3).
+ * side (§2.3 input digest: the requester derives the task id, the worker signs it) and, once per
+ * task on each side, one signature and one verification (the result and its receipt, §6.3).
  */
 
 import { spawn } from 'node:child_process'
@@ -26,12 +29,17 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createOpenbatchPeer, WorkerService } from '@openbatch/node'
 import { fromHex, open, STATEMENTS, type Tensor } from '@openbatch/protocol'
 import { createOnnxBackend, ModelStore, type OnnxBackend } from '@openbatch/runtime-onnx'
-import { item, MODEL_PATH, median } from './inputs.js'
+import { MODEL_PATH, median, task } from './inputs.js'
 
-const TASKS = Number(process.env.BENCH_TASKS ?? 1024)
+const ITEMS = Number(process.env.BENCH_TASKS ?? 1024)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const BATCH = 32
 const FLOOR = 0.85
+/** Items per task measured, with their floors: network/local, and protocol CPU ÷ the crypto floor. */
+const SHAPES = [
+  { perTask: 1, ratioFloor: FLOOR, cryptoFloor: 2.5 },
+  { perTask: 32, ratioFloor: 0.6, cryptoFloor: 1.5 }
+] as const
 
 const cpu = (u: NodeJS.CpuUsage) => u.user + u.system
 
@@ -41,27 +49,37 @@ interface Arm {
   cpuUsPerItem: number
 }
 
-/** The runtime pool alone: every item submitted, 2 × BATCH in flight, merged into batches of 32. */
-async function local(backend: OnnxBackend, model: string, inputs: Tensor[][]): Promise<Arm> {
+/** The runtime pool alone: every task submitted, 2 × BATCH items in flight, merged into batches of 32. */
+async function local(backend: OnnxBackend, model: string, inputs: Tensor[][], perTask: number): Promise<Arm> {
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   let next = 0
   await Promise.all(
-    Array.from({ length: 2 * BATCH }, async () => {
-      while (next < TASKS) {
+    Array.from({ length: Math.max(2, (2 * BATCH) / perTask) }, async () => {
+      while (next < inputs.length) {
         await backend.run(model, inputs[next++] as Tensor[])
       }
     })
   )
   const ms = performance.now() - t0
-  return { itemsPerSecond: (TASKS * 1000) / ms, cpuUsPerItem: cpu(process.cpuUsage(cpu0)) / TASKS }
+  const items = inputs.length * perTask
+  return { itemsPerSecond: (items * 1000) / ms, cpuUsPerItem: cpu(process.cpuUsage(cpu0)) / items }
 }
 
 /** Over the network: the requester in its own process, this process the worker. */
-async function network(backend: OnnxBackend, model: string): Promise<Arm & { requesterCpuUsPerItem: number; receipts: number }> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./overlay-requester.js', import.meta.url)), String(TASKS)], {
-    stdio: ['ignore', 'pipe', 'inherit']
-  })
+async function network(
+  backend: OnnxBackend,
+  model: string,
+  tasks: number,
+  perTask: number
+): Promise<Arm & { requesterCpuUsPerItem: number; receipts: number }> {
+  const child = spawn(
+    process.execPath,
+    [fileURLToPath(new URL('./overlay-requester.js', import.meta.url)), String(tasks), String(perTask)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit']
+    }
+  )
   try {
     const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
     const readLine = async () => JSON.parse((await lines.next()).value as string) as Record<string, string | number>
@@ -69,7 +87,9 @@ async function network(backend: OnnxBackend, model: string): Promise<Arm & { req
     const peer = await createOpenbatchPeer({ listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
     await peer.start()
     await peer.libp2p.dial(multiaddr(ready.addr as string))
-    const worker = new WorkerService(peer, { backend, models: [model], capacity: Number(process.env.BENCH_CAPACITY ?? 2 * BATCH) })
+    // As many items in flight as with one item per task: the capacity is in tasks.
+    const capacity = Number(process.env.BENCH_CAPACITY ?? Math.max(2, (2 * BATCH) / perTask))
+    const worker = new WorkerService(peer, { backend, models: [model], capacity })
     worker.start()
     const cpu0 = process.cpuUsage()
     const t0 = performance.now()
@@ -79,10 +99,11 @@ async function network(backend: OnnxBackend, model: string): Promise<Arm & { req
     const workerCpu = cpu(process.cpuUsage(cpu0))
     await worker.stop()
     await peer.stop()
+    const items = tasks * perTask
     return {
-      itemsPerSecond: (TASKS * 1000) / ms,
-      cpuUsPerItem: workerCpu / TASKS,
-      requesterCpuUsPerItem: Number(done.cpuUs) / TASKS,
+      itemsPerSecond: (items * 1000) / ms,
+      cpuUsPerItem: workerCpu / items,
+      requesterCpuUsPerItem: Number(done.cpuUs) / items,
       receipts: worker.receipts.length
     }
   } finally {
@@ -108,94 +129,169 @@ function timeUs(fn: () => void): number {
   return best
 }
 
-/** The per-task CPU every implementation of the protocol spends on a task of `bytes` input bytes, µs. */
-function unavoidableUs(bytes: number): { cipher: number; digests: number; signature: number } {
+/**
+ * The cryptographic floor, µs, with reused buffers: what every implementation of the protocol
+ * spends on `bytes` input bytes (sealing or opening them: noise encrypts every byte on the wire;
+ * hashing them: the §2.3 input digest) and per statement (one Ed25519 signature, one verification).
+ */
+function cryptoFloorUs(bytes: number): { seal: number; open: number; sha256: number; sign: number; verify: number } {
   const data = randomBytes(bytes)
   const key = randomBytes(32)
   const nonce = randomBytes(12)
-  const cipher = timeUs(() => {
+  const sealed = Buffer.alloc(bytes)
+  let tag = Buffer.alloc(16)
+  const seal = timeUs(() => {
     const c = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 })
-    const sealed = Buffer.concat([c.update(data), c.final()])
+    c.update(data).copy(sealed)
+    c.final()
+    tag = c.getAuthTag()
+  })
+  const open = timeUs(() => {
     const d = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 })
-    d.setAuthTag(c.getAuthTag())
+    d.setAuthTag(tag)
     d.update(sealed)
     d.final()
   })
-  const digests = 2 * timeUs(() => createHash('sha256').update(data).digest())
+  const sha256 = timeUs(() => createHash('sha256').update(data).digest())
   const keys = generateKeyPairSync('ed25519')
   const statement = randomBytes(400) // a result envelope's signed bytes are a few hundred
-  const signature = timeUs(() => verify(null, statement, keys.publicKey, sign(null, statement, keys.privateKey)))
-  return { cipher, digests, signature }
+  const signature = sign(null, statement, keys.privateKey)
+  return {
+    seal,
+    open,
+    sha256,
+    sign: timeUs(() => sign(null, statement, keys.privateKey)),
+    verify: timeUs(() => verify(null, statement, keys.publicKey, signature))
+  }
+}
+
+interface ShapeResult {
+  perTask: number
+  tasks: number
+  localItemsPerSecond: number
+  networkItemsPerSecond: number
+  ratio: number
+  ratios: number[]
+  ratioFloor: number
+  ratioFloorMet: boolean
+  localCpuUsPerItem: number
+  requesterCpuUsPerItem: number
+  workerProtocolCpuUsPerItem: number
+  cryptoFloorUsPerItem: number
+  requesterOverFloor: number
+  workerOverFloor: number
+  cryptoFloor: number
+  cryptoFloorMet: boolean
+  receipts: number[]
+}
+
+async function shape(
+  backend: OnnxBackend,
+  model: string,
+  floor: ReturnType<typeof cryptoFloorUs>,
+  { perTask, ratioFloor, cryptoFloor }: (typeof SHAPES)[number]
+): Promise<ShapeResult> {
+  const tasks = Math.ceil(ITEMS / perTask)
+  const inputs: Tensor[][] = Array.from({ length: tasks }, (_, i) => task(i, perTask))
+  const locals: Arm[] = []
+  const networks: Awaited<ReturnType<typeof network>>[] = []
+  const ratios: number[] = []
+  for (let round = 0; round < ROUNDS; round++) {
+    // Alternate which arm goes first, so drift in the machine's speed affects both alike.
+    const l = round % 2 === 0 ? await local(backend, model, inputs, perTask) : undefined
+    const n = await network(backend, model, tasks, perTask)
+    const l2 = l ?? (await local(backend, model, inputs, perTask))
+    locals.push(l2)
+    networks.push(n)
+    ratios.push(n.itemsPerSecond / l2.itemsPerSecond)
+  }
+  const ratio = median(ratios)
+  const requester = median(networks.map((n) => n.requesterCpuUsPerItem))
+  // The worker's protocol CPU: its process's CPU beyond what the pool alone used for the same items.
+  const worker = median(networks.map((n, i) => n.cpuUsPerItem - (locals[i] as Arm).cpuUsPerItem))
+  const perItem = (floor.seal + floor.open) / 2 + floor.sha256 + (floor.sign + floor.verify) / perTask
+  const requesterOverFloor = requester / perItem
+  const workerOverFloor = worker / perItem
+  return {
+    perTask,
+    tasks,
+    localItemsPerSecond: median(locals.map((a) => a.itemsPerSecond)),
+    networkItemsPerSecond: median(networks.map((a) => a.itemsPerSecond)),
+    ratio,
+    ratios,
+    ratioFloor,
+    ratioFloorMet: ratio >= ratioFloor,
+    localCpuUsPerItem: median(locals.map((a) => a.cpuUsPerItem)),
+    requesterCpuUsPerItem: requester,
+    workerProtocolCpuUsPerItem: worker,
+    cryptoFloorUsPerItem: perItem,
+    requesterOverFloor,
+    workerOverFloor,
+    cryptoFloor,
+    cryptoFloorMet: requesterOverFloor <= cryptoFloor && workerOverFloor <= cryptoFloor,
+    receipts: networks.map((n) => n.receipts)
+  }
 }
 
 export async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'openbatch-overlay-'))
   const store = new ModelStore(dir)
   const model = await store.add(await readFile(MODEL_PATH))
-  const inputs: Tensor[][] = Array.from({ length: TASKS }, (_, i) => item(i))
   // Configured as a worker peer's backend (the SDK's createOpenbatchPeer): no spinning threads. Both arms
   // use this same backend.
   const backend = createOnnxBackend({ store, maxRows: BATCH, executionProvider: 'cpu', allowSpinning: false })
   await backend.start()
   try {
-    await Promise.all(inputs.slice(0, BATCH).map((t) => backend.run(model, t)))
-    const locals: Arm[] = []
-    const networks: Awaited<ReturnType<typeof network>>[] = []
-    const ratios: number[] = []
-    for (let round = 0; round < ROUNDS; round++) {
-      // Alternate which arm goes first, so drift in the machine's speed affects both alike.
-      const l = round % 2 === 0 ? await local(backend, model, inputs) : undefined
-      const n = await network(backend, model)
-      const l2 = l ?? (await local(backend, model, inputs))
-      locals.push(l2)
-      networks.push(n)
-      ratios.push(n.itemsPerSecond / l2.itemsPerSecond)
-    }
-    const localRate = median(locals.map((a) => a.itemsPerSecond))
-    const networkRate = median(networks.map((a) => a.itemsPerSecond))
-    const ratio = median(ratios)
-    const localCpu = median(locals.map((a) => a.cpuUsPerItem))
-    // Worker overhead: the worker process's CPU beyond what the pool alone used for the same items.
-    const workerOverheadUs = median(networks.map((n, i) => n.cpuUsPerItem - (locals[i] as Arm).cpuUsPerItem))
-    const requesterOverheadUs = median(networks.map((n) => n.requesterCpuUsPerItem))
-    const budgetUs = localCpu * (1 / FLOOR - 1)
-    const itemBytes = ((inputs[0] as Tensor[])[0] as Tensor).data.byteLength
-    const unavoidable = unavoidableUs(itemBytes)
-    const unavoidableTotal = unavoidable.cipher + unavoidable.digests + unavoidable.signature
+    await Promise.all(Array.from({ length: BATCH }, (_, i) => backend.run(model, task(i, 1))))
+    const itemBytes = ((task(0, 1)[0] as Tensor).data as Uint8Array).byteLength
+    const floor = cryptoFloorUs(itemBytes)
     const cores = availableParallelism()
     console.log(
-      `PaddleOCR text direction, ${TASKS} items, batch ${BATCH}, TCP loopback, requester and worker in separate processes on ${cores} cores, ${ROUNDS} rounds (medians)`
-    )
-    console.log(`runtime pool alone: ${localRate.toFixed(0)} items/s, ${localCpu.toFixed(0)} µs CPU per item`)
-    console.log(
-      `over the network:   ${networkRate.toFixed(0)} items/s   ratio ${ratio.toFixed(3)} (floor ${FLOOR}: ${ratio >= FLOOR ? 'met' : 'NOT met'})  rounds ${ratios.map((r) => r.toFixed(3)).join(' ')}`
+      `PaddleOCR text direction, ${ITEMS} items, batch ${BATCH}, TCP loopback, requester and worker in separate processes on ${cores} cores, ${ROUNDS} rounds (medians)`
     )
     console.log(
-      `protocol overhead per task: requester ${requesterOverheadUs.toFixed(0)} µs CPU, worker ${workerOverheadUs.toFixed(0)} µs CPU`
+      `cryptographic floor (reused buffers, ${itemBytes} bytes): seal ${floor.seal.toFixed(0)} µs, open ${floor.open.toFixed(0)}, SHA-256 ${floor.sha256.toFixed(0)}, sign ${floor.sign.toFixed(0)}, verify ${floor.verify.toFixed(0)}`
     )
+    const shapes: ShapeResult[] = []
+    for (const s of SHAPES) {
+      const r = await shape(backend, model, floor, s)
+      shapes.push(r)
+      console.log(`— ${r.perTask} item(s) per task, ${r.tasks} tasks`)
+      console.log(`  runtime pool alone: ${r.localItemsPerSecond.toFixed(0)} items/s, ${r.localCpuUsPerItem.toFixed(0)} µs CPU per item`)
+      console.log(
+        `  over the network:   ${r.networkItemsPerSecond.toFixed(0)} items/s   ratio ${r.ratio.toFixed(3)} (floor ${r.ratioFloor}: ${r.ratioFloorMet ? 'met' : 'NOT met'})  rounds ${r.ratios.map((x) => x.toFixed(3)).join(' ')}`
+      )
+      console.log(
+        `  protocol CPU per item: requester ${r.requesterCpuUsPerItem.toFixed(0)} µs (${r.requesterOverFloor.toFixed(2)}× the floor of ${r.cryptoFloorUsPerItem.toFixed(0)}), ` +
+          `worker ${r.workerProtocolCpuUsPerItem.toFixed(0)} µs (${r.workerOverFloor.toFixed(2)}×); floor ≤ ${r.cryptoFloor}: ${r.cryptoFloorMet ? 'met' : 'NOT met'}`
+      )
+    }
+    const one = shapes[0] as ShapeResult
+    // CPU-bound on shared cores: the protocol CPU per item the 0.85 floor leaves at one item per task.
+    const budgetUs = one.localCpuUsPerItem * (1 / FLOOR - 1)
     console.log(
-      `CPU-bound on shared cores, the floor leaves ${budgetUs.toFixed(0)} µs of protocol CPU per task; the unavoidable part costs ${unavoidableTotal.toFixed(0)} µs here ` +
-        `(noise sealing and opening ${itemBytes} input bytes ${unavoidable.cipher.toFixed(0)}, two input digests ${unavoidable.digests.toFixed(0)}, signing and verifying the result ${unavoidable.signature.toFixed(0)})`
+      `CPU-bound on ${cores} shared cores, the ${FLOOR} floor leaves ${budgetUs.toFixed(0)} µs of protocol CPU per item at one item per task (both sides together); the ceiling of network/local here is about ${(one.localCpuUsPerItem / (one.localCpuUsPerItem + one.requesterCpuUsPerItem + one.workerProtocolCpuUsPerItem)).toFixed(2)}`
     )
     console.log(
       JSON.stringify({
         bench: 'overlay',
-        tasks: TASKS,
+        items: ITEMS,
         batch: BATCH,
         rounds: ROUNDS,
         cores,
-        localItemsPerSecond: localRate,
-        networkItemsPerSecond: networkRate,
-        ratio,
-        ratios,
+        cryptoFloorUs: floor,
+        // The figures of issue #4 (one item per task), kept under their names.
+        localItemsPerSecond: one.localItemsPerSecond,
+        networkItemsPerSecond: one.networkItemsPerSecond,
+        ratio: one.ratio,
+        ratios: one.ratios,
         floor: FLOOR,
-        floorMet: ratio >= FLOOR,
-        localCpuUsPerItem: localCpu,
-        requesterOverheadUsPerTask: requesterOverheadUs,
-        workerOverheadUsPerTask: workerOverheadUs,
+        floorMet: one.ratioFloorMet,
+        localCpuUsPerItem: one.localCpuUsPerItem,
+        requesterOverheadUsPerTask: one.requesterCpuUsPerItem,
+        workerOverheadUsPerTask: one.workerProtocolCpuUsPerItem,
         sharedCoreBudgetUsPerTask: budgetUs,
-        unavoidableUsPerTask: unavoidable,
-        receipts: networks.map((n) => n.receipts)
+        shapes
       })
     )
   } finally {

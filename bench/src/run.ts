@@ -7,7 +7,8 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   discovery: async () => (await import('./discovery.js')).main(),
   liveness: async () => (await import('./liveness.js')).main(),
   testnet: async () => (await import('./testnet.js')).main(),
-  engines: async () => (await import('./engines.js')).main()
+  engines: async () => (await import('./engines.js')).main(),
+  dispatch: async () => (await import('./dispatch.js')).main()
 }
 
 const name = process.argv[2]

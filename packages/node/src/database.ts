@@ -34,6 +34,9 @@ export function isCorruption(err: unknown): boolean {
 }
 
 /** Databases larger than this get a cheap check at open (schema and roots) instead of a full quick_check. */
+/** How long a connection waits for another's write transaction, ms. */
+const BUSY_TIMEOUT_MS = 5000
+
 const FULL_CHECK_MAX_BYTES = 256 * 1024 * 1024
 
 /**
@@ -55,7 +58,9 @@ export function openDatabase(path: string, synchronous: 'FULL' | 'NORMAL' = 'FUL
   let db: DatabaseSync | undefined
   try {
     db = new DatabaseSync(path)
-    db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${synchronous};`)
+    // busy_timeout: another process's connection (the CLI reading a running peer's files) waits for
+    // a write transaction to end instead of failing with "database is locked".
+    db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL; PRAGMA synchronous = ${synchronous};`)
     if (statSync(path).size <= FULL_CHECK_MAX_BYTES) {
       const rows = db.prepare('PRAGMA quick_check').all() as Record<string, unknown>[]
       const verdict = rows.map((r) => String(Object.values(r)[0])).join('; ')

@@ -62,6 +62,7 @@ export { FraudBoard, type FraudBoardInit, publishFraudProof } from './fraud.js'
 export { OPENBATCH_TOPIC_SCORE, scoreTopic, toTopicValidatorResult } from './gossip-validation.js'
 export { loadOrCreateIdentity } from './identity.js'
 export {
+  type AcceptedRun,
   type CountedEvent,
   type JobRecord,
   type JobStore,
@@ -70,7 +71,8 @@ export {
   type StoredJob,
   type StoredPolicy,
   type StoredResult,
-  type StoredTask
+  type StoredTask,
+  WRITE_BEHIND_MS
 } from './job-store.js'
 export {
   type AnnounceOptions,

@@ -17,7 +17,17 @@ import {
   type VerificationCounts,
   type VerificationStatus
 } from '@openbatch/core'
-import { decodeBounded, type FailureKind, MAX_FRAME_BYTES, open, STATEMENTS, Task, type Tensor, toHex } from '@openbatch/protocol'
+import {
+  decodeBounded,
+  type FailureKind,
+  MAX_FRAME_BYTES,
+  open,
+  STATEMENTS,
+  Task,
+  type Tensor,
+  tensorSetDigest,
+  toHex
+} from '@openbatch/protocol'
 import { InvalidJobError, UnknownJobError } from './errors.js'
 
 /** A job's policy as stored: the core's, with the reputation threshold claims are refused below. */
@@ -61,6 +71,25 @@ export interface StoredResult {
 /** Events a job's counts hold that verdicts do not record. */
 export type CountedEvent = 'canariesPassed' | 'fraudProofs' | 'audited'
 
+/** An accepted result to store (`JobStore.accept`). */
+export interface AcceptedRun {
+  task: number
+  worker: string
+  /** The signed TaskResult envelope. */
+  result: Uint8Array
+  receipt: Uint8Array
+  /** A re-run's or canary's result (§7.2, §7.4), not the task's first. */
+  check?: boolean
+  /** The task could not run: its result is this failure (§6.6). */
+  failure?: FailureKind
+}
+
+/**
+ * How long a write behind (a lease, a verdict, a count) may stay in memory before it is made
+ * durable, ms, when no accepted result makes it durable sooner.
+ */
+export const WRITE_BEHIND_MS = 50
+
 export interface StageOptions {
   /** The job's policy (from `resolveJobPolicy`), stored with it. */
   policy: StoredPolicy
@@ -82,31 +111,39 @@ export interface JobStore {
   ): Promise<Uint8Array>
   /** Inputs of task `index` (RangeError when the job has no such input). */
   inputs(jobId: string, index: number): Tensor[]
+  /** The §2.3 input digest of task `index`, computed once when the job was staged. */
+  inputDigest(jobId: string, index: number): Uint8Array
   /** Every stored job, oldest first, without tasks. */
   listJobs(): JobRecord[]
   getJob(jobId: string): JobRecord | undefined
   /** Stored jobs (all, or those of `only`) with their tasks, for `RequesterService.resume`. */
   jobs(only?: readonly string[]): StoredJob[]
 
-  /** These tasks are leased to `worker` until `expiresAt` (first runs; checks are not stored). */
+  /**
+   * These tasks are leased to `worker` until `expiresAt` (first runs; checks are not stored).
+   * Written behind (spec §6.5): durable with the next `accept` or `flush`, at most
+   * WRITE_BEHIND_MS later; a lease lost in a crash only sends its tasks out again.
+   */
   lease(jobId: string, worker: string, tasks: number[], expiresAt: number): void | Promise<void>
-  /** These tasks are pending again. */
+  /** These tasks are pending again (written behind, like `lease`). */
   release(jobId: string, tasks: number[]): void | Promise<void>
   /**
-   * A task's first result (`failure`: its kind when the result is a failure, §6.6). Durable before
-   * it returns: the receipt is sent, and the task counted, only afterwards. A throw means the
-   * result is not stored.
+   * Accepted results of one job — a result submission's (§6.3): first runs, and re-runs' or
+   * canaries' (`check`, §7.2, §7.4) — stored together: all or none, durable before it returns (one
+   * sync for the lot, together with the writes behind it). The receipts are sent, and the tasks
+   * counted, only afterwards. A throw means none of them is stored.
    */
-  accept(jobId: string, task: number, worker: string, result: Uint8Array, receipt: Uint8Array, failure?: FailureKind): void | Promise<void>
-  /** A re-run's or canary's result (§7.2, §7.4); durable before it returns, like `accept`. */
-  acceptCheck(jobId: string, task: number, worker: string, result: Uint8Array, receipt: Uint8Array): void | Promise<void>
+  accept(jobId: string, runs: readonly AcceptedRun[]): void | Promise<void>
   /**
    * The task's verdict: its result is `verdict.worker`'s run (§6.5); a revised verdict replaces the
-   * earlier one and comes again in `settledSince`.
+   * earlier one and comes again in `settledSince`. Written behind, like `lease`: a verdict lost in
+   * a crash is an open verification, which a restart settles `unsampled` (§6.5).
    */
   verdict(jobId: string, verdict: Verdict): void | Promise<void>
-  /** Counts an event verdicts do not record, so a resumed job's summary covers it. */
+  /** Counts an event verdicts do not record, so a resumed job's summary covers it (written behind). */
   count(jobId: string, name: CountedEvent): void | Promise<void>
+  /** Makes the writes behind (leases, verdicts, counts) durable now. */
+  flush(): void | Promise<void>
 
   /** The signed result first accepted for a task (to audit it, §7.5). */
   firstResult(jobId: string, task: number): Uint8Array | undefined
@@ -163,6 +200,8 @@ interface Run {
 interface MemoryJob {
   record: JobRecord
   inputs: Uint8Array[]
+  /** §2.3 input digests, computed at staging. */
+  digests: Uint8Array[]
   tasks: Map<number, StoredTask>
   /** The first accepted run of each task. */
   first: Map<number, { worker: string } & Run>
@@ -178,6 +217,7 @@ function newJob(record: JobRecord): MemoryJob {
   return {
     record,
     inputs: [],
+    digests: [],
     tasks: new Map(),
     first: new Map(),
     runs: new Map(),
@@ -201,12 +241,14 @@ export class MemoryJobStore implements JobStore {
       throw new InvalidJobError(`job ${jobId} is already stored`)
     }
     const staged: Uint8Array[] = []
+    const digests: Uint8Array[] = []
     for await (const tensors of inputs) {
       staged.push(encodeInputs(staged.length, tensors))
+      digests.push(tensorSetDigest(tensors))
     }
     const announcement = await announce(staged.length)
     await checkAnnouncement(jobId, staged.length, announcement)
-    this.store.set(jobId, { ...newJob({ jobId, announcement, policy: { ...options.policy } }), inputs: staged })
+    this.store.set(jobId, { ...newJob({ jobId, announcement, policy: { ...options.policy } }), inputs: staged, digests })
     return announcement
   }
 
@@ -234,6 +276,14 @@ export class MemoryJobStore implements JobStore {
       throw new RangeError(`job ${jobId} has no input ${index}`)
     }
     return decodeInputs(bytes)
+  }
+
+  inputDigest(jobId: string, index: number): Uint8Array {
+    const digest = this.job(jobId).digests[index]
+    if (digest == null) {
+      throw new RangeError(`job ${jobId} has no input ${index}`)
+    }
+    return digest
   }
 
   listJobs(): JobRecord[] {
@@ -269,19 +319,28 @@ export class MemoryJobStore implements JobStore {
     }
   }
 
-  accept(jobId: string, task: number, worker: string, result: Uint8Array, receipt: Uint8Array, failure?: FailureKind): void {
+  accept(jobId: string, runs: readonly AcceptedRun[]): void {
     const job = this.written(jobId)
-    if (job.first.has(task)) {
-      throw new InvalidJobError(`task ${task} of job ${jobId} already has a first result`)
+    // All or none: every run is checked before any is kept.
+    const firsts = new Set<number>()
+    for (const r of runs) {
+      if (r.check !== true && (job.first.has(r.task) || firsts.has(r.task))) {
+        throw new InvalidJobError(`task ${r.task} of job ${jobId} already has a first result`)
+      }
+      if (r.check !== true) {
+        firsts.add(r.task)
+      }
     }
-    job.first.set(task, { worker, result, receipt, failure })
-    this.run(job, task, worker, { result, receipt, failure })
-    job.tasks.set(task, { index: task, state: 2 as TaskState, worker, leaseExpiresAt: undefined })
+    for (const { task, worker, result, receipt, failure, check } of runs) {
+      this.run(job, task, worker, check === true ? { result, receipt } : { result, receipt, failure })
+      if (check !== true) {
+        job.first.set(task, { worker, result, receipt, failure })
+        job.tasks.set(task, { index: task, state: 2 as TaskState, worker, leaseExpiresAt: undefined })
+      }
+    }
   }
 
-  acceptCheck(jobId: string, task: number, worker: string, result: Uint8Array, receipt: Uint8Array): void {
-    this.run(this.written(jobId), task, worker, { result, receipt })
-  }
+  flush(): void {}
 
   private run(job: MemoryJob, task: number, worker: string, run: Run): void {
     let byWorker = job.runs.get(task)

@@ -70,8 +70,10 @@ export type RequesterComponents = Pick<OpenbatchComponents, 'libp2p' | 'peerId' 
 export interface AddJobInit {
   /** The job's signed announcement (signed by this peer). */
   announcement: Uint8Array
-  /** Inputs of task `index`. @default the store's (`store.inputs`) */
+  /** Inputs of task `index`. @default the store's (`store.inputs`, with the digests it staged) */
   inputs?: (index: number) => Tensor[] | Promise<Tensor[]>
+  /** With `inputs`: the §2.3 digest of task `index`'s inputs, when known (else computed from them). */
+  inputDigest?: (index: number) => Uint8Array
   /** How long a worker holds claimed tasks. @default DEFAULT_LEASE_MS (core's resolveJobPolicy) */
   leaseMs?: number
   /**
@@ -118,6 +120,8 @@ interface Entry {
   envelope: Uint8Array<ArrayBuffer>
   job: VerifiedJob
   inputs: (index: number) => Tensor[] | Promise<Tensor[]>
+  /** The input digest staged with task `index` (§2.3), when the inputs are a store's. */
+  inputDigest?: (index: number) => Uint8Array
   groupsNotedAt: number
   /** Input digests of leased tasks, to check results against. */
   digests: Map<number, Uint8Array>
@@ -150,11 +154,31 @@ export interface RequesterServiceInit {
 }
 
 /** What carrying out one step's actions produced for the caller that answers the worker. */
+type AcceptAction = Extract<VerifiedJobAction, { type: 'accept' }>
+
 interface Executed {
-  /** The receipt of the accepted result, once it is stored. */
-  receipt?: Uint8Array
-  /** The store's write of the accepted result failed: no receipt, the task was not counted. */
-  storeError?: Error
+  /** The step accepted a result: to be stored, then `rest` carried out. */
+  accepted?: { action: AcceptAction; rest: VerifiedJobAction[] }
+}
+
+/** A result accepted by the core, waiting to be stored with the rest of its submission. */
+interface Accepted {
+  jobId: string
+  entry: Entry
+  action: AcceptAction
+  /** The step's actions after the accept. */
+  rest: VerifiedJobAction[]
+  /** Its signed receipt, sent once it is stored. */
+  receipt: Uint8Array
+  /** Its place in the submission's statuses. */
+  position: number
+}
+
+/** An accepted result's status until it is stored: if it never is, the worker sends it again. */
+const REJECTED_INTERNAL: ResultStatus = {
+  code: ErrorCode.INTERNAL,
+  receipt: new Uint8Array(),
+  message: 'the requester could not store the result; it was not accepted, send it again later'
 }
 
 /** A uniform float in [0, 1) from the OS CSPRNG (§7.2: sampling must be unpredictable to workers). */
@@ -246,6 +270,7 @@ export class RequesterService implements WorkHandlers {
       envelope: init.announcement as Uint8Array<ArrayBuffer>,
       job,
       inputs: init.inputs ?? ((i) => this.store.inputs(jobId, i)),
+      inputDigest: init.inputs == null ? (i) => this.store.inputDigest(jobId, i) : init.inputDigest,
       groupsNotedAt: 0,
       digests: new Map(),
       complete: Promise.withResolvers()
@@ -281,7 +306,8 @@ export class RequesterService implements WorkHandlers {
           policy: job.policy,
           restore: job.tasks,
           restoredCounts: store.restoredCounts(job.jobId),
-          inputs: (i) => store.inputs(job.jobId, i)
+          inputs: (i) => store.inputs(job.jobId, i),
+          inputDigest: (i) => store.inputDigest(job.jobId, i)
         })
       )
     }
@@ -364,7 +390,7 @@ export class RequesterService implements WorkHandlers {
         continue
       }
       bytes += size
-      const digest = tensorSetDigest(inputs)
+      const digest = entry.inputDigest?.(index) ?? tensorSetDigest(inputs)
       entry.digests.set(index, digest)
       tasks.push({ taskId: deriveTaskId(a.jobId, index, a.model, digest), index: BigInt(index), inputs })
     }
@@ -375,26 +401,81 @@ export class RequesterService implements WorkHandlers {
     return { code: ErrorCode.OK, jobId: a.jobId, model: a.model, tasks, leaseExpiresAtMs: BigInt(outcome.leaseExpiresAt), message: '' }
   }
 
+  /**
+   * A result submission (§6.3): each result checked and decided in order, then the accepted ones
+   * stored together — one durable write per job of the submission — and only then counted and
+   * receipted. Results not looked at before the stream is gone are not acknowledged: the worker
+   * sends them again.
+   */
   async results(remote: PeerId, envelopes: Uint8Array[], options: AbortOptions = {}): Promise<ResultStatus[]> {
     const statuses: ResultStatus[] = []
-    for (const envelope of envelopes) {
-      // Results not looked at before the stream is gone are not acknowledged: the worker sends them again.
-      options.signal?.throwIfAborted()
-      const status = await this.result(remote, envelope)
-      if (status.code !== ErrorCode.OK && status.code !== ErrorCode.DUPLICATE) {
-        if (PROVABLY_BAD.has(status.code)) {
-          // §6.3, §7.6: a result that is provably bad (not merely late) counts as a disagreement.
-          this.components.reputation.provablyBad(remote.toString())
+    const accepted = new Map<string, Accepted[]>()
+    try {
+      for (const envelope of envelopes) {
+        if (options.signal?.aborted === true) {
+          break
         }
-        this.init.onRejected?.(remote, status.code)
+        const step = await this.result(remote, envelope)
+        if ('code' in step) {
+          if (step.code !== ErrorCode.OK && step.code !== ErrorCode.DUPLICATE) {
+            if (PROVABLY_BAD.has(step.code)) {
+              // §6.3, §7.6: a result that is provably bad (not merely late) counts as a disagreement.
+              this.components.reputation.provablyBad(remote.toString())
+            }
+            this.init.onRejected?.(remote, step.code)
+          }
+          statuses.push(step)
+        } else {
+          const group = accepted.get(step.jobId) ?? []
+          accepted.set(step.jobId, group)
+          group.push({ ...step, position: statuses.length })
+          statuses.push(REJECTED_INTERNAL) // until stored
+        }
       }
-      statuses.push(status)
+    } finally {
+      // Whatever happened to the rest, the accepted results are stored (or handed back) now.
+      for (const [jobId, group] of accepted) {
+        await this.storeAccepted(jobId, group, statuses)
+      }
     }
+    options.signal?.throwIfAborted()
     return statuses
   }
 
-  /** One result: the §6.3 checks, then the core's decision, then its actions. */
-  private async result(remote: PeerId, envelope: Uint8Array): Promise<ResultStatus> {
+  /** Stores one job's accepted results of a submission together, then counts them (or hands them back). */
+  private async storeAccepted(jobId: string, group: Accepted[], statuses: ResultStatus[]): Promise<void> {
+    const entry = group[0]?.entry as Entry
+    try {
+      await this.store.accept(
+        jobId,
+        group.map(({ action: { check, result: r }, receipt }) => ({
+          task: r.task,
+          worker: r.worker,
+          result: r.envelope as Uint8Array,
+          receipt,
+          check,
+          failure: check ? undefined : r.failure?.kind
+        }))
+      )
+    } catch (err) {
+      this.init.onError?.(err as Error)
+      for (const a of group) {
+        await this.execute(jobId, entry, entry.job.storeFailed(Date.now(), a.action))
+      }
+      return
+    }
+    for (const a of group) {
+      entry.digests.delete(a.action.result.task)
+      await this.execute(jobId, entry, entry.job.stored(Date.now(), a.action))
+      await this.execute(jobId, entry, a.rest)
+      const s = entry.job.summary()
+      this.init.onProgress?.({ jobId, done: s.done, settled: s.settled, taskCount: s.taskCount })
+      statuses[a.position] = { code: ErrorCode.OK, receipt: a.receipt as Uint8Array<ArrayBuffer>, message: '' }
+    }
+  }
+
+  /** One result: the §6.3 checks, then the core's decision; an accepted one comes back to be stored. */
+  private async result(remote: PeerId, envelope: Uint8Array): Promise<ResultStatus | Omit<Accepted, 'position'>> {
     const reject = (code: ErrorCode, message: string): ResultStatus => ({ code, receipt: new Uint8Array(), message })
     const checked = await checkResult(envelope, remote, (jobId) => {
       const entry = this.jobs.get(jobId)
@@ -411,16 +492,21 @@ export class RequesterService implements WorkHandlers {
     // result like any other (verified by an independent worker).
     const transient = r.failure != null && !isDeterministicFailure(r.failure.kind)
     const { outcome, actions } = transient ? entry.job.failed(Date.now(), observed) : entry.job.result(Date.now(), observed)
-    if (outcome.code !== 'OK') {
-      await this.execute(jobId, entry, actions)
-      return reject(ErrorCode[outcome.code], '')
+    const executed = await this.execute(jobId, entry, actions)
+    if (outcome.code !== 'OK' || executed.accepted == null) {
+      return reject(outcome.code === 'OK' ? ErrorCode.INTERNAL : ErrorCode[outcome.code], '')
     }
     // The receipt is signed now and sent only once the result is stored (spec §6.3).
-    const executed = await this.execute(jobId, entry, actions, await this.receipt(entry, r, envelope))
-    if (executed.storeError != null || executed.receipt == null) {
-      return reject(ErrorCode.INTERNAL, 'the requester could not store the result; it was not accepted, send it again later')
+    return { jobId, entry, ...executed.accepted, receipt: await this.receipt(entry, r, envelope) }
+  }
+
+  /** Makes the store's writes behind durable; a failure is reported, and they stay behind for the next commit. */
+  private async flushStore(): Promise<void> {
+    try {
+      await this.store.flush()
+    } catch (err) {
+      this.init.onError?.(err as Error)
     }
-    return { code: ErrorCode.OK, receipt: executed.receipt as Uint8Array<ArrayBuffer>, message: '' }
   }
 
   /** §6.3: the input digest a result must name, when it can be known now. */
@@ -431,7 +517,7 @@ export class RequesterService implements WorkHandlers {
     }
     if (index >= 0 && index < entry.job.taskCount && entry.job.taskState(index) === TaskState.PENDING) {
       // A late result for a task that is pending again: its digest was dropped with the lease.
-      return tensorSetDigest(await entry.inputs(index))
+      return entry.inputDigest?.(index) ?? tensorSetDigest(await entry.inputs(index))
     }
     return undefined
   }
@@ -482,40 +568,19 @@ export class RequesterService implements WorkHandlers {
   }
 
   /**
-   * The one executor of a job's actions, in order: store leases, results and verdicts, send
-   * receipts (an accepted result's, once stored), report progress and verdicts, publish fraud
-   * proofs, arm the one timer. An accepted result whose write fails is handed back to the core
-   * (`storeFailed`): its task is not counted done, and the step's remaining actions — which
-   * assumed it stored — are not carried out.
+   * The one executor of a job's actions, in order: store leases and verdicts, report verdicts,
+   * publish fraud proofs, arm the one timer. An `accept` ends the run: the accepted result and the
+   * actions after it go back to `results`, which stores the submission's results together, then
+   * hands each to the core (`stored`, or `storeFailed` when the write failed: the task is not
+   * counted done, the actions after it are not carried out) before any receipt goes out.
    */
-  private async execute(jobId: string, entry: Entry, actions: VerifiedJobAction[], receipt?: Uint8Array): Promise<Executed> {
-    const executed: Executed = {}
-    for (const action of actions) {
+  private async execute(jobId: string, entry: Entry, actions: VerifiedJobAction[]): Promise<Executed> {
+    for (const [i, action] of actions.entries()) {
       switch (action.type) {
-        case 'accept': {
-          const r = action.result
-          try {
-            if (receipt == null) {
-              throw new TypeError('an accepted result comes with its receipt') // accept actions come only from result()
-            }
-            if (action.check) {
-              await this.store.acceptCheck(jobId, r.task, r.worker, r.envelope as Uint8Array, receipt)
-            } else {
-              await this.store.accept(jobId, r.task, r.worker, r.envelope as Uint8Array, receipt, r.failure?.kind)
-            }
-          } catch (err) {
-            executed.storeError = err as Error
-            this.init.onError?.(err as Error)
-            await this.execute(jobId, entry, entry.job.storeFailed(Date.now(), action))
-            return executed
-          }
-          executed.receipt = receipt
-          entry.digests.delete(r.task)
-          await this.execute(jobId, entry, entry.job.stored(Date.now(), action))
-          const s = entry.job.summary()
-          this.init.onProgress?.({ jobId, done: s.done, settled: s.settled, taskCount: s.taskCount })
-          break
-        }
+        case 'accept':
+          // Stored by the caller with the rest of its submission (`results`); the actions after
+          // it assumed it stored, so they wait for that too.
+          return { accepted: { action, rest: actions.slice(i + 1) } }
         case 'verdict': {
           await this.store.verdict(jobId, action.verdict)
           const result = action.result?.envelope
@@ -567,15 +632,18 @@ export class RequesterService implements WorkHandlers {
           }
           break
         case 'complete':
+          // A finished job's verdicts are durable before anyone is told it finished (§6.5).
+          await this.flushStore()
           entry.complete.resolve()
           break
         case 'deadline':
+          await this.flushStore()
           entry.complete.reject(new JobDeadlineError(jobId, action.unfinished))
           break
         case 'check-expired':
           break
       }
     }
-    return executed
+    return {}
   }
 }

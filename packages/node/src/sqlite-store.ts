@@ -1,15 +1,19 @@
 /**
  * The requester's durable state in SQLite (Node's built-in node:sqlite: no native build): jobs,
- * their inputs, leases, and every accepted result with its receipt. WAL journal with
- * synchronous=FULL, so a result is on disk before `accept` returns and its receipt is sent
- * (spec §6.3, §6.5): a requester killed with SIGKILL resumes with every accepted result intact.
+ * their inputs (each with its digest), leases, and every accepted result with its receipt. WAL
+ * journal with synchronous=FULL, so a result submission's results are on disk before `accept`
+ * returns and their receipts are sent (spec §6.3, §6.5): a requester killed with SIGKILL resumes
+ * with every accepted result intact. One commit — one sync — per submission: leases, verdicts and
+ * counts are written behind, in the transaction the next accepted results commit (or a flush at
+ * most WRITE_BEHIND_MS later); a crash loses only those, which §6.5 allows.
  */
 
 import type { DatabaseSync } from 'node:sqlite'
 import { resolveJobPolicy, type TaskState, type Verdict, type VerificationCounts, type VerificationStatus } from '@openbatch/core'
-import type { FailureKind, Tensor } from '@openbatch/protocol'
+import { type FailureKind, type Tensor, tensorSetDigest } from '@openbatch/protocol'
 import { isCorruption, openDatabase, StoreCorruptError } from './database.js'
 import {
+  type AcceptedRun,
   type CountedEvent,
   checkAnnouncement,
   decodeInputs,
@@ -19,7 +23,8 @@ import {
   type StageOptions,
   type StoredJob,
   type StoredPolicy,
-  type StoredResult
+  type StoredResult,
+  WRITE_BEHIND_MS
 } from './job-store.js'
 
 function toStored(r: Record<string, unknown>): StoredResult {
@@ -98,8 +103,13 @@ const MIGRATIONS: [table: string, column: string, definition: string][] = [
   // The job's whole policy as JSON (lease_ms and check_wait_ms stay for files of older versions).
   ['jobs', 'policy', 'TEXT'],
   ['verdicts', 'failure', 'TEXT'],
-  ['results', 'failure', 'TEXT']
+  ['results', 'failure', 'TEXT'],
+  // The §2.3 input digest, computed once at staging (NULL in files of older versions: computed on read).
+  ['inputs', 'digest', 'BLOB']
 ]
+
+/** Bytes of the file SQLite reads through a memory map: a 110 KB input is then a copy, not hundreds of reads. */
+const MMAP_BYTES = 1 << 30
 
 // A task's result is its verdict's worker's run: the first run (results), or a check's (checks)
 // when the verdict names another worker. The core decides whose; the query only looks it up.
@@ -112,8 +122,9 @@ const CHECK_JOIN = 'LEFT JOIN checks c ON c.job_id = r.job_id AND c.idx = r.idx 
 function prepare(db: DatabaseSync) {
   return {
     addJob: db.prepare('INSERT INTO jobs (job_id, announcement, lease_ms, check_wait_ms, policy, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
-    addInput: db.prepare('INSERT OR REPLACE INTO inputs (job_id, idx, task) VALUES (?, ?, ?)'),
+    addInput: db.prepare('INSERT OR REPLACE INTO inputs (job_id, idx, task, digest) VALUES (?, ?, ?, ?)'),
     input: db.prepare('SELECT task FROM inputs WHERE job_id = ? AND idx = ?'),
+    inputDigest: db.prepare('SELECT digest FROM inputs WHERE job_id = ? AND idx = ?'),
     lease: db.prepare('INSERT OR REPLACE INTO tasks (job_id, idx, state, worker, lease_expires_at) VALUES (?, ?, 1, ?, ?)'),
     release: db.prepare('DELETE FROM tasks WHERE job_id = ? AND idx = ? AND state = 1'),
     done: db.prepare('INSERT OR REPLACE INTO tasks (job_id, idx, state, worker, lease_expires_at) VALUES (?, ?, 2, ?, NULL)'),
@@ -151,6 +162,7 @@ function prepare(db: DatabaseSync) {
        SELECT r.job_id, r.idx, 'unsampled', r.worker, -1, r.failure FROM results r
        WHERE r.job_id = ? AND NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.job_id = r.job_id AND v.idx = r.idx)`
     ),
+    orphanInputs: db.prepare('SELECT 1 FROM inputs WHERE job_id NOT IN (SELECT job_id FROM jobs) LIMIT 1'),
     dropOrphanInputs: db.prepare('DELETE FROM inputs WHERE job_id NOT IN (SELECT job_id FROM jobs)'),
     resultCount: db.prepare('SELECT count(*) AS n FROM results WHERE job_id = ?')
   }
@@ -159,6 +171,11 @@ function prepare(db: DatabaseSync) {
 export class SqliteJobStore implements JobStore {
   private readonly db: DatabaseSync
   private readonly stmts: ReturnType<typeof prepare>
+  /** A transaction of writes behind is open: applied (this connection reads them), not yet durable. */
+  #open = false
+  /** Its writes, applied again when its commit fails (an accept's failure must not lose them). */
+  #behind: (() => void)[] = []
+  #flushTimer: ReturnType<typeof setTimeout> | undefined
 
   /**
    * `path`: the SQLite file (created if missing) or ':memory:'. A damaged file is moved aside and
@@ -167,7 +184,7 @@ export class SqliteJobStore implements JobStore {
   constructor(readonly path: string) {
     this.db = openDatabase(path, 'FULL')
     try {
-      this.db.exec('PRAGMA foreign_keys = ON;')
+      this.db.exec(`PRAGMA foreign_keys = ON; PRAGMA mmap_size = ${MMAP_BYTES};`)
       this.db.exec(SCHEMA)
       for (const [table, column, definition] of MIGRATIONS) {
         const columns = this.db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]
@@ -176,8 +193,12 @@ export class SqliteJobStore implements JobStore {
         }
       }
       this.stmts = prepare(this.db)
-      // Inputs of a job whose creation did not finish (a crash while staging) are dropped.
-      this.stmts.dropOrphanInputs.run()
+      // Inputs of a job whose creation did not finish (a crash while staging) are dropped. Looked
+      // for first, so that opening a file another connection writes to (the CLI reading a running
+      // peer's) takes no write lock.
+      if (this.stmts.orphanInputs.get() != null) {
+        this.stmts.dropOrphanInputs.run()
+      }
     } catch (err) {
       this.db.close()
       throw isCorruption(err) ? new StoreCorruptError(path, (err as Error).message) : err
@@ -204,9 +225,9 @@ export class SqliteJobStore implements JobStore {
     let batch: Tensor[][] = []
     const flush = () => {
       const first = index - batch.length
-      this.transaction(() => {
+      this.durably(() => {
         batch.forEach((tensors, i) => {
-          this.stmts.addInput.run(jobId, first + i, encodeInputs(first + i, tensors))
+          this.stmts.addInput.run(jobId, first + i, encodeInputs(first + i, tensors), tensorSetDigest(tensors))
         })
       })
       batch = []
@@ -225,7 +246,7 @@ export class SqliteJobStore implements JobStore {
       const announcement = await announce(index)
       await checkAnnouncement(jobId, index, announcement)
       const p = options.policy
-      this.guard(() => this.stmts.addJob.run(jobId, announcement, p.leaseMs, p.checkWaitMs, JSON.stringify(p), Date.now()))
+      this.durably(() => this.stmts.addJob.run(jobId, announcement, p.leaseMs, p.checkWaitMs, JSON.stringify(p), Date.now()))
       return announcement
     } catch (err) {
       this.stmts.dropOrphanInputs.run()
@@ -241,8 +262,16 @@ export class SqliteJobStore implements JobStore {
     return decodeInputs(row.task)
   }
 
+  inputDigest(jobId: string, index: number): Uint8Array {
+    const row = this.guard(() => this.stmts.inputDigest.get(jobId, index)) as { digest: Uint8Array | null } | undefined
+    if (row == null) {
+      throw new RangeError(`job ${jobId} has no input ${index}`)
+    }
+    return row.digest == null ? tensorSetDigest(this.inputs(jobId, index)) : new Uint8Array(row.digest)
+  }
+
   lease(jobId: string, worker: string, tasks: number[], expiresAt: number): void {
-    this.transaction(() => {
+    this.behind(() => {
       for (const t of tasks) {
         this.stmts.lease.run(jobId, t, worker, expiresAt)
       }
@@ -250,41 +279,42 @@ export class SqliteJobStore implements JobStore {
   }
 
   release(jobId: string, tasks: number[]): void {
-    this.transaction(() => {
+    this.behind(() => {
       for (const t of tasks) {
         this.stmts.release.run(jobId, t)
       }
     })
   }
 
-  accept(jobId: string, task: number, worker: string, result: Uint8Array, receipt: Uint8Array, failure?: FailureKind): void {
-    this.transaction(() => {
-      this.stmts.result.run(jobId, task, worker, result, receipt, Date.now(), failure ?? null)
-      this.stmts.done.run(jobId, task, worker)
+  accept(jobId: string, runs: readonly AcceptedRun[]): void {
+    const now = Date.now()
+    this.durably(() => {
+      for (const r of runs) {
+        if (r.check === true) {
+          this.stmts.check.run(jobId, r.task, r.worker, r.result, r.receipt, now)
+        } else {
+          this.stmts.result.run(jobId, r.task, r.worker, r.result, r.receipt, now, r.failure ?? null)
+          this.stmts.done.run(jobId, r.task, r.worker)
+        }
+      }
     })
   }
 
-  acceptCheck(jobId: string, task: number, worker: string, result: Uint8Array, receipt: Uint8Array): void {
-    this.guard(() => this.stmts.check.run(jobId, task, worker, result, receipt, Date.now()))
-  }
-
   verdict(jobId: string, verdict: Verdict): void {
-    this.guard(() =>
-      this.stmts.verdict.run(
-        jobId,
-        verdict.task,
-        verdict.status,
-        verdict.worker,
-        verdict.reputation,
-        verdict.revised === true ? 1 : 0,
-        verdict.failure ?? null
-      )
-    )
+    const { task, status, worker, reputation, revised, failure } = verdict
+    this.behind(() => this.stmts.verdict.run(jobId, task, status, worker, reputation, revised === true ? 1 : 0, failure ?? null))
   }
 
   /** Counts an event of a job that verdicts do not record (canaries passed, fraud proofs, audits). */
   count(jobId: string, name: CountedEvent): void {
-    this.guard(() => this.stmts.count.run(jobId, name))
+    this.behind(() => this.stmts.count.run(jobId, name))
+  }
+
+  /** Makes the writes behind (leases, verdicts, counts) durable now. */
+  flush(): void {
+    if (this.#open) {
+      this.durably(() => {})
+    }
   }
 
   /** A job's counts so far, for its summary after a restart (spec §6.5). */
@@ -377,28 +407,89 @@ export class SqliteJobStore implements JobStore {
    * reputation unknown: -1), as §6.5 says.
    */
   settleOrphans(jobId: string): number {
-    return Number(this.stmts.orphans.run(jobId).changes)
+    let changes = 0
+    this.durably(() => {
+      changes = Number(this.stmts.orphans.run(jobId).changes)
+    })
+    return changes
   }
 
   resultCount(jobId: string): number {
     return Number((this.stmts.resultCount.get(jobId) as { n: number }).n)
   }
 
+  /** Makes the writes behind durable, then closes the file. */
   close(): void {
-    this.db.close()
+    clearTimeout(this.#flushTimer)
+    this.#flushTimer = undefined
+    try {
+      this.flush()
+    } finally {
+      this.db.close()
+    }
   }
 
-  private transaction(fn: () => void): void {
-    this.guard(() => {
+  private begin(): void {
+    if (!this.#open) {
       this.db.exec('BEGIN IMMEDIATE')
+      this.#open = true
+    }
+  }
+
+  /**
+   * A write behind (spec §6.5): applied now in the open transaction, made durable by the next
+   * `durably` — an accepted result's, or the flush at most WRITE_BEHIND_MS later.
+   */
+  private behind(fn: () => void): void {
+    this.guard(() => {
+      this.begin()
+      fn()
+    })
+    this.#behind.push(fn)
+    if (this.#flushTimer == null) {
+      this.#flushTimer = setTimeout(() => {
+        this.#flushTimer = undefined
+        try {
+          this.flush()
+        } catch {
+          // The writes stay behind (applied again after the rollback); the next accept or flush
+          // commits them, or throws the error to its caller.
+        }
+      }, WRITE_BEHIND_MS)
+      this.#flushTimer.unref()
+    }
+  }
+
+  /**
+   * Applies `fn` and commits it with every write behind it: one sync (synchronous=FULL), durable
+   * when this returns. When the commit fails nothing of `fn` is kept, and the writes behind are
+   * applied again in a new transaction, to be committed by the next `durably`.
+   */
+  private durably(fn: () => void): void {
+    this.guard(() => {
+      this.begin()
       try {
         fn()
         this.db.exec('COMMIT')
       } catch (err) {
-        this.db.exec('ROLLBACK')
+        this.rollback()
         throw err
       }
+      this.#open = false
+      this.#behind = []
     })
+  }
+
+  private rollback(): void {
+    if (this.db.isTransaction) {
+      this.db.exec('ROLLBACK')
+    }
+    this.#open = false
+    const again = this.#behind
+    this.#behind = []
+    for (const fn of again) {
+      this.behind(fn)
+    }
   }
 }
 

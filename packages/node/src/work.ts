@@ -10,6 +10,7 @@ import {
   CLAIM_TIMEOUT_MS,
   decodeFrame,
   ErrorCode,
+  encodeAssignment,
   type FrameName,
   RESULT_PROTOCOL,
   ResultAck,
@@ -109,7 +110,8 @@ export class WorkServer {
           }
           throw err
         }
-        await lp.write(Assignment.encode(reply), options)
+        // The tasks' tensor bytes are written from the requester's own buffers, not copied (§6.2).
+        await lp.write(encodeAssignment(reply), options)
       } else {
         const { lp, frame } = await readFrame(stream, 'ResultSubmission', options)
         const statuses = await this.handlers.results(connection.remotePeer, frame.results, options)

@@ -154,13 +154,15 @@ describe('a job end to end: gossip → claims → inference → results → rece
   it('a result whose store write fails is neither counted done nor lost: the worker gets no receipt and the task runs again', async () => {
     const [requester, worker] = await network(2, { mesh: true })
     assert.ok(requester != null && worker != null)
-    // The store refuses the first write of tasks 3 and 7 (a full disk, a locked file).
+    // The store refuses the first write of tasks 3 and 7 (a full disk, a locked file): the whole
+    // submission they are in is not stored.
     const failing = new Set([3, 7])
     let refused = 0
     class FlakyStore extends MemoryJobStore {
       override accept(...args: Parameters<MemoryJobStore['accept']>): void {
-        if (failing.delete(args[1])) {
-          refused++
+        const hit = args[1].filter((r) => failing.delete(r.task)).length
+        if (hit > 0) {
+          refused += hit
           throw Object.assign(new Error('disk full'), { code: 'SQLITE_FULL' })
         }
         super.accept(...args)

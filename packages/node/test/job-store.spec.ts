@@ -6,12 +6,23 @@
 
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
 import { describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { resolveJobPolicy, TaskState, type Verdict } from '@openbatch/core'
-import { createJobAnnouncement, FailureKind, float32Tensor, modelCid, peerIdBytes, STATEMENTS, seal, toHex } from '@openbatch/protocol'
-import { type JobStore, MemoryJobStore, SqliteJobStore } from '../src/index.js'
+import {
+  createJobAnnouncement,
+  FailureKind,
+  float32Tensor,
+  modelCid,
+  peerIdBytes,
+  STATEMENTS,
+  seal,
+  tensorSetDigest,
+  toHex
+} from '@openbatch/protocol'
+import { type AcceptedRun, type JobStore, MemoryJobStore, SqliteJobStore } from '../src/index.js'
 import { tempDir } from './helpers.js'
 
 const encoder = new TextEncoder()
@@ -38,6 +49,14 @@ const verdict = (task: number, worker: string, status: Verdict['status'], extra:
   ...extra
 })
 
+const run = (task: number, worker: string, result: Uint8Array, receipt: Uint8Array, extra: Partial<AcceptedRun> = {}): AcceptedRun => ({
+  task,
+  worker,
+  result,
+  receipt,
+  ...extra
+})
+
 const stores: [string, () => Promise<JobStore>][] = [
   ['MemoryJobStore', async () => new MemoryJobStore()],
   ['SqliteJobStore', async () => new SqliteJobStore(join(await tempDir(), 'jobs.db'))]
@@ -58,6 +77,8 @@ for (const [name, make] of stores) {
       assert.deepEqual(store.getJob(jobId)?.policy, policy, 'the policy comes back whole (a resumed job keeps it)')
       assert.deepEqual(store.inputs(jobId, 2), inputs(3)[2])
       assert.throws(() => store.inputs(jobId, 3), RangeError)
+      assert.deepEqual(store.inputDigest(jobId, 1), tensorSetDigest(inputs(3)[1] ?? []), 'the digest staged with the inputs (§2.3)')
+      assert.throws(() => store.inputDigest(jobId, 3), RangeError)
       assert.equal(store.getJob('nope'), undefined)
       store.close()
     })
@@ -80,7 +101,7 @@ for (const [name, make] of stores) {
       await store.stageJob(jobId, inputs(4), async () => envelope, { policy: resolveJobPolicy() })
       await store.lease(jobId, 'w1', [0, 1, 2], 1234)
       await store.release(jobId, [1])
-      await store.accept(jobId, 2, 'w1', bytes('r2'), bytes('rc2'))
+      await store.accept(jobId, [run(2, 'w1', bytes('r2'), bytes('rc2'))])
       const [job] = store.jobs([jobId])
       const tasks = [...(job?.tasks ?? [])].sort((a, b) => a.index - b.index)
       assert.deepEqual(tasks, [
@@ -94,11 +115,11 @@ for (const [name, make] of stores) {
       const store = await make()
       const { jobId, envelope } = await announcement(3)
       await store.stageJob(jobId, inputs(3), async () => envelope, { policy: resolveJobPolicy() })
-      await store.accept(jobId, 0, 'a', bytes('a0'), bytes('ra0'))
-      await store.accept(jobId, 1, 'cheat', bytes('c1'), bytes('rc1'))
-      await store.acceptCheck(jobId, 1, 'b', bytes('b1'), bytes('rb1'))
-      await store.acceptCheck(jobId, 1, 'c', bytes('c1!'), bytes('rcc1'))
-      await store.accept(jobId, 2, 'a', bytes(''), bytes('ra2'), FailureKind.INPUT_REJECTED)
+      await store.accept(jobId, [run(0, 'a', bytes('a0'), bytes('ra0'))])
+      await store.accept(jobId, [run(1, 'cheat', bytes('c1'), bytes('rc1'))])
+      await store.accept(jobId, [run(1, 'b', bytes('b1'), bytes('rb1'), { check: true })])
+      await store.accept(jobId, [run(1, 'c', bytes('c1!'), bytes('rcc1'), { check: true })])
+      await store.accept(jobId, [run(2, 'a', bytes(''), bytes('ra2'), { failure: FailureKind.INPUT_REJECTED })])
       assert.equal(store.results(jobId)[0]?.status, undefined, 'open verification: no status yet')
       await store.verdict(jobId, verdict(0, 'a', 'unsampled'))
       await store.verdict(jobId, verdict(1, 'b', 'disputed'))
@@ -123,7 +144,7 @@ for (const [name, make] of stores) {
         [0, 1, 2]
       )
       // An audit revises task 0: the verdict comes again, after the others.
-      await store.acceptCheck(jobId, 0, 'b', bytes('b0'), bytes('rb0'))
+      await store.accept(jobId, [run(0, 'b', bytes('b0'), bytes('rb0'), { check: true })])
       await store.verdict(jobId, verdict(0, 'b', 'agreed', { revised: true }))
       const again = store.settledSince(jobId, (first.at(-1) as { seq: number }).seq)
       assert.deepEqual(
@@ -138,8 +159,8 @@ for (const [name, make] of stores) {
       const store = await make()
       const { jobId, envelope } = await announcement(3)
       await store.stageJob(jobId, inputs(3), async () => envelope, { policy: resolveJobPolicy() })
-      await store.accept(jobId, 0, 'a', bytes('a0'), bytes('ra0'))
-      await store.accept(jobId, 1, 'a', bytes('a1'), bytes('ra1'))
+      await store.accept(jobId, [run(0, 'a', bytes('a0'), bytes('ra0'))])
+      await store.accept(jobId, [run(1, 'a', bytes('a1'), bytes('ra1'))])
       await store.verdict(jobId, verdict(0, 'a', 'agreed'))
       await store.count(jobId, 'fraudProofs')
       await store.count(jobId, 'canariesPassed')
@@ -156,9 +177,31 @@ for (const [name, make] of stores) {
       store.close()
     })
 
+    it("keeps a submission's results all or none: one already stored refuses the lot", async () => {
+      const store = await make()
+      const { jobId, envelope } = await announcement(4)
+      await store.stageJob(jobId, inputs(4), async () => envelope, { policy: resolveJobPolicy() })
+      await store.accept(jobId, [run(0, 'a', bytes('a0'), bytes('ra0')), run(1, 'a', bytes('a1'), bytes('ra1'))])
+      await assert.rejects(
+        async () => store.accept(jobId, [run(2, 'b', bytes('b2'), bytes('rb2')), run(1, 'b', bytes('b1'), bytes('rb1'))]),
+        'task 1 already has a first result'
+      )
+      assert.deepEqual(
+        store.results(jobId).map((r) => [r.index, r.worker]),
+        [
+          [0, 'a'],
+          [1, 'a']
+        ],
+        'task 2 was not kept either'
+      )
+      await store.accept(jobId, [run(2, 'b', bytes('b2'), bytes('rb2')), run(1, 'c', bytes('c1'), bytes('rc1'), { check: true })])
+      assert.equal(store.resultCount(jobId), 3)
+      store.close()
+    })
+
     it('takes writes for a job whose inputs the caller serves (never staged) without listing it', async () => {
       const store = await make()
-      await store.accept('feed', 0, 'a', bytes('a0'), bytes('ra0'))
+      await store.accept('feed', [run(0, 'a', bytes('a0'), bytes('ra0'))])
       await store.verdict('feed', verdict(0, 'a', 'unsampled'))
       assert.equal(store.results('feed').length, 1)
       assert.deepEqual(store.listJobs(), [])
@@ -166,3 +209,39 @@ for (const [name, make] of stores) {
     })
   })
 }
+
+describe('SqliteJobStore: one sync per submission, the rest written behind', () => {
+  it('writes behind (leases, verdicts, counts) are durable after the next accepted results or a flush, and survive a failed accept', async () => {
+    const path = join(await tempDir(), 'jobs.db')
+    const store = new SqliteJobStore(path)
+    const { jobId, envelope } = await announcement(4)
+    await store.stageJob(jobId, inputs(4), async () => envelope, { policy: resolveJobPolicy() })
+    store.lease(jobId, 'w1', [0, 1, 2], 1234)
+    // Another connection (another process) sees only what is committed.
+    const reader = () => {
+      const other = new DatabaseSync(path, { readOnly: true })
+      const count = (table: string) =>
+        Number((other.prepare(`SELECT count(*) AS n FROM ${table} WHERE job_id = ?`).get(jobId) as { n: number }).n)
+      try {
+        return { tasks: count('tasks'), results: count('results'), settled: count('verdicts') }
+      } finally {
+        other.close()
+      }
+    }
+    assert.equal(reader().tasks, 0, 'a lease is written behind')
+    store.accept(jobId, [run(0, 'w1', bytes('r0'), bytes('rc0'))])
+    assert.deepEqual(reader(), { tasks: 3, results: 1, settled: 0 }, 'the accepted result committed the lease behind it')
+    store.verdict(jobId, verdict(0, 'w1', 'unsampled'))
+    store.count(jobId, 'audited')
+    // A failed accept (task 0 stored already) keeps none of its results and loses none of the writes behind it.
+    assert.throws(() => store.accept(jobId, [run(1, 'w1', bytes('r1'), bytes('rc1')), run(0, 'w2', bytes('x'), bytes('y'))]))
+    assert.equal(store.resultCount(jobId), 1)
+    assert.equal(store.settledCount(jobId), 1, 'the verdict behind is applied again after the rollback')
+    store.flush()
+    assert.deepEqual(reader(), { tasks: 3, results: 1, settled: 1 }, 'a flush makes it durable')
+    store.close()
+    const reopened = new SqliteJobStore(path)
+    assert.equal(reopened.restoredCounts(jobId).audited, 1, 'the count behind was kept')
+    reopened.close()
+  })
+})

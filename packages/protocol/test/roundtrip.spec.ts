@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { Assignment, CapacityRecord, ErrorCode, ResultAck, TaskResult, Tensor } from '../src/index.js'
+import { Assignment, CapacityRecord, ErrorCode, encodeAssignment, ResultAck, TaskResult, Tensor } from '../src/index.js'
 import { arbTensor } from './arbitraries.js'
 
 const bytes = (min = 0, max = 40) => fc.uint8Array({ minLength: min, maxLength: max }).map((b) => Uint8Array.from(b))
@@ -63,6 +63,17 @@ describe('protobuf round trips (property)', () => {
       message: text
     })
     fc.assert(fc.property(assignment, (a) => assert.deepEqual(Assignment.decode(Assignment.encode(a)), a)))
+    // §6.2 frames written without copying tensor bytes: the same encoding, the data by reference.
+    fc.assert(
+      fc.property(assignment, (a) => {
+        const chunks = encodeAssignment(a)
+        assert.deepEqual(chunks.subarray(), Assignment.encode(a))
+        const views = new Set(chunks)
+        for (const t of a.tasks.flatMap((task) => task.inputs)) {
+          assert.ok(t.data.byteLength === 0 || views.has(t.data), 'a tensor is written from its own bytes')
+        }
+      })
+    )
     const ack = rec({ statuses: fc.array(rec({ code, receipt: bytes(), message: text }), { maxLength: 8 }) })
     fc.assert(fc.property(ack, (a) => assert.deepEqual(ResultAck.decode(ResultAck.encode(a)), a)))
   })

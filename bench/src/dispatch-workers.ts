@@ -1,0 +1,54 @@
+/**
+ * The worker process of `pnpm bench dispatch`: `<system> <n> <address>` starts n workers of one
+ * system with an instant backend (no inference: the bench measures dispatch), prints {"ready":true}
+ * once they are up, and runs until it is killed.
+ *
+ * - `openbatch`: n SDK peers over TCP loopback, bootstrapped from the requester at `<address>`,
+ *   each holding up to CAPACITY tasks;
+ * - `bullmq`: n BullMQ workers on the Redis at `<address>` (port), each with concurrency CAPACITY
+ *   and a processor that returns at once.
+ */
+import { Worker } from 'bullmq'
+import { createPeer, DType, float32Tensor, type InferenceBackend } from '@openbatch/sdk'
+import { MODEL_PATH } from './inputs.js'
+import { CAPACITY, QUEUE } from './dispatch-shared.js'
+
+const [system, count, address] = process.argv.slice(2)
+const n = Number(count)
+
+/** Answers every task at once with one float: the cost measured is the system's, not a model's. */
+const instant: InferenceBackend = {
+  describe: async (model) => ({
+    model,
+    inputs: [{ name: 'x', dtype: DType.FLOAT32, shape: ['N', 'C', 'H', 'W'] }],
+    outputs: [{ name: 'y', dtype: DType.FLOAT32, shape: ['N', 1] }],
+    batchable: true,
+    sizeBytes: 0
+  }),
+  run: async () => ({
+    outputs: [float32Tensor('y', [1, 1], [1])],
+    profile: { runtime: 'instant', provider: 'cpu', device: 'none', intraOpThreads: 1, graphOptimization: 'all', batchSize: 1 },
+    durationUs: 0
+  })
+}
+
+if (system === 'openbatch') {
+  for (let i = 0; i < n; i++) {
+    await createPeer({
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      bootstrap: [address as string],
+      local: true,
+      mdns: false,
+      worker: { models: [MODEL_PATH], backend: instant, benchmark: false, capacity: CAPACITY }
+    })
+  }
+} else {
+  for (let i = 0; i < n; i++) {
+    const worker = new Worker(QUEUE, async () => 1, {
+      connection: { host: '127.0.0.1', port: Number(address) },
+      concurrency: CAPACITY
+    })
+    await worker.waitUntilReady()
+  }
+}
+console.log(JSON.stringify({ ready: true }))

@@ -1,0 +1,257 @@
+/**
+ * Dispatch benchmark (issue #15): how fast one requester feeds a network, side by side with a job
+ * queue. One requester — the SDK's peer with its real SQLite store (synchronous=FULL) and the
+ * default verification policy — serves N ∈ {1, 4, 16} workers whose backend answers at once; the
+ * same tasks go through BullMQ on a local Redis (one producer, N workers, a processor that returns
+ * at once). Both run tasks of almost no bytes ("empty") and of one 110,592-byte PaddleOCR-shaped
+ * item; each worker holds CAPACITY tasks at once (BullMQ: concurrency CAPACITY). Reported: tasks/s
+ * of each from submission to the last result seen by the submitter, their ratio (floors: ≥ 1.0 on
+ * empty tasks, ≥ 2.0 on 110 KB tasks) and the requester's event-loop delay p99 while it ran
+ * (floor < 20 ms). The last line is a JSON object with all figures.
+ *
+ * Redis is Debian's `redis-server` (installed by `.ci/run`, or here when missing and running as
+ * root), started by the bench on a free port bound to 127.0.0.1 with persistence off, and stopped
+ * by its pid. The workers of each system run in one child process; the requester and the BullMQ
+ * producer run in this one.
+ */
+
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { availableParallelism, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { createPeer, float32Tensor, type Tensor } from '@openbatch/sdk'
+import { Queue, QueueEvents } from 'bullmq'
+import { CAPACITY, QUEUE } from './dispatch-shared.js'
+import { item, MODEL_PATH } from './inputs.js'
+
+const TASKS = { empty: Number(process.env.BENCH_EMPTY_TASKS ?? 2000), large: Number(process.env.BENCH_LARGE_TASKS ?? 1000) }
+const WORKERS = (process.env.BENCH_WORKERS ?? '1,4,16').split(',').map(Number)
+const FLOORS = { empty: 1.0, large: 2.0 }
+const LOOP_P99_FLOOR_MS = 20
+/** Longest wait for anything the bench waits on (a child's start, a run's end). */
+const WAIT_MS = 300_000
+
+type Kind = keyof typeof TASKS
+
+/** `promise`, or a rejection naming `what` after `ms`. */
+async function within<T>(what: string, promise: Promise<T>, ms = WAIT_MS): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`dispatch bench: ${what} did not happen within ${ms} ms`)), ms)
+  })
+  try {
+    return await Promise.race([promise, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Debian's redis-server, installed when missing (as root, from the Debian registry). */
+function redisServer(): string {
+  const found = () => spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim()
+  let path = found()
+  if (path === '' && process.getuid?.() === 0) {
+    console.log('redis-server is missing: installing Debian’s redis-server')
+    spawnSync('apt-get', ['install', '-y', '-q', 'redis-server'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
+    path = found()
+  }
+  if (path === '') {
+    throw new Error('the dispatch bench needs redis-server (Debian: apt-get install redis-server)')
+  }
+  return path
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+/** A child process's first line, as JSON. */
+async function firstLine(child: ChildProcess, what: string): Promise<unknown> {
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]()
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`${what} exited (${code}) before it was ready`))))
+  const line = await within(`${what} to start`, Promise.race([lines.next(), exited]))
+  return JSON.parse(line.value as string)
+}
+
+async function startRedis(dir: string): Promise<{ port: number; child: ChildProcess }> {
+  const port = await freePort()
+  const child = spawn(
+    redisServer(),
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'warning'],
+    { stdio: ['ignore', 'pipe', 'inherit'] }
+  )
+  // Ready once it answers PING (redis-cli may be absent: a raw RESP exchange over TCP).
+  const { connect } = await import('node:net')
+  await within(
+    'redis-server to answer',
+    (async () => {
+      while (true) {
+        const pong = await new Promise<boolean>((resolve) => {
+          const socket = connect(port, '127.0.0.1', () => socket.write('PING\r\n'))
+          socket.once('data', (d) => {
+            socket.destroy()
+            resolve(d.toString().startsWith('+PONG'))
+          })
+          socket.once('error', () => resolve(false))
+        })
+        if (pong) {
+          return
+        }
+        await new Promise((r) => setTimeout(r, 50))
+      }
+    })(),
+    10_000
+  )
+  return { port, child }
+}
+
+function startWorkers(system: 'openbatch' | 'bullmq', n: number, address: string): { child: ChildProcess; ready: Promise<unknown> } {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./dispatch-workers.js', import.meta.url)), system, String(n), address], {
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
+  return { child, ready: firstLine(child, `${n} ${system} workers`) }
+}
+
+function inputs(kind: Kind): Tensor[][] {
+  return Array.from({ length: TASKS[kind] }, (_, i) => (kind === 'large' ? item(i) : [float32Tensor('x', [1, 1, 1, 1], [i])]))
+}
+
+interface Arm {
+  tasksPerSecond: number
+}
+
+async function openbatch(n: number, kind: Kind): Promise<Arm & { loopP99Ms: number; checks: number; startMs: number }> {
+  const dir = await mkdtemp(join(tmpdir(), 'openbatch-dispatch-'))
+  const requester = await createPeer({ dataDir: dir, listen: ['/ip4/127.0.0.1/tcp/0'], local: true, mdns: false })
+  const workers = startWorkers('openbatch', n, requester.addresses[0] as string)
+  try {
+    await workers.ready
+    const items = inputs(kind)
+    const loop = monitorEventLoopDelay({ resolution: 5 })
+    const t0 = performance.now()
+    loop.enable()
+    const job = await requester.submitBatch({ model: MODEL_PATH, inputs: items, minWorkers: n })
+    const startMs = performance.now() - t0
+    let seen = 0
+    await within(
+      `openbatch, ${n} workers, ${kind} tasks`,
+      (async () => {
+        for await (const r of job.results({ order: 'completion' })) {
+          if (r.failure != null) {
+            throw new Error(`task ${r.index} failed: ${r.failure.message}`)
+          }
+          seen++
+        }
+      })()
+    )
+    const seconds = (performance.now() - t0) / 1000
+    loop.disable()
+    if (seen !== items.length) {
+      throw new Error(`openbatch returned ${seen} of ${items.length} results`)
+    }
+    const s = job.summary()
+    return { tasksPerSecond: items.length / seconds, loopP99Ms: loop.percentile(99) / 1e6, checks: s.agreed + s.disputed, startMs }
+  } finally {
+    workers.child.kill()
+    await requester.stop()
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+async function bullmq(n: number, kind: Kind, port: number): Promise<Arm> {
+  const connection = { host: '127.0.0.1', port }
+  const queue = new Queue(QUEUE, { connection })
+  const events = new QueueEvents(QUEUE, { connection })
+  const workers = startWorkers('bullmq', n, String(port))
+  try {
+    await queue.obliterate({ force: true })
+    await events.waitUntilReady()
+    await workers.ready
+    // A job queue carries JSON: the tensor's bytes as base64, as a BullMQ user would send them.
+    const jobs = inputs(kind).map((tensors, i) => ({
+      name: 'task',
+      data: { i, x: Buffer.from((tensors[0] as Tensor).data).toString('base64'), dims: (tensors[0] as Tensor).dims.map(Number) },
+      opts: { removeOnComplete: true, removeOnFail: true }
+    }))
+    let completed = 0
+    const all = Promise.withResolvers<void>()
+    events.on('completed', () => {
+      if (++completed === jobs.length) {
+        all.resolve()
+      }
+    })
+    const t0 = performance.now()
+    for (let i = 0; i < jobs.length; i += 500) {
+      await queue.addBulk(jobs.slice(i, i + 500))
+    }
+    await within(`BullMQ, ${n} workers, ${kind} tasks`, all.promise)
+    return { tasksPerSecond: jobs.length / ((performance.now() - t0) / 1000) }
+  } finally {
+    workers.child.kill()
+    await events.close()
+    await queue.obliterate({ force: true }).catch(() => {})
+    await queue.close()
+  }
+}
+
+export async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'openbatch-redis-'))
+  const redis = await startRedis(dir)
+  const rows: {
+    kind: Kind
+    workers: number
+    tasks: number
+    openbatch: number
+    bullmq: number
+    ratio: number
+    floor: number
+    loopP99Ms: number
+    checks: number
+    /** Of the openbatch run: until submitBatch returned (workers found, inputs staged, job announced), ms. */
+    startMs: number
+  }[] = []
+  try {
+    console.log(
+      `one requester (SDK, SQLite store, default verification) vs BullMQ on Redis at 127.0.0.1:${redis.port}; instant workers holding ${CAPACITY} tasks each; ${availableParallelism()} cores`
+    )
+    for (const kind of ['empty', 'large'] as const) {
+      for (const n of WORKERS) {
+        const b = await bullmq(n, kind, redis.port)
+        const o = await openbatch(n, kind)
+        const ratio = o.tasksPerSecond / b.tasksPerSecond
+        rows.push({
+          kind,
+          workers: n,
+          tasks: TASKS[kind],
+          openbatch: o.tasksPerSecond,
+          bullmq: b.tasksPerSecond,
+          ratio,
+          floor: FLOORS[kind],
+          loopP99Ms: o.loopP99Ms,
+          checks: o.checks,
+          startMs: o.startMs
+        })
+        console.log(
+          `${kind === 'large' ? '110 KB' : 'empty'} tasks, ${String(n).padStart(2)} workers: openbatch ${o.tasksPerSecond.toFixed(0)} tasks/s ` +
+            `(started in ${o.startMs.toFixed(0)} ms, ${o.checks} verified by a re-run, loop p99 ${o.loopP99Ms.toFixed(1)} ms), BullMQ ${b.tasksPerSecond.toFixed(0)} tasks/s: ` +
+            `${ratio.toFixed(2)}× (floor ${FLOORS[kind]}: ${ratio >= FLOORS[kind] ? 'met' : 'NOT met'})`
+        )
+      }
+    }
+  } finally {
+    redis.child.kill()
+    await rm(dir, { recursive: true, force: true })
+  }
+  const loopP99Ms = Math.max(...rows.map((r) => r.loopP99Ms))
+  const floorsMet = rows.every((r) => r.ratio >= r.floor) && loopP99Ms < LOOP_P99_FLOOR_MS
+  console.log(`requester event-loop p99, worst run: ${loopP99Ms.toFixed(1)} ms (floor < ${LOOP_P99_FLOOR_MS}); floors ${floorsMet ? 'met' : 'NOT met'}`)
+  console.log(JSON.stringify({ bench: 'dispatch', capacity: CAPACITY, cores: availableParallelism(), rows, loopP99Ms, floorsMet }))
+}
