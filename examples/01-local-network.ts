@@ -6,7 +6,7 @@
  * over gossip, tasks pulled over streams, results signed, a share of them re-run elsewhere.
  *
  * Run: pnpm --filter @openbatch/examples exec node dist/01-local-network.js
- * Expect: a last line "local network: 20/20 results, … re-run and agreed"
+ * Expect: a last line "local network: 20 items in …/… tasks settled, … re-run and agreed"
  */
 
 import { createClient, createPeer, tensor } from '@openbatch/sdk'
@@ -30,7 +30,10 @@ const job = await client.submitBatch({
   inputs: Array.from({ length: 20 }, (_, i) => [tensor('x', textLine(i), [1, 3, 48, 192])])
 })
 const summary = await job.finished
-console.log(`local network: ${summary.settled}/${summary.taskCount} results, ${summary.agreed} re-run and agreed`)
+// Items travel several to a task when the workers are fast enough for it (spec §6.8).
+console.log(
+  `local network: ${summary.itemCount} items in ${summary.settled}/${summary.taskCount} tasks settled, ${summary.agreed} re-run and agreed`
+)
 
 await client.stop()
 await Promise.all(workers.map((w) => w.stop()))

@@ -8,10 +8,11 @@
  * - `bullmq`: n BullMQ workers on the Redis at `<address>` (port), each with concurrency CAPACITY
  *   and a processor that returns at once.
  */
-import { Worker } from 'bullmq'
+
 import { createPeer, DType, float32Tensor, type InferenceBackend } from '@openbatch/sdk'
-import { MODEL_PATH } from './inputs.js'
+import { Worker } from 'bullmq'
 import { CAPACITY, QUEUE } from './dispatch-shared.js'
+import { MODEL_PATH } from './inputs.js'
 
 const [system, count, address] = process.argv.slice(2)
 const n = Number(count)

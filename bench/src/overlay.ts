@@ -11,7 +11,8 @@
  * The two arms alternate for BENCH_ROUNDS rounds and medians are reported: this machine's CPU
  * time is noisy. On a host whose cores the requester, the worker's networking and inference all
  * share, the run is CPU-bound, so the bench also prints the CPU budget the floor leaves per task
- * (the pool's own CPU per item × (1/floor − 1)) next to what the protocol used, and the part of
+ * (the pool's own CPU per item × (1/floor − 1)) next to what the protocol used — measured in
+ * separate rounds whose worker answers at once, so that each process's CPU is all protocol — and the part of
  * it no implementation of the protocol avoids, measured here: sealing or opening the task's
  * inputs with ChaCha20-Poly1305 (noise encrypts every byte on the wire), hashing them once on each
  * side (§2.3 input digest: the requester derives the task id, the worker signs it) and, once per
@@ -27,7 +28,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createOpenbatchPeer, WorkerService } from '@openbatch/node'
-import { fromHex, open, STATEMENTS, type Tensor } from '@openbatch/protocol'
+import { float32Tensor, fromHex, open, STATEMENTS, type Tensor } from '@openbatch/protocol'
 import { createOnnxBackend, ModelStore, type OnnxBackend } from '@openbatch/runtime-onnx'
 import { MODEL_PATH, median, task } from './inputs.js'
 
@@ -40,6 +41,8 @@ const SHAPES = [
   { perTask: 1, ratioFloor: FLOOR, cryptoFloor: 2.5 },
   { perTask: 32, ratioFloor: 0.6, cryptoFloor: 1.5 }
 ] as const
+/** BENCH_ITEMS_PER_TASK=32 measures only that shape (a profile, a quick look). */
+const ONLY = process.env.BENCH_ITEMS_PER_TASK?.split(',').map(Number)
 
 const cpu = (u: NodeJS.CpuUsage) => u.user + u.system
 
@@ -72,7 +75,7 @@ async function network(
   model: string,
   tasks: number,
   perTask: number
-): Promise<Arm & { requesterCpuUsPerItem: number; receipts: number }> {
+): Promise<Arm & { requesterCpuUsPerItem: number; requesterSystemUsPerItem: number; systemUsPerItem: number; receipts: number }> {
   const child = spawn(
     process.execPath,
     [fileURLToPath(new URL('./overlay-requester.js', import.meta.url)), String(tasks), String(perTask)],
@@ -96,7 +99,9 @@ async function network(
     worker.addJob(await open(STATEMENTS.job, fromHex(ready.announcement as string)))
     const done = await readLine()
     const ms = performance.now() - t0
-    const workerCpu = cpu(process.cpuUsage(cpu0))
+    const used = process.cpuUsage(cpu0)
+    const workerCpu = cpu(used)
+    const workerSystem = used.system
     await worker.stop()
     await peer.stop()
     const items = tasks * perTask
@@ -104,11 +109,27 @@ async function network(
       itemsPerSecond: (items * 1000) / ms,
       cpuUsPerItem: workerCpu / items,
       requesterCpuUsPerItem: Number(done.cpuUs) / items,
+      requesterSystemUsPerItem: Number(done.systemUs) / items,
+      systemUsPerItem: workerSystem / items,
       receipts: worker.receipts.length
     }
   } finally {
     child.kill()
   }
+}
+
+/** `backend`'s model descriptions, with tasks answered at once (one zero per item): the protocol alone. */
+function instant(backend: OnnxBackend): OnnxBackend {
+  return Object.assign(Object.create(backend) as OnnxBackend, {
+    run: async (_model: string, inputs: Tensor[]) => {
+      const rows = Number((inputs[0] as Tensor).dims[0] ?? 1n)
+      return {
+        outputs: [float32Tensor('y', [rows, 1], new Float32Array(rows))],
+        profile: { runtime: 'instant', provider: 'cpu', device: 'none', intraOpThreads: 1, graphOptimization: 'all', batchSize: rows },
+        durationUs: 0
+      }
+    }
+  })
 }
 
 /**
@@ -138,13 +159,14 @@ function cryptoFloorUs(bytes: number): { seal: number; open: number; sha256: num
   const data = randomBytes(bytes)
   const key = randomBytes(32)
   const nonce = randomBytes(12)
-  const sealed = Buffer.alloc(bytes)
-  let tag = Buffer.alloc(16)
+  const sealer = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 })
+  const sealed = sealer.update(data)
+  sealer.final()
+  const tag = sealer.getAuthTag()
   const seal = timeUs(() => {
     const c = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 })
-    c.update(data).copy(sealed)
+    c.update(data)
     c.final()
-    tag = c.getAuthTag()
   })
   const open = timeUs(() => {
     const d = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 })
@@ -175,8 +197,13 @@ interface ShapeResult {
   ratioFloor: number
   ratioFloorMet: boolean
   localCpuUsPerItem: number
+  /** Protocol CPU per item of the requester process, with an instant backend. */
   requesterCpuUsPerItem: number
+  /** Protocol CPU per item of the worker process, with an instant backend. */
   workerProtocolCpuUsPerItem: number
+  /** Of these, system (kernel) time. */
+  requesterSystemUsPerItem: number
+  workerSystemUsPerItem: number
   cryptoFloorUsPerItem: number
   requesterOverFloor: number
   workerOverFloor: number
@@ -206,9 +233,17 @@ async function shape(
     ratios.push(n.itemsPerSecond / l2.itemsPerSecond)
   }
   const ratio = median(ratios)
-  const requester = median(networks.map((n) => n.requesterCpuUsPerItem))
-  // The worker's protocol CPU: its process's CPU beyond what the pool alone used for the same items.
-  const worker = median(networks.map((n, i) => n.cpuUsPerItem - (locals[i] as Arm).cpuUsPerItem))
+  // Protocol CPU, measured apart: the same tasks over the network to a worker whose backend answers
+  // at once, so each process's CPU per item is all protocol (no inference to subtract).
+  const protocol: Awaited<ReturnType<typeof network>>[] = []
+  for (let round = 0; round < ROUNDS; round++) {
+    protocol.push(await network(instant(backend), model, tasks, perTask))
+  }
+  const requester = median(protocol.map((n) => n.requesterCpuUsPerItem))
+  const worker = median(protocol.map((n) => n.cpuUsPerItem))
+  // Of which the kernel's (system time: sockets — on loopback the receiving side's work too).
+  const requesterSystem = median(protocol.map((n) => n.requesterSystemUsPerItem))
+  const workerSystem = median(protocol.map((n) => n.systemUsPerItem))
   const perItem = (floor.seal + floor.open) / 2 + floor.sha256 + (floor.sign + floor.verify) / perTask
   const requesterOverFloor = requester / perItem
   const workerOverFloor = worker / perItem
@@ -224,6 +259,8 @@ async function shape(
     localCpuUsPerItem: median(locals.map((a) => a.cpuUsPerItem)),
     requesterCpuUsPerItem: requester,
     workerProtocolCpuUsPerItem: worker,
+    requesterSystemUsPerItem: requesterSystem,
+    workerSystemUsPerItem: workerSystem,
     cryptoFloorUsPerItem: perItem,
     requesterOverFloor,
     workerOverFloor,
@@ -253,7 +290,7 @@ export async function main(): Promise<void> {
       `cryptographic floor (reused buffers, ${itemBytes} bytes): seal ${floor.seal.toFixed(0)} µs, open ${floor.open.toFixed(0)}, SHA-256 ${floor.sha256.toFixed(0)}, sign ${floor.sign.toFixed(0)}, verify ${floor.verify.toFixed(0)}`
     )
     const shapes: ShapeResult[] = []
-    for (const s of SHAPES) {
+    for (const s of SHAPES.filter((x) => ONLY == null || ONLY.includes(x.perTask))) {
       const r = await shape(backend, model, floor, s)
       shapes.push(r)
       console.log(`— ${r.perTask} item(s) per task, ${r.tasks} tasks`)
@@ -263,10 +300,10 @@ export async function main(): Promise<void> {
       )
       console.log(
         `  protocol CPU per item: requester ${r.requesterCpuUsPerItem.toFixed(0)} µs (${r.requesterOverFloor.toFixed(2)}× the floor of ${r.cryptoFloorUsPerItem.toFixed(0)}), ` +
-          `worker ${r.workerProtocolCpuUsPerItem.toFixed(0)} µs (${r.workerOverFloor.toFixed(2)}×); floor ≤ ${r.cryptoFloor}: ${r.cryptoFloorMet ? 'met' : 'NOT met'}`
+          `worker ${r.workerProtocolCpuUsPerItem.toFixed(0)} µs (${r.workerOverFloor.toFixed(2)}×) — of which kernel ${r.requesterSystemUsPerItem.toFixed(0)} / ${r.workerSystemUsPerItem.toFixed(0)}; floor ≤ ${r.cryptoFloor}: ${r.cryptoFloorMet ? 'met' : 'NOT met'}`
       )
     }
-    const one = shapes[0] as ShapeResult
+    const one = shapes.find((x) => x.perTask === 1) ?? (shapes[0] as ShapeResult)
     // CPU-bound on shared cores: the protocol CPU per item the 0.85 floor leaves at one item per task.
     const budgetUs = one.localCpuUsPerItem * (1 / FLOOR - 1)
     console.log(

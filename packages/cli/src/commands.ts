@@ -19,6 +19,7 @@ import {
   identity,
   inspectDataDir,
   loadWorkerRuntime,
+  MAX_ITEMS_PER_TASK,
   MAX_TASKS_PER_CLAIM,
   ModelStore,
   modelStore,
@@ -351,6 +352,14 @@ export function buildProgram(): Command {
         'seconds a sampled or failed task waits for an independent worker to run it again; then it stands unsampled (0: never wait; default: the lease, 60 s; no other worker around: no wait)'
       ).argParser(seconds('--check-wait'))
     )
+    .addOption(
+      new Option(
+        '--items-per-task <n>',
+        `items one task carries, stacked as one batch (1 … ${MAX_ITEMS_PER_TASK}, or auto: from the workers' measured speed)`
+      )
+        .default('auto')
+        .argParser((v: string) => (v === 'auto' ? v : positiveInt('--items-per-task', MAX_ITEMS_PER_TASK)(v)))
+    )
     .action(async (modelPath: string, inputsPath: string, _opts, cmd: Command) => {
       applyConfigFile(cmd)
       const o = cmd.optsWithGlobals() as Record<string, unknown> & { dataDir: string }
@@ -404,7 +413,7 @@ export function buildProgram(): Command {
       for (const j of status.jobs) {
         const v = j.verdicts
         process.stdout.write(
-          `  ${j.jobId.slice(0, 16)}…  ${j.settled}/${j.taskCount} settled · ${v.agreed} agreed · ${v.unsampled} unsampled · ${v.disputed} disputed · ${v.unresolved} unresolved\n`
+          `  ${j.jobId.slice(0, 16)}…  ${j.settled}/${j.taskCount} ${j.itemCount === j.taskCount ? '' : `tasks (${j.itemCount} items) `}settled · ${v.agreed} agreed · ${v.unsampled} unsampled · ${v.disputed} disputed · ${v.unresolved} unresolved\n`
         )
       }
       process.stdout.write(`peers with a reputation record: ${status.reputation.peers} (${status.reputation.banned} banned)\n`)
@@ -565,30 +574,37 @@ async function runSubmit(client: Peer, prepared: Awaited<ReturnType<typeof prepa
     reward: o.reward,
     deadline: Date.now() + (o.deadline as number) * 60_000,
     discoveryTimeoutMs: (o.discoveryTimeout as number) * 1000,
-    checkWaitMs: o.checkWait == null ? undefined : Math.round((o.checkWait as number) * 1000)
+    checkWaitMs: o.checkWait == null ? undefined : Math.round((o.checkWait as number) * 1000),
+    itemsPerTask: o.itemsPerTask as number | 'auto'
   })
   const view = new ProgressView()
   view.follow(job)
   const summary = await job.finished.catch(() => job.summary())
   view.finish(job, summary)
   if (o.out != null) {
-    await writeResults(o.out as string, job.results(), job.taskCount, source.labels)
+    await writeResults(o.out as string, job.results(), job.itemCount, source.labels)
   }
+  // §6.8: counts are of tasks; with several items per task, say so.
+  const unit = job.itemCount === job.taskCount ? 'items' : `tasks (of ${job.itemCount} items)`
   if (o.json === true) {
     printJson({ ...summary, out: o.out })
   } else {
     process.stdout.write(
       [
         `job ${job.id}`,
-        `${summary.settled}/${summary.taskCount} results in ${(summary.durationMs / 1000).toFixed(1)} s (${summary.itemsPerSecond.toFixed(0)} items/s)${o.out == null ? '' : ` → ${o.out}`}`,
+        `${summary.settled}/${summary.taskCount} ${job.itemCount === job.taskCount ? 'results' : unit} in ${(summary.durationMs / 1000).toFixed(1)} s (${summary.itemsPerSecond.toFixed(0)} items/s)${o.out == null ? '' : ` → ${o.out}`}`,
         `verification: ${summary.agreed} re-run and agreed · ${summary.unsampled} unsampled · ${summary.disputed} disputed (majority kept) · ${summary.unresolved} unresolved · ${summary.canariesPassed} canaries passed · ${summary.fraudProofs} fraud proofs`,
-        ...(summary.failed > 0 ? [`failed: ${summary.failed} item(s) could not run${o.out == null ? '' : ` (reasons in ${o.out})`}`] : []),
+        ...(summary.failed > 0
+          ? [
+              `failed: ${summary.failed} ${job.itemCount === job.taskCount ? 'item(s)' : 'task(s)'} could not run${o.out == null ? '' : ` (reasons in ${o.out})`}`
+            ]
+          : []),
         ''
       ].join('\n')
     )
   }
   if (summary.missing > 0) {
-    throw new UsageError(`${summary.missing} of ${summary.taskCount} items got no result before the deadline`, 1)
+    throw new UsageError(`${summary.missing} of ${summary.taskCount} ${unit} got no result before the deadline`, 1)
   }
   if (summary.failed > 0) {
     const reasons = new Map<string, { count: number; first: string }>()
@@ -600,6 +616,6 @@ async function runSubmit(client: Peer, prepared: Awaited<ReturnType<typeof prepa
       }
     }
     const text = [...reasons].map(([kind, { count, first }]) => `${kind} ×${count} (first: ${first})`).join('; ')
-    throw new UsageError(`${summary.failed} of ${summary.taskCount} items could not run: ${text}`, 1)
+    throw new UsageError(`${summary.failed} of ${summary.taskCount} ${unit} could not run: ${text}`, 1)
   }
 }

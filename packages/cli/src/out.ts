@@ -45,7 +45,9 @@ export class ProgressView {
   ) {}
 
   update(p: ProgressCounts, force = false): void {
-    const text = `${p.settled}/${p.taskCount} done · ${p.verified} verified · ${p.disputed} disputed · ${p.itemsPerSecond.toFixed(0)} items/s · ETA ${duration(p.etaMs)}`
+    // §6.8: with several items per task, counts are of tasks; the items they carry are named once.
+    const items = p.itemCount === p.taskCount ? '' : ` tasks (${p.itemCount} items)`
+    const text = `${p.settled}/${p.taskCount}${items} done · ${p.verified} verified · ${p.disputed} disputed · ${p.itemsPerSecond.toFixed(0)} items/s · ETA ${duration(p.etaMs)}`
     if (this.tty) {
       const width = 24
       const filled = Math.round((p.settled / Math.max(1, p.taskCount)) * width)
@@ -74,7 +76,19 @@ export class ProgressView {
   /** Draws the final state and ends the view. */
   finish(job: BatchJob, summary: BatchSummary): void {
     const { settled, itemsPerSecond, agreed, disputed } = summary
-    this.update({ jobId: job.id, taskCount: job.taskCount, done: settled, settled, itemsPerSecond, verified: agreed, disputed }, true)
+    this.update(
+      {
+        jobId: job.id,
+        taskCount: job.taskCount,
+        itemCount: job.itemCount,
+        done: settled,
+        settled,
+        itemsPerSecond,
+        verified: agreed,
+        disputed
+      },
+      true
+    )
     this.end()
   }
 }

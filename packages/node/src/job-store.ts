@@ -20,6 +20,7 @@ import {
 import {
   decodeBounded,
   type FailureKind,
+  type ItemPacking,
   MAX_FRAME_BYTES,
   open,
   STATEMENTS,
@@ -30,8 +31,12 @@ import {
 } from '@openbatch/protocol'
 import { InvalidJobError, UnknownJobError } from './errors.js'
 
-/** A job's policy as stored: the core's, with the reputation threshold claims are refused below. */
-export type StoredPolicy = JobPolicy & { minReputation?: number }
+/**
+ * A job's policy as stored: the core's, with the reputation threshold claims are refused below,
+ * and how the submitter packed items into tasks (§6.8; the requester does not read it — a resumed
+ * job's results unpack by it).
+ */
+export type StoredPolicy = JobPolicy & { minReputation?: number; items?: ItemPacking }
 
 /** A stored job without its tasks. */
 export interface JobRecord {
@@ -93,7 +98,7 @@ export const WRITE_BEHIND_MS = 50
 export interface StageOptions {
   /** The job's policy (from `resolveJobPolicy`), stored with it. */
   policy: StoredPolicy
-  /** Inputs written per transaction. @default 1024 */
+  /** Inputs written per transaction (and at most 16 MiB of them). @default 1024 */
   chunk?: number
 }
 

@@ -544,16 +544,21 @@ export class RequesterService implements WorkHandlers {
       if (evidence.some((r) => r.envelope == null)) {
         throw new FraudProofError(`task ${action.task}: a result's signed envelope is missing`)
       }
-      const proof = await createFraudProof(
-        {
-          announcement: entry.envelope,
-          accused: action.accused.envelope as Uint8Array<ArrayBuffer>,
-          agreeing: action.agreeing.map((r) => r.envelope as Uint8Array<ArrayBuffer>),
-          inputs: await entry.inputs(action.task),
-          issuedAt: Date.now()
-        },
-        this.components.privateKey
-      )
+      const init = {
+        announcement: entry.envelope,
+        accused: action.accused.envelope as Uint8Array<ArrayBuffer>,
+        agreeing: action.agreeing.map((r) => r.envelope as Uint8Array<ArrayBuffer>),
+        inputs: await entry.inputs(action.task),
+        issuedAt: Date.now()
+      }
+      // §7.5: the inputs go in when the proof stays within MAX_FRAUD_PROOF_BYTES; a larger task's
+      // (several items, §6.8) are left out — the signed results alone still prove the disagreement.
+      const proof = await createFraudProof(init, this.components.privateKey).catch((err: Error) => {
+        if (err.name !== 'TooLargeError') {
+          throw err
+        }
+        return createFraudProof({ ...init, inputs: [] }, this.components.privateKey)
+      })
       await publishFraudProof(this.components, proof)
       this.init.onFraud?.({
         jobId,

@@ -108,6 +108,9 @@ const MIGRATIONS: [table: string, column: string, definition: string][] = [
   ['inputs', 'digest', 'BLOB']
 ]
 
+/** Input bytes staged per transaction at most (besides StageOptions.chunk inputs): memory stays bounded with large tasks. */
+const STAGE_CHUNK_BYTES = 16 * 1024 * 1024
+
 /** Bytes of the file SQLite reads through a memory map: a 110 KB input is then a copy, not hundreds of reads. */
 const MMAP_BYTES = 1 << 30
 
@@ -223,6 +226,7 @@ export class SqliteJobStore implements JobStore {
     const chunk = options.chunk ?? 1024
     let index = 0
     let batch: Tensor[][] = []
+    let bytes = 0
     const flush = () => {
       const first = index - batch.length
       this.durably(() => {
@@ -231,13 +235,17 @@ export class SqliteJobStore implements JobStore {
         })
       })
       batch = []
+      bytes = 0
     }
     try {
       for await (const tensors of inputs) {
         batch.push(tensors)
         index++
-        if (batch.length >= chunk) {
+        bytes += tensors.reduce((n, t) => n + t.data.byteLength, 0)
+        if (batch.length >= chunk || bytes >= STAGE_CHUNK_BYTES) {
           flush()
+          // Other work (claims, results of other jobs) runs between chunks.
+          await new Promise((resolve) => setImmediate(resolve))
         }
       }
       if (batch.length > 0) {

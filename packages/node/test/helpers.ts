@@ -71,14 +71,15 @@ export async function network(n: number, options: { mesh?: boolean } = {}): Prom
 
 /**
  * A test backend computing y = x0 + x1 once `gate` opens (a gate that never opens makes a worker
- * that hangs); with `cheatEvery` = n it adds 1000 to every n-th result (a cheater).
+ * that hangs); with `cheatEvery` = n it adds 1000 to every n-th result (a cheater); with `anyWidth`
+ * it takes rows of any width (the first two values count).
  */
-export function sumBackend(options: { gate?: Promise<void>; cheatEvery?: number } = {}): InferenceBackend {
+export function sumBackend(options: { gate?: Promise<void>; cheatEvery?: number; anyWidth?: boolean } = {}): InferenceBackend {
   let n = 0
   return {
     describe: async (model) => ({
       model,
-      inputs: [{ name: 'x', dtype: DType.FLOAT32, shape: ['N', 2] }],
+      inputs: [{ name: 'x', dtype: DType.FLOAT32, shape: ['N', options.anyWidth === true ? 'W' : 2] }],
       outputs: [{ name: 'y', dtype: DType.FLOAT32, shape: ['N', 1] }],
       batchable: true,
       sizeBytes: 0

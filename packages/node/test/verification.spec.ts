@@ -132,6 +132,58 @@ describe('verification between real libp2p peers (spec §7, issue #5)', () => {
     service.stop()
   })
 
+  it('a task whose inputs a fraud proof cannot carry is still proven: the proof leaves the inputs out (§7.5)', async () => {
+    const [requester, h1, h2, cheater, bystander] = await network(5, { mesh: true })
+    assert.ok(requester && h1 && h2 && cheater && bystander)
+    const frauds: FraudEvent[] = []
+    const service = new RequesterService(requester, { onFraud: (f) => frauds.push(f), onError: (err) => assert.fail(err) })
+    await new WorkServer(requester, service).start()
+    const workers = [h1, h2, cheater].map(
+      (w) =>
+        new WorkerService(w, {
+          backend: sumBackend({ cheatEvery: w === cheater ? 1 : undefined, anyWidth: true }),
+          models: [MODEL.toString()],
+          capacity: 2
+        })
+    )
+    for (const w of workers) {
+      w.start()
+    }
+    await waitFor('workers to subscribe', () => requester.libp2p.services.pubsub.getSubscribers(jobsTopic(MODEL)).length >= 3)
+    // 1.2 MB of inputs per task: more than MAX_FRAUD_PROOF_BYTES (1 MiB).
+    const wide = (i: number): Tensor[] => [
+      float32Tensor(
+        'x',
+        [1, 300_000],
+        Float32Array.from({ length: 300_000 }, (_, k) => (k === 0 ? i : 1))
+      )
+    ]
+    const job = createJobAnnouncement({
+      requester: peerIdBytes(requester.peerId),
+      model: MODEL.bytes,
+      taskCount: 6,
+      maxBatch: 2,
+      now: Date.now(),
+      durationMs: 600_000,
+      nonce: crypto.getRandomValues(new Uint8Array(16))
+    })
+    const envelope = await seal(STATEMENTS.job, job, requester.privateKey)
+    const { done } = await service.addJob({ announcement: envelope, inputs: wide })
+    await announceJob(requester, envelope)
+    await within('the job to complete', done, 60_000)
+    assert.ok(frauds.length > 0, 'the cheater was proven')
+    for (const f of frauds) {
+      assert.equal(f.accused, cheater.peerId.toString())
+      const { message } = await open(STATEMENTS.fraud, f.proof)
+      assert.equal(message.inputs.length, 0, 'the inputs are left out')
+    }
+    await waitFor('a bystander to accept the proof', () => bystander.reputation.isBanned(cheater.peerId))
+    for (const w of workers) {
+      await w.stop()
+    }
+    service.stop()
+  })
+
   it('reputation persists across restarts of a peer with a data directory (§7.6)', async () => {
     const dataDir = await tempDir()
     const first = await createOpenbatchPeer({ dataDir, transports: ['memory'], listen: [], local: true })

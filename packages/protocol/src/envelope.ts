@@ -145,6 +145,20 @@ export async function open<T>(kind: StatementKind<T>, bytes: Uint8Array): Promis
   return { message, signer, publicKey: envelope.publicKey, envelope: bytes }
 }
 
+/**
+ * The message of a statement this peer opened (verified) before — read back from its own store —
+ * decoded without checking its signature again. Never for bytes from the network: use `open`.
+ */
+export function decodeOpened<T>(kind: StatementKind<T>, bytes: Uint8Array): T {
+  let envelope: RecordEnvelope
+  try {
+    envelope = RecordEnvelope.createFromProtobuf(bytes)
+  } catch (err) {
+    throw new MalformedMessageError(`${kind.name} envelope does not decode: ${(err as Error).message}`)
+  }
+  return decodeBounded(kind.codec, envelope.payload, kind.maxBytes, kind.name)
+}
+
 const utf8 = new TextEncoder()
 
 /**

@@ -43,7 +43,15 @@ export interface DataDirStatus {
   /** Undefined until the peer first ran (no identity yet). */
   peerId?: string
   models: StoredModel[]
-  jobs: { jobId: string; taskCount: number; settled: number; verdicts: Record<VerificationStatus, number>; store: string }[]
+  /** `settled` and `verdicts` count tasks; `itemCount` the items they carry (§6.8). */
+  jobs: {
+    jobId: string
+    taskCount: number
+    itemCount: number
+    settled: number
+    verdicts: Record<VerificationStatus, number>
+    store: string
+  }[]
   reputation: { peers: number; banned: number }
   receipts: { receipts: number; reward: bigint }
 }
@@ -63,9 +71,11 @@ export async function inspectDataDir(dataDir: string): Promise<DataDirStatus> {
     const store = new SqliteJobStore(db)
     try {
       for (const j of store.listJobs()) {
+        const taskCount = Number((await open(STATEMENTS.job, j.announcement)).message.taskCount)
         jobs.push({
           jobId: j.jobId,
-          taskCount: Number((await open(STATEMENTS.job, j.announcement)).message.taskCount),
+          taskCount,
+          itemCount: j.policy.items?.itemCount ?? taskCount,
           settled: store.settledCount(j.jobId),
           verdicts: store.verdictCounts(j.jobId),
           store: db

@@ -90,13 +90,17 @@ export {
   type Verification
 } from './job.js'
 export {
+  chooseItemsPerTask,
   createClient,
   createPeer,
   loadWorkerRuntime,
+  MAX_ITEMS_PER_TASK,
+  MAX_TASK_INPUT_BYTES,
   Peer,
   type PeerEvents,
   type PeerOptions,
   type SubmitBatchOptions,
+  TASK_OVERHEAD_MS,
   type WorkerOptions,
   type WorkerRuntimeModule
 } from './peer.js'

@@ -7,7 +7,7 @@
 
 import type { VerificationStatus, VerifiedJobSummary } from '@openbatch/core'
 import type { JobProgress, JobStore, VerdictEvent } from '@openbatch/node'
-import { type FailureKind, isDeterministicFailure, open, STATEMENTS, type Tensor } from '@openbatch/protocol'
+import { decodeOpened, FailureKind, type ItemMap, isDeterministicFailure, STATEMENTS, splitRows, type Tensor } from '@openbatch/protocol'
 import { TypedEventEmitter } from 'main-event'
 import { byName } from './inputs.js'
 
@@ -49,23 +49,27 @@ export interface TaskFailureInfo {
 export interface BatchResult {
   /** The input's position in the batch. */
   index: number
+  /** The task that carried it (§6.8: a task may carry several items; they share its verification and signed result). */
+  task: number
   /** Output tensors by name (empty when `failure` is set). */
   outputs: Record<string, Tensor>
   /** Set when the item could not run: why. */
   failure?: TaskFailureInfo
   verification: Verification
-  /** The worker's signed result (spec §3.5): proof of who computed it. */
+  /** The worker's signed result of the task (spec §3.5): proof of who computed it. */
   signed: Uint8Array
 }
 
 export interface BatchProgress {
   jobId: string
   taskCount: number
+  /** Items submitted (§6.8: a task may carry several). */
+  itemCount: number
   /** Tasks with an accepted result. */
   done: number
   /** Tasks settled (verified or standing on reputation): their results can be read. */
   settled: number
-  /** Settled results per second since the job started (or was resumed). */
+  /** Items settled per second since the job started (or was resumed): settled tasks × items per task. */
   itemsPerSecond: number
   /** Estimated time to settle the rest, in ms (undefined until there is a rate). */
   etaMs?: number
@@ -74,6 +78,8 @@ export interface BatchProgress {
 export interface BatchSummary {
   jobId: string
   taskCount: number
+  /** Items submitted (§6.8: a task may carry several). */
+  itemCount: number
   settled: number
   agreed: number
   unsampled: number
@@ -106,6 +112,8 @@ export interface ResultsOptions {
 export interface JobContext {
   jobId: string
   taskCount: number
+  /** Which items each task carries (§6.8). */
+  items: ItemMap
   /** Read only to replay results settled before an iterator began. */
   store: JobStore
   summary: () => VerifiedJobSummary | undefined
@@ -141,7 +149,10 @@ function fromEvent(e: VerdictEvent): Settled {
 
 export class BatchJob extends TypedEventEmitter<BatchJobEvents> {
   readonly id: string
+  /** Tasks the items travel in (§6.8: fewer than items when tasks carry several). */
   readonly taskCount: number
+  /** Items submitted: results are yielded per item. */
+  readonly itemCount: number
   /** Resolves with the summary when every task has settled; rejects when the deadline passes or the job is cancelled. */
   readonly finished: Promise<BatchSummary>
   private ended = false
@@ -155,6 +166,7 @@ export class BatchJob extends TypedEventEmitter<BatchJobEvents> {
     super()
     this.id = ctx.jobId
     this.taskCount = ctx.taskCount
+    this.itemCount = ctx.items.itemCount
     this.settledAtStart = ctx.summary()?.settled ?? ctx.store.settledCount(ctx.jobId)
     this.finished = ctx.done.then(
       () => this.end(),
@@ -166,6 +178,11 @@ export class BatchJob extends TypedEventEmitter<BatchJobEvents> {
     this.finished.catch(() => {})
   }
 
+  /** Items per task on average (§6.8). */
+  private get itemsPerTask(): number {
+    return this.taskCount > 0 ? this.itemCount / this.taskCount : 1
+  }
+
   /** @internal A result was stored (the requester's progress event). */
   progress(p: JobProgress): void {
     const elapsed = (performance.now() - this.started) / 1000
@@ -174,9 +191,10 @@ export class BatchJob extends TypedEventEmitter<BatchJobEvents> {
       detail: {
         jobId: this.id,
         taskCount: this.taskCount,
+        itemCount: this.itemCount,
         done: p.done,
         settled: p.settled,
-        itemsPerSecond: rate,
+        itemsPerSecond: rate * this.itemsPerTask,
         etaMs: rate > 0 ? ((this.taskCount - p.settled) / rate) * 1000 : undefined
       }
     })
@@ -211,6 +229,7 @@ export class BatchJob extends TypedEventEmitter<BatchJobEvents> {
     return {
       jobId: this.id,
       taskCount: this.taskCount,
+      itemCount: this.itemCount,
       settled,
       agreed: counts?.agreed ?? 0,
       unsampled: counts?.unsampled ?? 0,
@@ -222,7 +241,7 @@ export class BatchJob extends TypedEventEmitter<BatchJobEvents> {
       fraudProofs: counts?.fraudProofs ?? 0,
       missing: this.ended ? this.taskCount - settled : 0,
       durationMs: seconds * 1000,
-      itemsPerSecond: seconds > 0 ? (settled - this.settledAtStart) / seconds : 0
+      itemsPerSecond: seconds > 0 ? ((settled - this.settledAtStart) * this.itemsPerTask) / seconds : 0
     }
   }
 
@@ -268,7 +287,7 @@ export class BatchJob extends TypedEventEmitter<BatchJobEvents> {
           wake = Promise.withResolvers()
           continue
         }
-        yield await this.toResult(step)
+        yield* this.toResults(step)
       }
     } finally {
       this.listeners.delete(listener)
@@ -387,15 +406,44 @@ export class BatchJob extends TypedEventEmitter<BatchJobEvents> {
     }
   }
 
-  private async toResult(row: Settled): Promise<BatchResult> {
-    const opened = await open(STATEMENTS.result, row.result)
-    const f = opened.message.failure
-    return {
-      index: row.index,
-      outputs: byName(opened.message.outputs),
-      ...(f == null ? {} : { failure: { kind: f.kind, message: f.message, transient: !isDeterministicFailure(f.kind) } }),
-      verification: { status: row.status ?? 'unsampled', worker: row.worker, reputation: row.reputation, revised: row.revised === true },
-      signed: row.result
+  /**
+   * A settled task's results, one per item it carries (§6.8). Its signed result was verified when
+   * it was accepted, so it is only decoded here.
+   */
+  private toResults(row: Settled): BatchResult[] {
+    const message = decodeOpened(STATEMENTS.result, row.result)
+    const verification: Verification = {
+      status: row.status ?? 'unsampled',
+      worker: row.worker,
+      reputation: row.reputation,
+      revised: row.revised === true
     }
+    const { start, count } = this.ctx.items.itemsOf(row.index)
+    const item = (i: number, outputs: Tensor[], failure?: TaskFailureInfo): BatchResult => ({
+      index: start + i,
+      task: row.index,
+      outputs: byName(outputs),
+      ...(failure == null ? {} : { failure }),
+      verification,
+      signed: row.result
+    })
+    const f = message.failure
+    if (f != null) {
+      const failure = { kind: f.kind, message: f.message, transient: !isDeterministicFailure(f.kind) }
+      return Array.from({ length: count }, (_, i) => item(i, [], failure))
+    }
+    let rows: Tensor[][]
+    try {
+      rows = splitRows(message.outputs, count)
+    } catch (err) {
+      // The model's outputs have no row per item (no batch dimension): nothing to give each item.
+      const failure = {
+        kind: FailureKind.INFERENCE_FAILED,
+        message: `${(err as Error).message}; submit this model with itemsPerTask: 1`,
+        transient: false
+      }
+      return Array.from({ length: count }, (_, i) => item(i, [], failure))
+    }
+    return rows.map((outputs, i) => item(i, outputs))
   }
 }

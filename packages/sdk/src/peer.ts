@@ -28,6 +28,7 @@ import {
   SqliteJobStore,
   type TransportName,
   taskBytes,
+  type WorkerInfo,
   type WorkerNode,
   WorkServer,
   withDeadline
@@ -37,9 +38,12 @@ import {
   DEFAULT_MAX_BATCH,
   type Device,
   deriveJobId,
+  ItemMap,
+  type ItemPacking,
   MAX_FRAME_BYTES,
   type ModelCapacity,
   open,
+  packItems,
   parseModelCid,
   peerIdBytes,
   STATEMENTS,
@@ -140,6 +144,16 @@ export interface SubmitBatchOptions {
   deadline?: number
   /** Most tasks one claim receives (the announcement's `max_batch`, §3.3). @default DEFAULT_MAX_BATCH (32) */
   maxBatch?: number
+  /**
+   * Items one task carries (spec §6.8): consecutive one-row items of the same shape are stacked
+   * along their first dimension into one task, run as one batch, verified as one, and split back
+   * into one result per item. `'auto'` chooses from the speed the found workers measured, so
+   * that the per-task overhead (TASK_OVERHEAD_MS) is at most 5 % of a task's inference time,
+   * within the rows those workers batch; 1 when no worker measured its speed or discovery is
+   * skipped. Items of another shape, or of more than one row, travel in tasks of their own.
+   * @default 'auto'
+   */
+  itemsPerTask?: number | 'auto'
   /** How long a worker holds claimed tasks. @default DEFAULT_LEASE_MS */
   leaseMs?: number
   /**
@@ -314,13 +328,21 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
     if (typeof reward !== 'bigint' || reward < 0n || reward >= 1n << 64n) {
       throw new RangeError(`reward must be a bigint in 0..2^64−1, got ${String(reward)}`)
     }
-    const policy = this.requester.jobPolicy({ leaseMs: options.leaseMs, checkWaitMs: options.checkWaitMs })
+    const perTaskOption = options.itemsPerTask ?? 'auto'
+    if (perTaskOption !== 'auto' && !(Number.isInteger(perTaskOption) && perTaskOption >= 1 && perTaskOption <= MAX_ITEMS_PER_TASK)) {
+      throw new RangeError(`itemsPerTask must be 'auto' or a whole number in 1..${MAX_ITEMS_PER_TASK}, got ${String(perTaskOption)}`)
+    }
+    // Filled in while the inputs stream in, stored with the job: its results unpack by it (§6.8).
+    const packing: ItemPacking = { itemsPerTask: 1, itemCount: 0, short: [] }
+    const policy = { ...this.requester.jobPolicy({ leaseMs: options.leaseMs, checkWaitMs: options.checkWaitMs }), items: packing }
     const model = await this.resolveModel(options.model)
     const discoveryTimeoutMs = options.discoveryTimeoutMs ?? 30_000
     const minWorkers = options.minWorkers ?? 1
+    let workers: WorkerInfo[] = []
     if (discoveryTimeoutMs > 0) {
-      await discoverWorkers(this.node, model, { minWorkers, timeoutMs: discoveryTimeoutMs, signal: options.signal })
+      workers = await discoverWorkers(this.node, model, { minWorkers, timeoutMs: discoveryTimeoutMs, signal: options.signal })
     }
+    const itemsPerTask = perTaskOption === 'auto' ? chooseItemsPerTask(model, workers) : perTaskOption
     const nonce = randomBytes(16)
     const jobIdBytes = deriveJobId(peerIdBytes(this.node.peerId), nonce)
     const jobId = toHex(jobIdBytes)
@@ -331,7 +353,7 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
     }
     const announcement = await this.store.stageJob(
       jobId,
-      checkFrames(normalise(options.inputs)),
+      packItems(checkFrames(normalise(options.inputs)), itemsPerTask, MAX_TASK_INPUT_BYTES, packing),
       async (taskCount) => {
         if (taskCount === 0) {
           throw new InvalidInputsError('a batch needs at least one input')
@@ -418,16 +440,18 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
    * REANNOUNCE_INTERVAL_MS while it runs.
    */
   private async serve(jobId: string, done: Promise<void>, subscribers = 0): Promise<BatchJob> {
+    const stored = this.store.getJob(jobId)
+    const taskCount = this.requester.summary(jobId)?.taskCount ?? 0
     const handle = new BatchJob({
       jobId,
-      taskCount: this.requester.summary(jobId)?.taskCount ?? 0,
+      taskCount,
+      items: new ItemMap(taskCount, stored?.policy.items),
       store: this.store,
       summary: () => this.requester.summary(jobId),
       cancel: () => this.requester.cancel(jobId),
       done
     })
     this.handles.set(jobId, handle)
-    const stored = this.store.getJob(jobId)
     if (stored != null) {
       await this.announcer.add((await open(STATEMENTS.job, stored.announcement)).message, done, { subscribers })
     }
@@ -487,6 +511,36 @@ async function readModelFile(path: string): Promise<Uint8Array> {
       code === 'ENOENT' ? `model file ${path} does not exist` : `cannot read model file ${path}: ${(err as Error).message}`
     )
   }
+}
+
+/**
+ * Protocol CPU one task costs its requester and worker together, ms, beyond its items' (measured on
+ * 2 shared cores by `pnpm bench overlay` at one item per task: about 1.8 ms on each side).
+ */
+export const TASK_OVERHEAD_MS = 4
+/** Most items one task carries (§6.8). */
+export const MAX_ITEMS_PER_TASK = 256
+/** Input bytes a task of several items carries at most: a quarter of a frame, so that a claim carries several tasks. */
+export const MAX_TASK_INPUT_BYTES = MAX_FRAME_BYTES / 4
+
+/**
+ * §6.8 Items per task for `model`, from the capacity records of `workers`: enough that the
+ * per-task overhead (TASK_OVERHEAD_MS) is at most 5 % of a task's inference time on the fastest
+ * of them, and no more than the rows every one of them batches (`max_batch`) or
+ * MAX_ITEMS_PER_TASK. 1 when none measured its speed.
+ */
+export function chooseItemsPerTask(model: string, workers: readonly WorkerInfo[]): number {
+  const cid = toHex(parseModelCid(model).bytes)
+  const entries = workers.flatMap((w) => w.record.models.filter((m) => toHex(m.model) === cid))
+  // A worker that did not measure advertises 1 item/s: its speed says nothing, so it counts as slow.
+  const fastest = Math.max(0, ...entries.map((m) => m.itemsPerSecond).filter((v) => Number.isFinite(v)))
+  if (fastest <= 1) {
+    return 1
+  }
+  const perItemMs = 1000 / fastest
+  const wanted = Math.ceil(TASK_OVERHEAD_MS / (0.05 * perItemMs))
+  const rows = Math.min(MAX_ITEMS_PER_TASK, ...entries.map((m) => Math.max(1, m.maxBatch)))
+  return Math.max(1, Math.min(wanted, rows))
 }
 
 /**

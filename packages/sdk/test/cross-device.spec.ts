@@ -108,7 +108,13 @@ describe('agreement across devices: WebGPU and CPU workers verify each other (is
     const [gpu, cpu] = net.workers as [Peer, Peer]
     const client = await createClient({ listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: net.bootstrap })
     peers.push(client)
-    const job = await client.submitBatch({ model: modelPath, inputs: inputs(), verification: CHECK_EVERYTHING, minWorkers: 2 })
+    const job = await client.submitBatch({
+      model: modelPath,
+      inputs: inputs(),
+      verification: CHECK_EVERYTHING,
+      minWorkers: 2,
+      itemsPerTask: 1
+    })
     const ranBy = new Map<string, number>()
     for await (const r of job.results()) {
       assert.equal(r.failure, undefined)
@@ -137,7 +143,13 @@ describe('agreement across devices: WebGPU and CPU workers verify each other (is
     peers.push(client)
     const accused: string[] = []
     client.addEventListener('fraud', (e) => accused.push(e.detail.accused))
-    const job = await client.submitBatch({ model: modelPath, inputs: inputs().slice(0, 60), verification: CHECK_EVERYTHING, minWorkers: 3 })
+    const job = await client.submitBatch({
+      model: modelPath,
+      inputs: inputs().slice(0, 60),
+      verification: CHECK_EVERYTHING,
+      minWorkers: 3,
+      itemsPerTask: 1
+    })
     const summary = await within('the job to finish', job.finished, 240_000)
     assert.ok(summary.fraudProofs >= 1, JSON.stringify(summary))
     assert.ok(accused.length >= 1)

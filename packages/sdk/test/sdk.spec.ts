@@ -71,10 +71,14 @@ describe('@openbatch/sdk — a local network in one process (memory transport, r
     const client = await createClient({ transports: ['memory'], listen: [addr()], local: true, bootstrap })
     after(() => client.stop())
     const progress: number[] = []
+    // Four items per task (§6.8): the classifier runs them as one batch; each item gets its own row.
     const job = await client.submitBatch({
       model: PADDLE_CLS,
-      inputs: Array.from({ length: 24 }, (_, i) => [tensor('x', image(i), [1, 3, 48, 192])])
+      inputs: Array.from({ length: 24 }, (_, i) => [tensor('x', image(i), [1, 3, 48, 192])]),
+      itemsPerTask: 4
     })
+    assert.equal(job.itemCount, 24)
+    assert.equal(job.taskCount, 6)
     job.addEventListener('progress', (e) => progress.push(e.detail.settled))
     const seen: number[] = []
     for await (const r of job.results()) {
@@ -91,15 +95,16 @@ describe('@openbatch/sdk — a local network in one process (memory transport, r
       Array.from({ length: 24 }, (_, i) => i)
     )
     const summary = await within('the job to finish', job.finished)
-    assert.equal(summary.settled, 24)
+    assert.equal(summary.settled, 6)
+    assert.equal(summary.itemCount, 24)
     assert.equal(summary.missing, 0)
-    assert.equal(summary.agreed + summary.unsampled, 24)
+    assert.equal(summary.agreed + summary.unsampled, 6)
     assert.ok(summary.agreed > 0, 'newcomer workers are sampled')
-    assert.ok(progress.length > 0 && progress.at(-1) === 24)
+    assert.ok(progress.length > 0 && progress.at(-1) === 6)
     // The workers hold receipts for every run they did: first runs, re-runs and canaries.
     const receipts = () =>
       workers.reduce((sum, w) => sum + (w.receipts?.totals().find((t) => t.requester === client.peerId)?.receipts ?? 0), 0)
-    const expected = 24 + summary.agreed + summary.canariesPassed
+    const expected = 6 + summary.agreed + summary.canariesPassed
     for (const deadline = Date.now() + 10_000; receipts() < expected && Date.now() < deadline; ) {
       await new Promise((resolve) => setTimeout(resolve, 20))
     }
@@ -162,7 +167,7 @@ describe('@openbatch/sdk — a local network in one process (memory transport, r
       count++
     }
     assert.ok(count < 2000)
-    assert.equal(job.summary().missing, 2000 - job.summary().settled)
+    assert.equal(job.summary().missing, job.taskCount - job.summary().settled)
   })
 
   it('bad input gets a named error that says what to do', async () => {
@@ -215,7 +220,7 @@ describe('@openbatch/sdk — a local network in one process (memory transport, r
     after(() => rm(dataDir, { recursive: true, force: true }))
     const items = Array.from({ length: 400 }, (_, i) => [tensor('x', image(i), [1, 3, 48, 192])])
     const first = await createClient({ dataDir, transports: ['memory'], listen: [addr()], local: true, bootstrap })
-    const job = await first.submitBatch({ model: PADDLE_CLS, inputs: items })
+    const job = await first.submitBatch({ model: PADDLE_CLS, inputs: items, itemsPerTask: 4 })
     await within(
       'some results before the restart',
       new Promise<void>((resolve) => job.addEventListener('progress', (e) => e.detail.settled >= 20 && resolve()))
@@ -228,9 +233,11 @@ describe('@openbatch/sdk — a local network in one process (memory transport, r
     const second = await createClient({ dataDir, transports: ['memory'], listen: [addr()], local: true, bootstrap })
     after(() => second.stop())
     const summary = await within('the resumed job to finish', second.job(job.id).finished, 120_000)
-    assert.equal(summary.settled, 400)
+    // 100 tasks of 4 items: the restored packing maps them back to the 400 items.
+    assert.equal(summary.settled, 100)
+    assert.equal(summary.itemCount, 400)
     const counted = summary.agreed + summary.unsampled + summary.disputed + summary.unresolved
-    assert.equal(counted, 400, `the counts cover the whole job: ${JSON.stringify(summary)}`)
+    assert.equal(counted, 100, `the counts cover the whole job: ${JSON.stringify(summary)}`)
     let n = 0
     for await (const _ of second.job(job.id).results()) {
       n++
