@@ -95,6 +95,7 @@ export { BANNED_APP_SCORE, Reputation } from './reputation.js'
 export {
   type AddJobInit,
   ASSIGNMENT_OVERHEAD_BYTES,
+  DEFAULT_ASSIGNMENT_BYTES,
   type FraudEvent,
   type JobProgress,
   networkGroup,

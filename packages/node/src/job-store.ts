@@ -98,7 +98,7 @@ export const WRITE_BEHIND_MS = 50
 export interface StageOptions {
   /** The job's policy (from `resolveJobPolicy`), stored with it. */
   policy: StoredPolicy
-  /** Inputs written per transaction (and at most 16 MiB of them). @default 1024 */
+  /** Inputs written per transaction (and at most 4 MiB of them). @default 1024 */
   chunk?: number
 }
 

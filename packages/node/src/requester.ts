@@ -52,6 +52,16 @@ import { type JobStore, MemoryJobStore, type StoredPolicy } from './job-store.js
 import { checkResult, PROVABLY_BAD } from './result-checks.js'
 import type { WorkHandlers } from './work.js'
 
+/**
+ * Bytes an assignment carries at most unless one task alone is larger (§6.2 allows up to
+ * MAX_FRAME_BYTES): a frame is encrypted and written in one go, so a smaller one keeps the
+ * requester answering other claims and results meanwhile.
+ */
+export const DEFAULT_ASSIGNMENT_BYTES = 8 * 1024 * 1024
+
+/** Input bytes a claim reads from the store before it lets other work run. */
+const YIELD_EVERY_BYTES = 4 * 1024 * 1024
+
 /** Bytes of an Assignment besides its tasks: code, ids, model, lease, framing. */
 export const ASSIGNMENT_OVERHEAD_BYTES = 1024
 
@@ -151,6 +161,11 @@ export interface RequesterServiceInit {
    * @default its connection's /24 (IPv4) or /48 (IPv6); none on other transports
    */
   networkOf?: (peer: PeerId, address: string | undefined) => string | undefined
+  /**
+   * Bytes one assignment carries at most, unless one task alone is larger (at most MAX_FRAME_BYTES).
+   * @default DEFAULT_ASSIGNMENT_BYTES
+   */
+  assignmentBytes?: number
 }
 
 /** What carrying out one step's actions produced for the caller that answers the worker. */
@@ -208,11 +223,14 @@ export class RequesterService implements WorkHandlers {
   readonly store: JobStore
   private stopped = false
 
+  private readonly assignmentBytes: number
+
   constructor(
     private readonly components: RequesterComponents,
     private readonly init: RequesterServiceInit = {}
   ) {
     this.store = init.store ?? new MemoryJobStore()
+    this.assignmentBytes = Math.min(MAX_FRAME_BYTES, init.assignmentBytes ?? DEFAULT_ASSIGNMENT_BYTES)
     components.libp2p.addEventListener('peer:disconnect', this.onDisconnect)
   }
 
@@ -378,18 +396,25 @@ export class RequesterService implements WorkHandlers {
     const tasks: Assignment['tasks'] = []
     const returned: number[] = []
     let bytes = ASSIGNMENT_OVERHEAD_BYTES
+    let readSinceYield = 0
     for (const index of outcome.tasks) {
       if (returned.length > 0 || options.signal?.aborted === true) {
         returned.push(index)
         continue
       }
+      if (readSinceYield >= YIELD_EVERY_BYTES) {
+        // Reading a frame's worth of inputs takes a while: other claims and results go on between.
+        readSinceYield = 0
+        await new Promise((resolve) => setImmediate(resolve))
+      }
       const inputs = await entry.inputs(index)
       const size = taskBytes(inputs)
-      if (tasks.length > 0 && bytes + size > MAX_FRAME_BYTES) {
+      if (tasks.length > 0 && bytes + size > this.assignmentBytes) {
         returned.push(index)
         continue
       }
       bytes += size
+      readSinceYield += size
       const digest = entry.inputDigest?.(index) ?? tensorSetDigest(inputs)
       entry.digests.set(index, digest)
       tasks.push({ taskId: deriveTaskId(a.jobId, index, a.model, digest), index: BigInt(index), inputs })

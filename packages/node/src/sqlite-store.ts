@@ -53,6 +53,12 @@ CREATE TABLE IF NOT EXISTS inputs (
   task BLOB NOT NULL,
   PRIMARY KEY (job_id, idx)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS input_digests (
+  job_id TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  digest BLOB NOT NULL,
+  PRIMARY KEY (job_id, idx)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS tasks (
   job_id TEXT NOT NULL,
   idx INTEGER NOT NULL,
@@ -103,13 +109,11 @@ const MIGRATIONS: [table: string, column: string, definition: string][] = [
   // The job's whole policy as JSON (lease_ms and check_wait_ms stay for files of older versions).
   ['jobs', 'policy', 'TEXT'],
   ['verdicts', 'failure', 'TEXT'],
-  ['results', 'failure', 'TEXT'],
-  // The §2.3 input digest, computed once at staging (NULL in files of older versions: computed on read).
-  ['inputs', 'digest', 'BLOB']
+  ['results', 'failure', 'TEXT']
 ]
 
 /** Input bytes staged per transaction at most (besides StageOptions.chunk inputs): memory stays bounded with large tasks. */
-const STAGE_CHUNK_BYTES = 16 * 1024 * 1024
+const STAGE_CHUNK_BYTES = 4 * 1024 * 1024
 
 /** Bytes of the file SQLite reads through a memory map: a 110 KB input is then a copy, not hundreds of reads. */
 const MMAP_BYTES = 1 << 30
@@ -125,9 +129,12 @@ const CHECK_JOIN = 'LEFT JOIN checks c ON c.job_id = r.job_id AND c.idx = r.idx 
 function prepare(db: DatabaseSync) {
   return {
     addJob: db.prepare('INSERT INTO jobs (job_id, announcement, lease_ms, check_wait_ms, policy, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
-    addInput: db.prepare('INSERT OR REPLACE INTO inputs (job_id, idx, task, digest) VALUES (?, ?, ?, ?)'),
+    addInput: db.prepare('INSERT OR REPLACE INTO inputs (job_id, idx, task) VALUES (?, ?, ?)'),
+    // The §2.3 digest, computed once at staging, kept apart: reading it beside a large input
+    // would walk the input's overflow pages (files of older versions have none: computed on read).
+    addDigest: db.prepare('INSERT OR REPLACE INTO input_digests (job_id, idx, digest) VALUES (?, ?, ?)'),
     input: db.prepare('SELECT task FROM inputs WHERE job_id = ? AND idx = ?'),
-    inputDigest: db.prepare('SELECT digest FROM inputs WHERE job_id = ? AND idx = ?'),
+    inputDigest: db.prepare('SELECT digest FROM input_digests WHERE job_id = ? AND idx = ?'),
     lease: db.prepare('INSERT OR REPLACE INTO tasks (job_id, idx, state, worker, lease_expires_at) VALUES (?, ?, 1, ?, ?)'),
     release: db.prepare('DELETE FROM tasks WHERE job_id = ? AND idx = ? AND state = 1'),
     done: db.prepare('INSERT OR REPLACE INTO tasks (job_id, idx, state, worker, lease_expires_at) VALUES (?, ?, 2, ?, NULL)'),
@@ -167,6 +174,7 @@ function prepare(db: DatabaseSync) {
     ),
     orphanInputs: db.prepare('SELECT 1 FROM inputs WHERE job_id NOT IN (SELECT job_id FROM jobs) LIMIT 1'),
     dropOrphanInputs: db.prepare('DELETE FROM inputs WHERE job_id NOT IN (SELECT job_id FROM jobs)'),
+    dropOrphanDigests: db.prepare('DELETE FROM input_digests WHERE job_id NOT IN (SELECT job_id FROM jobs)'),
     resultCount: db.prepare('SELECT count(*) AS n FROM results WHERE job_id = ?')
   }
 }
@@ -200,7 +208,7 @@ export class SqliteJobStore implements JobStore {
       // for first, so that opening a file another connection writes to (the CLI reading a running
       // peer's) takes no write lock.
       if (this.stmts.orphanInputs.get() != null) {
-        this.stmts.dropOrphanInputs.run()
+        this.dropOrphans()
       }
     } catch (err) {
       this.db.close()
@@ -231,7 +239,8 @@ export class SqliteJobStore implements JobStore {
       const first = index - batch.length
       this.durably(() => {
         batch.forEach((tensors, i) => {
-          this.stmts.addInput.run(jobId, first + i, encodeInputs(first + i, tensors), tensorSetDigest(tensors))
+          this.stmts.addInput.run(jobId, first + i, encodeInputs(first + i, tensors))
+          this.stmts.addDigest.run(jobId, first + i, tensorSetDigest(tensors))
         })
       })
       batch = []
@@ -257,7 +266,7 @@ export class SqliteJobStore implements JobStore {
       this.durably(() => this.stmts.addJob.run(jobId, announcement, p.leaseMs, p.checkWaitMs, JSON.stringify(p), Date.now()))
       return announcement
     } catch (err) {
-      this.stmts.dropOrphanInputs.run()
+      this.dropOrphans()
       throw err
     }
   }
@@ -271,11 +280,8 @@ export class SqliteJobStore implements JobStore {
   }
 
   inputDigest(jobId: string, index: number): Uint8Array {
-    const row = this.guard(() => this.stmts.inputDigest.get(jobId, index)) as { digest: Uint8Array | null } | undefined
-    if (row == null) {
-      throw new RangeError(`job ${jobId} has no input ${index}`)
-    }
-    return row.digest == null ? tensorSetDigest(this.inputs(jobId, index)) : new Uint8Array(row.digest)
+    const row = this.guard(() => this.stmts.inputDigest.get(jobId, index)) as { digest: Uint8Array } | undefined
+    return row == null ? tensorSetDigest(this.inputs(jobId, index)) : new Uint8Array(row.digest)
   }
 
   lease(jobId: string, worker: string, tasks: number[], expiresAt: number): void {
@@ -435,6 +441,14 @@ export class SqliteJobStore implements JobStore {
     } finally {
       this.db.close()
     }
+  }
+
+  /** Inputs (and their digests) of jobs whose staging did not finish. */
+  private dropOrphans(): void {
+    this.durably(() => {
+      this.stmts.dropOrphanInputs.run()
+      this.stmts.dropOrphanDigests.run()
+    })
   }
 
   private begin(): void {

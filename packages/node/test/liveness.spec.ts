@@ -15,6 +15,7 @@ import {
   float32Tensor,
   type JobAnnouncement,
   jobsTopic,
+  MAX_FRAME_BYTES,
   modelCid,
   open,
   peerIdBytes,
@@ -26,15 +27,18 @@ import {
   WORK_PROTOCOL
 } from '@openbatch/protocol'
 import {
+  ASSIGNMENT_OVERHEAD_BYTES,
   announceJob,
   claimTasks,
   createOpenbatchPeer,
+  DEFAULT_ASSIGNMENT_BYTES,
   JobAnnouncer,
   JobBoard,
   MemoryJobStore,
   type OpenbatchPeer,
   RequesterService,
   submitResults,
+  taskBytes,
   type VerdictEvent,
   WorkerService,
   WorkServer
@@ -129,7 +133,8 @@ describe('liveness (issue #11) — real libp2p peers', () => {
   it('frames up to the spec limit travel: a 7 MB input and a 7 MB output (§6.1); an assignment never exceeds a frame (§6.2)', async () => {
     const [requester, workerPeer] = await network(2, { mesh: true })
     assert.ok(requester && workerPeer)
-    const service = await requesterOf(requester)
+    // Assignments up to the frame limit (the default keeps them to DEFAULT_ASSIGNMENT_BYTES).
+    const service = await requesterOf(requester, { assignmentBytes: MAX_FRAME_BYTES })
     const big = (i: number, values: number): Tensor[] => [float32Tensor('x', [1, values], new Float32Array(values).fill(i))]
     const sevenMb = 7 * 1024 * 1024
     // Task i: 7 MB for the first job; 15 MiB each for the second (four fit a 64 MiB frame).
@@ -180,6 +185,30 @@ describe('liveness (issue #11) — real libp2p peers', () => {
       [2, 3]
     )
     service.stop()
+
+    // By default an assignment carries DEFAULT_ASSIGNMENT_BYTES (8 MiB): one 24 MiB task, or the
+    // small tasks that fit.
+    const [requester2, worker2] = await network(2, { mesh: true })
+    assert.ok(requester2 && worker2)
+    const modest = await requesterOf(requester2)
+    const byDefault = announcement(requester2, 6, { nonce: 4, maxBatch: 6 })
+    await modest.addJob({ announcement: await seal(STATEMENTS.job, byDefault, requester2.privateKey), inputs: pair })
+    const one = await claimTasks(worker2, requester2.peerId, { jobId: byDefault.jobId, maxTasks: 6 })
+    assert.deepEqual(
+      one.tasks.map((t) => Number(t.index)),
+      [0]
+    )
+    // Tasks of 3 MiB: two fit 8 MiB, a third would not.
+    const threeMb = (i: number) => big(i, (3 * 1024 * 1024) / 4)
+    assert.ok(ASSIGNMENT_OVERHEAD_BYTES + 3 * taskBytes(threeMb(0)) > DEFAULT_ASSIGNMENT_BYTES)
+    const mb = announcement(requester2, 4, { nonce: 5, maxBatch: 4 })
+    await modest.addJob({ announcement: await seal(STATEMENTS.job, mb, requester2.privateKey), inputs: threeMb })
+    const several = await claimTasks(worker2, requester2.peerId, { jobId: mb.jobId, maxTasks: 4 })
+    assert.deepEqual(
+      several.tasks.map((t) => Number(t.index)),
+      [0, 1]
+    )
+    modest.stop()
   })
 
   it('announcements of fake jobs whose requester never answers do not hold honest work; the liar is backed off and scored (§6.2)', async () => {
