@@ -109,6 +109,15 @@ export {
 export { type CheckedResult, checkResult, PROVABLY_BAD, type ResultJob } from './result-checks.js'
 export { type Deadline, deadline, sleep, withDeadline } from './signals.js'
 export { SqliteJobStore } from './sqlite-store.js'
-export { type ClaimOptions, claimTasks, submitResults, type WorkHandlers, WorkServer, type WorkServerInit } from './work.js'
+export {
+  type ClaimOptions,
+  claimTasks,
+  fetchInputs,
+  InputsRefusedError,
+  submitResults,
+  type WorkHandlers,
+  WorkServer,
+  type WorkServerInit
+} from './work.js'
 export { classifyFailure, submissions, type WorkerComponents, WorkerService, type WorkerServiceInit } from './worker.js'
 export { createWorker, WorkerNode, type WorkerNodeComponents, type WorkerNodeInit } from './worker-node.js'

@@ -26,6 +26,8 @@ import {
   createFraudProof,
   deriveTaskId,
   ErrorCode,
+  type InputRequest,
+  type InputResponse,
   isDeterministicFailure,
   type JobAnnouncement,
   jobsTopic,
@@ -135,6 +137,8 @@ interface Entry {
   groupsNotedAt: number
   /** Input digests of leased tasks, to check results against. */
   digests: Map<number, Uint8Array>
+  /** Tasks named in a fraud proof this requester published: their inputs are served (§6.9). */
+  proven: Set<number>
   timer?: ReturnType<typeof setTimeout>
   complete: PromiseWithResolvers<void>
 }
@@ -291,6 +295,7 @@ export class RequesterService implements WorkHandlers {
       inputDigest: init.inputs == null ? (i) => this.store.inputDigest(jobId, i) : init.inputDigest,
       groupsNotedAt: 0,
       digests: new Map(),
+      proven: new Set(),
       complete: Promise.withResolvers()
     }
     entry.complete.promise.catch(() => {}) // callers that never await `done` must not see an unhandled rejection
@@ -525,6 +530,23 @@ export class RequesterService implements WorkHandlers {
     return { jobId, entry, ...executed.accepted, receipt: await this.receipt(entry, r, envelope) }
   }
 
+  /**
+   * §6.9 The inputs of a task named in a fraud proof this requester published, for any peer that
+   * wants to re-execute it; other tasks' inputs go only to workers that claim them.
+   */
+  async inputs(_remote: PeerId, request: InputRequest): Promise<InputResponse> {
+    const refuse = (code: ErrorCode, message: string): InputResponse => ({ code, inputs: [], message })
+    const entry = this.jobs.get(toHex(request.jobId))
+    const index = Number(request.index)
+    if (entry == null || index >= entry.job.taskCount) {
+      return refuse(ErrorCode.UNKNOWN_JOB, 'no such job or task here')
+    }
+    if (!entry.proven.has(index)) {
+      return refuse(ErrorCode.NOT_ASSIGNED, 'no fraud proof of this requester names that task')
+    }
+    return { code: ErrorCode.OK, inputs: await entry.inputs(index), message: '' }
+  }
+
   /** Makes the store's writes behind durable; a failure is reported, and they stay behind for the next commit. */
   private async flushStore(): Promise<void> {
     try {
@@ -584,6 +606,7 @@ export class RequesterService implements WorkHandlers {
         }
         return createFraudProof({ ...init, inputs: [] }, this.components.privateKey)
       })
+      entry.proven.add(action.task)
       await publishFraudProof(this.components, proof)
       this.init.onFraud?.({
         jobId,

@@ -1,6 +1,6 @@
 /**
- * The work stream protocols (spec §6.1–6.3): length-prefixed protobuf frames, one request and
- * one answer per stream, every frame under its size limit, every inbound handler under
+ * The work stream protocols (spec §6.1–6.3, §6.9): length-prefixed protobuf frames, one request
+ * and one answer per stream, every frame under its size limit, every inbound handler under
  * STREAM_TIMEOUT_MS. A malformed or oversized frame closes that stream only.
  */
 
@@ -12,14 +12,21 @@ import {
   ErrorCode,
   encodeAssignment,
   type FrameName,
+  INPUTS_PROTOCOL,
+  InputRequest,
+  InputResponse,
   RESULT_PROTOCOL,
   ResultAck,
   type ResultStatus,
   ResultSubmission,
   STREAM_TIMEOUT_MS,
   TaskClaim,
+  type Tensor,
+  tensorSetDigest,
+  toHex,
   WORK_PROTOCOL
 } from '@openbatch/protocol'
+import { equals } from 'uint8arrays/equals'
 import type { OpenbatchComponents } from './components.js'
 import { ProtocolViolationError } from './errors.js'
 import { firstBytes, frameStream } from './framing.js'
@@ -32,6 +39,8 @@ export type WorkComponents = Pick<OpenbatchComponents, 'libp2p'>
 export interface WorkHandlers {
   claim(remote: PeerId, claim: TaskClaim, options: AbortOptions): Promise<Assignment>
   results(remote: PeerId, envelopes: Uint8Array[], options: AbortOptions): Promise<ResultStatus[]>
+  /** §6.9 A proven task's inputs (served when present). */
+  inputs?(remote: PeerId, request: InputRequest, options: AbortOptions): Promise<InputResponse>
 }
 
 export interface WorkServerInit {
@@ -78,6 +87,9 @@ export class WorkServer {
     const opts = { maxInboundStreams: this.maxInboundStreams }
     await this.peer.libp2p.handle(WORK_PROTOCOL, (stream, connection) => this.serve(stream, connection, 'claim'), opts)
     await this.peer.libp2p.handle(RESULT_PROTOCOL, (stream, connection) => this.serve(stream, connection, 'results'), opts)
+    if (this.handlers.inputs != null) {
+      await this.peer.libp2p.handle(INPUTS_PROTOCOL, (stream, connection) => this.serveInputs(stream, connection), opts)
+    }
   }
 
   async stop(): Promise<void> {
@@ -85,7 +97,7 @@ export class WorkServer {
       return
     }
     this.started = false
-    await this.peer.libp2p.unhandle([WORK_PROTOCOL, RESULT_PROTOCOL])
+    await this.peer.libp2p.unhandle([WORK_PROTOCOL, RESULT_PROTOCOL, ...(this.handlers.inputs == null ? [] : [INPUTS_PROTOCOL])])
   }
 
   private async serve(stream: Stream, connection: Connection, kind: 'claim' | 'results'): Promise<void> {
@@ -123,6 +135,63 @@ export class WorkServer {
       stream.abort(err as Error)
     }
   }
+
+  private async serveInputs(stream: Stream, connection: Connection): Promise<void> {
+    const options = { signal: AbortSignal.timeout(this.timeoutMs) }
+    try {
+      const { lp, frame } = await readFrame(stream, 'InputRequest', options)
+      const reply = await (this.handlers.inputs as NonNullable<WorkHandlers['inputs']>)(connection.remotePeer, frame, options)
+      await lp.write(InputResponse.encode(reply), options)
+      await stream.close(options)
+    } catch (err) {
+      stream.abort(err as Error)
+    }
+  }
+}
+
+/** The answer to an InputRequest (§6.9) was not the inputs: its code and message. */
+export class InputsRefusedError extends Error {
+  override readonly name = 'InputsRefusedError'
+  constructor(
+    readonly code: ErrorCode,
+    message: string
+  ) {
+    super(message)
+  }
+}
+
+/**
+ * §6.9 The inputs of a proven task, from its requester, checked against `inputDigest` (the
+ * proof's results'): InputsRefusedError when the requester says no, ProtocolViolationError when
+ * what it sends does not hash to the digest.
+ */
+export async function fetchInputs(
+  peer: WorkComponents,
+  requester: PeerId,
+  task: { jobId: Uint8Array; index: number | bigint; inputDigest: Uint8Array },
+  options: AbortOptions = {}
+): Promise<Tensor[]> {
+  const stream = await peer.libp2p.dialProtocol(requester, INPUTS_PROTOCOL, options)
+  let reply: InputResponse
+  try {
+    const lp = frameStream(stream, 'InputResponse')
+    await lp.write(InputRequest.encode({ jobId: task.jobId as Uint8Array<ArrayBuffer>, index: BigInt(task.index) }), options)
+    reply = decodeFrame('InputResponse', await lp.read(options))
+    await stream.close(options)
+  } catch (err) {
+    stream.abort(err as Error)
+    throw err
+  }
+  if (reply.code !== ErrorCode.OK) {
+    throw new InputsRefusedError(
+      reply.code,
+      `the requester refused the inputs of task ${task.index} of job ${toHex(task.jobId)}: ${ErrorCode[reply.code]} ${reply.message}`.trim()
+    )
+  }
+  if (!equals(tensorSetDigest(reply.inputs), task.inputDigest)) {
+    throw new ProtocolViolationError(`the inputs sent for task ${task.index} of job ${toHex(task.jobId)} do not hash to its input digest`)
+  }
+  return reply.inputs
 }
 
 export interface ClaimOptions extends AbortOptions {

@@ -18,6 +18,8 @@ import {
   announceJob,
   claimTasks,
   createOpenbatchPeer,
+  fetchInputs,
+  type InputsRefusedError,
   MemoryJobStore,
   ReceiptStore,
   RequesterService,
@@ -132,7 +134,7 @@ describe('verification between real libp2p peers (spec §7, issue #5)', () => {
     service.stop()
   })
 
-  it('a task whose inputs a fraud proof cannot carry is still proven: the proof leaves the inputs out (§7.5)', async () => {
+  it('a task whose inputs a fraud proof cannot carry is still proven: the proof leaves them out, and peers fetch them by digest (§6.9, §7.5)', async () => {
     const [requester, h1, h2, cheater, bystander] = await network(5, { mesh: true })
     assert.ok(requester && h1 && h2 && cheater && bystander)
     const frauds: FraudEvent[] = []
@@ -178,6 +180,28 @@ describe('verification between real libp2p peers (spec §7, issue #5)', () => {
       assert.equal(message.inputs.length, 0, 'the inputs are left out')
     }
     await waitFor('a bystander to accept the proof', () => bystander.reputation.isBanned(cheater.peerId))
+
+    // §6.9 A peer that wants to re-execute fetches the inputs by the results' digest from the requester.
+    const proof = (await open(STATEMENTS.fraud, (frauds[0] as FraudEvent).proof)).message
+    const accused = (await open(STATEMENTS.result, proof.accused)).message
+    const fetched = await fetchInputs(bystander, requester.peerId, accused)
+    assert.deepEqual(fetched, wide(Number(accused.index)))
+    await assert.rejects(
+      fetchInputs(bystander, requester.peerId, { ...accused, inputDigest: new Uint8Array(32) }),
+      (err: Error) => err.name === 'ProtocolViolationError' && /do not hash to its input digest/.test(err.message)
+    )
+    await assert.rejects(
+      fetchInputs(bystander, requester.peerId, { ...accused, index: 99n }),
+      (err: InputsRefusedError) => err.name === 'InputsRefusedError' && err.code === ErrorCode.UNKNOWN_JOB
+    )
+    const unproven = [0, 1, 2, 3, 4, 5].find((t) => !frauds.some((f) => f.task === t))
+    if (unproven !== undefined) {
+      // Inputs of tasks no proof names go only to the workers that claim them.
+      await assert.rejects(
+        fetchInputs(bystander, requester.peerId, { ...accused, index: BigInt(unproven) }),
+        (err: InputsRefusedError) => err.name === 'InputsRefusedError' && err.code === ErrorCode.NOT_ASSIGNED
+      )
+    }
     for (const w of workers) {
       await w.stop()
     }

@@ -14,6 +14,8 @@ export const MODEL_PROTOCOL = '/openbatch/model/1.0.0'
 export const CAPACITY_PROTOCOL = '/openbatch/capacity/1.0.0'
 /** Job discovery: a worker asks a peer for the open jobs it knows of (§6.7). */
 export const JOB_QUERY_PROTOCOL = '/openbatch/job-query/1.0.0'
+/** §6.9 A proven task's inputs, from its requester. */
+export const INPUTS_PROTOCOL = '/openbatch/inputs/1.0.0'
 /** kad-dht protocol prefix: `${DHT_PROTOCOL_PREFIX}/kad/1.0.0`, a private DHT (§4.1). */
 export const DHT_PROTOCOL_PREFIX = '/openbatch'
 
@@ -84,6 +86,8 @@ export const MAX_JOB_QUERY_BYTES = 4096
 export const MAX_JOB_LIST_BYTES = 64 * (8 * 1024 + 4)
 /** Largest ModelRequest frame (§6.4). */
 export const MAX_MODEL_REQUEST_BYTES = 128
+/** Largest InputRequest frame (§6.9). */
+export const MAX_INPUT_REQUEST_BYTES = 128
 
 // --- §4, §5, §6 Times (milliseconds) ---------------------------------------------------------
 export const CAPACITY_TTL_MS = 60 * 60 * 1000

@@ -22,6 +22,7 @@ import {
   MAX_CAPACITY_TTL_MS,
   MAX_FRAME_BYTES,
   MAX_FRAUD_WITNESSES,
+  MAX_INPUT_REQUEST_BYTES,
   MAX_JOB_DURATION_MS,
   MAX_JOB_LIST_BYTES,
   MAX_JOB_QUERY_BYTES,
@@ -42,6 +43,8 @@ import {
   ErrorCode,
   FailureKind,
   type FraudProof,
+  InputRequest,
+  InputResponse,
   type JobAnnouncement,
   JobList,
   JobQuery,
@@ -92,7 +95,9 @@ export const FRAMES = {
   ModelRequest: { codec: ModelRequest, maxBytes: MAX_MODEL_REQUEST_BYTES },
   ModelChunk: { codec: ModelChunk, maxBytes: MAX_FRAME_BYTES },
   JobQuery: { codec: JobQuery, maxBytes: MAX_JOB_QUERY_BYTES },
-  JobList: { codec: JobList, maxBytes: MAX_JOB_LIST_BYTES }
+  JobList: { codec: JobList, maxBytes: MAX_JOB_LIST_BYTES },
+  InputRequest: { codec: InputRequest, maxBytes: MAX_INPUT_REQUEST_BYTES },
+  InputResponse: { codec: InputResponse, maxBytes: MAX_FRAME_BYTES }
 } as const
 
 export type FrameName = keyof typeof FRAMES
@@ -106,6 +111,15 @@ export function decodeFrame<N extends FrameName>(name: N, bytes: Uint8Array | Ui
     validateTaskClaim(msg as TaskClaim)
   } else if (name === 'Assignment') {
     validateAssignment(msg as Assignment)
+  } else if (name === 'InputRequest') {
+    digestField('job_id', (msg as InputRequest).jobId)
+  } else if (name === 'InputResponse') {
+    const r = msg as InputResponse
+    if (r.code === ErrorCode.OK) {
+      validateTensorSet(r.inputs)
+    } else if (r.inputs.length > 0) {
+      throw new InvalidFieldError('inputs', `must be empty with code ${r.code}`)
+    }
   } else if (name === 'JobQuery') {
     ;(msg as JobQuery).models.forEach((m, i) => {
       cidField(`models[${i}]`, m)

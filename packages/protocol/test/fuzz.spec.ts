@@ -12,11 +12,15 @@ import {
   CapacityRecord,
   decodeBounded,
   decodeFrame,
+  ErrorCode,
   FRAMES,
   type FrameName,
   FraudProof,
+  InputRequest,
+  InputResponse,
   JobAnnouncement,
   MAX_FRAME_BYTES,
+  MAX_INPUT_REQUEST_BYTES,
   type MessageCodec,
   ModelChunk,
   open,
@@ -173,5 +177,23 @@ describe('fuzzing decoders and openers', async () => {
     assert.throws(() => decodeBounded(Tensor, Uint8Array.from(dims), MAX_FRAME_BYTES, 'Tensor'), { name: 'LimitExceededError' })
     const results = Array.from({ length: 257 }, () => [0x0a, 0x00]).flat()
     assert.throws(() => decodeFrame('ResultSubmission', Uint8Array.from(results)), { name: 'LimitExceededError' })
+  })
+
+  it('§6.9 input frames: a request names a 32-byte job id; a refusal carries no inputs; inputs are a valid tensor set', () => {
+    const jobId = new Uint8Array(32).fill(7)
+    assert.equal(decodeFrame('InputRequest', InputRequest.encode({ jobId, index: 3n })).index, 3n)
+    assert.throws(() => decodeFrame('InputRequest', InputRequest.encode({ jobId: jobId.subarray(1), index: 3n })), {
+      name: 'InvalidFieldError',
+      message: /job_id/
+    })
+    assert.throws(() => decodeFrame('InputRequest', new Uint8Array(MAX_INPUT_REQUEST_BYTES + 1)), { name: 'TooLargeError' })
+    const inputs = INPUTS
+    assert.deepEqual(decodeFrame('InputResponse', InputResponse.encode({ code: ErrorCode.OK, inputs, message: '' })).inputs, inputs)
+    assert.throws(() => decodeFrame('InputResponse', InputResponse.encode({ code: ErrorCode.NOT_ASSIGNED, inputs, message: 'no' })), {
+      name: 'InvalidFieldError',
+      message: /inputs/
+    })
+    const twice = [...inputs, ...inputs]
+    assert.throws(() => decodeFrame('InputResponse', InputResponse.encode({ code: ErrorCode.OK, inputs: twice, message: '' })))
   })
 })

@@ -21,7 +21,11 @@ import {
   encodeTensorSetCanonical,
   FailureKind,
   float32Tensor,
+  ItemMap,
+  type ItemPacking,
+  MAX_FRAME_BYTES,
   modelCid,
+  packItems,
   proofOfSamplingFloor,
   resolvePolicy,
   STATEMENTS,
@@ -310,6 +314,30 @@ export async function buildVectors() {
       trust_horizon: 20,
       floor: 0.05,
       rate: adaptiveRate(k, { ...policy, trustHorizon: 20 }, 0.05)
-    }))
+    })),
+    // §6.8: items packed 3 to a task — a one-row run, an item of another shape, an item of two
+    // rows — with each task's inputs (and digest) and where its items went.
+    multi_item_tasks: await (async () => {
+      const row = (name: string, values: number[]) => float32Tensor(name, [1, values.length], values)
+      const items: Tensor[][] = [
+        [row('x', [1, 2]), row('m', [1])],
+        [row('x', [3, 4]), row('m', [0])],
+        [row('x', [5, 6, 7]), row('m', [1])],
+        [row('x', [8, 9]), row('m', [1])],
+        [float32Tensor('x', [2, 2], [10, 11, 12, 13]), float32Tensor('m', [2, 1], [1, 1])],
+        [row('x', [14, 15]), row('m', [0])]
+      ]
+      const packing: ItemPacking = { itemsPerTask: 3, itemCount: 0, short: [] }
+      const tasks: Tensor[][] = []
+      for await (const t of packItems(items, 3, MAX_FRAME_BYTES, packing)) {
+        tasks.push(t)
+      }
+      const map = new ItemMap(tasks.length, packing)
+      return {
+        items_per_task: 3,
+        items: items.map((item) => item.map(tensorToJson)),
+        tasks: tasks.map((t, i) => ({ ...map.itemsOf(i), inputs: t.map(tensorToJson), digest: toHex(tensorSetDigest(t)) }))
+      }
+    })()
   }
 }

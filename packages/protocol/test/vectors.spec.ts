@@ -21,14 +21,19 @@ import {
   encodeTensorCanonical,
   encodeTensorSetCanonical,
   type FailureKind,
+  ItemMap,
+  type ItemPacking,
+  MAX_FRAME_BYTES,
   modelCid,
   open,
+  packItems,
   peerIdBytes,
   proofOfSamplingFloor,
   resolvePolicy,
   STATEMENTS,
   type StatementKind,
   seal,
+  splitRows,
   type Tensor,
   tensorSetDigest,
   toHex,
@@ -142,6 +147,25 @@ describe('test vectors (§9)', () => {
     for (const v of vectors.adaptive_rate) {
       const policy = { ...resolvePolicy(undefined), initialRate: v.initial_rate, trustHorizon: v.trust_horizon }
       assert.ok(Math.abs(adaptiveRate(v.consecutive_agreements, policy, v.floor) - v.rate) < 1e-12)
+    }
+  })
+
+  it("multi-item tasks: items packed into tasks, each task's inputs and digest, and split back (§6.8)", async () => {
+    const v = vectors.multi_item_tasks
+    const items = v.items.map((item) => item.map(tensor))
+    const packing: ItemPacking = { itemsPerTask: 1, itemCount: 0, short: [] }
+    const tasks: Tensor[][] = []
+    for await (const t of packItems(items, v.items_per_task, MAX_FRAME_BYTES, packing)) {
+      tasks.push(t)
+    }
+    assert.equal(tasks.length, v.tasks.length)
+    const map = new ItemMap(tasks.length, packing)
+    for (const [i, t] of v.tasks.entries()) {
+      assert.deepEqual(map.itemsOf(i), { start: t.start, count: t.count })
+      assert.equal(toHex(tensorSetDigest(tasks[i] as Tensor[])), t.digest)
+      assert.equal(toHex(tensorSetDigest(t.inputs.map(tensor))), t.digest)
+      // A worker that echoes its inputs: splitting gives the items back.
+      assert.deepEqual(splitRows(t.inputs.map(tensor), t.count), items.slice(t.start, t.start + t.count))
     }
   })
 })

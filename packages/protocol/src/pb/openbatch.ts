@@ -4276,6 +4276,303 @@ export namespace FraudProof {
   }
 }
 
+export interface InputRequest {
+  jobId: Uint8Array<ArrayBuffer>
+  index: bigint
+}
+
+export namespace InputRequest {
+  let _codec: Codec<InputRequest>
+
+  export const codec = (): Codec<InputRequest> => {
+    if (_codec == null) {
+      _codec = message<InputRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.jobId != null && obj.jobId.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.jobId)
+        }
+
+        if ((obj.index != null && obj.index !== 0n)) {
+          w.uint32(16)
+          w.uint64(obj.index)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          jobId: uint8ArrayAlloc(0),
+          index: 0n
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.jobId = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.index = reader.uint64()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.jobId`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.index`,
+                value: reader.uint64()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface InputRequestJobIdFieldEvent {
+    field: '$.jobId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface InputRequestIndexFieldEvent {
+    field: '$.index'
+    value: bigint
+  }
+
+  export function encode (obj: Partial<InputRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, InputRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InputRequest>): InputRequest {
+    return decodeMessage(buf, InputRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InputRequest>): Generator<InputRequestJobIdFieldEvent | InputRequestIndexFieldEvent> {
+    return streamMessage(buf, InputRequest.codec(), opts)
+  }
+}
+
+export interface InputResponse {
+  code: ErrorCode
+  inputs: Tensor[]
+  message: string
+}
+
+export namespace InputResponse {
+  let _codec: Codec<InputResponse>
+
+  export const codec = (): Codec<InputResponse> => {
+    if (_codec == null) {
+      _codec = message<InputResponse>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.code != null && __ErrorCodeValues[obj.code] !== 0) {
+          w.uint32(8)
+          ErrorCode.codec().encode(obj.code, w)
+        }
+
+        if (obj.inputs != null && obj.inputs.length > 0) {
+          for (const value of obj.inputs) {
+            w.uint32(18)
+            Tensor.codec().encode(value, w)
+          }
+        }
+
+        if ((obj.message != null && obj.message !== '')) {
+          w.uint32(26)
+          w.string(obj.message)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          code: ErrorCode.OK,
+          inputs: [],
+          message: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.code = ErrorCode.codec().decode(reader)
+              break
+            }
+            case 2: {
+              if (opts.limits?.inputs != null && obj.inputs.length === opts.limits.inputs) {
+                throw new MaxLengthError('Decode error - repeated field "inputs" had too many elements')
+              }
+
+              if (obj.inputs.length === 16) {
+                throw new MaxLengthError('Decode error - repeated field "inputs" had too many elements')
+              }
+
+              obj.inputs.push(Tensor.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.inputs$
+              }))
+              break
+            }
+            case 3: {
+              obj.message = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          inputs: 16
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.code`,
+                value: ErrorCode.codec().decode(reader)
+              }
+              break
+            }
+            case 2: {
+              if (opts.limits?.inputs != null && obj.inputs === opts.limits.inputs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "inputs" had too many elements')
+              }
+
+              if (obj.inputs === 16) {
+                throw new MaxLengthError('Streaming decode error - repeated field "inputs" had too many elements')
+              }
+
+              for (const evt of Tensor.codec().stream(reader, reader.uint32(), `${prefix}.inputs[]`, {
+                limits: opts.limits?.inputs$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.inputs
+                }
+              }
+
+              obj.inputs++
+
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.message`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface InputResponseCodeFieldEvent {
+    field: '$.code'
+    value: ErrorCode
+  }
+
+  export interface InputResponseInputsNameFieldEvent {
+    field: '$.inputs[].name'
+    value: string
+    index: number
+  }
+
+  export interface InputResponseInputsDtypeFieldEvent {
+    field: '$.inputs[].dtype'
+    value: DType
+    index: number
+  }
+
+  export interface InputResponseInputsDimsFieldEvent {
+    field: '$.inputs[].dims[]'
+    index: number
+    value: bigint
+  }
+
+  export interface InputResponseInputsDataFieldEvent {
+    field: '$.inputs[].data'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface InputResponseMessageFieldEvent {
+    field: '$.message'
+    value: string
+  }
+
+  export function encode (obj: Partial<InputResponse>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, InputResponse.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InputResponse>): InputResponse {
+    return decodeMessage(buf, InputResponse.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InputResponse>): Generator<InputResponseCodeFieldEvent | InputResponseInputsNameFieldEvent | InputResponseInputsDtypeFieldEvent | InputResponseInputsDimsFieldEvent | InputResponseInputsDataFieldEvent | InputResponseMessageFieldEvent> {
+    return streamMessage(buf, InputResponse.codec(), opts)
+  }
+}
+
 export interface ModelRequest {
   model: Uint8Array<ArrayBuffer>
   offset: bigint
