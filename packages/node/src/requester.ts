@@ -172,9 +172,9 @@ export interface RequesterServiceInit {
   assignmentBytes?: number
 }
 
-/** What carrying out one step's actions produced for the caller that answers the worker. */
 type AcceptAction = Extract<VerifiedJobAction, { type: 'accept' }>
 
+/** What carrying out one step's actions produced for the caller that answers the worker. */
 interface Executed {
   /** The step accepted a result: to be stored, then `rest` carried out. */
   accepted?: { action: AcceptAction; rest: VerifiedJobAction[] }

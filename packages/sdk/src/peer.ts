@@ -16,6 +16,7 @@ import {
   announcedAddresses,
   createOpenbatchPeer,
   createWorker,
+  DEFAULT_ASSIGNMENT_BYTES,
   discoverWorkers,
   type FraudEvent,
   JobAnnouncer,
@@ -520,8 +521,11 @@ async function readModelFile(path: string): Promise<Uint8Array> {
 export const TASK_OVERHEAD_MS = 4
 /** Most items one task carries (§6.8). */
 export const MAX_ITEMS_PER_TASK = 256
-/** Input bytes a task of several items carries at most: a quarter of a frame, so that a claim carries several tasks. */
-export const MAX_TASK_INPUT_BYTES = MAX_FRAME_BYTES / 4
+/**
+ * Input bytes a task of several items carries at most: half of what a requester puts in one
+ * assignment (DEFAULT_ASSIGNMENT_BYTES), so that a claim carries at least two such tasks.
+ */
+export const MAX_TASK_INPUT_BYTES = DEFAULT_ASSIGNMENT_BYTES / 2
 
 /**
  * §6.8 Items per task for `model`, from the capacity records of `workers`: enough that the
