@@ -160,7 +160,10 @@ export async function runDemo(o: DemoOptions): Promise<boolean> {
         verification: verificationPolicy({ agreement: AgreementKind.ARGMAX }),
         discoveryTimeoutMs: 60_000,
         // Every worker, the cheater included, is found and listening before the job starts.
-        minWorkers: o.workers
+        minWorkers: o.workers,
+        // Items travel several to a task (§6.8), but a demo of verification needs tasks enough for
+        // every worker, the cheater too, to do several: about ten each.
+        itemsPerTask: Math.max(1, Math.floor(o.items / (o.workers * 10)))
       })
       say(`job ${job.id}: ${job.taskCount} tasks on the real PaddleOCR text-direction classifier`)
       const view = new ProgressView(process.stdout, o.json !== true && process.stdout.isTTY === true)
