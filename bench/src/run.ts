@@ -8,7 +8,8 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   liveness: async () => (await import('./liveness.js')).main(),
   testnet: async () => (await import('./testnet.js')).main(),
   engines: async () => (await import('./engines.js')).main(),
-  dispatch: async () => (await import('./dispatch.js')).main()
+  dispatch: async () => (await import('./dispatch.js')).main(),
+  store: async () => (await import('./store.js')).main()
 }
 
 const name = process.argv[2]
