@@ -29,6 +29,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { createPeer, float32Tensor, type Tensor } from '@openbatch/sdk'
 import { Queue, QueueEvents } from 'bullmq'
+import { Redis } from 'ioredis'
 import { CAPACITY, QUEUE } from './dispatch-shared.js'
 import { item, MODEL_PATH } from './inputs.js'
 
@@ -100,28 +101,14 @@ async function startRedis(dir: string): Promise<{ port: number; child: ChildProc
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'warning'],
     { stdio: ['ignore', 'pipe', 'inherit'] }
   )
-  // Ready once it answers PING (redis-cli may be absent: a raw RESP exchange over TCP).
-  const { connect } = await import('node:net')
-  await within(
-    'redis-server to answer',
-    (async () => {
-      while (true) {
-        const pong = await new Promise<boolean>((resolve) => {
-          const socket = connect(port, '127.0.0.1', () => socket.write('PING\r\n'))
-          socket.once('data', (d) => {
-            socket.destroy()
-            resolve(d.toString().startsWith('+PONG'))
-          })
-          socket.once('error', () => resolve(false))
-        })
-        if (pong) {
-          return
-        }
-        await new Promise((r) => setTimeout(r, 50))
-      }
-    })(),
-    10_000
-  )
+  // Ready once it answers PING: ioredis queues it and reconnects every 50 ms until then.
+  const client = new Redis({ host: '127.0.0.1', port, retryStrategy: () => 50, maxRetriesPerRequest: null })
+  client.on('error', () => {}) // refused connections while it starts
+  try {
+    await within('redis-server to answer', client.ping(), 10_000)
+  } finally {
+    client.disconnect()
+  }
   return { port, child }
 }
 

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '@openbatch/protocol'
 /** A configuration a peer cannot start with; `field` names the option, the message what to do. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError'
@@ -76,5 +77,16 @@ export class NoWorkersError extends Error {
         ? `no workers serve model ${model} (searched the network for ${Math.round(waitedMs / 1000)} s); start a worker with this model, or check the bootstrap addresses`
         : `found ${found} of the ${wanted} workers wanted for model ${model} in ${Math.round(waitedMs / 1000)} s; start more workers or ask for fewer`
     )
+  }
+}
+
+/** The answer to an InputRequest (spec §6.9) was not the inputs: its code and message. */
+export class InputsRefusedError extends Error {
+  override readonly name = 'InputsRefusedError'
+  constructor(
+    readonly code: ErrorCode,
+    message: string
+  ) {
+    super(message)
   }
 }

@@ -9,6 +9,7 @@
  */
 
 import { randomBytes } from 'node:crypto'
+import { setImmediate } from 'node:timers/promises'
 
 import type { AbortOptions, PeerId } from '@libp2p/interface'
 import {
@@ -410,7 +411,7 @@ export class RequesterService implements WorkHandlers {
       if (readSinceYield >= YIELD_EVERY_BYTES) {
         // Reading a frame's worth of inputs takes a while: other claims and results go on between.
         readSinceYield = 0
-        await new Promise((resolve) => setImmediate(resolve))
+        await setImmediate()
       }
       const inputs = await entry.inputs(index)
       const size = taskBytes(inputs)

@@ -9,6 +9,7 @@
  */
 
 import type { DatabaseSync } from 'node:sqlite'
+import { setImmediate } from 'node:timers/promises'
 import { resolveJobPolicy, type TaskState, type Verdict, type VerificationCounts, type VerificationStatus } from '@openbatch/core'
 import { type FailureKind, type Tensor, tensorSetDigest } from '@openbatch/protocol'
 import { isCorruption, openDatabase, StoreCorruptError } from './database.js'
@@ -254,7 +255,7 @@ export class SqliteJobStore implements JobStore {
         if (batch.length >= chunk || bytes >= STAGE_CHUNK_BYTES) {
           flush()
           // Other work (claims, results of other jobs) runs between chunks.
-          await new Promise((resolve) => setImmediate(resolve))
+          await setImmediate()
         }
       }
       if (batch.length > 0) {

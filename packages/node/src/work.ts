@@ -28,7 +28,7 @@ import {
 } from '@openbatch/protocol'
 import { equals } from 'uint8arrays/equals'
 import type { OpenbatchComponents } from './components.js'
-import { ProtocolViolationError } from './errors.js'
+import { InputsRefusedError, ProtocolViolationError } from './errors.js'
 import { firstBytes, frameStream } from './framing.js'
 import { withDeadline } from './signals.js'
 
@@ -146,17 +146,6 @@ export class WorkServer {
     } catch (err) {
       stream.abort(err as Error)
     }
-  }
-}
-
-/** The answer to an InputRequest (§6.9) was not the inputs: its code and message. */
-export class InputsRefusedError extends Error {
-  override readonly name = 'InputsRefusedError'
-  constructor(
-    readonly code: ErrorCode,
-    message: string
-  ) {
-    super(message)
   }
 }
 

@@ -113,12 +113,7 @@ export async function open<T>(kind: StatementKind<T>, bytes: Uint8Array): Promis
   if (bytes.byteLength > kind.maxBytes) {
     throw new TooLargeError(`${kind.name} envelope of ${bytes.byteLength} bytes exceeds ${kind.maxBytes}`, bytes.byteLength, kind.maxBytes)
   }
-  let envelope: RecordEnvelope
-  try {
-    envelope = RecordEnvelope.createFromProtobuf(bytes)
-  } catch (err) {
-    throw new MalformedMessageError(`${kind.name} envelope does not decode: ${(err as Error).message}`)
-  }
+  const envelope = parseEnvelope(kind, bytes)
   if (!equals(envelope.payloadType, kind.payloadType)) {
     throw new WrongPayloadTypeError(
       `envelope carries payload type 0x${toHex(envelope.payloadType)}, expected ${kind.name} (0x${toHex(kind.payloadType)})`
@@ -150,13 +145,16 @@ export async function open<T>(kind: StatementKind<T>, bytes: Uint8Array): Promis
  * decoded without checking its signature again. Never for bytes from the network: use `open`.
  */
 export function decodeOpened<T>(kind: StatementKind<T>, bytes: Uint8Array): T {
-  let envelope: RecordEnvelope
+  return decodeBounded(kind.codec, parseEnvelope(kind, bytes).payload, kind.maxBytes, kind.name)
+}
+
+/** The envelope around a statement of `kind`, or MalformedMessageError. */
+function parseEnvelope(kind: Pick<StatementKind<unknown>, 'name'>, bytes: Uint8Array): RecordEnvelope {
   try {
-    envelope = RecordEnvelope.createFromProtobuf(bytes)
+    return RecordEnvelope.createFromProtobuf(bytes)
   } catch (err) {
     throw new MalformedMessageError(`${kind.name} envelope does not decode: ${(err as Error).message}`)
   }
-  return decodeBounded(kind.codec, envelope.payload, kind.maxBytes, kind.name)
 }
 
 const utf8 = new TextEncoder()
