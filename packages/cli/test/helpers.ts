@@ -14,11 +14,19 @@ import { textLines } from '../src/images.js'
 
 export const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'bin.js')
 
+/**
+ * A temporary directory, removed when the whole test file has run. Not at the end of the test that
+ * made it: hooks run in the order they were registered, so removing it there would race the peers
+ * still writing to it (ENOTEMPTY), and a failing hook skips the hooks after it — the peers' stop()
+ * — which once left a test file hanging until CI's time ran out.
+ */
 export async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'openbatch-cli-'))
-  after(() => rm(dir, { recursive: true, force: true }))
+  tempDirs.push(dir)
   return dir
 }
+const tempDirs: string[] = []
+after(() => Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true, maxRetries: 5 }))))
 
 export interface Run {
   code: number | null

@@ -6,10 +6,9 @@
 
 import assert from 'node:assert/strict'
 import { execFile, execFileSync } from 'node:child_process'
-import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, readFile, symlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { detectDevices } from '@openbatch/runtime-onnx'
@@ -25,10 +24,9 @@ describe('the release archive (pnpm release)', () => {
   let env: Record<string, string>
 
   let dir: string
-  after(() => rm(dir, { recursive: true, force: true }))
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'openbatch-release-test-'))
+    dir = await tempDir()
     // xz -1 keeps the test quick; the release itself uses -9 (smaller still).
     const built = await run(process.execPath, [join(ROOT, 'scripts/release.mjs'), '--out', join(dir, 'out'), '--xz-level', '1'], {
       timeout: 300_000,

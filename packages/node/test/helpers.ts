@@ -6,11 +6,19 @@ import type { InferenceBackend } from '@openbatch/inference'
 import { DHT_PROTOCOL_PREFIX, DType, float32Tensor, type Tensor, toFloat64Array } from '@openbatch/protocol'
 import { createOpenbatchPeer, type OpenbatchPeer } from '../src/index.js'
 
+/**
+ * A temporary directory, removed when the whole test file has run. Not at the end of the test that
+ * made it: hooks run in the order they were registered, so removing it there would race the peers
+ * still writing to it (ENOTEMPTY), and a failing hook skips the hooks after it — the peers' stop()
+ * — which once left a test file hanging until CI's time ran out.
+ */
 export async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'openbatch-node-'))
-  after(() => rm(dir, { recursive: true, force: true }))
+  tempDirs.push(dir)
   return dir
 }
+const tempDirs: string[] = []
+after(() => Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true, maxRetries: 5 }))))
 
 /** Polls `condition` until it holds; fails after `timeoutMs` with `what`. */
 export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {

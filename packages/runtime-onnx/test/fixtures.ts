@@ -5,12 +5,19 @@ import { join } from 'node:path'
 import { after, type TestContext } from 'node:test'
 import { type DeviceInfo, detectDevices } from '../src/index.js'
 
-/** A temporary directory removed after the test file finishes. */
+/**
+ * A temporary directory, removed when the whole test file has run. Not at the end of the test that
+ * made it: hooks run in the order they were registered, so removing it there would race the peers
+ * still writing to it (ENOTEMPTY), and a failing hook skips the hooks after it — the peers' stop()
+ * — which once left a test file hanging until CI's time ran out.
+ */
 export async function tempDir(prefix = 'openbatch-runtime-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix))
-  after(() => rm(dir, { recursive: true, force: true }))
+  tempDirs.push(dir)
   return dir
 }
+const tempDirs: string[] = []
+after(() => Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true, maxRetries: 5 }))))
 
 export { PADDLE_CLS_PATH } from './paths.js'
 

@@ -418,9 +418,16 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
    * Stops the peer within a few seconds: stops claiming new work, gives tasks in flight 2 s to
    * finish and be submitted, then closes the network (connections get 2 s to close gracefully)
    * and the stores. Leases of tasks not submitted are released by the requester when this peer
-   * disconnects or the lease expires (spec §6.5).
+   * disconnects or the lease expires (spec §6.5). Calling it again returns the same stop.
    */
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown()
+    return this.stopping
+  }
+
+  private stopping: Promise<void> | undefined
+
+  private async shutdown(): Promise<void> {
     this.announcer.stop()
     // Tasks in flight get 2 s to be submitted; a requester that does not answer cannot hold
     // the stop longer (its leases expire and the tasks go to others).

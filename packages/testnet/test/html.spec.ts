@@ -19,7 +19,6 @@ describe('the HTML report', () => {
       return
     }
     const dir = await mkdtemp(join(tmpdir(), 'openbatch-html-'))
-    after(() => rm(dir, { recursive: true, force: true }))
     const scenario = parseScenario(await readFile(join(SCENARIOS_DIR, 'cheaters.yaml'), 'utf8'), 'cheaters.yaml')
     const page = join(dir, 'report.html')
     await writeFile(page, reportHtml(simulate(scenario)))
@@ -36,7 +35,12 @@ describe('the HTML report', () => {
         '--disable-sync'
       ]
     })
-    after(() => browser.close())
+    // One hook, the browser first: a failing hook skips those after it, and an open browser would
+    // keep the test file running.
+    after(async () => {
+      await browser.close()
+      await rm(dir, { recursive: true, force: true })
+    })
     const context = await browser.newContext({ viewport: { width: 1000, height: 2600 } })
     const requests: string[] = []
     // The page is self-contained: any request beyond the file itself is a failure.
