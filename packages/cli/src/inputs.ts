@@ -202,10 +202,25 @@ function parseLine(line: string, n: number, path: string, specs: TensorSpec[]): 
   } catch {
     throw new UsageError(`${path} line ${n}: not JSON`)
   }
+  if (obj == null || typeof obj !== 'object' || Array.isArray(obj)) {
+    throw new UsageError(`${path} line ${n}: give an object of the model's inputs by name, e.g. {"${specs[0]?.name}": [...]}`)
+  }
+  const names = specs.map((s) => s.name)
+  const unknown = Object.keys(obj).filter((k) => !names.includes(k))
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `${path} line ${n}: the model has no input ${unknown.map((k) => `"${k}"`).join(', ')}; its inputs are ${names.join(', ')}`
+    )
+  }
   return specs.map((spec) => {
     const value = obj[spec.name]
+    if (value === undefined) {
+      throw new UsageError(`${path} line ${n}: the model's input "${spec.name}" ${describeShape(spec)} is missing`)
+    }
     if (!Array.isArray(value)) {
-      throw new UsageError(`${path} line ${n}: no array for the model's input "${spec.name}"`)
+      throw new UsageError(
+        `${path} line ${n}: "${spec.name}" must be an array of numbers (nested arrays give the shape), got ${typeof value}`
+      )
     }
     const flat = (value as unknown[]).flat(Number.POSITIVE_INFINITY) as number[]
     const fixed = spec.shape.slice(1).map((d) => (typeof d === 'number' && d > 0 ? d : undefined))
@@ -217,6 +232,15 @@ function parseLine(line: string, n: number, path: string, specs: TensorSpec[]): 
         nested.push(v.length)
       }
       dims = itemDims(spec, nested, `${path} line ${n}`)
+    } else if (fixed.filter((d) => d === undefined).length === 1 && fixed.length >= 1) {
+      // One open axis (a sequence length, say): a flat array fills it.
+      const known = fixed.reduce<number>((a, d) => a * (d ?? 1), 1)
+      if (flat.length % known !== 0) {
+        throw new UsageError(
+          `${path} line ${n}: "${spec.name}" has ${flat.length} numbers, not a multiple of ${known}, for the model's input ${describeShape(spec)}`
+        )
+      }
+      dims = [1, ...fixed.map((d) => d ?? flat.length / known)]
     } else if (fixed.some((d) => d === undefined)) {
       throw new UsageError(
         `${path} line ${n}: the model's input "${spec.name}" ${describeShape(spec)} has symbolic axes; give nested arrays (their nesting is the shape) or use .npy`
