@@ -9,7 +9,7 @@
  * Expect: a last line "read 50 results in input order: …"
  */
 
-import { AgreementKind, createClient, createPeer, type Tensor, toFloat64Array, verificationPolicy } from '@openbatch/sdk'
+import { AgreementKind, classify, createClient, createPeer, type Output, verificationPolicy } from '@openbatch/sdk'
 import { CLASSIFIER, textLine } from './model.js'
 
 // Two workers stand in for the network (point `bootstrap` at real peers instead).
@@ -41,12 +41,13 @@ for await (const result of job.results()) {
   if (result.index !== next++) {
     throw new Error('results come in input order')
   }
-  const [upright, turned] = toFloat64Array(Object.values(result.outputs)[0] as Tensor)
+  // Each output is a typed array of its dtype with number[] dims; classify() reads a classifier's head.
+  const [best] = classify(Object.values(result.outputs)[0] as Output, { labels: ['0°', '180°'] })[0] ?? []
   const status = result.verification.status
   statuses.set(status, (statuses.get(status) ?? 0) + 1)
   if (result.index < 3) {
     console.log(
-      `\nitem ${result.index}: ${(turned as number) > (upright as number) ? '180°' : '0°'} — ${status} (worker ${result.verification.worker.slice(-8)})`
+      `\nitem ${result.index}: ${best?.label} (p = ${best?.score.toFixed(3)}) — ${status} (worker ${result.verification.worker.slice(-8)})`
     )
   }
 }

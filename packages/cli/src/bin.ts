@@ -9,7 +9,7 @@ import { CommanderError } from 'commander'
 import { buildProgram } from './commands.js'
 import { registerDemo } from './demo.js'
 import { registerDeviceCheck } from './device-check.js'
-import { ACTIONABLE, UsageError } from './errors.js'
+import { ACTIONABLE, InterruptedError, UsageError } from './errors.js'
 import { registerTestnet } from './testnet.js'
 
 const program = buildProgram()
@@ -17,6 +17,7 @@ registerDemo(program)
 registerDeviceCheck(program)
 registerTestnet(program)
 const debug = process.argv.includes('--debug')
+const json = process.argv.includes('--json')
 
 try {
   await program.parseAsync(process.argv)
@@ -29,10 +30,18 @@ try {
     const e = err as Error
     const code = e instanceof UsageError ? e.code : 1
     const known = e instanceof UsageError || ACTIONABLE.has(e.name)
-    process.stderr.write(`openbatch: ${known ? '' : `${e.name}: `}${e.message}\n`)
+    if (e instanceof InterruptedError) {
+      // The job's line (what was kept, how to resume) is already out.
+    } else if (json) {
+      process.stderr.write(
+        `${JSON.stringify({ time: new Date().toISOString(), level: 'error', error: e.name, msg: e.message, exitCode: code })}\n`
+      )
+    } else {
+      process.stderr.write(`openbatch: ${known ? '' : `${e.name}: `}${e.message}\n`)
+    }
     if (debug) {
       process.stderr.write(`${e.stack}\n`)
-    } else if (!known) {
+    } else if (!known && !json) {
       process.stderr.write('(run with --debug for details)\n')
     }
     process.exitCode = code

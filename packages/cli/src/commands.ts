@@ -10,24 +10,28 @@ import { totalmem } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import {
   AgreementKind,
+  type BatchJob,
   type BatchResult,
+  type BatchSummary,
+  CANCEL_POLL_MS,
   createClient,
   createPeer,
-  DType,
   type ExecutionProvider,
   type InferenceBackend,
   identity,
   inspectDataDir,
+  listStoredJobs,
   loadWorkerRuntime,
   MAX_ITEMS_PER_TASK,
   MAX_TASKS_PER_CLAIM,
   ModelStore,
   modelStore,
+  type Output,
+  openStoredJob,
   type Peer,
   type PeerOptions,
   receiptTotals,
   verificationPolicy as sdkPolicy,
-  type Tensor,
   type TensorSpec,
   toFloat64Array,
   type VerificationPolicy
@@ -36,11 +40,11 @@ import { Command, Option } from 'commander'
 import { dump as dumpNpy } from 'npyjs'
 import { cheatingBackend } from './adversary.js'
 import { applyConfigFile, collect, DEFAULT_DATA_DIR, positive, positiveInt, seconds, share, uint64 } from './config.js'
-import { UsageError } from './errors.js'
+import { InterruptedError, UsageError } from './errors.js'
 import { parseNormalisation } from './images.js'
 import { readInputs } from './inputs.js'
 import { startMetrics } from './metrics.js'
-import { log, ProgressView, printJson } from './out.js'
+import { LEVELS, type Level, log, ProgressView, printJson, setLogLevel } from './out.js'
 import { VERSION } from './version.js'
 
 const env = (name: string) => `OPENBATCH_${name}`
@@ -94,7 +98,6 @@ function networkOptions(cmd: Command): Command {
     .option('--config <file>', 'JSON config file (default: <data-dir>/config.json)')
 }
 
-/** A finished job's results: JSON lines (index, label, outputs, verification) or one .npy of the single output. */
 /**
  * Writes a finished job's final results (read back from the job store, so verdicts revised by an
  * audit are the ones written): JSON lines streamed, or one .npy of the model's single output.
@@ -115,10 +118,10 @@ async function writeResults(path: string, results: AsyncIterable<BatchResult>, c
           throw new UsageError(`--out .npy holds one output; this model has ${names.length} (${names.join(', ')}): use .jsonl`)
         }
         name = names[0] as string
-        itemDims = (r.outputs[name] as Tensor).dims.slice(1).map(Number)
+        itemDims = (r.outputs[name] as Output).dims.slice(1)
         values = new Float32Array(count * itemDims.reduce((a, b) => a * b, 1))
       }
-      const v = toFloat64Array(r.outputs[name] as Tensor)
+      const v = toFloat64Array((r.outputs[name] as Output).tensor)
       values.set(v, n * v.length)
       n++
     }
@@ -128,14 +131,17 @@ async function writeResults(path: string, results: AsyncIterable<BatchResult>, c
     )
     return
   }
-  const file = await openFile(path, 'w')
+  const file =
+    path === '-'
+      ? {
+          write: (line: string) => new Promise<void>((done) => (process.stdout.write(line) ? done() : process.stdout.once('drain', done))),
+          close: async () => {}
+        }
+      : await openFile(path, 'w')
   try {
     for await (const r of results) {
       const outputs = Object.fromEntries(
-        Object.entries(r.outputs).map(([name, t]) => [
-          name,
-          { dtype: DType[t.dtype]?.toLowerCase(), dims: t.dims.map(Number), data: Array.from(toFloat64Array(t)) }
-        ])
+        Object.entries(r.outputs).map(([name, t]) => [name, { dtype: t.dtype, dims: t.dims, data: Array.from(t.data, Number) }])
       )
       await file.write(
         `${JSON.stringify({ index: r.index, input: labels[r.index], outputs, ...(r.failure == null ? {} : { failure: r.failure }), verification: r.verification })}\n`
@@ -172,9 +178,16 @@ export function buildProgram(): Command {
     )
     .option('--json', 'machine-readable output')
     .option('--debug', 'print stack traces and debug logs')
+    .addOption(
+      new Option('--log-level <level>', 'leave out log lines below this level').choices(LEVELS).env('OPENBATCH_LOG_LEVEL').default('info')
+    )
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: (str, write) => write(str) })
     .exitOverride()
+    .hook('preAction', (_program, action) => {
+      const o = action.optsWithGlobals() as { debug?: boolean; logLevel: Level }
+      setLogLevel(o.debug === true ? 'debug' : o.logLevel)
+    })
 
   // ── openbatch peer ───────────────────────────────────────────────────────────────────────
   networkOptions(program.command('peer'))
@@ -488,8 +501,139 @@ export function buildProgram(): Command {
       }
     })
 
+  registerJobCommands(program)
   return program
 }
+
+/** `openbatch jobs`, `results`, `cancel`, `resume`: a job's lifecycle from the shell. */
+function registerJobCommands(program: Command): void {
+  program
+    .command('jobs')
+    .description('jobs kept in the data directory: state, progress, age')
+    .action(async (_opts, cmd: Command) => {
+      const o = cmd.optsWithGlobals() as { dataDir: string; json?: boolean }
+      const jobs = await listStoredJobs(o.dataDir)
+      if (o.json === true) {
+        printJson(jobs)
+        return
+      }
+      if (jobs.length === 0) {
+        process.stdout.write(`no jobs in ${o.dataDir}; submit one with \`openbatch submit <model> <inputs>\`\n`)
+        return
+      }
+      const now = Date.now()
+      for (const j of jobs) {
+        const items = j.itemCount === j.taskCount ? 'tasks' : `tasks (${j.itemCount} items)`
+        process.stdout.write(
+          `${j.jobId.slice(0, 16)}  ${j.state.padEnd(10)}  ${j.settled}/${j.taskCount} ${items} settled  ${age(now - j.issuedAt)} ago  model ${j.model.slice(0, 16)}…\n`
+        )
+      }
+    })
+
+  program
+    .command('results')
+    .description("write a stored job's results so far (all of them once it finished); no network needed")
+    .argument('<job>', 'the job id, or a unique prefix of it')
+    .option(
+      '-o, --out <file>',
+      'write results: .jsonl (every output, with verification) or .npy (the one output); default: JSON lines on stdout'
+    )
+    .action(async (jobId: string, _opts, cmd: Command) => {
+      const o = cmd.optsWithGlobals() as { dataDir: string; json?: boolean; out?: string }
+      if (o.out != null) {
+        checkOutPath(o.out)
+      }
+      const stored = await openStoredJob(o.dataDir, jobId)
+      try {
+        const { info } = stored
+        await writeResults(o.out ?? '-', stored.job.results(), info.itemCount, [])
+        if (o.out != null) {
+          const line = `job ${info.jobId} (${info.state}): results of ${info.settled}/${info.taskCount} tasks → ${o.out}`
+          o.json === true
+            ? printJson({ jobId: info.jobId, state: info.state, settled: info.settled, taskCount: info.taskCount, out: o.out })
+            : process.stdout.write(`${line}\n`)
+        }
+      } finally {
+        stored.close()
+      }
+    })
+
+  program
+    .command('cancel')
+    .description('cancel a stored job: no more tasks go out, it is not resumed, its results stay readable')
+    .argument('<job>', 'the job id, or a unique prefix of it')
+    .action(async (jobId: string, _opts, cmd: Command) => {
+      const o = cmd.optsWithGlobals() as { dataDir: string; json?: boolean }
+      const stored = await openStoredJob(o.dataDir, jobId)
+      try {
+        const { info } = stored
+        if (info.state === 'finished') {
+          throw new UsageError(
+            `job ${info.jobId} has finished: nothing to cancel; read it with \`openbatch results ${info.jobId.slice(0, 16)}\``,
+            1
+          )
+        }
+        stored.job.cancel()
+        o.json === true
+          ? printJson({ cancelled: info.jobId, settled: info.settled, taskCount: info.taskCount })
+          : process.stdout.write(
+              `cancelled job ${info.jobId}: ${info.settled}/${info.taskCount} tasks settled; a peer running it stops within ${CANCEL_POLL_MS / 1000} s; read them with \`openbatch results ${info.jobId.slice(0, 16)}\`\n`
+            )
+      } finally {
+        stored.close()
+      }
+    })
+
+  networkOptions(program.command('resume'))
+    .description('go on with a job `openbatch submit` left unfinished (interrupted, or its process stopped)')
+    .argument('<job>', 'the job id, or a unique prefix of it')
+    .option('-o, --out <file>', 'write results: .jsonl (every output, with verification) or .npy (the one output)')
+    .action(async (jobId: string, _opts, cmd: Command) => {
+      applyConfigFile(cmd)
+      const o = cmd.optsWithGlobals() as Record<string, unknown> & { dataDir: string; json?: boolean; out?: string }
+      if (o.out != null) {
+        checkOutPath(o.out)
+      }
+      const stored = await openStoredJob(o.dataDir, jobId)
+      const { info } = stored
+      stored.close()
+      if (info.state === 'cancelled' || info.state === 'expired') {
+        throw new UsageError(
+          `job ${info.jobId} was ${info.state === 'cancelled' ? 'cancelled' : 'past its deadline'}: it cannot go on; read its ${info.settled} settled tasks with \`openbatch results ${info.jobId.slice(0, 16)}\``,
+          1
+        )
+      }
+      if (info.store !== join(o.dataDir, 'client', 'jobs.db')) {
+        throw new UsageError(`job ${info.jobId} belongs to \`openbatch peer\` with this data directory, which resumes it when it starts`, 1)
+      }
+      const metrics = o.metrics == null ? undefined : await startMetrics(o.metrics as string)
+      const client = await createClient({
+        dataDir: join(o.dataDir, 'client'),
+        listen: o.listen as string[] | undefined,
+        bootstrap: o.bootstrap as string[] | undefined,
+        local: o.local === true,
+        mdns: o.mdns !== false,
+        resume: [info.jobId],
+        libp2pMetrics: metrics?.libp2p
+      })
+      metrics?.watch(client)
+      try {
+        await followJob(client, client.job(info.jobId), { json: o.json === true, out: o.out, dataDir: o.dataDir, resumed: true })
+      } finally {
+        await client.stop()
+        await metrics?.close()
+      }
+    })
+}
+
+const age = (ms: number) =>
+  ms < 60_000
+    ? `${Math.round(ms / 1000)} s`
+    : ms < 3_600_000
+      ? `${Math.round(ms / 60_000)} min`
+      : ms < 172_800_000
+        ? `${Math.round(ms / 3_600_000)} h`
+        : `${Math.round(ms / 86_400_000)} d`
 
 /** What `openbatch status` shows (the SDK reads the data directory). */
 export const readStatus = inspectDataDir
@@ -577,32 +721,110 @@ async function runSubmit(client: Peer, prepared: Awaited<ReturnType<typeof prepa
     checkWaitMs: o.checkWait == null ? undefined : Math.round((o.checkWait as number) * 1000),
     itemsPerTask: o.itemsPerTask as number | 'auto'
   })
-  const view = new ProgressView()
-  view.follow(job)
-  const summary = await job.finished.catch(() => job.summary())
-  view.finish(job, summary)
-  if (o.out != null) {
-    await writeResults(o.out as string, job.results(), job.itemCount, source.labels)
-  }
-  // §6.8: counts are of tasks; with several items per task, say so.
-  const unit = job.itemCount === job.taskCount ? 'items' : `tasks (of ${job.itemCount} items)`
-  if (o.json === true) {
-    printJson({ ...summary, out: o.out })
+  await followJob(client, job, {
+    json: o.json === true,
+    out: o.out as string | undefined,
+    dataDir: o.dataDir as string,
+    labels: source.labels
+  })
+}
+
+/**
+ * Follows a job this process serves to its end: its id first, progress, the summary, `--out`.
+ * Ctrl-C keeps what has arrived: the peer stops (its store durable), the results so far go to
+ * `--out`, and the line to resume it is printed; exit code 130.
+ */
+export async function followJob(
+  client: Peer,
+  job: BatchJob,
+  o: { json: boolean; out?: string; dataDir: string; labels?: string[]; resumed?: boolean }
+): Promise<void> {
+  const resume = `openbatch resume ${job.id}${o.out == null ? '' : ` --out ${o.out}`}`
+  if (o.json) {
+    printJson({ event: o.resumed === true ? 'resumed' : 'submitted', jobId: job.id, taskCount: job.taskCount, itemCount: job.itemCount })
   } else {
-    process.stdout.write(
-      [
-        `job ${job.id}`,
-        `${summary.settled}/${summary.taskCount} ${job.itemCount === job.taskCount ? 'results' : unit} in ${(summary.durationMs / 1000).toFixed(1)} s (${summary.itemsPerSecond.toFixed(0)} items/s)${o.out == null ? '' : ` → ${o.out}`}`,
-        `verification: ${summary.agreed} re-run and agreed · ${summary.unsampled} unsampled · ${summary.disputed} disputed (majority kept) · ${summary.unresolved} unresolved · ${summary.canariesPassed} canaries passed · ${summary.fraudProofs} fraud proofs`,
-        ...(summary.failed > 0
-          ? [
-              `failed: ${summary.failed} ${job.itemCount === job.taskCount ? 'item(s)' : 'task(s)'} could not run${o.out == null ? '' : ` (reasons in ${o.out})`}`
-            ]
-          : []),
-        ''
-      ].join('\n')
-    )
+    const items = job.itemCount === job.taskCount ? `${job.itemCount} items` : `${job.itemCount} items in ${job.taskCount} tasks`
+    process.stdout.write(`job ${job.id}: ${items}${o.resumed === true ? ' (resumed)' : ''}\n`)
   }
+  const view = new ProgressView(process.stderr, undefined, o.json)
+  view.follow(job)
+  const interrupted = Promise.withResolvers<'interrupted'>()
+  const onSigint = () => {
+    process.once('SIGINT', () => process.exit(130)) // a second Ctrl-C stops at once
+    interrupted.resolve('interrupted')
+  }
+  process.once('SIGINT', onSigint)
+  let summary: BatchSummary
+  try {
+    let cancelled = false
+    const ended = await Promise.race([
+      job.finished.catch((err: Error) => {
+        cancelled = err.name === 'AbortError'
+        return job.summary()
+      }),
+      interrupted.promise
+    ])
+    if (ended === 'interrupted') {
+      view.end()
+      await client.stop()
+      const stored = await openStoredJob(o.dataDir, job.id)
+      try {
+        const { settled, taskCount } = stored.info
+        if (o.out != null) {
+          await writeResults(o.out, stored.job.results(), job.itemCount, o.labels ?? [])
+        }
+        const line = `interrupted: ${settled}/${taskCount} tasks settled${o.out == null ? '' : `, written to ${o.out}`}; the job is kept: resume it with \`${resume}\``
+        o.json
+          ? printJson({ event: 'interrupted', jobId: job.id, settled, taskCount, out: o.out, resume })
+          : process.stderr.write(`${line}\n`)
+      } finally {
+        stored.close()
+      }
+      throw new InterruptedError()
+    }
+    summary = ended
+    view.finish(job, summary)
+    if (o.out != null) {
+      await writeResults(o.out, job.results(), job.itemCount, o.labels ?? [])
+    }
+    printSummary(job, summary, o)
+    if (cancelled) {
+      throw new UsageError(
+        `job ${job.id} was cancelled with ${summary.settled}/${summary.taskCount} tasks settled${o.out == null ? '' : ` (written to ${o.out})`}`,
+        1
+      )
+    }
+  } finally {
+    process.removeListener('SIGINT', onSigint)
+  }
+  await failOnMissing(job, summary)
+}
+
+/** The end of a job for people (or one JSON line). */
+function printSummary(job: BatchJob, summary: BatchSummary, o: { json: boolean; out?: string }): void {
+  const unit = job.itemCount === job.taskCount ? 'items' : `tasks (of ${job.itemCount} items)`
+  if (o.json) {
+    printJson({ event: 'summary', ...summary, out: o.out })
+    return
+  }
+  process.stdout.write(
+    [
+      `job ${job.id}`,
+      `${summary.settled}/${summary.taskCount} ${job.itemCount === job.taskCount ? 'results' : unit} in ${(summary.durationMs / 1000).toFixed(1)} s (${summary.itemsPerSecond.toFixed(0)} items/s)${o.out == null ? '' : ` → ${o.out}`}`,
+      `verification: ${summary.agreed} re-run and agreed · ${summary.unsampled} unsampled · ${summary.disputed} disputed (majority kept) · ${summary.unresolved} unresolved · ${summary.canariesPassed} canaries passed · ${summary.fraudProofs} fraud proofs`,
+      ...(summary.failed > 0
+        ? [
+            `failed: ${summary.failed} ${job.itemCount === job.taskCount ? 'item(s)' : 'task(s)'} could not run${o.out == null ? '' : ` (reasons in ${o.out})`}`
+          ]
+        : []),
+      ''
+    ].join('\n')
+  )
+}
+
+/** Exit code 1 when tasks got no result or could not run, naming why. */
+async function failOnMissing(job: BatchJob, summary: BatchSummary): Promise<void> {
+  const unit = job.itemCount === job.taskCount ? 'items' : `tasks (of ${job.itemCount} items)`
   if (summary.missing > 0) {
     throw new UsageError(`${summary.missing} of ${summary.taskCount} ${unit} got no result before the deadline`, 1)
   }

@@ -22,9 +22,9 @@ import {
   type BatchSummary,
   createClient,
   type FraudEvent,
+  type Output,
+  rows,
   seededRandom,
-  type Tensor,
-  toFloat64Array,
   verificationPolicy
 } from '@openbatch/sdk'
 import type { Command } from 'commander'
@@ -185,8 +185,8 @@ export async function runDemo(o: DemoOptions): Promise<boolean> {
       // Every honest worker checks the gossiped proof itself (spec §7.5) and bans the cheater.
       const allAccepted = await waitUntil(() => cheater != null && honest.every((w) => w.accepted.has(cheater.peerId)), 15_000)
       const predicted = results.map((r) => {
-        const [p0, p1] = Array.from(toFloat64Array(Object.values(r.outputs)[0] as Tensor))
-        return (p1 as number) > (p0 as number)
+        const [p0 = 0, p1 = 0] = rows(Object.values(r.outputs)[0] as Output)[0] ?? []
+        return p1 > p0
       })
       const correct = results.filter((r, i) => predicted[i] === lines[r.index]?.rotated).length
       const accuracy = correct / o.items

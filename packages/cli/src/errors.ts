@@ -13,6 +13,13 @@ export class UsageError extends Error {
   }
 }
 
+/** Ctrl-C during a job: what arrived was kept and the line to resume it printed; exit code 130. */
+export class InterruptedError extends UsageError {
+  constructor() {
+    super('interrupted', 130)
+  }
+}
+
 /** Errors whose message is already one line a person can act on (exit code 1). */
 export const ACTIONABLE = new Set([
   'ModelFileError',

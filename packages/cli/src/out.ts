@@ -5,11 +5,19 @@
 
 import type { BatchJob, BatchProgress, BatchSummary } from '@openbatch/sdk'
 
-export type Level = 'debug' | 'info' | 'warn' | 'error'
+export const LEVELS = ['debug', 'info', 'warn', 'error'] as const
+export type Level = (typeof LEVELS)[number]
 
-/** One JSON log line on stderr: {"time","level","msg",...fields}. */
+let threshold: Level = 'info'
+
+/** Log lines below `level` are left out (`--log-level`; `--debug` means debug). */
+export function setLogLevel(level: Level): void {
+  threshold = level
+}
+
+/** One JSON log line on stderr: {"time","level","msg",...fields}, when `level` is at or above the threshold. */
 export function log(level: Level, msg: string, fields: Record<string, unknown> = {}): void {
-  if (level === 'debug' && process.env.OPENBATCH_DEBUG == null) {
+  if (LEVELS.indexOf(level) < LEVELS.indexOf(threshold)) {
     return
   }
   process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }, bigintReplacer)}\n`)
@@ -33,7 +41,8 @@ export interface ProgressCounts extends BatchProgress {
 
 /**
  * A progress view: on a TTY one line redrawn in place (bar, items done / verified / disputed,
- * rate, ETA); otherwise a plain line at most every two seconds and at the end.
+ * rate, ETA); otherwise a plain line at most every two seconds and at the end; with `--json` that
+ * line is JSON (`{"event":"progress",…}`).
  */
 export class ProgressView {
   private lastPlain = 0
@@ -41,14 +50,20 @@ export class ProgressView {
 
   constructor(
     private readonly stream: NodeJS.WriteStream = process.stderr,
-    private readonly tty = stream.isTTY === true
+    private readonly tty = stream.isTTY === true,
+    private readonly json = false
   ) {}
 
   update(p: ProgressCounts, force = false): void {
     // §6.8: with several items per task, counts are of tasks; the items they carry are named once.
     const items = p.itemCount === p.taskCount ? '' : ` tasks (${p.itemCount} items)`
     const text = `${p.settled}/${p.taskCount}${items} done · ${p.verified} verified · ${p.disputed} disputed · ${p.itemsPerSecond.toFixed(0)} items/s · ETA ${duration(p.etaMs)}`
-    if (this.tty) {
+    if (this.json) {
+      if (force || Date.now() - this.lastPlain >= 2000) {
+        this.lastPlain = Date.now()
+        this.stream.write(`${JSON.stringify({ event: 'progress', ...p })}\n`)
+      }
+    } else if (this.tty) {
       const width = 24
       const filled = Math.round((p.settled / Math.max(1, p.taskCount)) * width)
       this.stream.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${text}\u001b[K`)
@@ -60,7 +75,7 @@ export class ProgressView {
   }
 
   end(): void {
-    if (this.tty && this.drawn) {
+    if (this.tty && this.drawn && !this.json) {
       this.stream.write('\n')
     }
   }

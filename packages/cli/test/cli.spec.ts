@@ -52,13 +52,24 @@ describe('openbatch CLI — real processes over TCP loopback', () => {
     assert.equal(summary.settled, summary.taskCount)
     assert.equal(summary.missing, 0)
     assert.equal(summary.agreed + summary.unsampled, summary.taskCount)
-    assert.match(
-      r.stderr,
-      summary.taskCount === 8
-        ? /progress: 8\/8 done/
-        : new RegExp(`progress: ${summary.taskCount}/${summary.taskCount} tasks \\(8 items\\) done`),
-      'plain progress lines when not on a TTY'
+    // --json: every line is JSON, progress on stderr included; the job id comes first on stdout.
+    const progress = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.event === 'progress')
+    assert.deepEqual(
+      [progress.at(-1)?.settled, progress.at(-1)?.taskCount, progress.at(-1)?.itemCount],
+      [summary.taskCount, summary.taskCount, 8],
+      'the last progress line is the end'
     )
+    assert.deepEqual(JSON.parse(r.stdout.split('\n')[0] as string), {
+      event: 'submitted',
+      jobId: summary.jobId,
+      taskCount: summary.taskCount,
+      itemCount: 8
+    })
     const lines = (await readFile(join(dir, 'results.jsonl'), 'utf8'))
       .trim()
       .split('\n')

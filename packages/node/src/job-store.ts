@@ -45,6 +45,10 @@ export interface JobRecord {
   announcement: Uint8Array
   /** Everything else the job runs by (lease, check wait, …), so a resumed job runs as before. */
   policy: StoredPolicy
+  /** When it was stored (ms since the epoch). */
+  createdAt?: number
+  /** When it was cancelled (ms since the epoch): a cancelled job is not resumed (§6.5). */
+  cancelledAt?: number
 }
 
 export interface StoredTask {
@@ -123,6 +127,12 @@ export interface JobStore {
   getJob(jobId: string): JobRecord | undefined
   /** Stored jobs (all, or those of `only`) with their tasks, for `RequesterService.resume`. */
   jobs(only?: readonly string[]): StoredJob[]
+  /**
+   * Marks the job cancelled at `at` (the first time counts), durably at once: it is not resumed
+   * (§6.5), and a peer serving it from another process stops handing out its tasks. False when
+   * there is no such job.
+   */
+  cancel(jobId: string, at: number): boolean
 
   /**
    * These tasks are leased to `worker` until `expiresAt` (first runs; checks are not stored).
@@ -298,6 +308,15 @@ export class MemoryJobStore implements JobStore {
   getJob(jobId: string): JobRecord | undefined {
     const j = this.store.get(jobId)
     return j == null || j.unstaged === true ? undefined : { ...j.record }
+  }
+
+  cancel(jobId: string, at: number): boolean {
+    const j = this.store.get(jobId)
+    if (j == null || j.unstaged === true) {
+      return false
+    }
+    j.record.cancelledAt ??= at
+    return true
   }
 
   jobs(only?: readonly string[]): StoredJob[] {

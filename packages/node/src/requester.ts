@@ -320,7 +320,8 @@ export class RequesterService implements WorkHandlers {
   ): Promise<{ jobId: string; done: Promise<void> }[]> {
     const resumed = []
     for (const job of store.jobs(options.jobs)) {
-      if (this.jobs.has(job.jobId)) {
+      // §6.5: a cancelled job is not resumed; its results stay readable.
+      if (this.jobs.has(job.jobId) || job.cancelledAt != null) {
         continue
       }
       store.settleOrphans(job.jobId)
@@ -360,8 +361,12 @@ export class RequesterService implements WorkHandlers {
     return { ...resolveJobPolicy(p), minReputation: p.minReputation ?? this.init.minReputation ?? DEFAULT_MIN_REPUTATION }
   }
 
-  /** Stops handing out a job's tasks (cancelled); results already accepted stay stored. */
+  /**
+   * Stops handing out a job's tasks (cancelled), and records that in the store so the job is not
+   * resumed (§6.5); results already accepted stay stored.
+   */
   cancel(jobId: string): void {
+    this.store.cancel(jobId, Date.now())
     const entry = this.jobs.get(jobId)
     if (entry != null) {
       entry.job.close()

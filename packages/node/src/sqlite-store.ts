@@ -110,7 +110,9 @@ const MIGRATIONS: [table: string, column: string, definition: string][] = [
   // The job's whole policy as JSON (lease_ms and check_wait_ms stay for files of older versions).
   ['jobs', 'policy', 'TEXT'],
   ['verdicts', 'failure', 'TEXT'],
-  ['results', 'failure', 'TEXT']
+  ['results', 'failure', 'TEXT'],
+  // When the job was cancelled (ms): it is not resumed (§6.5).
+  ['jobs', 'cancelled_at', 'INTEGER']
 ]
 
 /** Input bytes staged per transaction at most (besides StageOptions.chunk inputs): memory stays bounded with large tasks. */
@@ -140,8 +142,11 @@ function prepare(db: DatabaseSync) {
     release: db.prepare('DELETE FROM tasks WHERE job_id = ? AND idx = ? AND state = 1'),
     done: db.prepare('INSERT OR REPLACE INTO tasks (job_id, idx, state, worker, lease_expires_at) VALUES (?, ?, 2, ?, NULL)'),
     result: db.prepare('INSERT INTO results (job_id, idx, worker, result, receipt, accepted_at, failure) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-    jobs: db.prepare('SELECT job_id, announcement, lease_ms, check_wait_ms, policy FROM jobs ORDER BY created_at'),
-    job: db.prepare('SELECT job_id, announcement, lease_ms, check_wait_ms, policy FROM jobs WHERE job_id = ?'),
+    jobs: db.prepare(
+      'SELECT job_id, announcement, lease_ms, check_wait_ms, policy, created_at, cancelled_at FROM jobs ORDER BY created_at'
+    ),
+    job: db.prepare('SELECT job_id, announcement, lease_ms, check_wait_ms, policy, created_at, cancelled_at FROM jobs WHERE job_id = ?'),
+    cancel: db.prepare('UPDATE jobs SET cancelled_at = coalesce(cancelled_at, ?) WHERE job_id = ?'),
     tasks: db.prepare('SELECT idx, state, worker, lease_expires_at FROM tasks WHERE job_id = ?'),
     check: db.prepare('INSERT OR REPLACE INTO checks (job_id, idx, worker, result, receipt, accepted_at) VALUES (?, ?, ?, ?, ?, ?)'),
     // A revised verdict replaces the earlier one and gets a new seq (it settled again).
@@ -318,6 +323,15 @@ export class SqliteJobStore implements JobStore {
   verdict(jobId: string, verdict: Verdict): void {
     const { task, status, worker, reputation, revised, failure } = verdict
     this.behind(() => this.stmts.verdict.run(jobId, task, status, worker, reputation, revised === true ? 1 : 0, failure ?? null))
+  }
+
+  /** Marks the job cancelled at `at` (the first time counts), durably; false when there is no such job. */
+  cancel(jobId: string, at: number): boolean {
+    let changed = 0
+    this.durably(() => {
+      changed = Number(this.stmts.cancel.run(at, jobId).changes)
+    })
+    return changed > 0
   }
 
   /** Counts an event of a job that verdicts do not record (canaries passed, fraud proofs, audits). */
@@ -522,6 +536,8 @@ interface JobRow {
   lease_ms: number
   check_wait_ms: number | null
   policy: string | null
+  created_at: number
+  cancelled_at: number | null
 }
 
 function toJob(j: JobRow): JobRecord {
@@ -530,5 +546,11 @@ function toJob(j: JobRow): JobRecord {
     j.policy == null
       ? resolveJobPolicy({ leaseMs: Number(j.lease_ms), checkWaitMs: j.check_wait_ms == null ? undefined : Number(j.check_wait_ms) })
       : (JSON.parse(j.policy) as StoredPolicy)
-  return { jobId: j.job_id, announcement: new Uint8Array(j.announcement), policy }
+  return {
+    jobId: j.job_id,
+    announcement: new Uint8Array(j.announcement),
+    policy,
+    createdAt: Number(j.created_at),
+    ...(j.cancelled_at == null ? {} : { cancelledAt: Number(j.cancelled_at) })
+  }
 }

@@ -199,6 +199,24 @@ for (const [name, make] of stores) {
       store.close()
     })
 
+    it('records a cancellation once, durably; a job not stored cannot be cancelled (§6.5)', async () => {
+      const store = await make()
+      const { jobId, envelope } = await announcement(2)
+      await store.stageJob(jobId, inputs(2), async () => envelope, { policy: resolveJobPolicy() })
+      assert.equal(store.getJob(jobId)?.cancelledAt, undefined)
+      assert.equal(store.cancel(jobId, 1000), true)
+      assert.equal(store.cancel(jobId, 2000), true)
+      assert.equal(store.getJob(jobId)?.cancelledAt, 1000, 'the first cancellation counts')
+      assert.equal(store.jobs([jobId])[0]?.cancelledAt, 1000)
+      assert.equal(store.cancel('nope', 1000), false)
+      store.close()
+      if (store instanceof SqliteJobStore) {
+        const reopened = new SqliteJobStore(store.path)
+        assert.equal(reopened.getJob(jobId)?.cancelledAt, 1000, 'the cancellation outlives the process')
+        reopened.close()
+      }
+    })
+
     it('takes writes for a job whose inputs the caller serves (never staged) without listing it', async () => {
       const store = await make()
       await store.accept('feed', [run(0, 'a', bytes('a0'), bytes('ra0'))])

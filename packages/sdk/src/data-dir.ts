@@ -9,8 +9,11 @@ import { join } from 'node:path'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { VerificationStatus } from '@openbatch/core'
 import { ModelStore, type StoredModel } from '@openbatch/inference'
-import { loadOrCreateIdentity, ReceiptStore, type ReceiptTotals, Reputation, SqliteJobStore } from '@openbatch/node'
-import { open, STATEMENTS } from '@openbatch/protocol'
+import { type JobRecord, loadOrCreateIdentity, ReceiptStore, type ReceiptTotals, Reputation, SqliteJobStore } from '@openbatch/node'
+import { ItemMap, open, STATEMENTS } from '@openbatch/protocol'
+import { CID } from 'multiformats/cid'
+import { JobNotFoundError } from './errors.js'
+import { BatchJob } from './job.js'
 
 /** The peer's identity (the key is created on first use, mode 0600). */
 export async function identity(dataDir: string): Promise<{ peerId: string; type: string; path: string }> {
@@ -38,20 +41,138 @@ export function receiptTotals(dataDir: string): ReceiptTotals[] {
   }
 }
 
+/**
+ * Where a stored job stands: `finished` (every task settled), `cancelled`, `expired` (its
+ * deadline passed first) or `unfinished` (a peer with this data directory resumes it).
+ */
+export type JobState = 'finished' | 'unfinished' | 'cancelled' | 'expired'
+
+/** A job stored in a data directory, as `openbatch jobs` lists it. */
+export interface StoredJobInfo {
+  jobId: string
+  /** The model's CID. */
+  model: string
+  state: JobState
+  /** When it was announced, and its deadline (ms since the epoch). */
+  issuedAt: number
+  deadline: number
+  taskCount: number
+  itemCount: number
+  /** Tasks settled; `verdicts` counts them by status. */
+  settled: number
+  verdicts: Record<VerificationStatus, number>
+  /** The job store file that holds it. */
+  store: string
+}
+
+/** The job stores of a data directory: a peer's own, and the one `openbatch submit` keeps under `client/`. */
+function jobStores(dataDir: string): string[] {
+  return [join(dataDir, 'jobs.db'), join(dataDir, 'client', 'jobs.db')].filter((db) => existsSync(db))
+}
+
+async function describeJob(store: SqliteJobStore, path: string, j: JobRecord, now: number): Promise<StoredJobInfo> {
+  const job = (await open(STATEMENTS.job, j.announcement)).message
+  const taskCount = Number(job.taskCount)
+  const settled = store.settledCount(j.jobId)
+  const deadline = Number(job.deadlineMs)
+  const state: JobState =
+    settled >= taskCount ? 'finished' : j.cancelledAt != null ? 'cancelled' : deadline <= now ? 'expired' : 'unfinished'
+  return {
+    jobId: j.jobId,
+    model: CID.decode(job.model).toString(),
+    state,
+    issuedAt: Number(job.issuedAtMs),
+    deadline,
+    taskCount,
+    itemCount: j.policy.items?.itemCount ?? taskCount,
+    settled,
+    verdicts: store.verdictCounts(j.jobId),
+    store: path
+  }
+}
+
+/** The jobs stored in a data directory, oldest first, each with its state and counts. */
+export async function listStoredJobs(dataDir: string, now = Date.now()): Promise<StoredJobInfo[]> {
+  const jobs: StoredJobInfo[] = []
+  for (const db of jobStores(dataDir)) {
+    const store = new SqliteJobStore(db)
+    try {
+      for (const j of store.listJobs()) {
+        jobs.push(await describeJob(store, db, j, now))
+      }
+    } finally {
+      store.close()
+    }
+  }
+  return jobs.sort((a, b) => a.issuedAt - b.issuedAt)
+}
+
+/** A stored job opened for reading without starting a peer (`openStoredJob`). */
+export interface StoredJobHandle {
+  info: StoredJobInfo
+  /**
+   * Its results (settled ones; a gap is skipped), summary, and `cancel()`, which records the
+   * cancellation: a peer resumes it no more, and one serving it now stops handing out its tasks.
+   */
+  job: BatchJob
+  /** Closes the job store. */
+  close(): void
+}
+
+/**
+ * Opens a job stored in a data directory, by its id or a unique prefix of it (8 hex digits at
+ * least), for reading: `JobNotFoundError` when none or several match.
+ */
+export async function openStoredJob(dataDir: string, jobId: string): Promise<StoredJobHandle> {
+  const id = jobId.toLowerCase()
+  if (!/^[0-9a-f]{8,64}$/.test(id)) {
+    throw new JobNotFoundError(jobId, 'not a job id (8 to 64 hex digits):')
+  }
+  const matches: { db: string; record: JobRecord }[] = []
+  for (const db of jobStores(dataDir)) {
+    const store = new SqliteJobStore(db)
+    try {
+      for (const record of store.listJobs()) {
+        if (record.jobId.startsWith(id)) {
+          matches.push({ db, record })
+        }
+      }
+    } finally {
+      store.close()
+    }
+  }
+  if (matches.length !== 1) {
+    throw new JobNotFoundError(jobId, matches.length === 0 ? 'no job' : `${matches.length} jobs start with`)
+  }
+  const { db, record } = matches[0] as (typeof matches)[number]
+  const store = new SqliteJobStore(db)
+  try {
+    const info = await describeJob(store, db, record, Date.now())
+    const job = new BatchJob({
+      jobId: record.jobId,
+      taskCount: info.taskCount,
+      items: new ItemMap(info.taskCount, record.policy.items),
+      store,
+      summary: () => undefined,
+      cancel: () => store.cancel(record.jobId, Date.now()),
+      // Nothing runs it here: what is stored is all there is (results skip gaps).
+      done: Promise.resolve()
+    })
+    await job.finished
+    return { info, job, close: () => store.close() }
+  } catch (err) {
+    store.close()
+    throw err
+  }
+}
+
 export interface DataDirStatus {
   dataDir: string
   /** Undefined until the peer first ran (no identity yet). */
   peerId?: string
   models: StoredModel[]
   /** `settled` and `verdicts` count tasks; `itemCount` the items they carry (§6.8). */
-  jobs: {
-    jobId: string
-    taskCount: number
-    itemCount: number
-    settled: number
-    verdicts: Record<VerificationStatus, number>
-    store: string
-  }[]
+  jobs: StoredJobInfo[]
   reputation: { peers: number; banned: number }
   receipts: { receipts: number; reward: bigint }
 }
@@ -63,28 +184,7 @@ export async function inspectDataDir(dataDir: string): Promise<DataDirStatus> {
     peerId = (await identity(dataDir)).peerId
   }
   const models = existsSync(join(dataDir, 'models')) ? await modelStore(dataDir).list() : []
-  const jobs: DataDirStatus['jobs'] = []
-  for (const db of [join(dataDir, 'jobs.db'), join(dataDir, 'client', 'jobs.db')]) {
-    if (!existsSync(db)) {
-      continue
-    }
-    const store = new SqliteJobStore(db)
-    try {
-      for (const j of store.listJobs()) {
-        const taskCount = Number((await open(STATEMENTS.job, j.announcement)).message.taskCount)
-        jobs.push({
-          jobId: j.jobId,
-          taskCount,
-          itemCount: j.policy.items?.itemCount ?? taskCount,
-          settled: store.settledCount(j.jobId),
-          verdicts: store.verdictCounts(j.jobId),
-          store: db
-        })
-      }
-    } finally {
-      store.close()
-    }
-  }
+  const jobs = await listStoredJobs(dataDir)
   let reputation = { peers: 0, banned: 0 }
   if (existsSync(join(dataDir, 'reputation.db'))) {
     const rep = new Reputation(join(dataDir, 'reputation.db'))

@@ -21,8 +21,11 @@ export class ModelFileError extends Error {
 /** No job with that id is stored in this peer's data directory. */
 export class JobNotFoundError extends Error {
   override readonly name = 'JobNotFoundError'
-  constructor(readonly jobId: string) {
-    super(`no job ${jobId} in this data directory; list jobs with \`openbatch status\``)
+  constructor(
+    readonly jobId: string,
+    why = 'no job'
+  ) {
+    super(`${why} ${jobId} in this data directory; list jobs with \`openbatch jobs\``)
   }
 }
 

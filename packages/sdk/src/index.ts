@@ -17,7 +17,7 @@
  * @example Submit a batch and read verified results
  *
  * ```ts
- * import { createClient, tensor } from '@openbatch/sdk'
+ * import { classify, createClient, tensor } from '@openbatch/sdk'
  *
  * const client = await createClient({ bootstrap: ['/ip4/127.0.0.1/tcp/4001/p2p/12D3Koo…'] })
  * const job = await client.submitBatch({
@@ -25,7 +25,9 @@
  *   inputs: images.map((pixels) => [tensor('x', pixels, [1, 3, 48, 192])])
  * })
  * for await (const r of job.results()) {
- *   console.log(r.index, r.outputs.softmax_0.dims, r.verification.status)
+ *   // Each output is a typed array of its dtype with number[] dims; classify() reads a classifier's head.
+ *   const [best] = classify(r.outputs.softmax_0, { labels: ['0°', '180°'] })[0]
+ *   console.log(r.index, best.label, best.score, r.verification.status)
  * }
  * console.log(job.summary())
  * await client.stop()
@@ -44,7 +46,7 @@
 export { seededRandom, type VerificationStatus } from '@openbatch/core'
 export type { InferenceBackend, TensorSpec } from '@openbatch/inference'
 export { ModelStore, type StoredModel } from '@openbatch/inference'
-export { type FraudEvent, StoreCorruptError } from '@openbatch/node'
+export { type FraudEvent, JobCancelledError, StoreCorruptError } from '@openbatch/node'
 export {
   AgreementKind,
   type AgreementRule,
@@ -69,7 +71,18 @@ export {
   runTestnet,
   type Scenario
 } from '@openbatch/testnet'
-export { type DataDirStatus, identity, inspectDataDir, modelStore, receiptTotals } from './data-dir.js'
+export {
+  type DataDirStatus,
+  identity,
+  inspectDataDir,
+  type JobState,
+  listStoredJobs,
+  modelStore,
+  openStoredJob,
+  receiptTotals,
+  type StoredJobHandle,
+  type StoredJobInfo
+} from './data-dir.js'
 export {
   BootstrapError,
   InvalidInputsError,
@@ -90,6 +103,21 @@ export {
   type Verification
 } from './job.js'
 export {
+  argmax,
+  classify,
+  type DTypeName,
+  dtypeName,
+  type Output,
+  type OutputArray,
+  type Prediction,
+  rows,
+  softmax,
+  type TopKOptions,
+  toOutput,
+  topK
+} from './outputs.js'
+export {
+  CANCEL_POLL_MS,
   chooseItemsPerTask,
   createClient,
   createPeer,

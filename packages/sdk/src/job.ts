@@ -9,7 +9,7 @@ import type { VerificationStatus, VerifiedJobSummary } from '@openbatch/core'
 import type { JobProgress, JobStore, VerdictEvent } from '@openbatch/node'
 import { decodeOpened, FailureKind, type ItemMap, isDeterministicFailure, STATEMENTS, splitRows, type Tensor } from '@openbatch/protocol'
 import { TypedEventEmitter } from 'main-event'
-import { byName } from './inputs.js'
+import { type Output, toOutputs } from './outputs.js'
 
 /** How a result was verified (spec §6.5): see {@link VerificationStatus}. */
 export interface Verification {
@@ -51,8 +51,11 @@ export interface BatchResult {
   index: number
   /** The task that carried it (§6.8: a task may carry several items; they share its verification and signed result). */
   task: number
-  /** Output tensors by name (empty when `failure` is set). */
-  outputs: Record<string, Tensor>
+  /**
+   * Outputs by name (empty when `failure` is set): each a typed array of its dtype with `number[]`
+   * dims, and the signed tensor; see {@link classify} for a classifier's labels.
+   */
+  outputs: Record<string, Output>
   /** Set when the item could not run: why. */
   failure?: TaskFailureInfo
   verification: Verification
@@ -422,7 +425,7 @@ export class BatchJob extends TypedEventEmitter<BatchJobEvents> {
     const item = (i: number, outputs: Tensor[], failure?: TaskFailureInfo): BatchResult => ({
       index: start + i,
       task: row.index,
-      outputs: byName(outputs),
+      outputs: toOutputs(outputs),
       ...(failure == null ? {} : { failure }),
       verification,
       signed: row.result

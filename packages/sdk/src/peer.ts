@@ -20,6 +20,7 @@ import {
   discoverWorkers,
   type FraudEvent,
   JobAnnouncer,
+  JobCancelledError,
   ModelServer,
   type OpenbatchPeer,
   type PeerComponents,
@@ -58,6 +59,9 @@ import { TypedEventEmitter } from 'main-event'
 import { BootstrapError, InvalidInputsError, JobNotFoundError, ModelFileError, WorkerRuntimeMissingError } from './errors.js'
 import { type BatchInputs, normalise } from './inputs.js'
 import { BatchJob } from './job.js'
+
+/** How often a running job's record is read for a cancellation made by another process (`openbatch cancel`). */
+export const CANCEL_POLL_MS = 2000
 
 export interface WorkerOptions {
   /** .onnx files to serve (added to the model store). */
@@ -390,6 +394,9 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
     if (existing != null) {
       return existing
     }
+    if (this.store.getJob(jobId)?.cancelledAt != null) {
+      throw new JobCancelledError(jobId)
+    }
     const [job] = await this.requester.resume(this.store, { jobs: [jobId] })
     if (job == null) {
       throw new JobNotFoundError(jobId)
@@ -460,10 +467,36 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
       done
     })
     this.handles.set(jobId, handle)
+    this.watchCancellation(jobId, handle, done)
     if (stored != null) {
       await this.announcer.add((await open(STATEMENTS.job, stored.announcement)).message, done, { subscribers })
     }
     return handle
+  }
+
+  /**
+   * Cancels the job here when its record says it was cancelled elsewhere (`openbatch cancel`, from
+   * another process with the same data directory): checked every CANCEL_POLL_MS while it runs.
+   */
+  private watchCancellation(jobId: string, handle: BatchJob, done: Promise<void>): void {
+    if (this.store.path === ':memory:') {
+      return // no other process can reach it
+    }
+    const timer = setInterval(() => {
+      try {
+        if (this.store.getJob(jobId)?.cancelledAt != null) {
+          clearInterval(timer)
+          handle.cancel()
+        }
+      } catch {
+        clearInterval(timer) // the store closed: the peer stopped
+      }
+    }, CANCEL_POLL_MS)
+    timer.unref()
+    done.then(
+      () => clearInterval(timer),
+      () => clearInterval(timer)
+    )
   }
 
   private async resolveModel(model: string | Uint8Array): Promise<string> {

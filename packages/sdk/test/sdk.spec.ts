@@ -8,10 +8,11 @@ import {
   createPeer,
   InvalidInputsError,
   JobNotFoundError,
+  listStoredJobs,
   ModelFileError,
   NoWorkersError,
+  type Output,
   type Peer,
-  type Tensor,
   tensor,
   toFloat64Array
 } from '../src/index.js'
@@ -81,9 +82,10 @@ describe('@openbatch/sdk — a local network in one process (memory transport, r
     const seen: number[] = []
     for await (const r of job.results()) {
       seen.push(r.index)
-      const out = Object.values(r.outputs)[0] as Tensor
-      assert.deepEqual(out.dims, [1n, 2n])
-      const [a, b] = Array.from(toFloat64Array(out))
+      const out = Object.values(r.outputs)[0] as Output
+      assert.deepEqual(out.dims, [1, 2])
+      assert.ok(out.data instanceof Float32Array)
+      const [a, b] = Array.from(toFloat64Array(out.tensor))
       assert.ok(Math.abs((a as number) + (b as number) - 1) < 1e-3, 'softmax outputs')
       assert.ok(['agreed', 'unsampled'].includes(r.verification.status), r.verification.status)
       assert.ok(workers.some((w) => w.peerId === r.verification.worker))
@@ -149,8 +151,9 @@ describe('@openbatch/sdk — a local network in one process (memory transport, r
     assert.throws(() => second.job('00'.repeat(32)), JobNotFoundError)
   })
 
-  it('cancel() stops the job: finished rejects with AbortError and the results end', async () => {
-    const client = await createClient({ transports: ['memory'], listen: [addr()], local: true, bootstrap })
+  it('cancel() stops the job: finished rejects with AbortError and the results end; a restart does not resume it', async () => {
+    const dataDir = await tempDir()
+    const client = await createClient({ dataDir, transports: ['memory'], listen: [addr()], local: true, bootstrap })
     after(() => client.stop())
     const controller = new AbortController()
     const job = await client.submitBatch({
@@ -166,6 +169,14 @@ describe('@openbatch/sdk — a local network in one process (memory transport, r
     }
     assert.ok(count < 2000)
     assert.equal(job.summary().missing, job.taskCount - job.summary().settled)
+    // §6.5: the cancellation is stored; a restarted peer does not resume the job, nor on request.
+    await client.stop()
+    const again = await createClient({ dataDir, transports: ['memory'], listen: [addr()], local: true, bootstrap })
+    after(() => again.stop())
+    assert.throws(() => again.job(job.id), JobNotFoundError)
+    await assert.rejects(again.resumeJob(job.id), { name: 'AbortError', message: `job ${job.id} was cancelled` })
+    const [stored] = await listStoredJobs(dataDir)
+    assert.deepEqual([stored?.jobId, stored?.state], [job.id, 'cancelled'])
   })
 
   it('bad input gets a named error that says what to do', async () => {
