@@ -224,6 +224,17 @@ export function buildProgram(): Command {
         .argParser(share('--max-vram-share'))
     )
     .addOption(new Option('--hours <h>', 'stop after this many hours').env(env('HOURS')).argParser(positive('--hours')))
+    .addOption(
+      new Option('--price <n>', 'price per item advertised in the capacity record (network units, 0 … 2^64−1)')
+        .env(env('PRICE'))
+        .argParser(uint64('--price'))
+    )
+    .addOption(
+      new Option('--report-every <s>', 'seconds between the info lines summing up the work done (only while there was work)')
+        .env(env('REPORT_EVERY'))
+        .default(60)
+        .argParser(positive('--report-every'))
+    )
     .addOption(new Option('--no-benchmark', 'advertise no measured speed (skip the start-up benchmark)'))
     .addOption(
       new Option('--adversary-cheat-rate <fraction>', 'TESTNETS ONLY: fake this share of results')
@@ -273,6 +284,7 @@ export function buildProgram(): Command {
                 memoryBudgetBytes: memoryShare == null ? undefined : Math.floor(memoryShare * totalmem()),
                 gpuMemoryShare: o.maxVramShare as number | undefined,
                 benchmark: o.benchmark !== false,
+                pricePerItem: o.price as bigint | undefined,
                 wrapBackend
               }
       }
@@ -287,8 +299,17 @@ export function buildProgram(): Command {
       peer.addEventListener('fraud', (e) =>
         log('info', 'published a fraud proof', { accused: e.detail.accused, task: e.detail.task, job: e.detail.jobId })
       )
-      peer.addEventListener('error', (e) => log('warn', e.detail.message, { error: e.detail.name }))
-      peer.addEventListener('run', (e) => log('debug', 'ran a task', { model: e.detail.model, ms: e.detail.durationUs / 1000 }))
+      // The same failure again (a requester that vanished, say) is logged once per backoff, with how often it came.
+      const repeats = new RepeatFilter()
+      peer.addEventListener('error', (e) => repeats.log('warn', e.detail.message, { error: e.detail.name }))
+      peer.addEventListener('run', (e) =>
+        log('debug', 'ran a task', { model: e.detail.model, items: e.detail.items, ms: e.detail.durationUs / 1000 })
+      )
+      peer.addEventListener('job', (e) => {
+        const { event, jobId, requester, model, reason } = e.detail
+        log('info', event === 'joined' ? 'joined a job' : 'left a job', { event: `job-${event}`, job: jobId, requester, model, reason })
+      })
+      const report = new WorkReport(peer, (o.reportEvery as number) * 1000)
       peer.node.onFraudProof((proof, reporter) =>
         log('info', 'accepted a fraud proof; the accused is banned', {
           event: 'fraud-proof-accepted',
@@ -316,6 +337,7 @@ export function buildProgram(): Command {
         peerId: peer.peerId,
         addresses: peer.addresses,
         models: served,
+        offers: peer.offers,
         worker: o.worker !== false,
         device: peer.device,
         metrics: metrics?.url
@@ -323,9 +345,7 @@ export function buildProgram(): Command {
       if (o.json === true) {
         printJson(ready)
       } else {
-        process.stdout.write(
-          `peer id: ${peer.peerId}\n${peer.addresses.map((a) => `listening on ${a}`).join('\n')}\n${peer.device == null ? '' : `device: ${peer.device.provider} — ${peer.device.reason}\n`}serving ${served.length} model(s)${served.length > 0 ? `: ${served.join(', ')}` : ''}\n`
-        )
+        process.stdout.write(peerIntro(peer, served))
       }
       log('info', 'peer started', ready)
       await stopRequested
@@ -340,6 +360,7 @@ export function buildProgram(): Command {
       await peer.stop()
       await metrics?.close()
       stopped = true
+      report.stop()
       log('info', 'peer stopped')
     })
 
@@ -503,6 +524,101 @@ export function buildProgram(): Command {
 
   registerJobCommands(program)
   return program
+}
+
+/** What a peer tells its owner at start: who it is, where it runs, what it offers, how others reach it. */
+function peerIntro(peer: Peer, served: string[]): string {
+  const offers = new Map(peer.offers.map((o) => [o.model, o]))
+  const lines = [`peer id: ${peer.peerId}`, ...peer.addresses.map((a) => `listening on ${a}`)]
+  if (peer.device != null) {
+    lines.push(`device: ${peer.device.provider} — ${peer.device.reason}`)
+  }
+  lines.push(`serving ${served.length} model(s)${served.length > 0 ? ':' : ''}`)
+  for (const model of served) {
+    const offer = offers.get(model)
+    lines.push(
+      offer == null
+        ? `  ${model}`
+        : `  ${model}: ${offer.itemsPerSecond.toFixed(offer.itemsPerSecond < 10 ? 1 : 0)} items/s measured, batches up to ${offer.maxBatch}, price ${offer.pricePerItem} per item`
+    )
+  }
+  // A routable address first: loopback ones only reach this machine.
+  const reach = peer.addresses.find((a) => !/\/ip4\/127\.|\/ip6\/::1\//.test(a)) ?? peer.addresses[0]
+  if (reach != null) {
+    lines.push(`others join through this peer with: --bootstrap ${reach}`)
+  }
+  return `${lines.join('\n')}\n`
+}
+
+/**
+ * Logs a line per distinct failure, then the same one again only after a backoff (30 s, doubling
+ * to 30 min) with how many times it came meanwhile: a requester that vanished is one line now
+ * and then, not one every few seconds.
+ */
+export class RepeatFilter {
+  private readonly seen = new Map<string, { next: number; wait: number; count: number }>()
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  log(level: Level, msg: string, fields: Record<string, unknown> = {}): void {
+    // Numbers (ports, counts, ms) differ between repeats of one failure; the rest names it.
+    const key = `${level} ${msg.replace(/\d+/g, '#')}`
+    const t = this.now()
+    const entry = this.seen.get(key)
+    if (entry == null) {
+      if (this.seen.size >= 1000) {
+        this.seen.clear()
+      }
+      this.seen.set(key, { next: t + 30_000, wait: 30_000, count: 0 })
+      log(level, msg, fields)
+      return
+    }
+    entry.count++
+    if (t >= entry.next) {
+      log(level, msg, { ...fields, repeated: entry.count, sinceMs: entry.wait })
+      entry.wait = Math.min(entry.wait * 2, 30 * 60_000)
+      entry.next = t + entry.wait
+      entry.count = 0
+    }
+  }
+}
+
+/** An info line every `everyMs` while the worker worked: tasks and items run, items/s, receipts and reward. */
+class WorkReport {
+  private tasks = 0
+  private items = 0
+  private totalTasks = 0
+  private readonly timer: ReturnType<typeof setInterval>
+
+  constructor(peer: Peer, everyMs: number) {
+    peer.addEventListener('run', (e) => {
+      this.tasks++
+      this.items += e.detail.items
+    })
+    this.timer = setInterval(() => {
+      if (this.tasks === 0) {
+        return
+      }
+      this.totalTasks += this.tasks
+      const earned = peer.earnings()
+      log('info', 'work done', {
+        event: 'work-report',
+        tasks: this.tasks,
+        items: this.items,
+        itemsPerSecond: Number((this.items / (everyMs / 1000)).toFixed(1)),
+        tasksSinceStart: this.totalTasks,
+        receipts: earned.reduce((a, t) => a + t.receipts, 0),
+        reward: earned.reduce((a, t) => a + t.reward, 0n)
+      })
+      this.tasks = 0
+      this.items = 0
+    }, everyMs)
+    this.timer.unref()
+  }
+
+  stop(): void {
+    clearInterval(this.timer)
+  }
 }
 
 /** `openbatch jobs`, `results`, `cancel`, `resume`: a job's lifecycle from the shell. */

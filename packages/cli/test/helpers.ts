@@ -9,6 +9,8 @@ import { createInterface } from 'node:readline'
 import { after } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { seededRandom } from '@openbatch/core'
+import { DType } from '@openbatch/protocol'
+import { buildOnnxModel } from '@openbatch/runtime-onnx'
 import { dump } from 'npyjs'
 import { textLines } from '../src/images.js'
 
@@ -61,7 +63,10 @@ export interface RunningPeer {
     models: string[]
     metrics?: string
     device?: { provider: string; device: string; reason: string }
+    offers?: { model: string; itemsPerSecond: number; maxBatch: number; pricePerItem: string }[]
   }
+  /** Its log so far (JSON lines on stderr). */
+  log: () => Record<string, unknown>[]
   stop: () => Promise<number | null>
 }
 
@@ -93,6 +98,11 @@ export async function startPeer(
   return {
     child,
     ready: JSON.parse(String(first.value)),
+    log: () =>
+      stderr
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l)),
     stop: async () => {
       child.kill('SIGTERM')
       const killer = setTimeout(() => child.kill('SIGKILL'), 20_000)
@@ -127,4 +137,25 @@ export async function npyOfTextLines(path: string, n: number): Promise<boolean[]
   })
   await writeFile(path, new Uint8Array(dump(values, [n, 3, 48, 192])))
   return lines.map((l) => l.rotated)
+}
+
+/** A real embedding lookup: Gather over a 10-row table. An id outside 0..9 makes onnxruntime fail. */
+export const EMBEDDING = buildOnnxModel({
+  inputs: [{ name: 'ids', dtype: DType.INT64, shape: ['N', 4] }],
+  outputs: [{ name: 'vectors', dtype: DType.FLOAT32, shape: ['N', 4, 2] }],
+  nodes: [{ op: 'Gather', inputs: ['table', 'ids'], outputs: ['vectors'], attrs: { axis: 0 } }],
+  initializers: [{ name: 'table', dims: [10, 2], values: Array.from({ length: 20 }, (_, i) => i / 10) }]
+})
+
+/** The embedding model and `items` inputs of it (every `badEvery`-th one fails the model) in `dir`. */
+export async function embeddingFiles(dir: string, items: number, badEvery = 0) {
+  const model = join(dir, 'embedding.onnx')
+  await writeFile(model, EMBEDDING)
+  const ids = new BigInt64Array(items * 4).map((_, i) => BigInt(i % 10))
+  for (let item = badEvery; badEvery > 0 && item < items; item += badEvery) {
+    ids[item * 4 + 1] = 7592n // outside the vocabulary
+  }
+  const inputs = join(dir, `ids-${items}-${badEvery}.npy`)
+  await writeFile(inputs, new Uint8Array(dump(ids, [items, 4])))
+  return { model, inputs }
 }

@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline'
 import { after, before, describe, it } from 'node:test'
 import { dump, parse } from 'npyjs'
 import { PADDLE_CLS } from '../src/demo.js'
-import { assertOneLineError, BIN, npyOfTextLines, type RunningPeer, run, startPeer, tempDir } from './helpers.js'
+import { assertOneLineError, BIN, embeddingFiles, npyOfTextLines, type RunningPeer, run, startPeer, tempDir } from './helpers.js'
 
 /** A running `openbatch submit --json`: its JSON lines as they come, and its exit. */
 function submit(args: string[]) {
@@ -47,6 +47,17 @@ function submit(args: string[]) {
   return { child, exited, stdout, stderr, line }
 }
 
+/** Polls `condition` (every 100 ms) until it holds; fails after `timeoutMs` naming `what`. */
+async function waitFor(what: string, condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
 async function jsonLines(path: string): Promise<{ index: number; outputs: Record<string, { data: number[] }> }[]> {
   return (await readFile(path, 'utf8'))
     .trim()
@@ -62,7 +73,19 @@ describe('a job from the shell: id first, Ctrl-C, jobs, results, resume, cancel 
   // One thread and one task held at once: a job lasts long enough to be interrupted. Started in
   // each test (a peer started in a hook would be stopped when the hook ends).
   const worker = (name: string): Promise<RunningPeer> =>
-    startPeer(['--data-dir', join(dir, name), '--model', PADDLE_CLS, '--threads', '1', '--capacity', '1', '--no-benchmark'])
+    startPeer([
+      '--data-dir',
+      join(dir, name),
+      '--model',
+      PADDLE_CLS,
+      '--threads',
+      '1',
+      '--capacity',
+      '1',
+      '--no-benchmark',
+      '--report-every',
+      '1'
+    ])
 
   before(async () => {
     dir = await tempDir()
@@ -153,8 +176,23 @@ describe('a job from the shell: id first, Ctrl-C, jobs, results, resume, cancel 
 
   it('openbatch cancel stops a job another process runs; it is not resumed; its results stay readable', async () => {
     const data = join(dir, 'me2')
-    const bootstrap = (await worker('w2')).ready.addresses[0] as string
-    const s = submit([PADDLE_CLS, inputs, '--bootstrap', bootstrap, '--data-dir', data, '--items-per-task', '1'])
+    // 20,000 one-item tasks of a tiny model, one at a time: far from done when it is cancelled.
+    const tiny = await embeddingFiles(dir, 20_000)
+    const w2 = await startPeer([
+      '--data-dir',
+      join(dir, 'w2'),
+      '--model',
+      tiny.model,
+      '--threads',
+      '1',
+      '--capacity',
+      '1',
+      '--no-benchmark',
+      '--report-every',
+      '1'
+    ])
+    const bootstrap = w2.ready.addresses[0] as string
+    const s = submit([tiny.model, tiny.inputs, '--bootstrap', bootstrap, '--data-dir', data, '--items-per-task', '1'])
     const { jobId } = (await s.line('submitted line', (l) => l.event === 'submitted')) as { jobId: string }
     await s.line('progress with a settled task', (l) => l.event === 'progress' && (l.settled as number) > 0)
     const cancelled = await run(['cancel', jobId.slice(0, 8), '--json', '--data-dir', data])
@@ -163,10 +201,10 @@ describe('a job from the shell: id first, Ctrl-C, jobs, results, resume, cancel 
     // The submitting process sees it within CANCEL_POLL_MS and ends with the reason.
     assert.equal(await s.exited, 1)
     const error = await s.line('error line', (l) => l.level === 'error')
-    assert.match(error.msg as string, new RegExp(`job ${jobId} was cancelled with \\d+/${ITEMS} tasks settled`))
+    assert.match(error.msg as string, new RegExp(`job ${jobId} was cancelled with \\d+/20000 tasks settled`))
     const [listed] = JSON.parse((await run(['jobs', '--json', '--data-dir', data])).stdout) as { state: string; settled: number }[]
     assert.equal(listed?.state, 'cancelled')
-    assert.ok((listed?.settled ?? 0) < ITEMS)
+    assert.ok((listed?.settled ?? 0) < 20_000)
     assertOneLineError(
       await run(['resume', jobId, '--no-mdns', '--bootstrap', bootstrap, '--data-dir', data]),
       1,
@@ -174,6 +212,12 @@ describe('a job from the shell: id first, Ctrl-C, jobs, results, resume, cancel 
     )
     const read = await run(['results', jobId, '--data-dir', data])
     assert.equal(read.stdout.trim().split('\n').length, listed?.settled)
+    // The worker told its owner: it joined the job, worked (a report line), and left it when it closed.
+    const events = w2.log().filter((l) => l.job === jobId || l.event === 'work-report')
+    assert.deepEqual(events[0]?.event, 'job-joined', JSON.stringify(w2.log()))
+    const worked = w2.log().find((l) => l.event === 'work-report')
+    assert.ok(worked != null && (worked.tasks as number) > 0 && (worked.items as number) > 0, JSON.stringify(worked))
+    await waitFor('the worker to leave the cancelled job', () => w2.log().some((l) => l.event === 'job-left' && l.job === jobId))
   })
 
   it('bad job ids and paths get one line that says what to do', async () => {

@@ -7,34 +7,11 @@
 
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
-import { readFile, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { after, describe, it, type TestContext } from 'node:test'
-import { DType } from '@openbatch/protocol'
-import { buildOnnxModel } from '@openbatch/runtime-onnx'
-import { dump } from 'npyjs'
-import { BIN, run, startPeer, tempDir } from './helpers.js'
-
-/** A real embedding lookup: Gather over a 10-row table. An id outside 0..9 makes onnxruntime fail. */
-const EMBEDDING = buildOnnxModel({
-  inputs: [{ name: 'ids', dtype: DType.INT64, shape: ['N', 4] }],
-  outputs: [{ name: 'vectors', dtype: DType.FLOAT32, shape: ['N', 4, 2] }],
-  nodes: [{ op: 'Gather', inputs: ['table', 'ids'], outputs: ['vectors'], attrs: { axis: 0 } }],
-  initializers: [{ name: 'table', dims: [10, 2], values: Array.from({ length: 20 }, (_, i) => i / 10) }]
-})
-
-async function files(dir: string, items: number, badEvery = 0) {
-  const model = join(dir, 'embedding.onnx')
-  await writeFile(model, EMBEDDING)
-  const ids = new BigInt64Array(items * 4).map((_, i) => BigInt(i % 10))
-  for (let item = badEvery; badEvery > 0 && item < items; item += badEvery) {
-    ids[item * 4 + 1] = 7592n // outside the vocabulary
-  }
-  const inputs = join(dir, `ids-${items}-${badEvery}.npy`)
-  await writeFile(inputs, new Uint8Array(dump(ids, [items, 4])))
-  return { model, inputs }
-}
+import { BIN, embeddingFiles as files, run, startPeer, tempDir } from './helpers.js'
 
 /** Spawns `openbatch …` and resolves once a stderr line matches `pattern` (the process keeps running). */
 function spawnUntil(args: string[], pattern: RegExp, timeoutMs = 60_000) {

@@ -356,5 +356,5 @@ export async function discoverWorkers(
     search.clear()
   }
   options.signal?.throwIfAborted()
-  throw new NoWorkersError(model, Date.now() - started, found.size, minWorkers)
+  throw new NoWorkersError(model, Date.now() - started, found.size, minWorkers, peer.libp2p.getConnections().length)
 }

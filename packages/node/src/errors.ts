@@ -70,12 +70,16 @@ export class NoWorkersError extends Error {
     readonly model: string,
     readonly waitedMs: number,
     readonly found = 0,
-    readonly wanted = 1
+    readonly wanted = 1,
+    /** Peers this one was connected to when it gave up: none means it never joined a network. */
+    readonly connected?: number
   ) {
     super(
-      found === 0
-        ? `no workers serve model ${model} (searched the network for ${Math.round(waitedMs / 1000)} s); start a worker with this model, or check the bootstrap addresses`
-        : `found ${found} of the ${wanted} workers wanted for model ${model} in ${Math.round(waitedMs / 1000)} s; start more workers or ask for fewer`
+      found === 0 && connected === 0
+        ? `no workers serve model ${model}: this peer is connected to no other peer (searched for ${Math.round(waitedMs / 1000)} s); give the address of a running peer with --bootstrap (the SDK's bootstrap option), or start one on this LAN with mDNS on`
+        : found === 0
+          ? `no workers serve model ${model} (searched the network for ${Math.round(waitedMs / 1000)} s); start a worker with this model, or check the bootstrap addresses`
+          : `found ${found} of the ${wanted} workers wanted for model ${model} in ${Math.round(waitedMs / 1000)} s; start more workers or ask for fewer`
     )
   }
 }

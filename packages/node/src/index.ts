@@ -119,5 +119,12 @@ export {
   WorkServer,
   type WorkServerInit
 } from './work.js'
-export { classifyFailure, submissions, type WorkerComponents, WorkerService, type WorkerServiceInit } from './worker.js'
+export {
+  classifyFailure,
+  submissions,
+  type WorkerComponents,
+  type WorkerJobEvent,
+  WorkerService,
+  type WorkerServiceInit
+} from './worker.js'
 export { createWorker, WorkerNode, type WorkerNodeComponents, type WorkerNodeInit } from './worker-node.js'

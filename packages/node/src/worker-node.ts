@@ -18,7 +18,8 @@ import { WorkerService, type WorkerServiceInit } from './worker.js'
 /** What a worker uses of a peer. */
 export type WorkerNodeComponents = Pick<OpenbatchComponents, 'libp2p' | 'peerId' | 'privateKey' | 'reputation' | 'jobs'>
 
-export interface WorkerNodeInit extends Pick<WorkerServiceInit, 'capacity' | 'onRun' | 'onError' | 'onReceipt' | 'onUnresponsive'> {
+export interface WorkerNodeInit
+  extends Pick<WorkerServiceInit, 'capacity' | 'onRun' | 'onError' | 'onReceipt' | 'onUnresponsive' | 'onJob'> {
   /** Runs the tasks. */
   backend: InferenceBackend
   /** The models served (every model in it) and where fetched ones go. */
@@ -67,6 +68,7 @@ export class WorkerNode {
       onError: this.init.onError,
       onReceipt: this.init.onReceipt,
       onUnresponsive: this.init.onUnresponsive,
+      onJob: this.init.onJob,
       ensureModel: async (model) => {
         if (!(await models.has(model))) {
           await models.add(await withDeadline(fetchTimeout, (signal) => fetchModel(this.components, model, { signal })))

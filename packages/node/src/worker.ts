@@ -77,6 +77,18 @@ function truncate(text: string): string {
   return `${new TextDecoder().decode(bytes.subarray(0, MAX_TEXT_BYTES - 3)).replace(/\uFFFD$/, '')}…`
 }
 
+/** A job a worker took part in: it got its first tasks (`joined`), or it is done with it (`left`). */
+export interface WorkerJobEvent {
+  event: 'joined' | 'left'
+  jobId: string
+  /** The requester's peer id. */
+  requester: string
+  /** The model's CID. */
+  model: string
+  /** Why it left: the job closed, its deadline passed, its requester stopped answering, … */
+  reason?: string
+}
+
 export interface WorkerServiceInit {
   backend: InferenceBackend
   /** Model CIDs (strings) this worker serves. */
@@ -91,12 +103,14 @@ export interface WorkerServiceInit {
   onReceipt?: (receipt: Uint8Array) => void
   /** Keeps every receipt durably (the worker's provable earnings, §3.6). */
   receiptStore?: ReceiptStore
-  /** Called after each task ran, with the model and the inference time. */
-  onRun?: (run: { model: string; durationUs: number }) => void
+  /** Called after each task ran, with the model, the inference time and the items (rows) it carried. */
+  onRun?: (run: { model: string; durationUs: number; items: number }) => void
   /** Called when a task could not run or a submission failed. */
   onError?: (err: Error) => void
   /** Called when a requester stopped answering claims and its jobs were dropped (it is scored, §7.6). */
   onUnresponsive?: (requester: string, failures: number) => void
+  /** Called when this worker first got tasks of a job (`joined`), and when it dropped a job it had joined (`left`, and why). */
+  onJob?: (event: WorkerJobEvent) => void
   /** How long a requester has to begin answering a claim (§6.2). @default CLAIM_TIMEOUT_MS */
   claimTimeoutMs?: number
   /**
@@ -112,6 +126,8 @@ export class WorkerService {
   readonly agent: WorkerAgent
   private readonly board: JobBoard
   private readonly jobs = new Map<string, Opened<JobAnnouncement>>()
+  /** Jobs this worker got tasks of (for onJob). */
+  private readonly joined = new Set<string>()
   private readonly inflight = new Set<Promise<void>>()
   private readonly ready = new Map<string, Promise<void>>()
   private timer?: ReturnType<typeof setTimeout>
@@ -201,6 +217,7 @@ export class WorkerService {
       if (action.type === 'claim') {
         this.track(this.claim(action.job, action.maxTasks))
       } else if (action.type === 'drop') {
+        this.jobEvent('left', action.job, action.reason)
         this.jobs.delete(action.job)
         if (action.reason === 'JOB_CLOSED' || action.reason === 'deadline passed') {
           this.peer.jobs.forget(action.job) // over: not passed on to others (§6.7)
@@ -218,6 +235,21 @@ export class WorkerService {
         }
       }
     }
+  }
+
+  /** Tells onJob that this worker joined a job, or left one it had joined. */
+  private jobEvent(event: WorkerJobEvent['event'], jobId: string, reason?: string): void {
+    const job = this.jobs.get(jobId)
+    if (job == null || (event === 'joined') === this.joined.has(jobId)) {
+      return
+    }
+    if (event === 'joined') {
+      this.joined.add(jobId)
+    } else {
+      this.joined.delete(jobId)
+    }
+    const model = parseModelCid(job.message.model).toString()
+    this.init.onJob?.({ event, jobId, requester: job.signer.toString(), model, ...(reason == null ? {} : { reason }) })
   }
 
   private track(p: Promise<void>): void {
@@ -255,6 +287,9 @@ export class WorkerService {
     }
     const answer = (assignment.code === ErrorCode.OK ? 'OK' : assignment.code) as ClaimAnswer
     this.apply(this.agent.claimed(Date.now(), jobId, answer, assignment.tasks.length))
+    if (assignment.tasks.length > 0 && !this.joined.has(jobId)) {
+      this.jobEvent('joined', jobId)
+    }
     if (assignment.tasks.length > 0 && this.running) {
       await this.run(job.signer, assignment)
     }
@@ -363,7 +398,8 @@ export class WorkerService {
         } else {
           try {
             const { outputs, profile, durationUs } = await this.init.backend.run(model, task.inputs)
-            this.init.onRun?.({ model, durationUs })
+            // Rows of the task's first input: the items it carries (§6.8).
+            this.init.onRun?.({ model, durationUs, items: Number(task.inputs[0]?.dims[0] ?? 1n) })
             result = {
               ...base,
               outputDigest: tensorSetDigest(outputs),

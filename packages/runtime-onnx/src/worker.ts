@@ -68,8 +68,12 @@ async function session(model: string, bytes?: ArrayBuffer): Promise<Cached> {
       interOpNumThreads: 1,
       graphOptimizationLevel: init.graphOptimizationLevel,
       executionProviders: init.executionProviders,
-      // The CPU placements are told once by the backend (onNotice): onnxruntime's own warning goes.
-      ...(prefix != null ? { enableProfiling: true, profileFilePrefix: prefix, logSeverityLevel: 3 as const } : {}),
+      // onnxruntime's own log goes (fatal only): a run that fails rejects with its message, which
+      // reaches the peer's owner as the task's failure (§6.6) in the peer's structured log, and the
+      // CPU placements are told once by the backend (onNotice). Its raw, coloured lines on stderr
+      // would break a JSON-lines log.
+      logSeverityLevel: 4,
+      ...(prefix != null ? { enableProfiling: true, profileFilePrefix: prefix } : {}),
       extra: init.allowSpinning ? {} : { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } }
     })
   } catch (err) {

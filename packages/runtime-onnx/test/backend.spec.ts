@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { agreeOutputs, DType, float32Tensor, type Tensor, toFloat64Array } from '@openbatch/protocol'
 import ort from 'onnxruntime-node'
@@ -214,6 +215,36 @@ describe('ONNX backend', async () => {
       Array.from(toFloat64Array(first.outputs[0] as Tensor)).map((x) => Math.round(x * 10)),
       [0, 1, 2, 3, 4, 5, 6, 7]
     )
+  })
+
+  it("a failing run's reason comes back in its error only: onnxruntime writes no raw line to stderr (issue #16)", async () => {
+    // In a child process, for its stderr: onnxruntime logs from native code, past process.stderr.
+    const src = (p: string) => JSON.stringify(new URL(p, import.meta.url).href)
+    const script = `
+      import { createOnnxBackend, ModelStore } from ${src('../src/index.js')}
+      import { EMBEDDING } from ${src('./models.js')}
+      const store = new ModelStore(process.argv[2])
+      const model = await store.add(EMBEDDING)
+      const backend = createOnnxBackend({ store, threads: 1, intraOpThreads: 1, executionProvider: 'cpu' })
+      await backend.start()
+      const ids = { name: 'ids', dtype: 'INT64', dims: [1n, 4n], data: new Uint8Array(BigInt64Array.from([4n, 7592n, 6n, 7n]).buffer) }
+      const err = await backend.run(model, [ids]).then(() => undefined, (e) => e)
+      await backend.stop()
+      console.log(JSON.stringify({ name: err?.name, message: err?.message }))
+    `
+    const { execFile } = await import('node:child_process')
+    const dir = await tempDir()
+    // A file, not `node -e`: inference threads inherit the parent's execArgv, and an -e would run in them too.
+    await writeFile(join(dir, 'run.mjs'), script)
+    const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
+      execFile(process.execPath, [join(dir, 'run.mjs'), dir], { timeout: 60_000 }, (err, stdout, stderr) =>
+        err == null ? resolve({ stdout, stderr }) : reject(new Error(`${err.message}\n${stderr}`))
+      )
+    )
+    const error = JSON.parse(stdout.trim())
+    assert.equal(error.name, 'InferenceFailedError')
+    assert.match(error.message, /7592/, 'the reason is in the error')
+    assert.doesNotMatch(stderr, /onnxruntime/, 'and nowhere else')
   })
 
   it('NaN inputs run and come back as NaN, not a crash', async () => {

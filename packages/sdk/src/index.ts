@@ -109,6 +109,7 @@ export {
   dtypeName,
   type Output,
   type OutputArray,
+  type OutputBase,
   type Prediction,
   rows,
   softmax,

@@ -34,7 +34,8 @@ export type OutputArray =
   | BigInt64Array
   | BigUint64Array
 
-interface OutputBase {
+/** What every {@link Output} has, whatever its dtype. */
+export interface OutputBase {
   name: string
   dims: number[]
   /** The tensor as the worker signed it (§2.2: little-endian bytes, `bigint` dims). */

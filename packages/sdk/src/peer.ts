@@ -25,12 +25,14 @@ import {
   type OpenbatchPeer,
   type PeerComponents,
   type ReceiptStore,
+  type ReceiptTotals,
   type Reputation,
   RequesterService,
   SqliteJobStore,
   type TransportName,
   taskBytes,
   type WorkerInfo,
+  type WorkerJobEvent,
   type WorkerNode,
   WorkServer,
   withDeadline
@@ -180,8 +182,10 @@ export interface PeerEvents {
   fraud: CustomEvent<FraudEvent>
   /** A background failure (a task that could not run, a submission that failed): informational. */
   error: CustomEvent<Error>
-  /** This worker ran a task. */
-  run: CustomEvent<{ model: string; durationUs: number }>
+  /** This worker ran a task: its model, inference time and the items (rows) it carried. */
+  run: CustomEvent<{ model: string; durationUs: number; items: number }>
+  /** This worker got its first tasks of a job (`joined`), or is done with one (`left`, and why). */
+  job: CustomEvent<WorkerJobEvent>
   /**
    * Once per model and event, one line about the device: nodes onnxruntime runs on the CPU because
    * WebGPU lacks them, or a lost GPU and the switch to CPU. Those told during start are in `peer.notices`.
@@ -297,6 +301,12 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
       devices = started.advertised
       offers = started.offers
     }
+    this.offers = offers.map((o) => ({
+      model: parseModelCid(o.model).toString(),
+      itemsPerSecond: o.itemsPerSecond,
+      maxBatch: o.maxBatch,
+      pricePerItem: o.pricePerItem
+    }))
     this.worker = createWorker(this.node, {
       backend: options.wrapBackend == null ? this.backend : options.wrapBackend(this.backend),
       models: this.models,
@@ -305,6 +315,7 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
       devices,
       offers,
       onRun: (run) => this.safeDispatchEvent('run', { detail: run }),
+      onJob: (event) => this.safeDispatchEvent('job', { detail: event }),
       onError: (err) => this.safeDispatchEvent('error', { detail: err })
     })
     await this.worker.start()
@@ -316,6 +327,17 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
    */
   get device(): ProviderChoice | undefined {
     return this.onnx?.provider
+  }
+
+  /**
+   * What this worker advertises per model in its capacity record (§4.3): items/s it measured (1
+   * when it did not), the largest batch, and its price per item. Empty for a peer that is not a worker.
+   */
+  offers: { model: string; itemsPerSecond: number; maxBatch: number; pricePerItem: bigint }[] = []
+
+  /** Verified work this worker was receipted for (§3.6), per requester: receipts and reward. */
+  earnings(): ReceiptTotals[] {
+    return this.worker?.receipts.totals() ?? []
   }
 
   /** Model CIDs this peer serves as a worker. */

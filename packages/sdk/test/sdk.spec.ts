@@ -203,6 +203,13 @@ describe('@openbatch/sdk — a local network in one process (memory transport, r
       }),
       (err: Error) => err instanceof NoWorkersError && /start a worker/.test(err.message)
     )
+    // A peer that joined no network says so, not only that nobody serves the model (issue #16).
+    const alone = await createClient({ transports: ['memory'], listen: [addr()], local: true })
+    after(() => alone.stop())
+    await assert.rejects(
+      alone.submitBatch({ model: PADDLE_CLS, inputs: [[tensor('x', image(0), [1, 3, 48, 192])]], discoveryTimeoutMs: 300 }),
+      (err: Error) => err instanceof NoWorkersError && /connected to no other peer .*--bootstrap/.test(err.message)
+    )
     await assert.rejects(
       createClient({
         transports: ['memory'],
