@@ -41,7 +41,7 @@ import { dump as dumpNpy } from 'npyjs'
 import { cheatingBackend } from './adversary.js'
 import { applyConfigFile, collect, DEFAULT_DATA_DIR, positive, positiveInt, seconds, share, uint64 } from './config.js'
 import { InterruptedError, UsageError } from './errors.js'
-import { parseNormalisation } from './images.js'
+import { type ImagePrep, PRESETS, parseNormalisation, RESIZE_MODES, type ResizeMode } from './images.js'
 import { readInputs } from './inputs.js'
 import { startMetrics } from './metrics.js'
 import { LEVELS, type Level, log, ProgressView, printJson, setLogLevel } from './out.js'
@@ -371,8 +371,19 @@ export function buildProgram(): Command {
     .argument('<inputs>', 'the inputs')
     .option('-o, --out <file>', 'write results: .jsonl (every output, with verification) or .npy (the one output)')
     .addOption(new Option('--agreement <rule>', 'how re-runs are compared: default, argmax, exact, cosine, allclose').default('default'))
-    .option('--normalize <mean,std>', 'image pixels become (x/255 − mean)/std', '0.5,0.5')
-    .option('--image-size <HxW>', "images' height and width where the model leaves them open (e.g. 48x192)")
+    .addOption(
+      new Option(
+        '--preset <name>',
+        `how images become the model's input: ${Object.keys(PRESETS).join(', ')} (default paddleocr-cls)`
+      ).choices(Object.keys(PRESETS))
+    )
+    .option(
+      '--normalize <mean,std>',
+      'float32 image pixels become (x/255 − mean)/std: "mean,std", or three means and three stds per channel'
+    )
+    .addOption(new Option('--channels <order>', "the model's channel order").choices(['rgb', 'bgr']))
+    .addOption(new Option('--resize <mode>', 'how images take the input size').choices(RESIZE_MODES))
+    .option('--image-size <HxW>', "images' height and width where the model leaves them open (e.g. 224x224)")
     .addOption(
       new Option('--discovery-timeout <s>', 'seconds to look for workers of the model')
         .default(30)
@@ -397,19 +408,13 @@ export function buildProgram(): Command {
     .action(async (modelPath: string, inputsPath: string, _opts, cmd: Command) => {
       applyConfigFile(cmd)
       const o = cmd.optsWithGlobals() as Record<string, unknown> & { dataDir: string }
-      const normalisation = parseNormalisation(o.normalize as string)
+      const prep = imagePrep(o as Parameters<typeof imagePrep>[0])
       const verification = verificationPolicy(o.agreement as string)
       const reward = typeof o.reward === 'bigint' ? o.reward : uint64('--reward')(String(o.reward))
       if (o.out != null) {
         checkOutPath(o.out as string) // before any work is done, not after the whole job ran
       }
-      const prepared = await prepareSubmit(
-        join(o.dataDir, 'client', 'models'),
-        modelPath,
-        inputsPath,
-        normalisation,
-        o.imageSize as string | undefined
-      )
+      const prepared = await prepareSubmit(join(o.dataDir, 'client', 'models'), modelPath, inputsPath, prep)
       const metrics = o.metrics == null ? undefined : await startMetrics(o.metrics as string)
       const client = await createClient({
         dataDir: join(o.dataDir, 'client'),
@@ -423,7 +428,7 @@ export function buildProgram(): Command {
       })
       metrics?.watch(client)
       try {
-        await runSubmit(client, prepared, { ...o, normalisation, verification, reward })
+        await runSubmit(client, prepared, { ...o, verification, reward })
       } finally {
         await client.stop()
         await metrics?.close()
@@ -769,29 +774,50 @@ function checkOutPath(path: string): void {
 }
 
 interface SubmitSettings extends Record<string, unknown> {
-  normalisation: ReturnType<typeof parseNormalisation>
   verification?: VerificationPolicy
   reward: bigint
 }
 
-/** Reads and checks the model and the inputs before any network is joined. */
-async function prepareSubmit(
-  modelsDir: string,
-  modelPath: string,
-  inputsPath: string,
-  normalisation: SubmitSettings['normalisation'],
-  imageSize: string | undefined
-) {
-  let size: [number, number] | undefined
-  if (imageSize != null) {
-    const m = /^(\d+)x(\d+)$/.exec(imageSize)
-    if (m == null || Number(m[1]) < 1 || Number(m[2]) < 1) {
-      throw new UsageError(`--image-size takes HxW, e.g. 48x192; got "${imageSize}"`)
-    }
-    size = [Number(m[1]), Number(m[2])]
+/**
+ * How images become the model's input: the preset (`--preset`, default paddleocr-cls: what the
+ * CLI did before presets), with `--normalize`, `--channels`, `--resize` and `--image-size` over it.
+ * The preset's size counts only when the preset was asked for.
+ */
+export function imagePrep(o: { preset?: string; normalize?: string; channels?: string; resize?: string; imageSize?: string }): ImagePrep {
+  const base = PRESETS[o.preset ?? 'paddleocr-cls']
+  if (base == null) {
+    throw new UsageError(`--preset must be one of ${Object.keys(PRESETS).join(', ')}; got "${o.preset}"`)
   }
+  const prep: ImagePrep = { ...base, size: o.preset == null ? undefined : base.size }
+  if (o.normalize != null) {
+    Object.assign(prep, parseNormalisation(o.normalize))
+  }
+  if (o.channels != null) {
+    if (o.channels !== 'rgb' && o.channels !== 'bgr') {
+      throw new UsageError(`--channels must be rgb or bgr; got "${o.channels}"`)
+    }
+    prep.channels = o.channels
+  }
+  if (o.resize != null) {
+    if (!RESIZE_MODES.includes(o.resize as ResizeMode)) {
+      throw new UsageError(`--resize must be one of ${RESIZE_MODES.join(', ')}; got "${o.resize}"`)
+    }
+    prep.resize = o.resize as ResizeMode
+  }
+  if (o.imageSize != null) {
+    const m = /^(\d+)x(\d+)$/.exec(o.imageSize)
+    if (m == null || Number(m[1]) < 1 || Number(m[2]) < 1) {
+      throw new UsageError(`--image-size takes HxW (height x width in pixels, e.g. 224x224); got "${o.imageSize}"`)
+    }
+    prep.size = [Number(m[1]), Number(m[2])]
+  }
+  return prep
+}
+
+/** Reads and checks the model and the inputs before any network is joined. */
+async function prepareSubmit(modelsDir: string, modelPath: string, inputsPath: string, prep: ImagePrep) {
   const { bytes, cid, inputs } = await storeModel(modelsDir, modelPath, 1)
-  return { bytes, cid, source: await readInputs(inputsPath, inputs, normalisation, size) }
+  return { bytes, cid, source: await readInputs(inputsPath, inputs, prep) }
 }
 
 /**

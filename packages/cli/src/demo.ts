@@ -30,7 +30,7 @@ import {
 import type { Command } from 'commander'
 import { positiveInt, share } from './config.js'
 import { UsageError } from './errors.js'
-import { PADDLE_NORMALISATION, pixelsToTensor, textLines } from './images.js'
+import { PADDLE_PREP, PADDLE_TARGET, pixelsToTensor, textLines } from './images.js'
 import { ProgressView, printJson } from './out.js'
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), 'bin.js')
@@ -139,7 +139,7 @@ export async function runDemo(o: DemoOptions): Promise<boolean> {
     const random = seededRandom(2026)
     const lines = await textLines(o.items, o.rotated, random)
     say(`generated ${lines.length} text-line images, ${lines.filter((l) => l.rotated).length} of them turned 180°`)
-    const inputs = lines.map((l) => [pixelsToTensor(l.image, 'x', 48, 192, PADDLE_NORMALISATION)])
+    const inputs = lines.map((l) => [pixelsToTensor(l.image, 'x', PADDLE_TARGET, PADDLE_PREP)])
 
     const client = await createClient({
       dataDir: join(dir, 'requester'),

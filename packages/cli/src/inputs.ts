@@ -13,7 +13,7 @@ import { DType, dtypeInfo, type Tensor, type TensorSpec, tensor } from '@openbat
 import { unzipSync } from 'fflate'
 import { type NpyArray, parse as parseNpy } from 'npyjs'
 import { UsageError } from './errors.js'
-import { IMAGE_EXTENSIONS, imageTensor, type Normalisation } from './images.js'
+import { IMAGE_EXTENSIONS, type ImagePrep, imageTensor, PRESETS } from './images.js'
 
 export interface InputSource {
   /** How many items (known before reading them). */
@@ -76,12 +76,7 @@ function fromNpy(arr: NpyArray, spec: TensorSpec, where: string): { count: numbe
 const toArrayBuffer = (b: Uint8Array): ArrayBuffer => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer
 
 /** Reads `path` as the inputs of a model with these input specs. */
-export async function readInputs(
-  path: string,
-  specs: TensorSpec[],
-  normalisation: Normalisation,
-  imageSize?: [number, number]
-): Promise<InputSource> {
+export async function readInputs(path: string, specs: TensorSpec[], prep: ImagePrep): Promise<InputSource> {
   let info: Awaited<ReturnType<typeof stat>>
   try {
     info = await stat(path)
@@ -89,7 +84,7 @@ export async function readInputs(
     throw new UsageError(`inputs ${path} do not exist; give a .npy, .npz or .jsonl file, or a directory of images`)
   }
   if (info.isDirectory()) {
-    return readImageDir(path, specs, normalisation, imageSize)
+    return readImageDir(path, specs, prep)
   }
   const ext = extname(path).toLowerCase()
   if (ext === '.npy') {
@@ -262,24 +257,33 @@ function parseLine(line: string, n: number, path: string, specs: TensorSpec[]): 
   })
 }
 
-async function readImageDir(dir: string, specs: TensorSpec[], normalisation: Normalisation, size?: [number, number]): Promise<InputSource> {
+async function readImageDir(dir: string, specs: TensorSpec[], prep: ImagePrep): Promise<InputSource> {
   const spec = specs[0]
-  const [, channels, h, w] = spec?.shape ?? []
-  if (specs.length !== 1 || spec == null || spec.shape.length !== 4 || channels !== 3) {
+  const shape = spec?.shape ?? []
+  const is3 = (d: number | string | undefined) => d === 3
+  const layout = shape.length === 4 && is3(shape[1]) ? 'nchw' : shape.length === 4 && is3(shape[3]) ? 'nhwc' : undefined
+  if (specs.length !== 1 || spec == null || layout === undefined) {
     throw new UsageError(
-      `a directory of images needs a model with one NCHW image input [N,3,H,W]; this model has ${specs.map((s) => `"${s.name}" ${describeShape(s)}`).join(', ')}`
+      `a directory of images needs a model with one image input, [N,3,H,W] (NCHW) or [N,H,W,3] (NHWC); this model has ${specs.map((s) => `"${s.name}" ${describeShape(s)}`).join(', ')}`
     )
   }
-  const height = typeof h === 'number' && h > 0 ? h : size?.[0]
-  const width = typeof w === 'number' && w > 0 ? w : size?.[1]
+  const [h, w] = layout === 'nchw' ? [shape[2], shape[3]] : [shape[1], shape[2]]
+  const height = typeof h === 'number' && h > 0 ? h : prep.size?.[0]
+  const width = typeof w === 'number' && w > 0 ? w : prep.size?.[1]
   if (height === undefined || width === undefined) {
+    const sizes = Object.entries(PRESETS)
+      .map(([name, p]) => `${name}: ${p.size?.join('x')}`)
+      .join(', ')
     throw new UsageError(
-      `the model's image input "${spec.name}" ${describeShape(spec)} has a symbolic height or width; give --image-size HxW (PaddleOCR's direction classifier: 48x192)`
+      `the model's image input "${spec.name}" ${describeShape(spec)} leaves its height or width open; give --image-size HxW, or a --preset whose size fits the model (${sizes})`
     )
   }
-  if (spec.dtype !== DType.FLOAT32) {
-    throw new UsageError(`the model's image input "${spec.name}" is not float32`)
+  if (spec.dtype !== DType.FLOAT32 && spec.dtype !== DType.UINT8) {
+    throw new UsageError(
+      `the model's image input "${spec.name}" is ${DType[spec.dtype]?.toLowerCase()}; images become float32 or uint8 inputs`
+    )
   }
+  const target = { height, width, layout, dtype: spec.dtype } as const
   const files = (await readdir(dir)).filter((f) => IMAGE_EXTENSIONS.includes(extname(f).toLowerCase())).sort()
   if (files.length === 0) {
     throw new UsageError(`${dir} has no images (${IMAGE_EXTENSIONS.join(', ')})`)
@@ -290,7 +294,7 @@ async function readImageDir(dir: string, specs: TensorSpec[], normalisation: Nor
     items: async function* () {
       for (const f of files) {
         const path = join(dir, f)
-        yield [await imageTensor(await readFile(path), spec.name, height, width, normalisation, path)]
+        yield [await imageTensor(await readFile(path), spec.name, target, prep, path)]
       }
     }
   }

@@ -167,7 +167,8 @@ describe('openbatch CLI — real processes over TCP loopback', () => {
         '1'
       ]),
       1,
-      /^openbatch: no workers serve model \S+ \(searched the network for 1 s\); start a worker/
+      // Alone (no bootstrap, no mDNS): it says so, and how to join (issue #16).
+      /^openbatch: no workers serve model \S+: this peer is connected to no other peer \(searched for 1 s\); give the address of a running peer with --bootstrap/
     )
     assertOneLineError(
       await run([

@@ -128,11 +128,11 @@ export function assertOneLineError(r: Run, code: number, pattern: RegExp): void 
 
 /** `n` text-line images as a float32 .npy [n,3,48,192] (PaddleOCR's normalisation). */
 export async function npyOfTextLines(path: string, n: number): Promise<boolean[]> {
-  const { pixelsToTensor, PADDLE_NORMALISATION } = await import('../src/images.js')
+  const { pixelsToTensor, PADDLE_PREP, PADDLE_TARGET } = await import('../src/images.js')
   const lines = await textLines(n, 0.5, seededRandom(3))
   const values = new Float32Array(n * 3 * 48 * 192)
   lines.forEach((l, i) => {
-    const t = pixelsToTensor(l.image, 'x', 48, 192, PADDLE_NORMALISATION)
+    const t = pixelsToTensor(l.image, 'x', PADDLE_TARGET, PADDLE_PREP)
     values.set(new Float32Array(t.data.buffer, t.data.byteOffset, t.data.byteLength / 4), i * 3 * 48 * 192)
   })
   await writeFile(path, new Uint8Array(dump(values, [n, 3, 48, 192])))

@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { DType, type TensorSpec } from '@openbatch/sdk'
-import { PADDLE_NORMALISATION } from '../src/images.js'
+import { PADDLE_PREP } from '../src/images.js'
 import { readInputs } from '../src/inputs.js'
 import { tempDir } from './helpers.js'
 
@@ -22,7 +22,7 @@ async function jsonl(lines: unknown[]): Promise<string> {
 }
 
 async function items(path: string, specs: TensorSpec[]) {
-  const source = await readInputs(path, specs, PADDLE_NORMALISATION, undefined)
+  const source = await readInputs(path, specs, PADDLE_PREP)
   const out = []
   for await (const item of source.items()) {
     out.push(item.map((t) => ({ name: t.name, dtype: t.dtype, dims: t.dims.map(Number) })))
