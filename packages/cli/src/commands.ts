@@ -30,10 +30,13 @@ import {
   openStoredJob,
   type Peer,
   type PeerOptions,
+  type Prediction,
   receiptTotals,
+  rows,
   verificationPolicy as sdkPolicy,
   type TensorSpec,
   toFloat64Array,
+  topK,
   type VerificationPolicy
 } from '@openbatch/sdk'
 import { Command, Option } from 'commander'
@@ -102,8 +105,17 @@ function networkOptions(cmd: Command): Command {
  * Writes a finished job's final results (read back from the job store, so verdicts revised by an
  * audit are the ones written): JSON lines streamed, or one .npy of the model's single output.
  */
-async function writeResults(path: string, results: AsyncIterable<BatchResult>, count: number, labels: string[]): Promise<void> {
+async function writeResults(
+  path: string,
+  results: AsyncIterable<BatchResult>,
+  count: number,
+  labels: string[],
+  format: OutputFormat = {}
+): Promise<void> {
   if (path.endsWith('.npy')) {
+    if (format.topK != null) {
+      throw new UsageError('--top-k writes JSON lines: give --out a .jsonl file (or none, for stdout)')
+    }
     let values: Float32Array | undefined
     let itemDims: number[] = []
     let name = ''
@@ -141,7 +153,12 @@ async function writeResults(path: string, results: AsyncIterable<BatchResult>, c
   try {
     for await (const r of results) {
       const outputs = Object.fromEntries(
-        Object.entries(r.outputs).map(([name, t]) => [name, { dtype: t.dtype, dims: t.dims, data: Array.from(t.data, Number) }])
+        Object.entries(r.outputs).map(([name, t]) => [
+          name,
+          format.topK == null
+            ? { dtype: t.dtype, dims: t.dims, data: Array.from(t.data, Number) }
+            : { dtype: t.dtype, dims: t.dims, top: topClasses(name, t, format.topK, format.classes) }
+        ])
       )
       await file.write(
         `${JSON.stringify({ index: r.index, input: labels[r.index], outputs, ...(r.failure == null ? {} : { failure: r.failure }), verification: r.verification })}\n`
@@ -365,7 +382,7 @@ export function buildProgram(): Command {
     })
 
   // ── openbatch submit ─────────────────────────────────────────────────────────────────────
-  networkOptions(program.command('submit'))
+  resultOptions(networkOptions(program.command('submit')))
     .description('submit a batch: <model> is an .onnx file; <inputs> a .npy, .npz or .jsonl file, or a directory of images')
     .argument('<model>', 'the model (.onnx)')
     .argument('<inputs>', 'the inputs')
@@ -414,6 +431,7 @@ export function buildProgram(): Command {
       if (o.out != null) {
         checkOutPath(o.out as string) // before any work is done, not after the whole job ran
       }
+      const format = await outputFormat(o)
       const prepared = await prepareSubmit(join(o.dataDir, 'client', 'models'), modelPath, inputsPath, prep)
       const metrics = o.metrics == null ? undefined : await startMetrics(o.metrics as string)
       const client = await createClient({
@@ -428,7 +446,7 @@ export function buildProgram(): Command {
       })
       metrics?.watch(client)
       try {
-        await runSubmit(client, prepared, { ...o, verification, reward })
+        await runSubmit(client, prepared, { ...o, verification, reward, format })
       } finally {
         await client.stop()
         await metrics?.close()
@@ -651,8 +669,7 @@ function registerJobCommands(program: Command): void {
       }
     })
 
-  program
-    .command('results')
+  resultOptions(program.command('results'))
     .description("write a stored job's results so far (all of them once it finished); no network needed")
     .argument('<job>', 'the job id, or a unique prefix of it')
     .option(
@@ -664,10 +681,11 @@ function registerJobCommands(program: Command): void {
       if (o.out != null) {
         checkOutPath(o.out)
       }
+      const format = await outputFormat(o)
       const stored = await openStoredJob(o.dataDir, jobId)
       try {
         const { info } = stored
-        await writeResults(o.out ?? '-', stored.job.results(), info.itemCount, [])
+        await writeResults(o.out ?? '-', stored.job.results(), info.itemCount, [], format)
         if (o.out != null) {
           const line = `job ${info.jobId} (${info.state}): results of ${info.settled}/${info.taskCount} tasks → ${o.out}`
           o.json === true
@@ -705,7 +723,7 @@ function registerJobCommands(program: Command): void {
       }
     })
 
-  networkOptions(program.command('resume'))
+  resultOptions(networkOptions(program.command('resume')))
     .description('go on with a job `openbatch submit` left unfinished (interrupted, or its process stopped)')
     .argument('<job>', 'the job id, or a unique prefix of it')
     .option('-o, --out <file>', 'write results: .jsonl (every output, with verification) or .npy (the one output)')
@@ -727,6 +745,7 @@ function registerJobCommands(program: Command): void {
       if (info.store !== join(o.dataDir, 'client', 'jobs.db')) {
         throw new UsageError(`job ${info.jobId} belongs to \`openbatch peer\` with this data directory, which resumes it when it starts`, 1)
       }
+      const format = await outputFormat(o)
       const metrics = o.metrics == null ? undefined : await startMetrics(o.metrics as string)
       const client = await createClient({
         dataDir: join(o.dataDir, 'client'),
@@ -739,7 +758,7 @@ function registerJobCommands(program: Command): void {
       })
       metrics?.watch(client)
       try {
-        await followJob(client, client.job(info.jobId), { json: o.json === true, out: o.out, dataDir: o.dataDir, resumed: true })
+        await followJob(client, client.job(info.jobId), { json: o.json === true, out: o.out, dataDir: o.dataDir, resumed: true, format })
       } finally {
         await client.stop()
         await metrics?.close()
@@ -758,6 +777,54 @@ const age = (ms: number) =>
 
 /** What `openbatch status` shows (the SDK reads the data directory). */
 export const readStatus = inspectDataDir
+
+/** How results are written: every value (default), or each row's `topK` classes, named by `classes`. */
+interface OutputFormat {
+  topK?: number
+  classes?: string[]
+}
+
+/** The `k` best classes of each row of an output (its last axis), labelled when the labels fit. */
+function topClasses(name: string, output: Output, k: number, classes?: string[]): Prediction[][] {
+  const width = output.dims.at(-1) ?? 1
+  if (classes != null && classes.length !== width) {
+    throw new UsageError(
+      `--labels has ${classes.length} labels, output "${name}" has ${width} classes per row (dims [${output.dims.join(',')}])`,
+      1
+    )
+  }
+  return rows(output).map((row) => topK(row, k, classes == null ? {} : { labels: classes }))
+}
+
+/** `--top-k` and `--labels`: results written as each row's best classes, named. */
+async function outputFormat(o: Record<string, unknown>): Promise<OutputFormat> {
+  if (o.topK != null && typeof o.out === 'string' && o.out.endsWith('.npy')) {
+    throw new UsageError('--top-k writes JSON lines: give --out a .jsonl file (or none, for stdout)')
+  }
+  if (o.labels != null && o.topK == null) {
+    throw new UsageError('--labels names the classes --top-k writes: give --top-k too (e.g. --top-k 1)')
+  }
+  let classes: string[] | undefined
+  if (o.labels != null) {
+    try {
+      classes = (await readFile(o.labels as string, 'utf8')).split(/\r?\n/).filter((l, i, all) => l !== '' || i < all.length - 1)
+    } catch {
+      throw new UsageError(`--labels ${o.labels} cannot be read; give a text file with one label per line`)
+    }
+  }
+  return { topK: o.topK as number | undefined, classes }
+}
+
+/** Options of the commands that write results. */
+function resultOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option('--top-k <k>', "write each output row's k best classes (index, label, score) instead of every value").argParser(
+        positiveInt('--top-k', 1000)
+      )
+    )
+    .option('--labels <file>', 'class labels for --top-k, one per line (in class-index order)')
+}
 
 /** `--out` must be writable where it points: its folder exists and it is not a folder itself. */
 function checkOutPath(path: string): void {
@@ -867,7 +934,8 @@ async function runSubmit(client: Peer, prepared: Awaited<ReturnType<typeof prepa
     json: o.json === true,
     out: o.out as string | undefined,
     dataDir: o.dataDir as string,
-    labels: source.labels
+    labels: source.labels,
+    format: o.format as OutputFormat
   })
 }
 
@@ -879,7 +947,7 @@ async function runSubmit(client: Peer, prepared: Awaited<ReturnType<typeof prepa
 export async function followJob(
   client: Peer,
   job: BatchJob,
-  o: { json: boolean; out?: string; dataDir: string; labels?: string[]; resumed?: boolean }
+  o: { json: boolean; out?: string; dataDir: string; labels?: string[]; resumed?: boolean; format?: OutputFormat }
 ): Promise<void> {
   const resume = `openbatch resume ${job.id}${o.out == null ? '' : ` --out ${o.out}`}`
   if (o.json) {
@@ -913,7 +981,7 @@ export async function followJob(
       try {
         const { settled, taskCount } = stored.info
         if (o.out != null) {
-          await writeResults(o.out, stored.job.results(), job.itemCount, o.labels ?? [])
+          await writeResults(o.out, stored.job.results(), job.itemCount, o.labels ?? [], o.format)
         }
         const line = `interrupted: ${settled}/${taskCount} tasks settled${o.out == null ? '' : `, written to ${o.out}`}; the job is kept: resume it with \`${resume}\``
         o.json
@@ -927,7 +995,7 @@ export async function followJob(
     summary = ended
     view.finish(job, summary)
     if (o.out != null) {
-      await writeResults(o.out, job.results(), job.itemCount, o.labels ?? [])
+      await writeResults(o.out, job.results(), job.itemCount, o.labels ?? [], o.format)
     }
     printSummary(job, summary, o)
     if (cancelled) {

@@ -159,9 +159,34 @@ describe('a job from the shell: id first, Ctrl-C, jobs, results, resume, cancel 
       Array.from({ length: ITEMS }, (_, i) => i)
     )
     // Item i is text line i % 8: the same scores wherever it ran, before or after the interruption.
+    const scores = (r: (typeof all)[number]) => r.outputs['softmax_0.tmp_0']?.data
     for (const r of all) {
-      assert.deepEqual(r.outputs.softmax_0?.data, all[r.index % 8]?.outputs.softmax_0?.data)
+      assert.equal(scores(r)?.length, 2, 'two scores: upright, turned')
+      assert.deepEqual(scores(r), scores(all[r.index % 8] as (typeof all)[number]))
     }
+    // --top-k with --labels: each row's best classes, named, instead of every value (issue #16).
+    await writeFile(join(dir, 'labels.txt'), '0°\n180°\n')
+    const top = await run(['results', jobId.slice(0, 12), '--top-k', '1', '--labels', join(dir, 'labels.txt'), '--data-dir', data])
+    assert.equal(top.code, 0, top.stderr)
+    const first = JSON.parse(top.stdout.split('\n')[0] as string)
+    const [best] = first.outputs['softmax_0.tmp_0'].top[0]
+    assert.ok(
+      ['0°', '180°'].includes(best.label) && best.score > 0.5 && best.index === (best.label === '0°' ? 0 : 1),
+      JSON.stringify(first)
+    )
+    assert.equal(first.outputs['softmax_0.tmp_0'].data, undefined)
+    await writeFile(join(dir, 'three.txt'), 'a\nb\nc\n')
+    assertOneLineError(
+      await run(['results', jobId, '--top-k', '1', '--labels', join(dir, 'three.txt'), '--data-dir', data]),
+      1,
+      /--labels has 3 labels, output "softmax_0.tmp_0" has 2 classes per row/
+    )
+    assertOneLineError(await run(['results', jobId, '--labels', join(dir, 'labels.txt'), '--data-dir', data]), 2, /give --top-k too/)
+    assertOneLineError(
+      await run(['results', jobId, '--top-k', '1', '--out', join(dir, 'r.npy'), '--data-dir', data]),
+      2,
+      /--top-k writes JSON lines/
+    )
 
     const finished = JSON.parse((await run(['jobs', '--json', '--data-dir', data])).stdout) as { state: string }[]
     assert.deepEqual(

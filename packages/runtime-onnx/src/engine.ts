@@ -567,17 +567,35 @@ export class OnnxBackend implements InferenceBackend {
   }
 }
 
-function toSpec(model: string, v: DescribeReply['inputs'][number]): TensorSpec {
+/** What to do about a type openbatch tensors cannot carry (§2.2), by the type onnxruntime names. */
+function workaround(type: string, role: 'input' | 'output'): string {
+  if (type === 'non-tensor') {
+    // scikit-learn classifiers converted with skl2onnx end in a ZipMap (a sequence of maps).
+    return role === 'output'
+      ? 'a map or sequence (a ZipMap, as skl2onnx adds to classifiers): convert the model without it — skl2onnx options={id(model): {"zipmap": False}} — so the probabilities come out as a float tensor'
+      : 'a map or sequence: give the model tensor inputs'
+  }
+  if (type === 'string') {
+    return role === 'input'
+      ? 'strings: tokenise outside the model (or put the tokeniser in front of it) so the model takes integer ids'
+      : 'strings: have the model output the integer ids (or indices into its label list) and map them to text after'
+  }
+  return `${type}: cast it to one of float32, float16, float64, (u)int8/16/32/64 or bool in the model (a Cast node)`
+}
+
+function toSpec(model: string, v: DescribeReply['inputs'][number], role: 'input' | 'output'): TensorSpec {
   const dtype = dtypeOfOrt(v.type)
   if (dtype == null || !(dtype in DTYPES)) {
-    throw new ModelLoadError(`model ${model}: "${v.name}" has type ${v.type}, which openbatch tensors cannot carry`)
+    throw new ModelLoadError(
+      `model ${model}: ${role} "${v.name}" is ${workaround(v.type, role)}; openbatch tensors carry numbers only (spec §2.2)`
+    )
   }
   return { name: v.name, dtype, shape: v.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : String(d))) }
 }
 
 function toModelInfo(model: string, meta: DescribeReply, sizeBytes: number): ModelInfo {
-  const inputs = meta.inputs.map((v) => toSpec(model, v))
-  const outputs = meta.outputs.map((v) => toSpec(model, v))
+  const inputs = meta.inputs.map((v) => toSpec(model, v, 'input'))
+  const outputs = meta.outputs.map((v) => toSpec(model, v, 'output'))
   const symbolicFirst = (s: TensorSpec) => s.shape.length > 0 && typeof s.shape[0] === 'string'
   return { model, inputs, outputs, batchable: inputs.every(symbolicFirst) && outputs.every(symbolicFirst), sizeBytes }
 }

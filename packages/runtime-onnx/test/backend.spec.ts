@@ -259,6 +259,28 @@ describe('ONNX backend', async () => {
     assert.equal((await backend.run(models.mlp, [randomInput('x', 1, IN_FEATURES, 1)])).outputs.length, 1)
   })
 
+  it('a model with inputs openbatch tensors cannot carry is refused, saying what to do instead (issue #16)', async () => {
+    const { ModelProto } = await import('../src/pb/onnx.js')
+    const { buildOnnxModel } = await import('../src/index.js')
+    const proto = ModelProto.decode(
+      buildOnnxModel({
+        inputs: [{ name: 'text', dtype: DType.FLOAT32, shape: ['N'] }],
+        outputs: [{ name: 'same', dtype: DType.FLOAT32, shape: ['N'] }],
+        nodes: [{ op: 'Identity', inputs: ['text'], outputs: ['same'] }]
+      })
+    )
+    for (const v of [...(proto.graph?.input ?? []), ...(proto.graph?.output ?? [])]) {
+      if (v.type?.tensorType != null) {
+        v.type.tensorType.elemType = 8 // ONNX STRING
+      }
+    }
+    const strings = await store.add(ModelProto.encode(proto))
+    await assert.rejects(backend.describe(strings), {
+      name: 'ModelLoadError',
+      message: /input "text" is strings: tokenise outside the model .*; openbatch tensors carry numbers only/
+    })
+  })
+
   it('an unknown model is a ModelNotFoundError', async () => {
     const { modelCid } = await import('@openbatch/protocol')
     await assert.rejects(backend.describe(modelCid(new Uint8Array([1, 2, 3])).toString()), { name: 'ModelNotFoundError' })

@@ -26,7 +26,7 @@
  * })
  * for await (const r of job.results()) {
  *   // Each output is a typed array of its dtype with number[] dims; classify() reads a classifier's head.
- *   const [best] = classify(r.outputs.softmax_0, { labels: ['0°', '180°'] })[0]
+ *   const [best] = classify(r.outputs['softmax_0.tmp_0'], { labels: ['0°', '180°'] })[0]
  *   console.log(r.index, best.label, best.score, r.verification.status)
  * }
  * console.log(job.summary())
