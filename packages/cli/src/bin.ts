@@ -7,6 +7,7 @@
 
 import { CommanderError } from 'commander'
 import { buildProgram } from './commands.js'
+import { registerCompletion } from './completion.js'
 import { registerDemo } from './demo.js'
 import { registerDeviceCheck } from './device-check.js'
 import { ACTIONABLE, InterruptedError, UsageError } from './errors.js'
@@ -16,6 +17,7 @@ const program = buildProgram()
 registerDemo(program)
 registerDeviceCheck(program)
 registerTestnet(program)
+registerCompletion(program)
 const debug = process.argv.includes('--debug')
 const json = process.argv.includes('--json')
 
