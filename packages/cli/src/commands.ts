@@ -43,6 +43,7 @@ import { Command, Option } from 'commander'
 import { dump as dumpNpy } from 'npyjs'
 import { cheatingBackend } from './adversary.js'
 import { applyConfigFile, collect, DEFAULT_DATA_DIR, positive, positiveInt, seconds, share, uint64 } from './config.js'
+import { DEFAULT_UI, startDashboard } from './dashboard.js'
 import { InterruptedError, UsageError } from './errors.js'
 import { type ImagePrep, PRESETS, parseNormalisation, RESIZE_MODES, type ResizeMode } from './images.js'
 import { readInputs } from './inputs.js'
@@ -258,6 +259,16 @@ export function buildProgram(): Command {
         .argParser(share('--adversary-cheat-rate'))
         .hideHelp()
     )
+    .addOption(
+      new Option('--ui [host:port]', 'serve the dashboard (default 127.0.0.1:7464; bound elsewhere it needs the token it prints)').env(
+        env('UI')
+      )
+    )
+    .addOption(
+      new Option('--ui-token <token>', 'the token the dashboard asks for (off loopback it always asks: by default a random one)').env(
+        env('UI_TOKEN')
+      )
+    )
     .option('--print-config', 'print the settings in force (and where each came from) and exit')
     .action(async (_opts, cmd: Command) => {
       const file = applyConfigFile(cmd)
@@ -327,6 +338,10 @@ export function buildProgram(): Command {
         log('info', event === 'joined' ? 'joined a job' : 'left a job', { event: `job-${event}`, job: jobId, requester, model, reason })
       })
       const report = new WorkReport(peer, (o.reportEvery as number) * 1000)
+      const dashboard =
+        o.ui == null || o.ui === false
+          ? undefined
+          : await startDashboard(peer, o.ui === true ? DEFAULT_UI : (o.ui as string), o.uiToken as string | undefined)
       peer.node.onFraudProof((proof, reporter) =>
         log('info', 'accepted a fraud proof; the accused is banned', {
           event: 'fraud-proof-accepted',
@@ -357,12 +372,13 @@ export function buildProgram(): Command {
         offers: peer.offers,
         worker: o.worker !== false,
         device: peer.device,
-        metrics: metrics?.url
+        metrics: metrics?.url,
+        ui: dashboard?.url
       }
       if (o.json === true) {
         printJson(ready)
       } else {
-        process.stdout.write(peerIntro(peer, served))
+        process.stdout.write(`${peerIntro(peer, served)}${dashboard == null ? '' : `dashboard: ${dashboard.url}\n`}`)
       }
       log('info', 'peer started', ready)
       await stopRequested
@@ -378,6 +394,7 @@ export function buildProgram(): Command {
       await metrics?.close()
       stopped = true
       report.stop()
+      await dashboard?.close()
       log('info', 'peer stopped')
     })
 

@@ -15,12 +15,24 @@ export function setLogLevel(level: Level): void {
   threshold = level
 }
 
+/** Also given every log line written (the dashboard keeps the recent ones). */
+const listeners = new Set<(line: string) => void>()
+
+export function onLog(listener: (line: string) => void): () => void {
+  listeners.add(listener)
+  return () => listeners.delete(listener)
+}
+
 /** One JSON log line on stderr: {"time","level","msg",...fields}, when `level` is at or above the threshold. */
 export function log(level: Level, msg: string, fields: Record<string, unknown> = {}): void {
   if (LEVELS.indexOf(level) < LEVELS.indexOf(threshold)) {
     return
   }
-  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }, bigintReplacer)}\n`)
+  const line = JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }, bigintReplacer)
+  process.stderr.write(`${line}\n`)
+  for (const listener of listeners) {
+    listener(line)
+  }
 }
 
 export function bigintReplacer(_key: string, value: unknown): unknown {

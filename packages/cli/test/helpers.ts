@@ -64,6 +64,7 @@ export interface RunningPeer {
     metrics?: string
     device?: { provider: string; device: string; reason: string }
     offers?: { model: string; itemsPerSecond: number; maxBatch: number; pricePerItem: string }[]
+    ui?: string
   }
   /** Its log so far (JSON lines on stderr). */
   log: () => Record<string, unknown>[]

@@ -103,8 +103,8 @@ export interface WorkerServiceInit {
   onReceipt?: (receipt: Uint8Array) => void
   /** Keeps every receipt durably (the worker's provable earnings, §3.6). */
   receiptStore?: ReceiptStore
-  /** Called after each task ran, with the model, the inference time and the items (rows) it carried. */
-  onRun?: (run: { model: string; durationUs: number; items: number }) => void
+  /** Called after each task ran, with the model, the job, the inference time and the items (rows) it carried. */
+  onRun?: (run: { model: string; jobId: string; durationUs: number; items: number }) => void
   /** Called when a task could not run or a submission failed. */
   onError?: (err: Error) => void
   /** Called when a requester stopped answering claims and its jobs were dropped (it is scored, §7.6). */
@@ -399,7 +399,7 @@ export class WorkerService {
           try {
             const { outputs, profile, durationUs } = await this.init.backend.run(model, task.inputs)
             // Rows of the task's first input: the items it carries (§6.8).
-            this.init.onRun?.({ model, durationUs, items: Number(task.inputs[0]?.dims[0] ?? 1n) })
+            this.init.onRun?.({ model, jobId: toHex(a.jobId), durationUs, items: Number(task.inputs[0]?.dims[0] ?? 1n) })
             result = {
               ...base,
               outputDigest: tensorSetDigest(outputs),

@@ -182,8 +182,8 @@ export interface PeerEvents {
   fraud: CustomEvent<FraudEvent>
   /** A background failure (a task that could not run, a submission that failed): informational. */
   error: CustomEvent<Error>
-  /** This worker ran a task: its model, inference time and the items (rows) it carried. */
-  run: CustomEvent<{ model: string; durationUs: number; items: number }>
+  /** This worker ran a task: its model, job, inference time and the items (rows) it carried. */
+  run: CustomEvent<{ model: string; jobId: string; durationUs: number; items: number }>
   /** This worker got its first tasks of a job (`joined`), or is done with one (`left`, and why). */
   job: CustomEvent<WorkerJobEvent>
   /**
