@@ -335,7 +335,8 @@ export function buildProgram(): Command {
       )
       peer.addEventListener('job', (e) => {
         const { event, jobId, requester, model, reason } = e.detail
-        log('info', event === 'joined' ? 'joined a job' : 'left a job', { event: `job-${event}`, job: jobId, requester, model, reason })
+        const what = { joined: 'joined a job', left: 'left a job', declined: 'passed a job by: it pays less than the price' }[event]
+        log('info', what, { event: `job-${event}`, job: jobId, requester, model, reason })
       })
       const report = new WorkReport(peer, (o.reportEvery as number) * 1000)
       const dashboard =
@@ -424,7 +425,17 @@ export function buildProgram(): Command {
         .argParser(positive('--discovery-timeout'))
     )
     .addOption(new Option('--deadline <minutes>', 'give up after this long').default(60).argParser(positive('--deadline')))
-    .addOption(new Option('--reward <n>', 'reward per task (network units, 0 … 2^64−1)').default(0n).argParser(uint64('--reward')))
+    .addOption(
+      new Option(
+        '--reward <n>',
+        'reward per task (network units, 0 … 2^64−1; default: --max-price × the items a task carries, else 0)'
+      ).argParser(uint64('--reward'))
+    )
+    .addOption(
+      new Option('--max-price <n>', 'the most to pay per item: only workers asking at most this are used (network units)').argParser(
+        uint64('--max-price')
+      )
+    )
     .addOption(
       new Option(
         '--check-wait <s>',
@@ -444,7 +455,10 @@ export function buildProgram(): Command {
       const o = cmd.optsWithGlobals() as Record<string, unknown> & { dataDir: string }
       const prep = imagePrep(o as Parameters<typeof imagePrep>[0])
       const verification = verificationPolicy(o.agreement as string)
-      const reward = typeof o.reward === 'bigint' ? o.reward : uint64('--reward')(String(o.reward))
+      // From a config file these come as numbers or strings.
+      const bigintOf = (name: string, v: unknown) => (v == null || typeof v === 'bigint' ? v : uint64(name)(String(v)))
+      const reward = bigintOf('--reward', o.reward) as bigint | undefined
+      const maxPrice = bigintOf('--max-price', o.maxPrice) as bigint | undefined
       if (o.out != null) {
         checkOutPath(o.out as string) // before any work is done, not after the whole job ran
       }
@@ -463,7 +477,7 @@ export function buildProgram(): Command {
       })
       metrics?.watch(client)
       try {
-        await runSubmit(client, prepared, { ...o, verification, reward, format })
+        await runSubmit(client, prepared, { ...o, verification, reward, maxPrice, format })
       } finally {
         await client.stop()
         await metrics?.close()
@@ -859,7 +873,8 @@ function checkOutPath(path: string): void {
 
 interface SubmitSettings extends Record<string, unknown> {
   verification?: VerificationPolicy
-  reward: bigint
+  reward?: bigint
+  maxPrice?: bigint
 }
 
 /**
@@ -942,6 +957,7 @@ async function runSubmit(client: Peer, prepared: Awaited<ReturnType<typeof prepa
     inputs: source.items(),
     verification: o.verification,
     reward: o.reward,
+    maxPricePerItem: o.maxPrice,
     deadline: Date.now() + (o.deadline as number) * 60_000,
     discoveryTimeoutMs: (o.discoveryTimeout as number) * 1000,
     checkWaitMs: o.checkWait == null ? undefined : Math.round((o.checkWait as number) * 1000),

@@ -319,6 +319,11 @@ export interface DiscoverWorkersOptions extends AbortOptions {
   timeoutMs?: number
   /** Pause between two DHT searches that found too few (records spread as workers publish). @default 250 */
   retryMs?: number
+  /**
+   * The most a worker may ask per item for `model` (its capacity record's `price_per_item`, §3.2):
+   * workers asking more are not counted. @default no maximum
+   */
+  maxPricePerItem?: bigint
 }
 
 /**
@@ -337,11 +342,18 @@ export async function discoverWorkers(
   // Cleared when the search ends: a deadline firing later must not reach the DHT's queries.
   const search = deadline(timeoutMs, options.signal)
   const found = new Map<string, WorkerInfo>()
+  const tooDear = new Set<string>()
+  const max = options.maxPricePerItem
   try {
     while (!search.signal.aborted) {
       try {
         // Workers found by an earlier round are not looked up again.
-        for await (const w of findWorkers(peer, model, { signal: search.signal, skip: new Set(found.keys()) })) {
+        for await (const w of findWorkers(peer, model, { signal: search.signal, skip: new Set([...found.keys(), ...tooDear]) })) {
+          const offer = w.record.models.find((m) => parseModelCid(m.model).toString() === model)
+          if (max != null && offer != null && offer.pricePerItem > max) {
+            tooDear.add(w.peerId.toString())
+            continue
+          }
           found.set(w.peerId.toString(), w)
           if (found.size >= minWorkers) {
             return [...found.values()]
@@ -356,5 +368,12 @@ export async function discoverWorkers(
     search.clear()
   }
   options.signal?.throwIfAborted()
-  throw new NoWorkersError(model, Date.now() - started, found.size, minWorkers, peer.libp2p.getConnections().length)
+  throw new NoWorkersError(
+    model,
+    Date.now() - started,
+    found.size,
+    minWorkers,
+    peer.libp2p.getConnections().length,
+    max == null ? undefined : { count: tooDear.size, maxPricePerItem: max }
+  )
 }

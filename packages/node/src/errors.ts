@@ -72,14 +72,18 @@ export class NoWorkersError extends Error {
     readonly found = 0,
     readonly wanted = 1,
     /** Peers this one was connected to when it gave up: none means it never joined a network. */
-    readonly connected?: number
+    readonly connected?: number,
+    /** Workers found that ask more per item than the requester's maximum (§6.2). */
+    readonly priced?: { count: number; maxPricePerItem: bigint }
   ) {
     super(
-      found === 0 && connected === 0
-        ? `no workers serve model ${model}: this peer is connected to no other peer (searched for ${Math.round(waitedMs / 1000)} s); give the address of a running peer with --bootstrap (the SDK's bootstrap option), or start one on this LAN with mDNS on`
-        : found === 0
-          ? `no workers serve model ${model} (searched the network for ${Math.round(waitedMs / 1000)} s); start a worker with this model, or check the bootstrap addresses`
-          : `found ${found} of the ${wanted} workers wanted for model ${model} in ${Math.round(waitedMs / 1000)} s; start more workers or ask for fewer`
+      found === 0 && priced != null && priced.count > 0
+        ? `no workers serve model ${model} at your maximum price of ${priced.maxPricePerItem} per item: ${priced.count} found ask more (searched for ${Math.round(waitedMs / 1000)} s); raise the maximum (maxPricePerItem, --max-price) or wait for cheaper workers`
+        : found === 0 && connected === 0
+          ? `no workers serve model ${model}: this peer is connected to no other peer (searched for ${Math.round(waitedMs / 1000)} s); give the address of a running peer with --bootstrap (the SDK's bootstrap option), or start one on this LAN with mDNS on`
+          : found === 0
+            ? `no workers serve model ${model} (searched the network for ${Math.round(waitedMs / 1000)} s); start a worker with this model, or check the bootstrap addresses`
+            : `found ${found} of the ${wanted} workers wanted for model ${model} in ${Math.round(waitedMs / 1000)} s; start more workers or ask for fewer`
     )
   }
 }

@@ -7,7 +7,7 @@
  */
 
 import type { InferenceBackend, ModelStore } from '@openbatch/inference'
-import type { Device, ModelCapacity } from '@openbatch/protocol'
+import { type Device, type ModelCapacity, parseModelCid } from '@openbatch/protocol'
 import { CapacityPublisher } from './capacity.js'
 import type { OpenbatchComponents } from './components.js'
 import { fetchModel } from './models.js'
@@ -69,6 +69,8 @@ export class WorkerNode {
       onReceipt: this.init.onReceipt,
       onUnresponsive: this.init.onUnresponsive,
       onJob: this.init.onJob,
+      // §6.2: its price per item, by model, as the capacity record offers it.
+      prices: Object.fromEntries((this.init.offers ?? []).map((o) => [parseModelCid(o.model).toString(), o.pricePerItem])),
       ensureModel: async (model) => {
         if (!(await models.has(model))) {
           await models.add(await withDeadline(fetchTimeout, (signal) => fetchModel(this.components, model, { signal })))

@@ -20,6 +20,7 @@ import {
   open,
   parseModelCid,
   peerIdBytes,
+  rewardCovers,
   STATEMENTS,
   STREAM_TIMEOUT_MS,
   seal,
@@ -79,13 +80,13 @@ function truncate(text: string): string {
 
 /** A job a worker took part in: it got its first tasks (`joined`), or it is done with it (`left`). */
 export interface WorkerJobEvent {
-  event: 'joined' | 'left'
+  event: 'joined' | 'left' | 'declined'
   jobId: string
   /** The requester's peer id. */
   requester: string
   /** The model's CID. */
   model: string
-  /** Why it left: the job closed, its deadline passed, its requester stopped answering, … */
+  /** Why it left (the job closed, its deadline passed, its requester stopped answering, …) or declined. */
   reason?: string
 }
 
@@ -109,8 +110,14 @@ export interface WorkerServiceInit {
   onError?: (err: Error) => void
   /** Called when a requester stopped answering claims and its jobs were dropped (it is scored, §7.6). */
   onUnresponsive?: (requester: string, failures: number) => void
-  /** Called when this worker first got tasks of a job (`joined`), and when it dropped a job it had joined (`left`, and why). */
+  /**
+   * Called when this worker first got tasks of a job (`joined`), when it dropped a job it had
+   * joined (`left`, and why), and when it passed a job by because it pays less than its price
+   * (`declined`, once per job).
+   */
   onJob?: (event: WorkerJobEvent) => void
+  /** Its price per item by model CID, as its capacity record offers it (§3.2); jobs paying less are not claimed (§6.2). */
+  prices?: Record<string, bigint>
   /** How long a requester has to begin answering a claim (§6.2). @default CLAIM_TIMEOUT_MS */
   claimTimeoutMs?: number
   /**
@@ -128,6 +135,8 @@ export class WorkerService {
   private readonly jobs = new Map<string, Opened<JobAnnouncement>>()
   /** Jobs this worker got tasks of (for onJob). */
   private readonly joined = new Set<string>()
+  /** Jobs passed by for paying less than the price (told once). */
+  private readonly declined = new Set<string>()
   private readonly inflight = new Set<Promise<void>>()
   private readonly ready = new Map<string, Promise<void>>()
   private timer?: ReturnType<typeof setTimeout>
@@ -197,13 +206,24 @@ export class WorkerService {
     }
     const a = job.message
     const id = toHex(a.jobId)
+    const model = parseModelCid(a.model).toString()
+    // §6.2: a job paying less than this worker's price per item (times the items a task carries) is not claimed.
+    const price = this.init.prices?.[model] ?? 0n
+    if (!rewardCovers(a, price)) {
+      if (!this.declined.has(id)) {
+        this.declined.add(id)
+        const reason = `it pays ${a.rewardPerTask} per task of up to ${a.itemsPerTask ?? 1} item(s), below the price of ${price} per item`
+        this.init.onJob?.({ event: 'declined', jobId: id, requester: job.signer.toString(), model, reason })
+      }
+      return
+    }
     this.jobs.set(id, job)
     void learnRequesterAddresses(this.peer, job).finally(() =>
       this.apply(
         this.agent.announce(Date.now(), {
           id,
           requester: job.signer.toString(),
-          model: parseModelCid(a.model).toString(),
+          model,
           deadline: Number(a.deadlineMs),
           maxBatch: a.maxBatch,
           issuedAt: Number(a.issuedAtMs)

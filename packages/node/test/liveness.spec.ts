@@ -303,4 +303,43 @@ describe('liveness (issue #11) — real libp2p peers', () => {
     await w.stop()
     service.stop()
   })
+
+  it('a worker claims no task of a job paying less than its price per item, and says so once (§6.2, issue #16)', async () => {
+    const [requester, only] = await network(2, { mesh: true })
+    assert.ok(requester && only)
+    const service = await requesterOf(requester)
+    const events: { event: string; reason?: string }[] = []
+    // Its price: 3 per item.
+    const w = worker(only, { prices: { [MODEL.toString()]: 3n }, onJob: (e) => events.push(e) })
+    await waitFor('the worker to subscribe', () => requester.libp2p.services.pubsub.getSubscribers(jobsTopic(MODEL)).length > 0)
+    // 5 per task of up to 2 items is 2.5 per item: passed by, announced twice, told once.
+    const job = (reward: bigint, nonce: number) =>
+      createJobAnnouncement({
+        requester: peerIdBytes(requester.peerId),
+        model: MODEL.bytes,
+        taskCount: 4,
+        rewardPerTask: reward,
+        itemsPerTask: 2,
+        maxBatch: 8,
+        now: Date.now(),
+        durationMs: 600_000,
+        nonce: new Uint8Array(16).fill(nonce)
+      })
+    const cheap = job(5n, 7)
+    const cheapJob = await service.addJob({ announcement: await seal(STATEMENTS.job, cheap, requester.privateKey), inputs })
+    await announceJob(requester, await seal(STATEMENTS.job, cheap, requester.privateKey))
+    await announceJob(requester, await seal(STATEMENTS.job, { ...cheap, issuedAtMs: cheap.issuedAtMs + 1n }, requester.privateKey))
+    await waitFor('the worker to pass the job by', () => events.some((e) => e.event === 'declined'))
+    // 6 per task of up to 2 items pays 3 per item: taken.
+    const fair = job(6n, 8)
+    const { done } = await service.addJob({ announcement: await seal(STATEMENTS.job, fair, requester.privateKey), inputs })
+    await announceJob(requester, await seal(STATEMENTS.job, fair, requester.privateKey))
+    await within('the fairly paid job to complete', done, 20_000)
+    assert.equal(service.summary(cheapJob.jobId)?.done, 0, 'not one task of the cheap job was run')
+    const declined = events.filter((e) => e.event === 'declined')
+    assert.equal(declined.length, 1, 'told once, not per announcement')
+    assert.match(declined[0]?.reason ?? '', /pays 5 per task of up to 2 item\(s\), below the price of 3 per item/)
+    await w.stop()
+    service.stop()
+  })
 })

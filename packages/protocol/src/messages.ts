@@ -308,6 +308,18 @@ export function validateJobAnnouncement(job: JobAnnouncement): void {
       throw new InvalidFieldError(`addresses[${i}]`, `must be 1..${MAX_ADDRESS_BYTES} bytes, got ${a.byteLength}`)
     }
   })
+  if (job.itemsPerTask != null && (job.itemsPerTask === 0 || job.itemsPerTask > MAX_TASKS_PER_JOB)) {
+    throw new InvalidFieldError('items_per_task', `must be 1..${MAX_TASKS_PER_JOB} when present, got ${job.itemsPerTask}`)
+  }
+}
+
+/**
+ * §6.2: whether a job pays a worker asking `pricePerItem` per item: `reward_per_task` at least the
+ * price times the most items a task carries (§3.3 `items_per_task`, one when absent). A price of 0
+ * takes every job.
+ */
+export function rewardCovers(job: Pick<JobAnnouncement, 'rewardPerTask' | 'itemsPerTask'>, pricePerItem: bigint): boolean {
+  return job.rewardPerTask >= pricePerItem * BigInt(job.itemsPerTask ?? 1)
 }
 
 const UINT64_END = 1n << 64n
@@ -487,6 +499,8 @@ export interface JobAnnouncementInit {
   nonce: Uint8Array
   /** Multiaddr bytes workers may dial this requester at (§3.3, §5.1). @default none */
   addresses?: Uint8Array[]
+  /** The most items one task carries (§6.8); announced only when more than one. @default 1 */
+  itemsPerTask?: number
 }
 
 /** Builds a valid JobAnnouncement (job id derived per §2.4) ready to `seal`. */
@@ -502,7 +516,8 @@ export function createJobAnnouncement(init: JobAnnouncementInit): JobAnnouncemen
     deadlineMs: BigInt(Math.floor(init.now + (init.durationMs ?? 3_600_000))),
     maxBatch: init.maxBatch ?? DEFAULT_MAX_BATCH,
     verification: init.verification,
-    addresses: (init.addresses ?? []) as Uint8Array<ArrayBuffer>[]
+    addresses: (init.addresses ?? []) as Uint8Array<ArrayBuffer>[],
+    ...(init.itemsPerTask != null && init.itemsPerTask > 1 ? { itemsPerTask: init.itemsPerTask } : {})
   }
   validateJobAnnouncement(announcement)
   return announcement

@@ -138,4 +138,18 @@ describe('createJobAnnouncement', () => {
       }
     )
   })
+
+  it('items_per_task: announced only for tasks of several items, and weighed with the reward against a price per item (§3.3, §6.2)', async () => {
+    const { createJobAnnouncement, modelCid, rewardCovers } = await import('../src/index.js')
+    const requester = await identity(1)
+    const base = { requester: requester.id, model: modelCid(new Uint8Array([1])).bytes, taskCount: 5, now: 1000, nonce: new Uint8Array(16) }
+    assert.equal(createJobAnnouncement({ ...base, itemsPerTask: 1 }).itemsPerTask, undefined, 'one item: nothing announced')
+    const packed = createJobAnnouncement({ ...base, itemsPerTask: 8, rewardPerTask: 40n })
+    const opened = (await open(STATEMENTS.job, await seal(STATEMENTS.job, packed, requester.key))).message
+    assert.equal(opened.itemsPerTask, 8)
+    assert.equal(rewardCovers(opened, 5n), true, '40 per task of 8 items pays 5 per item')
+    assert.equal(rewardCovers(opened, 6n), false)
+    assert.equal(rewardCovers(createJobAnnouncement({ ...base, rewardPerTask: 5n }), 5n), true, 'absent: one item a task')
+    assert.equal(rewardCovers(createJobAnnouncement(base), 0n), true, 'a price of 0 takes every job')
+  })
 })

@@ -23,6 +23,7 @@ import {
   float32Tensor,
   ItemMap,
   type ItemPacking,
+  JobAnnouncement,
   MAX_FRAME_BYTES,
   modelCid,
   packItems,
@@ -71,13 +72,17 @@ export interface ComparedResult {
 
 /** Signs a result without checking its field rules: for vectors of invalid results. */
 async function sealUnchecked(result: TaskResult, key: Parameters<typeof RecordEnvelope.seal>[1]): Promise<Uint8Array> {
+  return sealRaw(STATEMENTS.result, TaskResult.encode(result), key)
+}
+
+/** Signs payload bytes under a statement's domain, unchecked. */
+async function sealRaw(
+  statement: { domain: string; payloadType: Uint8Array },
+  payload: Uint8Array,
+  key: Parameters<typeof RecordEnvelope.seal>[1]
+): Promise<Uint8Array> {
   const envelope = await RecordEnvelope.seal(
-    {
-      domain: STATEMENTS.result.domain,
-      codec: STATEMENTS.result.payloadType,
-      marshal: () => TaskResult.encode(result),
-      equals: () => false
-    },
+    { domain: statement.domain, codec: statement.payloadType, marshal: () => payload, equals: () => false },
     key
   )
   return envelope.marshal()
@@ -115,6 +120,8 @@ export async function buildVectors() {
       Uint8Array.from([0x04, 127, 0, 0, 1, 0x06, 0x0f, 0xa1]) as Uint8Array<ArrayBuffer> // /ip4/127.0.0.1/tcp/4001
     ]
   })
+  // §3.3, §6.8 a job whose tasks carry up to 8 items, paying 40 per task (5 per item, §6.2).
+  const packed = jobAnnouncement(requester, { itemsPerTask: 8, rewardPerTask: 40n })
   // §6.6 a deterministic failure in place of outputs; its receipt carries no reward (§3.6).
   const failed = taskResult(worker, job, [], {
     outputDigest: tensorSetDigest([]),
@@ -125,6 +132,7 @@ export async function buildVectors() {
     ['capacity', STATEMENTS.capacity as unknown as StatementKind<never>, capacityRecord(worker), worker],
     ['job', STATEMENTS.job as unknown as StatementKind<never>, job, requester],
     ['job', STATEMENTS.job as unknown as StatementKind<never>, reannounced, requester],
+    ['job', STATEMENTS.job as unknown as StatementKind<never>, packed, requester],
     ['result', STATEMENTS.result as unknown as StatementKind<never>, result, worker],
     ['result', STATEMENTS.result as unknown as StatementKind<never>, failed, worker],
     [
@@ -276,6 +284,12 @@ export async function buildVectors() {
         envelope: toHex(await sealUnchecked({ ...failed, failure: { kind: FailureKind.FAILURE_UNSPECIFIED, message: '' } }, worker.key)),
         error: 'InvalidFieldError',
         why: 'a failure of kind FAILURE_UNSPECIFIED (§3.5)'
+      },
+      {
+        kind: 'job',
+        envelope: toHex(await sealRaw(STATEMENTS.job, JobAnnouncement.encode({ ...packed, itemsPerTask: 0 }), requester.key)),
+        error: 'InvalidFieldError',
+        why: 'items_per_task present and 0 (§3.3)'
       }
     ],
     agreement: agreement.map(([a, b, r]) => ({

@@ -145,8 +145,15 @@ export interface SubmitBatchOptions {
   inputs: BatchInputs
   /** Sampling and agreement (spec §7); defaults from the spec. */
   verification?: VerificationPolicy
-  /** Reward per task, in the network's unit. @default 0n */
+  /** Reward per task, in the network's unit. @default `maxPricePerItem` × the most items a task carries, else 0n */
   reward?: bigint
+  /**
+   * The most this job pays per item (spec §6.2): only workers asking at most this much in their
+   * capacity records count as found (`NoWorkersError` says when all found ask more), and the
+   * reward, unless given, is this times the most items a task carries — workers asking more do
+   * not claim its tasks. @default no maximum
+   */
+  maxPricePerItem?: bigint
   /** Absolute deadline (ms since the epoch). @default one hour from now */
   deadline?: number
   /** Most tasks one claim receives (the announcement's `max_batch`, §3.3). @default DEFAULT_MAX_BATCH (32) */
@@ -351,10 +358,13 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
    */
   async submitBatch(options: SubmitBatchOptions): Promise<BatchJob> {
     options.signal?.throwIfAborted()
-    const reward = options.reward ?? 0n
-    if (typeof reward !== 'bigint' || reward < 0n || reward >= 1n << 64n) {
-      throw new RangeError(`reward must be a bigint in 0..2^64−1, got ${String(reward)}`)
+    const uint64 = (name: string, v: unknown) => {
+      if (v !== undefined && (typeof v !== 'bigint' || v < 0n || v >= 1n << 64n)) {
+        throw new RangeError(`${name} must be a bigint in 0..2^64−1, got ${String(v)}`)
+      }
     }
+    uint64('reward', options.reward)
+    uint64('maxPricePerItem', options.maxPricePerItem)
     const perTaskOption = options.itemsPerTask ?? 'auto'
     if (perTaskOption !== 'auto' && !(Number.isInteger(perTaskOption) && perTaskOption >= 1 && perTaskOption <= MAX_ITEMS_PER_TASK)) {
       throw new RangeError(`itemsPerTask must be 'auto' or a whole number in 1..${MAX_ITEMS_PER_TASK}, got ${String(perTaskOption)}`)
@@ -367,7 +377,12 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
     const minWorkers = options.minWorkers ?? 1
     let workers: WorkerInfo[] = []
     if (discoveryTimeoutMs > 0) {
-      workers = await discoverWorkers(this.node, model, { minWorkers, timeoutMs: discoveryTimeoutMs, signal: options.signal })
+      workers = await discoverWorkers(this.node, model, {
+        minWorkers,
+        timeoutMs: discoveryTimeoutMs,
+        signal: options.signal,
+        maxPricePerItem: options.maxPricePerItem
+      })
     }
     const itemsPerTask = perTaskOption === 'auto' ? chooseItemsPerTask(model, workers) : perTaskOption
     const nonce = randomBytes(16)
@@ -385,12 +400,17 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
         if (taskCount === 0) {
           throw new InvalidInputsError('a batch needs at least one input')
         }
+        // §3.3, §6.8: the most items one task carries, so workers weigh the reward against their price per item.
+        const itemsInATask = packing.itemCount > taskCount ? itemsPerTask : 1
+        const reward = options.reward ?? (options.maxPricePerItem ?? 0n) * BigInt(itemsInATask)
+        uint64('reward', reward)
         const job = createJobAnnouncement({
           requester: peerIdBytes(this.node.peerId),
           model: parseModelCid(model).bytes,
           taskCount,
           maxBatch: options.maxBatch ?? DEFAULT_MAX_BATCH,
           rewardPerTask: reward,
+          itemsPerTask: itemsInATask,
           now,
           durationMs: deadline - now,
           verification: options.verification,

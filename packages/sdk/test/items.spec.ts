@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { modelCid } from '@openbatch/protocol'
+import { modelCid, open, STATEMENTS } from '@openbatch/protocol'
 import {
   type BatchResult,
   chooseItemsPerTask,
@@ -18,6 +18,7 @@ import {
   DType,
   float32Tensor,
   type InferenceBackend,
+  NoWorkersError,
   type Output,
   type Peer,
   rows,
@@ -164,6 +165,34 @@ describe('multi-item tasks (spec §6.8) — SDK', () => {
     } finally {
       state.flat = false
       await client.stop()
+    }
+  })
+
+  it('maxPricePerItem: only workers asking at most that count, and the reward pays it per item of a task (§6.2, issue #16)', async () => {
+    // A network of its own: one worker asking 5 per item.
+    const pricey = await createPeer({
+      transports: ['memory'],
+      listen: [addr()],
+      local: true,
+      worker: { models: [model], backend, pricePerItem: 5n }
+    })
+    const client = await createClient({ transports: ['memory'], listen: [addr()], local: true, bootstrap: [pricey.addresses[0] as string] })
+    try {
+      await assert.rejects(
+        client.submitBatch({ model, inputs: items().slice(0, 4), maxPricePerItem: 4n, discoveryTimeoutMs: 1500 }),
+        (err: Error) => err instanceof NoWorkersError && /at your maximum price of 4 per item: 1 found ask more/.test(err.message)
+      )
+      const job = await client.submitBatch({ model, inputs: items().slice(0, 4), maxPricePerItem: 5n, itemsPerTask: 2, checkWaitMs: 0 })
+      await within('the job to finish', job.finished)
+      const { message } = await open(STATEMENTS.job, client.store.getJob(job.id)?.announcement as Uint8Array)
+      assert.deepEqual([message.rewardPerTask, message.itemsPerTask], [10n, 2], '5 per item, two items a task')
+      await assert.rejects(
+        client.submitBatch({ model, inputs: items(), maxPricePerItem: -1n }),
+        /maxPricePerItem must be a bigint in 0\.\.2\^64−1/
+      )
+    } finally {
+      await client.stop()
+      await pricey.stop()
     }
   })
 

@@ -1562,6 +1562,7 @@ export interface JobAnnouncement {
   deadlineMs: bigint
   maxBatch: number
   addresses: Uint8Array<ArrayBuffer>[]
+  itemsPerTask?: number
 }
 
 export namespace JobAnnouncement {
@@ -1629,6 +1630,11 @@ export namespace JobAnnouncement {
             w.uint32(90)
             w.bytes(value)
           }
+        }
+
+        if (obj.itemsPerTask != null) {
+          w.uint32(96)
+          w.uint32(obj.itemsPerTask)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -1706,6 +1712,10 @@ export namespace JobAnnouncement {
               }
 
               obj.addresses.push(reader.bytes())
+              break
+            }
+            case 12: {
+              obj.itemsPerTask = reader.uint32()
               break
             }
             default: {
@@ -1814,6 +1824,13 @@ export namespace JobAnnouncement {
 
               obj.addresses++
 
+              break
+            }
+            case 12: {
+              yield {
+                field: `${prefix}.itemsPerTask`,
+                value: reader.uint32()
+              }
               break
             }
             default: {
@@ -1951,6 +1968,11 @@ export namespace JobAnnouncement {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface JobAnnouncementItemsPerTaskFieldEvent {
+    field: '$.itemsPerTask'
+    value: number
+  }
+
   export function encode (obj: Partial<JobAnnouncement>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, JobAnnouncement.codec())
   }
@@ -1959,7 +1981,7 @@ export namespace JobAnnouncement {
     return decodeMessage(buf, JobAnnouncement.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JobAnnouncement>): Generator<JobAnnouncementJobIdFieldEvent | JobAnnouncementRequesterFieldEvent | JobAnnouncementNonceFieldEvent | JobAnnouncementModelFieldEvent | JobAnnouncementTaskCountFieldEvent | JobAnnouncementVerificationInitialRateFieldEvent | JobAnnouncementVerificationMinRateFieldEvent | JobAnnouncementVerificationTrustHorizonFieldEvent | JobAnnouncementVerificationCanaryRateFieldEvent | JobAnnouncementVerificationPenaltyFieldEvent | JobAnnouncementVerificationCostFieldEvent | JobAnnouncementVerificationAgreementOutputFieldEvent | JobAnnouncementVerificationAgreementKindFieldEvent | JobAnnouncementVerificationAgreementAtolFieldEvent | JobAnnouncementVerificationAgreementRtolFieldEvent | JobAnnouncementVerificationAgreementMinCosineFieldEvent | JobAnnouncementVerificationAgreementKFieldEvent | JobAnnouncementVerificationAgreementTieToleranceFieldEvent | JobAnnouncementRewardPerTaskFieldEvent | JobAnnouncementIssuedAtMsFieldEvent | JobAnnouncementDeadlineMsFieldEvent | JobAnnouncementMaxBatchFieldEvent | JobAnnouncementAddressesFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JobAnnouncement>): Generator<JobAnnouncementJobIdFieldEvent | JobAnnouncementRequesterFieldEvent | JobAnnouncementNonceFieldEvent | JobAnnouncementModelFieldEvent | JobAnnouncementTaskCountFieldEvent | JobAnnouncementVerificationInitialRateFieldEvent | JobAnnouncementVerificationMinRateFieldEvent | JobAnnouncementVerificationTrustHorizonFieldEvent | JobAnnouncementVerificationCanaryRateFieldEvent | JobAnnouncementVerificationPenaltyFieldEvent | JobAnnouncementVerificationCostFieldEvent | JobAnnouncementVerificationAgreementOutputFieldEvent | JobAnnouncementVerificationAgreementKindFieldEvent | JobAnnouncementVerificationAgreementAtolFieldEvent | JobAnnouncementVerificationAgreementRtolFieldEvent | JobAnnouncementVerificationAgreementMinCosineFieldEvent | JobAnnouncementVerificationAgreementKFieldEvent | JobAnnouncementVerificationAgreementTieToleranceFieldEvent | JobAnnouncementRewardPerTaskFieldEvent | JobAnnouncementIssuedAtMsFieldEvent | JobAnnouncementDeadlineMsFieldEvent | JobAnnouncementMaxBatchFieldEvent | JobAnnouncementAddressesFieldEvent | JobAnnouncementItemsPerTaskFieldEvent> {
     return streamMessage(buf, JobAnnouncement.codec(), opts)
   }
 }
