@@ -501,7 +501,7 @@ export function buildProgram(): Command {
       for (const j of status.jobs) {
         const v = j.verdicts
         process.stdout.write(
-          `  ${j.jobId.slice(0, 16)}…  ${j.settled}/${j.taskCount} ${j.itemCount === j.taskCount ? '' : `tasks (${j.itemCount} items) `}settled · ${v.agreed} agreed · ${v.unsampled} unsampled · ${v.disputed} disputed · ${v.unresolved} unresolved\n`
+          `  ${j.jobId.slice(0, 16)}…  ${j.state}  ${j.settled}/${j.taskCount} ${j.itemCount === j.taskCount ? '' : `tasks (${j.itemCount} items) `}settled · ${v.agreed} agreed · ${v.unsampled} unsampled · ${v.disputed} disputed · ${v.unresolved} unresolved\n`
         )
       }
       process.stdout.write(`peers with a reputation record: ${status.reputation.peers} (${status.reputation.banned} banned)\n`)

@@ -132,6 +132,15 @@ describe('openbatch CLI — real processes over TCP loopback', () => {
     assert.equal(s.jobs.length, 2)
     assert.deepEqual(s.jobs.map((j: { itemCount: number }) => j.itemCount).sort(), [3, 8])
     assert.ok(s.jobs.every((j: { settled: number; taskCount: number }) => j.settled === j.taskCount))
+    // Each job with its state, in the human form too (issue #16).
+    assert.ok(s.jobs.every((j: { state: string }) => j.state === 'finished'))
+    assert.match((await run(['status', '--data-dir', join(dir, 'me')])).stdout, /^ {2}[0-9a-f]{16}… {2}finished {2}/m)
+    // The peer tells its owner what it offers at start: the measured speed and the price (issue #16).
+    const offer = w2.ready.offers?.[0]
+    assert.ok(
+      offer != null && offer.model === w2.ready.models[0] && offer.itemsPerSecond > 1 && offer.pricePerItem === '0',
+      JSON.stringify(offer)
+    )
 
     // SIGTERM: tasks in flight finish, the peer stops cleanly.
     assert.equal(await w2.stop(), 0)
