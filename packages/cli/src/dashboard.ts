@@ -277,6 +277,7 @@ const PAGE = `<!doctype html>
     <div class="stats">
       <div class="stat"><b id="receipts">0</b><span>receipts (accepted results)</span></div>
       <div class="stat"><b id="reward">0</b><span>reward, network units</span></div>
+      <div class="stat"><b id="against">0</b><span>fraud proofs against this peer</span></div>
     </div>
     <table id="by-requester"><thead><tr><th>requester</th><th>receipts</th><th>reward</th></tr></thead><tbody></tbody></table>
   </section>
@@ -353,6 +354,8 @@ const PAGE = `<!doctype html>
     text('connections', s.connections)
     text('receipts', s.earnings.receipts)
     text('reward', s.earnings.reward)
+    // How requesters see this worker: receipts are results they accepted; a proof against it is one they outvoted.
+    text('against', s.fraud.filter((f) => f.accused === s.peerId).length)
     rows('by-requester', s.earnings.byRequester, (r) => [cell(short(r.requester), 'mono'), cell(r.receipts, 'num'), cell(r.reward, 'num')], 'no receipts yet')
     text('device', s.device ? s.device.provider + ' — ' + s.device.reason : 'a backend of its own (' + s.cores + ' CPU cores)')
     const offers = new Map(s.offers.map((o) => [o.model, o]))
@@ -361,7 +364,7 @@ const PAGE = `<!doctype html>
     chart('chart-tasks', s.samples.map((x) => x.tasks))
     rows('jobs', s.jobs, (j) => [cell(short(j.jobId), 'mono'), cell(short(j.requester), 'mono'), cell(short(j.model), 'mono'), cell(j.tasks, 'num'), cell(j.items, 'num'), cell(ago(s.now - j.joinedAt)), cell(j.leftAt ? 'left: ' + (j.reason || '') : 'working', j.leftAt ? 'muted' : 'good')], 'no job yet: waiting for one on the network')
     rows('trust', s.trust, (t) => [cell(short(t.peer), 'mono'), cell(t.banned ? 'banned' : t.score.toFixed(2), t.banned ? 'bad num' : 'num'), cell(t.agreements, 'num'), cell(t.disagreements, 'num'), cell(t.timeouts, 'num')], 'no records yet')
-    rows('fraud', s.fraud, (f) => [cell(ago(s.now - f.time) + ' ago'), cell(f.kind), cell(short(f.accused), 'mono bad')], 'none')
+    rows('fraud', s.fraud, (f) => [cell(ago(s.now - f.time) + ' ago'), cell(f.kind), cell(f.accused === s.peerId ? 'this peer' : short(f.accused), 'mono bad')], 'none')
     const log = $('log')
     log.replaceChildren(...s.logs.map((l) => { let o = {}; try { o = JSON.parse(l) } catch {} const span = document.createElement('span'); span.className = 'lvl-' + (o.level || 'info'); span.textContent = (o.time || '').slice(11, 19) + ' ' + (o.level || '') + ' ' + (o.msg || l) + '\\n'; return span }))
     polls++
