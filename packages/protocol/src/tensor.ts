@@ -12,28 +12,44 @@ import { DType, type Tensor } from './pb/openbatch.js'
 
 export { DType, type Tensor }
 
+/** Element types by name, as ONNX (and onnxruntime) spell them. */
+export type DTypeName =
+  | 'float32'
+  | 'float16'
+  | 'float64'
+  | 'int8'
+  | 'uint8'
+  | 'int16'
+  | 'uint16'
+  | 'int32'
+  | 'uint32'
+  | 'int64'
+  | 'uint64'
+  | 'bool'
+
 export interface DTypeInfo {
   /** ONNX TensorProto.DataType code, also the protobuf enum value (§2.2). */
   readonly code: number
   /** Bytes per element. */
   readonly size: number
   readonly kind: 'float' | 'int' | 'uint' | 'bool'
+  readonly name: DTypeName
 }
 
 /** §2.2 table of element types. */
 export const DTYPES: Readonly<Record<Exclude<DType, DType.DTYPE_UNSPECIFIED>, DTypeInfo>> = {
-  [DType.FLOAT32]: { code: 1, size: 4, kind: 'float' },
-  [DType.UINT8]: { code: 2, size: 1, kind: 'uint' },
-  [DType.INT8]: { code: 3, size: 1, kind: 'int' },
-  [DType.UINT16]: { code: 4, size: 2, kind: 'uint' },
-  [DType.INT16]: { code: 5, size: 2, kind: 'int' },
-  [DType.INT32]: { code: 6, size: 4, kind: 'int' },
-  [DType.INT64]: { code: 7, size: 8, kind: 'int' },
-  [DType.BOOL]: { code: 9, size: 1, kind: 'bool' },
-  [DType.FLOAT16]: { code: 10, size: 2, kind: 'float' },
-  [DType.FLOAT64]: { code: 11, size: 8, kind: 'float' },
-  [DType.UINT32]: { code: 12, size: 4, kind: 'uint' },
-  [DType.UINT64]: { code: 13, size: 8, kind: 'uint' }
+  [DType.FLOAT32]: { code: 1, size: 4, kind: 'float', name: 'float32' },
+  [DType.UINT8]: { code: 2, size: 1, kind: 'uint', name: 'uint8' },
+  [DType.INT8]: { code: 3, size: 1, kind: 'int', name: 'int8' },
+  [DType.UINT16]: { code: 4, size: 2, kind: 'uint', name: 'uint16' },
+  [DType.INT16]: { code: 5, size: 2, kind: 'int', name: 'int16' },
+  [DType.INT32]: { code: 6, size: 4, kind: 'int', name: 'int32' },
+  [DType.INT64]: { code: 7, size: 8, kind: 'int', name: 'int64' },
+  [DType.BOOL]: { code: 9, size: 1, kind: 'bool', name: 'bool' },
+  [DType.FLOAT16]: { code: 10, size: 2, kind: 'float', name: 'float16' },
+  [DType.FLOAT64]: { code: 11, size: 8, kind: 'float', name: 'float64' },
+  [DType.UINT32]: { code: 12, size: 4, kind: 'uint', name: 'uint32' },
+  [DType.UINT64]: { code: 13, size: 8, kind: 'uint', name: 'uint64' }
 }
 
 /** Element-type information, or an InvalidTensorError for DTYPE_UNSPECIFIED / unknown values. */

@@ -5,28 +5,17 @@
  */
 
 import { endianness } from 'node:os'
-import { DType, type Tensor } from '@openbatch/protocol'
+import { DTYPES, type DType, type Tensor } from '@openbatch/protocol'
 
 if (endianness() !== 'LE') {
   // Typed arrays use the platform's byte order; protocol tensors are little-endian.
   throw new Error('@openbatch/runtime-onnx needs a little-endian platform')
 }
 
-/** onnxruntime tensor type names by protocol dtype. */
-export const ORT_TYPES: Readonly<Record<string, string>> = {
-  [DType.FLOAT32]: 'float32',
-  [DType.UINT8]: 'uint8',
-  [DType.INT8]: 'int8',
-  [DType.UINT16]: 'uint16',
-  [DType.INT16]: 'int16',
-  [DType.INT32]: 'int32',
-  [DType.INT64]: 'int64',
-  [DType.BOOL]: 'bool',
-  [DType.FLOAT16]: 'float16',
-  [DType.FLOAT64]: 'float64',
-  [DType.UINT32]: 'uint32',
-  [DType.UINT64]: 'uint64'
-}
+/** onnxruntime tensor type names by protocol dtype (§2.2's names). */
+export const ORT_TYPES: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(DTYPES).map(([dtype, info]) => [dtype, info.name])
+)
 
 const DTYPE_BY_ORT = new Map(Object.entries(ORT_TYPES).map(([d, o]) => [o, d as DType]))
 

@@ -4,22 +4,9 @@
  * classifiers — softmax, argmax and top-k with labels.
  */
 
-import { DType, dtypeInfo, float16ToNumber, type Tensor } from '@openbatch/protocol'
+import { type DType, type DTypeName, dtypeInfo, float16ToNumber, type Tensor } from '@openbatch/protocol'
 
-/** Element types by name (spec §2.2's table). */
-export type DTypeName =
-  | 'float32'
-  | 'float16'
-  | 'float64'
-  | 'int8'
-  | 'uint8'
-  | 'int16'
-  | 'uint16'
-  | 'int32'
-  | 'uint32'
-  | 'int64'
-  | 'uint64'
-  | 'bool'
+export type { DTypeName }
 
 /** The typed array an output's elements come in. */
 export type OutputArray =
@@ -62,21 +49,6 @@ export type Output = OutputBase &
     | { dtype: 'uint64'; data: BigUint64Array }
   )
 
-const NAMES: Record<Exclude<DType, DType.DTYPE_UNSPECIFIED>, DTypeName> = {
-  [DType.FLOAT32]: 'float32',
-  [DType.UINT8]: 'uint8',
-  [DType.INT8]: 'int8',
-  [DType.UINT16]: 'uint16',
-  [DType.INT16]: 'int16',
-  [DType.INT32]: 'int32',
-  [DType.INT64]: 'int64',
-  [DType.BOOL]: 'bool',
-  [DType.FLOAT16]: 'float16',
-  [DType.FLOAT64]: 'float64',
-  [DType.UINT32]: 'uint32',
-  [DType.UINT64]: 'uint64'
-}
-
 type ArrayCtor = { new (buffer: ArrayBufferLike, byteOffset?: number, length?: number): OutputArray; BYTES_PER_ELEMENT: number }
 
 const ARRAYS: Record<Exclude<DTypeName, 'float16'>, ArrayCtor> = {
@@ -97,8 +69,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
 
 /** The output's name of `dtype` ('float32', …). */
 export function dtypeName(dtype: DType): DTypeName {
-  dtypeInfo(dtype)
-  return NAMES[dtype as keyof typeof NAMES]
+  return dtypeInfo(dtype).name
 }
 
 /**
