@@ -34,6 +34,7 @@ import {
   receiptTotals,
   rows,
   verificationPolicy as sdkPolicy,
+  sumReceipts,
   type TensorSpec,
   toFloat64Array,
   topK,
@@ -114,9 +115,6 @@ async function writeResults(
   format: OutputFormat = {}
 ): Promise<void> {
   if (path.endsWith('.npy')) {
-    if (format.topK != null) {
-      throw new UsageError('--top-k writes JSON lines: give --out a .jsonl file (or none, for stdout)')
-    }
     let values: Float32Array | undefined
     let itemDims: number[] = []
     let name = ''
@@ -661,8 +659,7 @@ class WorkReport {
         items: this.items,
         itemsPerSecond: Number((this.items / (everyMs / 1000)).toFixed(1)),
         tasksSinceStart: this.totalTasks,
-        receipts: earned.reduce((a, t) => a + t.receipts, 0),
-        reward: earned.reduce((a, t) => a + t.reward, 0n)
+        ...sumReceipts(earned)
       })
       this.tasks = 0
       this.items = 0

@@ -13,7 +13,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { cpus } from 'node:os'
-import type { Peer } from '@openbatch/sdk'
+import { type Peer, sumReceipts } from '@openbatch/sdk'
 import { UsageError } from './errors.js'
 import { bigintReplacer, onLog } from './out.js'
 
@@ -129,6 +129,8 @@ export async function startDashboard(peer: Peer, address: string, token?: string
   }, 1000)
   sampler.unref()
 
+  // What it serves is fixed when the worker starts: read once, not at every poll.
+  const models = await peer.servedModels()
   const state = async () => {
     const earnings = peer.earnings()
     return {
@@ -139,14 +141,13 @@ export async function startDashboard(peer: Peer, address: string, token?: string
       device: peer.device ?? null,
       cores,
       offers: peer.offers,
-      models: await peer.servedModels(),
+      models,
       connections: peer.node.libp2p.getConnections().length,
       totals,
       samples,
       jobs: [...jobs.values()].slice(-EVENTS).reverse(),
       earnings: {
-        receipts: earnings.reduce((a, t) => a + t.receipts, 0),
-        reward: earnings.reduce((a, t) => a + t.reward, 0n),
+        ...sumReceipts(earnings),
         byRequester: earnings
       },
       trust: peer.reputation

@@ -78,7 +78,7 @@ function truncate(text: string): string {
   return `${new TextDecoder().decode(bytes.subarray(0, MAX_TEXT_BYTES - 3)).replace(/\uFFFD$/, '')}…`
 }
 
-/** A job a worker took part in: it got its first tasks (`joined`), or it is done with it (`left`). */
+/** A job a worker got its first tasks of (`joined`), is done with (`left`), or passed by for its pay (`declined`). */
 export interface WorkerJobEvent {
   event: 'joined' | 'left' | 'declined'
   jobId: string
@@ -257,7 +257,7 @@ export class WorkerService {
     }
   }
 
-  /** Tells onJob that this worker joined a job, or left one it had joined. */
+  /** Tells onJob that this worker joined a job (the first time only), or left one it had joined. */
   private jobEvent(event: WorkerJobEvent['event'], jobId: string, reason?: string): void {
     const job = this.jobs.get(jobId)
     if (job == null || (event === 'joined') === this.joined.has(jobId)) {
@@ -307,7 +307,7 @@ export class WorkerService {
     }
     const answer = (assignment.code === ErrorCode.OK ? 'OK' : assignment.code) as ClaimAnswer
     this.apply(this.agent.claimed(Date.now(), jobId, answer, assignment.tasks.length))
-    if (assignment.tasks.length > 0 && !this.joined.has(jobId)) {
+    if (assignment.tasks.length > 0) {
       this.jobEvent('joined', jobId)
     }
     if (assignment.tasks.length > 0 && this.running) {

@@ -10,8 +10,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { VerificationStatus } from '@openbatch/core'
 import { ModelStore, type StoredModel } from '@openbatch/inference'
 import { type JobRecord, loadOrCreateIdentity, ReceiptStore, type ReceiptTotals, Reputation, SqliteJobStore } from '@openbatch/node'
-import { ItemMap, open, STATEMENTS } from '@openbatch/protocol'
-import { CID } from 'multiformats/cid'
+import { ItemMap, open, parseModelCid, STATEMENTS } from '@openbatch/protocol'
 import { JobNotFoundError } from './errors.js'
 import { BatchJob } from './job.js'
 
@@ -25,6 +24,11 @@ export async function identity(dataDir: string): Promise<{ peerId: string; type:
 /** The models stored in `<dataDir>/models`. */
 export function modelStore(dataDir: string): ModelStore {
   return new ModelStore(join(dataDir, 'models'))
+}
+
+/** Receipts and reward summed over requesters. */
+export function sumReceipts(totals: readonly ReceiptTotals[]): { receipts: number; reward: bigint } {
+  return { receipts: totals.reduce((a, t) => a + t.receipts, 0), reward: totals.reduce((a, t) => a + t.reward, 0n) }
 }
 
 /** Receipts kept per requester (the worker's provable earnings, §3.6); none when it never worked. */
@@ -79,7 +83,7 @@ async function describeJob(store: SqliteJobStore, path: string, j: JobRecord, no
     settled >= taskCount ? 'finished' : j.cancelledAt != null ? 'cancelled' : deadline <= now ? 'expired' : 'unfinished'
   return {
     jobId: j.jobId,
-    model: CID.decode(job.model).toString(),
+    model: parseModelCid(job.model).toString(),
     state,
     issuedAt: Number(job.issuedAtMs),
     deadline,
@@ -128,24 +132,23 @@ export async function openStoredJob(dataDir: string, jobId: string): Promise<Sto
   if (!/^[0-9a-f]{8,64}$/.test(id)) {
     throw new JobNotFoundError(jobId, 'not a job id (8 to 64 hex digits):')
   }
-  const matches: { db: string; record: JobRecord }[] = []
+  // The stores that hold a match stay open: the one job found is read from its store as it is.
+  const matches: { db: string; record: JobRecord; store: SqliteJobStore }[] = []
   for (const db of jobStores(dataDir)) {
     const store = new SqliteJobStore(db)
-    try {
-      for (const record of store.listJobs()) {
-        if (record.jobId.startsWith(id)) {
-          matches.push({ db, record })
-        }
-      }
-    } finally {
+    const found = store.listJobs().filter((record) => record.jobId.startsWith(id))
+    matches.push(...found.map((record) => ({ db, record, store })))
+    if (found.length === 0) {
       store.close()
     }
   }
   if (matches.length !== 1) {
+    for (const store of new Set(matches.map((m) => m.store))) {
+      store.close()
+    }
     throw new JobNotFoundError(jobId, matches.length === 0 ? 'no job' : `${matches.length} jobs start with`)
   }
-  const { db, record } = matches[0] as (typeof matches)[number]
-  const store = new SqliteJobStore(db)
+  const { db, record, store } = matches[0] as (typeof matches)[number]
   try {
     const info = await describeJob(store, db, record, Date.now())
     const job = new BatchJob({
@@ -199,6 +202,6 @@ export async function inspectDataDir(dataDir: string): Promise<DataDirStatus> {
     models,
     jobs,
     reputation,
-    receipts: { receipts: totals.reduce((a, t) => a + t.receipts, 0), reward: totals.reduce((a, t) => a + t.reward, 0n) }
+    receipts: sumReceipts(totals)
   }
 }

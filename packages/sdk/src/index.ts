@@ -81,7 +81,8 @@ export {
   openStoredJob,
   receiptTotals,
   type StoredJobHandle,
-  type StoredJobInfo
+  type StoredJobInfo,
+  sumReceipts
 } from './data-dir.js'
 export {
   BootstrapError,

@@ -65,8 +65,6 @@ const ARRAYS: Record<Exclude<DTypeName, 'float16'>, ArrayCtor> = {
   uint64: BigUint64Array
 }
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
-
 /** The output's name of `dtype` ('float32', …). */
 export function dtypeName(dtype: DType): DTypeName {
   return dtypeInfo(dtype).name
@@ -74,7 +72,9 @@ export function dtypeName(dtype: DType): DTypeName {
 
 /**
  * A signed output tensor as an {@link Output}. The typed array is a view of the tensor's bytes when
- * they are aligned for it, else an aligned copy (bytes out of a message rarely are).
+ * they are aligned for it, else an aligned copy (bytes out of a message rarely are). The bytes are
+ * little-endian (§2.2), as this machine's typed arrays are: the SDK's `tensor()` makes inputs the
+ * same way.
  */
 export function toOutput(tensor: Tensor): Output {
   const dtype = dtypeName(tensor.dtype)
@@ -93,23 +93,8 @@ export function toOutput(tensor: Tensor): Output {
     // A copy into a fresh buffer (not `slice()`: on a Node Buffer that is a view, as unaligned as before).
     const aligned = bytes.byteOffset % size === 0 ? bytes : new Uint8Array(bytes)
     data = new Ctor(aligned.buffer, aligned.byteOffset, aligned.byteLength / size)
-    if (!LITTLE_ENDIAN && size > 1) {
-      data = swapped(aligned, Ctor)
-    }
   }
   return { name: tensor.name, dtype, dims, data, tensor } as Output
-}
-
-/** On a big-endian machine: the little-endian bytes read element by element. */
-function swapped(bytes: Uint8Array, Ctor: ArrayCtor): OutputArray {
-  const size = Ctor.BYTES_PER_ELEMENT
-  const copy = new Uint8Array(bytes.byteLength)
-  for (let i = 0; i < bytes.byteLength; i += size) {
-    for (let j = 0; j < size; j++) {
-      copy[i + j] = bytes[i + size - 1 - j] as number
-    }
-  }
-  return new Ctor(copy.buffer, 0, copy.byteLength / size)
 }
 
 /** Outputs of a result as a record of {@link Output}s by name. */

@@ -191,7 +191,7 @@ export interface PeerEvents {
   error: CustomEvent<Error>
   /** This worker ran a task: its model, job, inference time and the items (rows) it carried. */
   run: CustomEvent<{ model: string; jobId: string; durationUs: number; items: number }>
-  /** This worker got its first tasks of a job (`joined`), or is done with one (`left`, and why). */
+  /** This worker got its first tasks of a job (`joined`), is done with one (`left`, and why), or passed one by for paying less than its price (`declined`). */
   job: CustomEvent<WorkerJobEvent>
   /**
    * Once per model and event, one line about the device: nodes onnxruntime runs on the CPU because
