@@ -36,6 +36,7 @@ import {
   verificationPolicy as sdkPolicy,
   sumReceipts,
   type TensorSpec,
+  type TransportName,
   toFloat64Array,
   topK,
   type VerificationPolicy
@@ -97,10 +98,93 @@ function networkOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--listen <multiaddr...>', 'addresses to listen on').env(env('LISTEN')).argParser(collect))
     .addOption(new Option('--bootstrap <multiaddr...>', 'peers to join through (…/p2p/<id>)').env(env('BOOTSTRAP')).argParser(collect))
+    .addOption(
+      new Option('--bootstrap-file <file>', 'a list of bootstrap peers, one multiaddr a line (default: <data-dir>/bootstrap.txt)').env(
+        env('BOOTSTRAP_FILE')
+      )
+    )
+    .addOption(
+      new Option('--transports <list>', 'tcp, quic, websockets (comma-separated; default tcp,quic)')
+        .env(env('TRANSPORTS'))
+        .argParser(collect)
+    )
+    .addOption(
+      new Option('--announce <multiaddr...>', 'public addresses to announce (a public peer that knows its address)').argParser(collect)
+    )
+    .addOption(
+      new Option('--relay-service <mode>', 'relay for other peers: limited (control and hole punching only), unlimited, off').choices([
+        'limited',
+        'unlimited',
+        'off'
+      ])
+    )
+    .addOption(
+      new Option('--relay-reservation <when>', 'reserve a slot on a relay: auto (when behind a NAT), always, never').choices([
+        'auto',
+        'always',
+        'never'
+      ])
+    )
+    .addOption(new Option('--no-upnp', 'do not map ports on the home router (UPnP)'))
+    .addOption(new Option('--no-autonat', 'do not ask peers whether this peer is reachable (AutoNAT)'))
+    .addOption(new Option('--no-hole-punch', 'do not upgrade relayed connections to direct ones (DCUtR)'))
     .addOption(new Option('--local', "dial private addresses of any network, not only this host's (containers, VPNs)").env(env('LOCAL')))
     .addOption(new Option('--no-mdns', 'do not look for peers on the LAN (multicast DNS)'))
     .addOption(new Option('--metrics <host:port>', 'serve Prometheus metrics at http://host:port/metrics').env(env('METRICS')))
     .option('--config <file>', 'JSON config file (default: <data-dir>/config.json)')
+}
+
+/**
+ * The network settings of `peer`, `submit`, `resume` and `network` (spec §4.4). With no
+ * `--bootstrap`, the peers listed in the bootstrap file (`--bootstrap-file`, else
+ * `<data-dir>/bootstrap.txt` when it exists) are used: an operator replaces that file to point
+ * every peer of a data directory at their network.
+ */
+export async function networkSettings(
+  o: Record<string, unknown>
+): Promise<
+  Pick<PeerOptions, 'listen' | 'bootstrap' | 'local' | 'mdns' | 'transports' | 'announce' | 'relay' | 'holePunch' | 'autonat' | 'upnp'>
+> {
+  let bootstrap = o.bootstrap as string[] | undefined
+  if (bootstrap == null) {
+    const file = (o.bootstrapFile as string | undefined) ?? join(o.dataDir as string, 'bootstrap.txt')
+    let text: string | undefined
+    try {
+      text = await readFile(file, 'utf8')
+    } catch (err) {
+      if (o.bootstrapFile != null || (err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        throw new UsageError(`cannot read the bootstrap file ${file}: ${(err as Error).message}`)
+      }
+    }
+    if (text != null) {
+      bootstrap = text
+        .split('\n')
+        .map((l) => l.replace(/#.*/, '').trim())
+        .filter((l) => l !== '')
+    }
+  }
+  const serve = o.relayService as string | undefined
+  const reserve = o.relayReservation as string | undefined
+  const relay: PeerOptions['relay'] = {}
+  if (serve != null) {
+    relay.serve = serve === 'off' ? false : (serve as 'limited' | 'unlimited')
+  }
+  if (reserve != null) {
+    relay.reserve = reserve === 'never' ? false : (reserve as 'auto' | 'always')
+  }
+  return {
+    listen: o.listen as string[] | undefined,
+    bootstrap,
+    local: o.local === true,
+    mdns: o.mdns !== false,
+    transports: o.transports as TransportName[] | undefined,
+    announce: o.announce as string[] | undefined,
+    relay,
+    // Commander's --no-x flags default to true: only an explicit "off" is passed on.
+    ...(o.upnp === false ? { upnp: false } : {}),
+    ...(o.autonat === false ? { autonat: false } : {}),
+    ...(o.holePunch === false ? { holePunch: false } : {})
+  }
 }
 
 /**
@@ -293,10 +377,7 @@ export function buildProgram(): Command {
       const metrics = o.metrics == null ? undefined : await startMetrics(o.metrics as string)
       const options: PeerOptions = {
         dataDir,
-        listen: o.listen as string[] | undefined,
-        bootstrap: o.bootstrap as string[] | undefined,
-        local: o.local === true,
-        mdns: o.mdns !== false,
+        ...(await networkSettings(o)),
         libp2pMetrics: metrics?.libp2p,
         worker:
           o.worker === false
@@ -380,7 +461,28 @@ export function buildProgram(): Command {
         process.stdout.write(`${peerIntro(peer, served)}${dashboard == null ? '' : `dashboard: ${dashboard.url}\n`}`)
       }
       log('info', 'peer started', ready)
+      // §4.4: say how peers elsewhere reach this one, and again whenever that changes.
+      let reachability = ''
+      const reach = setInterval(() => {
+        const n = peer.network()
+        const now = `${n.reachability} ${n.relays.join(',')}`
+        if (now !== reachability) {
+          reachability = now
+          log(
+            'info',
+            `reachability: ${n.reachability}${n.relays.length > 0 ? ` (through ${n.relays.length} relay${n.relays.length === 1 ? '' : 's'})` : ''}`,
+            {
+              event: 'reachability',
+              reachability: n.reachability,
+              relays: n.relays,
+              addresses: n.addresses
+            }
+          )
+        }
+      }, 1000)
+      reach.unref()
       await stopRequested
+      clearInterval(reach)
       // The stop is bounded: tasks in flight and connections get their grace, then the process ends.
       let stopped = false
       setTimeout(() => {
@@ -465,10 +567,7 @@ export function buildProgram(): Command {
       const metrics = o.metrics == null ? undefined : await startMetrics(o.metrics as string)
       const client = await createClient({
         dataDir: join(o.dataDir, 'client'),
-        listen: o.listen as string[] | undefined,
-        bootstrap: o.bootstrap as string[] | undefined,
-        local: o.local === true,
-        mdns: o.mdns !== false,
+        ...(await networkSettings(o)),
         // Only this command's job: jobs stored by earlier submits are not resumed behind the user's back.
         resume: false,
         libp2pMetrics: metrics?.libp2p
@@ -504,6 +603,50 @@ export function buildProgram(): Command {
       }
       process.stdout.write(`peers with a reputation record: ${status.reputation.peers} (${status.reputation.banned} banned)\n`)
       process.stdout.write(`receipts: ${status.receipts.receipts} (reward ${status.receipts.reward})\n`)
+    })
+
+  // ── openbatch network ────────────────────────────────────────────────────────────────────
+  networkOptions(program.command('network'))
+    .description(
+      'how peers elsewhere reach this machine (spec §4.4): joins with the same settings as `openbatch peer`, under an identity of its own, and prints reachability (public, relayed, private), relays in use, observed addresses and connected peers'
+    )
+    .addOption(
+      new Option(
+        '--wait <s>',
+        'seconds to watch before printing (it prints sooner once a relay holds a reservation or an address is confirmed public)'
+      )
+        .default(15)
+        .argParser(positive('--wait'))
+    )
+    .action(async (_opts, cmd: Command) => {
+      applyConfigFile(cmd)
+      const o = cmd.optsWithGlobals() as Record<string, unknown> & { dataDir: string; json?: boolean }
+      // Its own identity: the running `openbatch peer` of this data directory keeps its own.
+      const peer = await createPeer({ dataDir: join(o.dataDir, 'network'), ...(await networkSettings(o)), resume: false })
+      try {
+        const until = Date.now() + (o.wait as number) * 1000
+        while (Date.now() < until && ['private', 'offline'].includes(peer.network().reachability)) {
+          await new Promise((resolve) => setTimeout(resolve, 250))
+        }
+        const report = peer.network()
+        if (o.json === true) {
+          printJson({ peerId: peer.peerId, ...report })
+          return
+        }
+        const lines = [
+          `reachability: ${report.reachability}${{ public: ' (peers dial this machine directly)', relayed: ' (peers reach this machine through a relay)', private: ' (only peers on its own networks reach it: no relay yet)', offline: ' (no address)' }[report.reachability]}`,
+          `relays: ${report.relays.length === 0 ? 'none' : report.relays.join(', ')}`,
+          'addresses:',
+          ...report.addresses.map((a) => `  ${a}`),
+          `observed by peers (not confirmed reachable): ${report.observed.length === 0 ? 'none' : ''}`,
+          ...report.observed.map((a) => `  ${a}`),
+          `connected peers: ${report.connections.length}`,
+          ...report.connections.map((c) => `  ${c.peer} ${c.direction} ${c.address}${c.limited ? ' (limited relay)' : ''}`)
+        ]
+        process.stdout.write(`${lines.join('\n')}\n`)
+      } finally {
+        await peer.stop()
+      }
     })
 
   // ── openbatch models ─────────────────────────────────────────────────────────────────────
@@ -777,10 +920,7 @@ function registerJobCommands(program: Command): void {
       const metrics = o.metrics == null ? undefined : await startMetrics(o.metrics as string)
       const client = await createClient({
         dataDir: join(o.dataDir, 'client'),
-        listen: o.listen as string[] | undefined,
-        bootstrap: o.bootstrap as string[] | undefined,
-        local: o.local === true,
-        mdns: o.mdns !== false,
+        ...(await networkSettings(o)),
         resume: [info.jobId],
         libp2pMetrics: metrics?.libp2p
       })

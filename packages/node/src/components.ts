@@ -11,6 +11,7 @@ import type { KadDHT } from '@libp2p/kad-dht'
 import type { mdns } from '@libp2p/mdns'
 import type { ping } from '@libp2p/ping'
 import type { JobAnnouncement } from '@openbatch/protocol'
+import type { ObservedAddresses } from './reachability.js'
 import type { Reputation } from './reputation.js'
 
 // A type alias (not an interface) so it satisfies libp2p's ServiceMap index signature.
@@ -21,6 +22,13 @@ export type PeerServices = {
   ping: ReturnType<ReturnType<typeof ping>>
   /** Present when `mdns` is on. */
   mdns?: ReturnType<ReturnType<typeof mdns>>
+  /** Present when the peer serves as a relay (§4.4). */
+  relay?: unknown
+  /** Present with hole punching (§4.4). */
+  dcutr?: unknown
+  observed?: ObservedAddresses
+  autonat?: unknown
+  upnp?: unknown
 }
 
 export type OpenbatchLibp2p = Libp2p<PeerServices>

@@ -4,7 +4,16 @@ import type { PrivateKey } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { ConfigError } from './errors.js'
 
-export type TransportName = 'tcp' | 'memory'
+export type TransportName = 'tcp' | 'quic' | 'websockets' | 'memory'
+
+/** The transports a peer may name, in the order libp2p tries them. */
+export const TRANSPORTS: readonly TransportName[] = ['tcp', 'quic', 'websockets', 'memory']
+
+/** What a peer does as a circuit relay v2 server (spec §4.4). */
+export type RelayService = false | 'limited' | 'unlimited'
+
+/** When a peer reserves a slot on a relay (spec §4.4). */
+export type RelayReservation = false | 'auto' | 'always'
 
 export interface PeerConfig {
   /**
@@ -14,16 +23,56 @@ export interface PeerConfig {
   dataDir?: string
   /**
    * Addresses to listen on.
-   * @default ['/ip4/0.0.0.0/tcp/0'] with TCP; [] with only the memory transport
+   * @default one wildcard address per network transport: `/ip4/0.0.0.0/tcp/0`,
+   * `/ip4/0.0.0.0/udp/0/quic-v1`, `/ip4/0.0.0.0/tcp/0/ws`; [] with only the memory transport
    */
   listen?: string[]
+  /**
+   * Public addresses to announce besides the ones this peer finds itself (a public peer whose
+   * operator knows its address, e.g. a bootstrap or relay behind a port forward). They count as
+   * confirmed: AutoNAT needs several peers to confirm an address on its own.
+   * @default []
+   */
+  announce?: string[]
   /**
    * Peers to join the network through, as multiaddrs ending in /p2p/<peer id>.
    * @default []
    */
   bootstrap?: string[]
-  /** @default ['tcp'] */
+  /**
+   * `tcp`, `quic` (QUIC v1 over UDP: the transport hole punching works best with, its native
+   * binary ships in the npm package), `websockets` (for relays and browsers) and `memory`
+   * (peers of one process: tests, testnets).
+   * @default ['tcp', 'quic']
+   */
   transports?: TransportName[]
+  /**
+   * Circuit relay v2 (spec §4.4). `serve`: relay for other peers — `'limited'` (libp2p's limits:
+   * 2 min and 128 KiB per relayed connection, enough for control messages and hole punching),
+   * `'unlimited'` (an operator's relay that bulk data may use) or `false`. `reserve`: reserve a slot
+   * on a relay so that peers can reach this one — `'auto'` (when the peer has no confirmed public
+   * address: behind a NAT), `'always'` or `false`.
+   * @default { serve: 'limited', reserve: 'auto' } when listening on a network address; both
+   * false otherwise (loopback, memory)
+   */
+  relay?: { serve?: RelayService; reserve?: RelayReservation }
+  /**
+   * DCUtR (spec §4.4): a relayed connection is upgraded to a direct one when one side has a
+   * confirmed public address. (Two peers both behind NATs cannot be hole punched by js-libp2p
+   * today: its TCP and QUIC transports dial from other ports than they listen on; see §4.4.)
+   * @default true when listening on a network address
+   */
+  holePunch?: boolean
+  /**
+   * AutoNAT v2: ask peers to dial this peer's addresses back, to learn whether it is reachable.
+   * @default true when listening on a network address
+   */
+  autonat?: boolean
+  /**
+   * Map this peer's ports on the home router with UPnP IGD (`@libp2p/upnp-nat`).
+   * @default true when listening on a network address
+   */
+  upnp?: boolean
   /**
    * Dial and keep in the DHT non-public addresses of any network, not only of this host's own
    * networks (spec §4.1) — for setups where peers reach each other through private addresses the
@@ -70,8 +119,13 @@ export interface PeerConfig {
 export interface ResolvedConfig {
   dataDir?: string
   listen: string[]
+  announce: string[]
   bootstrap: string[]
   transports: TransportName[]
+  relay: { serve: RelayService; reserve: RelayReservation }
+  holePunch: boolean
+  autonat: boolean
+  upnp: boolean
   local: boolean
   mdns: false | { serviceTag: string; intervalMs: number }
   privateKey?: PrivateKey
@@ -93,18 +147,43 @@ export const DEFAULT_MDNS_SERVICE_TAG = '_openbatch._udp.local'
 
 /** Fills defaults and checks every option; throws ConfigError naming the option. */
 export function resolveConfig(config: PeerConfig = {}): ResolvedConfig {
-  const transports = config.transports ?? ['tcp']
+  const transports = config.transports ?? ['tcp', 'quic']
+  const names = TRANSPORTS.map((t) => `"${t}"`).join(', ')
   if (!Array.isArray(transports) || transports.length === 0) {
-    throw new ConfigError('transports', 'name at least one of "tcp", "memory"')
+    throw new ConfigError('transports', `name at least one of ${names}`)
   }
   for (const t of transports) {
-    if (t !== 'tcp' && t !== 'memory') {
-      throw new ConfigError('transports', `unknown transport "${String(t)}"; use "tcp" or "memory"`)
+    if (!TRANSPORTS.includes(t)) {
+      throw new ConfigError('transports', `unknown transport "${String(t)}"; use ${names}`)
     }
   }
-  const listen = config.listen ?? (transports.includes('tcp') ? ['/ip4/0.0.0.0/tcp/0'] : [])
+  const listen = config.listen ?? transports.flatMap((t) => (t === 'memory' ? [] : [WILDCARD[t]]))
   for (const a of listen) {
-    parseAddr('listen', a)
+    const ma = parseAddr('listen', a)
+    const needs = transportOf(ma)
+    if (needs != null && !transports.includes(needs)) {
+      throw new ConfigError('listen', `"${a}" needs the ${needs} transport; add it to transports`)
+    }
+  }
+  const announce = config.announce ?? []
+  for (const a of announce) {
+    parseAddr('announce', a)
+  }
+  // Reachability features help a peer on a network; on loopback or memory there is nothing to
+  // traverse (and testnets of hundreds of loopback peers must not pay for them).
+  const onNetwork = listen.some((a) => !/^\/(ip4\/127\.|ip6\/::1\/|memory\/)/.test(a) && !a.startsWith('/p2p-circuit'))
+  const relay = {
+    serve: config.relay?.serve ?? (onNetwork ? 'limited' : false),
+    reserve: config.relay?.reserve ?? (onNetwork ? 'auto' : false)
+  } as ResolvedConfig['relay']
+  if (![false, 'limited', 'unlimited'].includes(relay.serve)) {
+    throw new ConfigError('relay.serve', `must be false, "limited" or "unlimited", got ${JSON.stringify(relay.serve)}`)
+  }
+  if (![false, 'auto', 'always'].includes(relay.reserve)) {
+    throw new ConfigError('relay.reserve', `must be false, "auto" or "always", got ${JSON.stringify(relay.reserve)}`)
+  }
+  if (relay.reserve !== false && transports.every((t) => t === 'memory')) {
+    throw new ConfigError('relay.reserve', 'a relay is reached over TCP, QUIC or WebSockets; add one to transports')
   }
   const bootstrap = config.bootstrap ?? []
   for (const a of bootstrap) {
@@ -120,7 +199,7 @@ export function resolveConfig(config: PeerConfig = {}): ResolvedConfig {
     throw new ConfigError('privateKey', `must be an Ed25519 key, got ${config.privateKey.type}`)
   }
   let mdns: ResolvedConfig['mdns'] = false
-  const wantMdns = config.mdns ?? transports.includes('tcp')
+  const wantMdns = config.mdns ?? transports.some((t) => t !== 'memory')
   if (wantMdns !== false) {
     const o = wantMdns === true ? {} : wantMdns
     if (typeof o !== 'object' || o == null) {
@@ -153,8 +232,13 @@ export function resolveConfig(config: PeerConfig = {}): ResolvedConfig {
   return {
     dataDir: config.dataDir,
     listen,
+    announce,
     bootstrap,
     transports,
+    relay,
+    holePunch: config.holePunch ?? onNetwork,
+    autonat: config.autonat ?? onNetwork,
+    upnp: config.upnp ?? onNetwork,
     local: config.local ?? false,
     mdns,
     privateKey: config.privateKey,
@@ -163,6 +247,33 @@ export function resolveConfig(config: PeerConfig = {}): ResolvedConfig {
     inboundConnectionsPerSecond,
     connectionMonitor: config.connectionMonitor ?? true
   }
+}
+
+const WILDCARD: Record<Exclude<TransportName, 'memory'>, string> = {
+  tcp: '/ip4/0.0.0.0/tcp/0',
+  quic: '/ip4/0.0.0.0/udp/0/quic-v1',
+  websockets: '/ip4/0.0.0.0/tcp/0/ws'
+}
+
+/** The transport a listen address needs (undefined for relay addresses, which any transport reaches). */
+function transportOf(ma: ReturnType<typeof multiaddr>): TransportName | undefined {
+  const names = ma.getComponents().map((c) => c.name)
+  if (names.includes('p2p-circuit')) {
+    return undefined
+  }
+  if (names.includes('memory')) {
+    return 'memory'
+  }
+  if (names.includes('quic-v1')) {
+    return 'quic'
+  }
+  if (names.includes('ws') || names.includes('wss')) {
+    return 'websockets'
+  }
+  if (names.includes('tcp')) {
+    return 'tcp'
+  }
+  return undefined
 }
 
 function parseAddr(field: string, addr: string) {

@@ -98,3 +98,21 @@ export class InputsRefusedError extends Error {
     super(message)
   }
 }
+
+/**
+ * The only connection to a peer is a limited relay's, and hole punching gave no direct one in
+ * time: bulk protocols do not run over limited relays (spec §4.4).
+ */
+export class NoDirectConnectionError extends Error {
+  override readonly name = 'NoDirectConnectionError'
+  constructor(
+    readonly peer: string,
+    readonly waitedMs: number,
+    readonly connections: number
+  ) {
+    super(
+      `peer ${peer} is reachable only through a limited relay (${connections} connection${connections === 1 ? '' : 's'}) and hole punching gave no direct connection within ${waitedMs} ms; ` +
+        'bulk data never crosses a limited relay (spec §4.4): the peer needs a public or port-mapped address, or both sides an unlimited relay'
+    )
+  }
+}

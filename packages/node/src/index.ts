@@ -43,8 +43,18 @@ export type {
   PeerServices,
   PubSubComponents
 } from './components.js'
-export { DEFAULT_MDNS_SERVICE_TAG, type PeerConfig, type ResolvedConfig, resolveConfig, type TransportName } from './config.js'
+export {
+  DEFAULT_MDNS_SERVICE_TAG,
+  type PeerConfig,
+  type RelayReservation,
+  type RelayService,
+  type ResolvedConfig,
+  resolveConfig,
+  TRANSPORTS,
+  type TransportName
+} from './config.js'
 export { isCorruption, openDatabase, StoreCorruptError } from './database.js'
+export { type DialDirectOptions, dialDirect } from './direct.js'
 export {
   ConfigError,
   FraudProofError,
@@ -54,6 +64,7 @@ export {
   InvalidReceiptError,
   JobCancelledError,
   JobDeadlineError,
+  NoDirectConnectionError,
   NoWorkersError,
   ProtocolViolationError,
   UnknownJobError
@@ -90,7 +101,14 @@ export {
   queryJobs
 } from './jobs.js'
 export { type FetchModelOptions, fetchModel, ModelFetchError, ModelServer, type ModelSource } from './models.js'
-export { createOpenbatchPeer, libp2pOptions, OpenbatchPeer, type PeerComponents } from './peer.js'
+export { createOpenbatchPeer, libp2pOptions, listenAddresses, OpenbatchPeer, type PeerComponents } from './peer.js'
+export {
+  isRelayAddress,
+  type NetworkReport,
+  ObservedAddresses,
+  type Reachability,
+  reachabilityOf
+} from './reachability.js'
 export { ReceiptStore, type ReceiptTotals } from './receipts.js'
 export { BANNED_APP_SCORE, Reputation } from './reputation.js'
 export {

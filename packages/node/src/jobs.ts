@@ -62,7 +62,8 @@ export async function learnRequesterAddresses(peer: JobComponents, job: Opened<J
   for (const bytes of job.message.addresses) {
     try {
       const ma = multiaddr(bytes)
-      const id = ma.getComponents().find((c) => c.name === 'p2p')?.value
+      // The last /p2p names the peer: a relay address (§4.4) names its relay first.
+      const id = ma.getComponents().findLast((c) => c.name === 'p2p')?.value
       if (id != null && id !== job.signer.toString()) {
         continue // an address of another peer: not the requester's to give
       }

@@ -21,6 +21,7 @@ import {
 } from '@openbatch/protocol'
 import { equals } from 'uint8arrays/equals'
 import type { OpenbatchComponents } from './components.js'
+import { dialDirect } from './direct.js'
 import { ProtocolViolationError } from './errors.js'
 import { frameStream } from './framing.js'
 
@@ -120,7 +121,7 @@ async function fetchFrom(
   maxBytes: number,
   options: AbortOptions
 ): Promise<Uint8Array> {
-  const stream = await peer.libp2p.dialProtocol(provider, MODEL_PROTOCOL, options)
+  const stream = await dialDirect(peer.libp2p, provider, MODEL_PROTOCOL, options)
   try {
     const lp = frameStream(stream, 'ModelChunk')
     let total: number | undefined

@@ -9,8 +9,12 @@
 
 import { join } from 'node:path'
 import { noise } from '@chainsafe/libp2p-noise'
+import { quic } from '@chainsafe/libp2p-quic'
 import { yamux } from '@chainsafe/libp2p-yamux'
+import { autoNATv2 } from '@libp2p/autonat-v2'
 import { bootstrap } from '@libp2p/bootstrap'
+import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { dcutr } from '@libp2p/dcutr'
 import { gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import type { ComponentLogger, Logger, PeerId, PrivateKey } from '@libp2p/interface'
@@ -20,6 +24,9 @@ import { mdns } from '@libp2p/mdns'
 import { memory } from '@libp2p/memory'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
+import { uPnPNAT } from '@libp2p/upnp-nat'
+import { webSockets } from '@libp2p/websockets'
+import { multiaddr } from '@multiformats/multiaddr'
 import {
   CAPACITY_NAMESPACE,
   type CheckedFraudProof,
@@ -40,6 +47,7 @@ import { type PeerConfig, type ResolvedConfig, resolveConfig } from './config.js
 import { FraudBoard } from './fraud.js'
 import { loadOrCreateIdentity } from './identity.js'
 import { JobDirectory } from './jobs.js'
+import { isRelayAddress, type NetworkReport, observedAddresses, reachabilityOf } from './reachability.js'
 import { Reputation } from './reputation.js'
 
 export type { OpenbatchLibp2p, PeerServices } from './components.js'
@@ -92,16 +100,25 @@ export function libp2pOptions(
   // one remote IP, so gossipsub's IP-colocation penalty never counts it (spec §5).
   const loopback = new Set(['127.0.0.1', '::1'])
   const banned = async (peer: PeerId) => reputation.isBanned(peer)
+  const network = config.transports.some((t) => t !== 'memory')
   return {
     privateKey,
     datastore,
-    addresses: { listen: config.listen },
+    addresses: { listen: listenAddresses(config), appendAnnounce: config.announce },
     connectionManager: { maxConnections: config.maxConnections, inboundConnectionThreshold: config.inboundConnectionsPerSecond },
     connectionMonitor: { enabled: config.connectionMonitor },
     // One logger for every component: libp2p's default builds a logger per stream, each checking
     // whether stderr is a TTY (5 % of a crowd's CPU, issue #13); DEBUG= still enables them.
     logger: quietLogger,
-    transports: [...(config.transports.includes('tcp') ? [tcp()] : []), ...(config.transports.includes('memory') ? [memory()] : [])],
+    transports: [
+      ...(config.transports.includes('tcp') ? [tcp()] : []),
+      ...(config.transports.includes('quic') ? [quic()] : []),
+      ...(config.transports.includes('websockets') ? [webSockets()] : []),
+      ...(config.transports.includes('memory') ? [memory()] : []),
+      // §4.4: any peer on a network dials relay addresses (a NATed requester or worker is reached
+      // through one); it reserves a slot itself when it listens on /p2p-circuit.
+      ...(network ? [circuitRelayTransport()] : [])
+    ],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery: config.bootstrap.length > 0 ? [bootstrap({ list: config.bootstrap })] : [],
@@ -142,10 +159,36 @@ export function libp2pOptions(
           appSpecificScore: (peer: string) => reputation.appScore(peer)
         }
       }),
-      ...(config.mdns === false ? {} : { mdns: mdns({ serviceTag: config.mdns.serviceTag, interval: config.mdns.intervalMs }) })
+      ...(config.mdns === false ? {} : { mdns: mdns({ serviceTag: config.mdns.serviceTag, interval: config.mdns.intervalMs }) }),
+      // §4.4: a limited relay carries control messages and hole punching, never bulk data; an
+      // operator's unlimited relay may carry everything.
+      ...(config.relay.serve === false
+        ? {}
+        : { relay: circuitRelayServer({ reservations: { applyDefaultLimit: config.relay.serve === 'limited' } }) }),
+      ...(config.holePunch ? { dcutr: dcutr() } : {}),
+      ...(network ? { observed: observedAddresses() } : {}),
+      ...(config.autonat ? { autonat: autoNATv2() } : {}),
+      ...(config.upnp ? { upnp: uPnPNAT() } : {})
     }
   }
 }
+
+/**
+ * The configured listen addresses, plus `/p2p-circuit` (a relay reservation, §4.4) when the peer
+ * reserves always, or reserves 'auto' and announces no public address of its own.
+ */
+export function listenAddresses(config: ResolvedConfig): string[] {
+  const reserve =
+    config.relay.reserve === 'always' ||
+    (config.relay.reserve === 'auto' && reachabilityOf(config.announce.map((a) => multiaddr(a))) !== 'public')
+  return reserve && !config.listen.includes('/p2p-circuit') ? [...config.listen, '/p2p-circuit'] : config.listen
+}
+
+/** Circuit relay v2's hop protocol: a peer that speaks it is a relay (§4.4). */
+const RELAY_HOP_PROTOCOL = '/libp2p/circuit/relay/0.2.0/hop'
+
+/** How often a peer that wants a relay reservation and holds none asks a relay again (§4.4). */
+const RESERVATION_RETRY_MS = 10_000
 
 /** A running (after `start()`) openbatch peer. */
 export class OpenbatchPeer {
@@ -153,6 +196,7 @@ export class OpenbatchPeer {
   /** Open jobs this peer knows (its own and others'), served to workers that ask (§6.7). */
   readonly jobs: JobDirectory
   private unsubscribeBans?: () => void
+  private reservationTimer?: ReturnType<typeof setInterval>
   /** Valid fraud proofs received from the network (each one counted against its accused). */
   fraudProofsReceived = 0
   private readonly fraudListeners = new Set<(proof: CheckedFraudProof, reporter: PeerId) => void>()
@@ -197,6 +241,32 @@ export class OpenbatchPeer {
     return this.libp2p.getMultiaddrs().map((a) => a.toString())
   }
 
+  /** How peers elsewhere reach this one (spec §4.4): `openbatch network` prints it. */
+  network(): NetworkReport {
+    const addresses = this.libp2p.getMultiaddrs()
+    const relays = new Set<string>()
+    for (const a of addresses) {
+      const parts = a.getComponents()
+      const at = parts.findIndex((c) => c.name === 'p2p-circuit')
+      const relay = at > 0 ? parts[at - 1] : undefined
+      if (relay?.name === 'p2p' && relay.value != null) {
+        relays.add(relay.value)
+      }
+    }
+    return {
+      reachability: reachabilityOf(addresses),
+      addresses: addresses.map((a) => a.toString()),
+      relays: [...relays],
+      observed: this.libp2p.services.observed?.list() ?? [],
+      connections: this.libp2p.getConnections().map((c) => ({
+        peer: c.remotePeer.toString(),
+        address: c.remoteAddr.toString(),
+        direction: c.direction,
+        limited: c.limits != null || isRelayAddress(c.remoteAddr)
+      }))
+    }
+  }
+
   async start(): Promise<void> {
     await this.libp2p.start()
     this.fraud.start()
@@ -204,6 +274,7 @@ export class OpenbatchPeer {
     await serveCapacity(this)
     // Peers found on the LAN by mDNS are dialled (libp2p only records them).
     this.libp2p.services.mdns?.addEventListener('peer', this.onLanPeer)
+    this.watchReservation()
     // A peer banned while connected is disconnected at once.
     this.unsubscribeBans = this.reputation.onBan((peer) => {
       const conn = this.libp2p.getConnections().find((c) => c.remotePeer.toString() === peer)
@@ -211,6 +282,37 @@ export class OpenbatchPeer {
         void this.libp2p.hangUp(conn.remotePeer).catch(() => {})
       }
     })
+  }
+
+  /**
+   * §4.4: a peer that wants a relay reservation and holds none asks again. libp2p's relay
+   * transport tries each relay it discovers once; a reservation that fails (seen here: the first
+   * RESERVE of a fresh identity failing with StreamStateError though the relay granted it) is not
+   * retried until the relay connects anew, so the connection to one relay is re-opened.
+   */
+  private watchReservation(): void {
+    if (!listenAddresses(this.config).includes('/p2p-circuit')) {
+      return
+    }
+    this.reservationTimer = setInterval(() => {
+      if (this.network().relays.length > 0) {
+        return
+      }
+      const relay = this.libp2p.getConnections().find((c) => c.limits == null && !isRelayAddress(c.remoteAddr))
+      if (relay == null) {
+        return
+      }
+      void this.libp2p.peerStore
+        .get(relay.remotePeer)
+        .then(async (p) => {
+          if (p.protocols.includes(RELAY_HOP_PROTOCOL)) {
+            await this.libp2p.hangUp(relay.remotePeer)
+            await this.libp2p.dial(relay.remotePeer, { signal: AbortSignal.timeout(10_000) })
+          }
+        })
+        .catch(() => {})
+    }, RESERVATION_RETRY_MS)
+    this.reservationTimer.unref()
   }
 
   private readonly onLanPeer = (evt: CustomEvent<{ id: PeerId }>) => {
@@ -226,6 +328,7 @@ export class OpenbatchPeer {
    */
   async stop(timeoutMs = 2000): Promise<void> {
     this.unsubscribeBans?.()
+    clearInterval(this.reservationTimer)
     this.libp2p.services.mdns?.removeEventListener('peer', this.onLanPeer)
     this.fraud.stop()
     await this.jobs.stop()

@@ -28,9 +28,9 @@ import {
 } from '@openbatch/protocol'
 import { equals } from 'uint8arrays/equals'
 import type { OpenbatchComponents } from './components.js'
+import { dialDirect } from './direct.js'
 import { InputsRefusedError, ProtocolViolationError } from './errors.js'
 import { firstBytes, frameStream } from './framing.js'
-import { withDeadline } from './signals.js'
 
 /** What work uses of a peer. */
 export type WorkComponents = Pick<OpenbatchComponents, 'libp2p'>
@@ -160,7 +160,7 @@ export async function fetchInputs(
   task: { jobId: Uint8Array; index: number | bigint; inputDigest: Uint8Array },
   options: AbortOptions = {}
 ): Promise<Tensor[]> {
-  const stream = await peer.libp2p.dialProtocol(requester, INPUTS_PROTOCOL, options)
+  const stream = await dialDirect(peer.libp2p, requester, INPUTS_PROTOCOL, options)
   let reply: InputResponse
   try {
     const lp = frameStream(stream, 'InputResponse')
@@ -200,15 +200,12 @@ export async function claimTasks(
   options: ClaimOptions = {}
 ): Promise<Assignment> {
   const answerTimeoutMs = options.answerTimeoutMs ?? CLAIM_TIMEOUT_MS
-  const started = Date.now()
-  const stream = await withDeadline(
-    answerTimeoutMs,
-    (signal) => peer.libp2p.dialProtocol(requester, WORK_PROTOCOL, { signal }),
-    options.signal
-  )
+  // §4.4: claims and assignments never cross a limited relay; the wait for hole punching does not
+  // count against the requester's answer time.
+  const stream = await dialDirect(peer.libp2p, requester, WORK_PROTOCOL, { signal: options.signal, dialTimeoutMs: answerTimeoutMs })
   try {
     const lp = frameStream(stream, 'Assignment')
-    const answered = firstBytes(stream, Math.max(1, answerTimeoutMs - (Date.now() - started)), options)
+    const answered = firstBytes(stream, answerTimeoutMs, options)
     answered.catch(() => {})
     await lp.write(TaskClaim.encode(claim), options)
     await answered
@@ -228,7 +225,7 @@ export async function submitResults(
   envelopes: Uint8Array[],
   options: AbortOptions = {}
 ): Promise<ResultStatus[]> {
-  const stream = await peer.libp2p.dialProtocol(requester, RESULT_PROTOCOL, options)
+  const stream = await dialDirect(peer.libp2p, requester, RESULT_PROTOCOL, options)
   try {
     const lp = frameStream(stream, 'ResultAck')
     await lp.write(ResultSubmission.encode({ results: envelopes as Uint8Array<ArrayBuffer>[] }), options)

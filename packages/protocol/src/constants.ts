@@ -99,6 +99,11 @@ export const DEFAULT_LEASE_MS = 60 * 1000
 export const FRAUD_PROOF_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000
 /** A requester begins its answer to a claim within this; a worker may give up after it (§6.2). */
 export const CLAIM_TIMEOUT_MS = 5 * 1000
+/**
+ * How long a peer waits for hole punching to upgrade a limited relay connection before a bulk
+ * protocol gives up on the peer (§4.4).
+ */
+export const DIRECT_UPGRADE_TIMEOUT_MS = 30 * 1000
 /** A requester re-announces each open job at this interval with a fresh issued_at_ms (§5.1). */
 export const REANNOUNCE_INTERVAL_MS = 30 * 1000
 /** Receivers ignore a re-announcement issued less than this after the last one they accepted (§5.1). */

@@ -46,7 +46,15 @@
 export { seededRandom, type VerificationStatus } from '@openbatch/core'
 export type { InferenceBackend, TensorSpec } from '@openbatch/inference'
 export { ModelStore, type StoredModel } from '@openbatch/inference'
-export { type FraudEvent, JobCancelledError, StoreCorruptError } from '@openbatch/node'
+export {
+  type FraudEvent,
+  JobCancelledError,
+  type NetworkReport,
+  NoDirectConnectionError,
+  type Reachability,
+  StoreCorruptError,
+  type TransportName
+} from '@openbatch/node'
 export {
   AgreementKind,
   type AgreementRule,

@@ -22,8 +22,10 @@ import {
   JobAnnouncer,
   JobCancelledError,
   ModelServer,
+  type NetworkReport,
   type OpenbatchPeer,
   type PeerComponents,
+  type PeerConfig,
   type ReceiptStore,
   type ReceiptTotals,
   type Reputation,
@@ -108,12 +110,26 @@ export interface WorkerOptions {
 export interface PeerOptions {
   /** Keeps identity, jobs, results, reputation, models and receipts. Omit for an in-memory peer. */
   dataDir?: string
-  /** @default ['/ip4/0.0.0.0/tcp/0'] */
+  /** @default one wildcard address per network transport (`/ip4/0.0.0.0/tcp/0`, `/ip4/0.0.0.0/udp/0/quic-v1`) */
   listen?: string[]
   /** Peers to join through (multiaddrs ending in /p2p/<id>). */
   bootstrap?: string[]
-  /** @default ['tcp'] */
+  /** `tcp`, `quic`, `websockets`, `memory`. @default ['tcp', 'quic'] */
   transports?: TransportName[]
+  /** Public addresses to announce (a public peer whose operator knows its address). See `PeerConfig.announce`. */
+  announce?: string[]
+  /**
+   * Circuit relay v2 (spec §4.4): serve as a relay (`'limited'`, `'unlimited'`, `false`) and reserve
+   * a slot on one (`'auto'`: when behind a NAT, `'always'`, `false`).
+   * @default { serve: 'limited', reserve: 'auto' } when listening on a network address
+   */
+  relay?: PeerConfig['relay']
+  /** DCUtR: upgrade relayed connections to direct ones. @default true on a network */
+  holePunch?: boolean
+  /** AutoNAT v2: learn whether this peer's addresses are reachable. @default true on a network */
+  autonat?: boolean
+  /** UPnP port mapping on the home router. @default true on a network */
+  upnp?: boolean
   /**
    * Dial non-public addresses of any network, not only of this host's own networks. Peers on
    * one host or one LAN find each other without it (bootstrap addresses, mDNS). @default false
@@ -241,6 +257,11 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
   /** Listening addresses, each ending in /p2p/<peer id>. */
   get addresses(): string[] {
     return this.node.addresses
+  }
+
+  /** How peers elsewhere reach this one: reachability, relays in use, observed addresses, connections (spec §4.4). */
+  network(): NetworkReport {
+    return this.node.network()
   }
 
   /** Per-peer trust this peer keeps (spec §7.6). */
@@ -660,6 +681,11 @@ export async function createPeer(options: PeerOptions = {}): Promise<Peer> {
       listen: options.listen,
       bootstrap: options.bootstrap,
       transports: options.transports,
+      announce: options.announce,
+      relay: options.relay,
+      holePunch: options.holePunch,
+      autonat: options.autonat,
+      upnp: options.upnp,
       local: options.local,
       mdns: options.mdns
     },

@@ -1,0 +1,70 @@
+/**
+ * Bulk protocols over direct connections only (spec §4.4). A peer behind a NAT may be reachable
+ * only through a relay; a limited relay's connection carries control messages and hole punching,
+ * and libp2p refuses to open any other protocol on it. When the connection to a peer is limited,
+ * `dialDirect` waits for hole punching (DCUtR) to give a direct one, then opens the stream there.
+ * An unlimited relay (one its operator chose, §4.4) is not limited and is used at once.
+ */
+
+import type { AbortOptions, Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
+import { DIRECT_UPGRADE_TIMEOUT_MS } from '@openbatch/protocol'
+import { NoDirectConnectionError } from './errors.js'
+import { withDeadline } from './signals.js'
+
+export interface DialDirectOptions extends AbortOptions {
+  /** How long each dial may take (the wait for an upgrade is not counted). @default no limit but `signal` */
+  dialTimeoutMs?: number
+  /** How long to wait for a limited connection to be upgraded. @default DIRECT_UPGRADE_TIMEOUT_MS */
+  upgradeTimeoutMs?: number
+}
+
+/** Opens `protocol` to `remote` over a connection that is not limited (§4.4). */
+export async function dialDirect(libp2p: Libp2p, remote: PeerId, protocol: string, options: DialDirectOptions = {}): Promise<Stream> {
+  const attempt = () =>
+    options.dialTimeoutMs == null
+      ? libp2p.dialProtocol(remote, protocol, options)
+      : withDeadline(options.dialTimeoutMs, (signal) => libp2p.dialProtocol(remote, protocol, { signal }), options.signal)
+  try {
+    return await attempt()
+  } catch (err) {
+    if ((err as Error).name !== 'LimitedConnectionError') {
+      throw err
+    }
+  }
+  await unlimitedConnection(libp2p, remote, options.upgradeTimeoutMs ?? DIRECT_UPGRADE_TIMEOUT_MS, options.signal)
+  return attempt()
+}
+
+/** Resolves once an open connection to `remote` has no limits; rejects after `timeoutMs`. */
+function unlimitedConnection(libp2p: Libp2p, remote: PeerId, timeoutMs: number, signal?: AbortSignal): Promise<Connection> {
+  const open = () => libp2p.getConnections(remote).find((c) => c.status === 'open' && c.limits == null)
+  const now = open()
+  if (now != null) {
+    return Promise.resolve(now)
+  }
+  return new Promise((resolve, reject) => {
+    const finish = (err?: Error, conn?: Connection) => {
+      clearTimeout(timer)
+      libp2p.removeEventListener('connection:open', onOpen)
+      signal?.removeEventListener('abort', onAbort)
+      if (conn != null) {
+        resolve(conn)
+      } else {
+        reject(err)
+      }
+    }
+    const onOpen = () => {
+      const conn = open()
+      if (conn != null) {
+        finish(undefined, conn)
+      }
+    }
+    const onAbort = () => finish(signal?.reason ?? new Error('aborted'))
+    const timer = setTimeout(
+      () => finish(new NoDirectConnectionError(remote.toString(), timeoutMs, libp2p.getConnections(remote).length)),
+      timeoutMs
+    )
+    libp2p.addEventListener('connection:open', onOpen)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
