@@ -1,7 +1,7 @@
 /** Shared helpers of the CLI's tests: run the real `openbatch` binary and read what it says. */
 
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -159,4 +159,25 @@ export async function embeddingFiles(dir: string, items: number, badEvery = 0) {
   const inputs = join(dir, `ids-${items}-${badEvery}.npy`)
   await writeFile(inputs, new Uint8Array(dump(ids, [items, 4])))
   return { model, inputs }
+}
+
+/** Why Linux network namespaces (and, with `iptables`, NAT routers) cannot be made here, or undefined when they can. */
+export function netnsUnavailable(needs: { iptables?: boolean } = {}): string | undefined {
+  if (process.platform !== 'linux') {
+    return `not Linux (${process.platform})`
+  }
+  if (process.getuid?.() !== 0) {
+    return 'not running as root'
+  }
+  const ip = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+  if (ip.error != null || ip.status !== 0) {
+    return `\`ip netns list\` failed: ${ip.error?.message ?? ip.stderr}`
+  }
+  if (needs.iptables === true) {
+    const t = spawnSync('iptables', ['--version'], { encoding: 'utf8' })
+    if (t.error != null || t.status !== 0) {
+      return `\`iptables --version\` failed: ${t.error?.message ?? t.stderr} (Debian: apt-get install iptables)`
+    }
+  }
+  return undefined
 }

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { after, describe, it, type TestContext } from 'node:test'
-import { BIN, embeddingFiles as files, run, startPeer, tempDir } from './helpers.js'
+import { BIN, embeddingFiles as files, netnsUnavailable, run, startPeer, tempDir } from './helpers.js'
 
 /** Spawns `openbatch …` and resolves once a stderr line matches `pattern` (the process keeps running). */
 function spawnUntil(args: string[], pattern: RegExp, timeoutMs = 60_000) {
@@ -200,21 +200,6 @@ describe('issue #11 — real processes', () => {
     await exited
   })
 })
-
-/** Why Linux network namespaces cannot be made here, or undefined when they can. */
-function netnsUnavailable(): string | undefined {
-  if (process.platform !== 'linux') {
-    return `not Linux (${process.platform})`
-  }
-  if (process.getuid?.() !== 0) {
-    return 'not running as root'
-  }
-  const ip = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
-  if (ip.error != null || ip.status !== 0) {
-    return `\`ip netns list\` failed: ${ip.error?.message ?? ip.stderr}`
-  }
-  return undefined
-}
 
 /** Two namespaces on one private /24 joined by a veth pair, with a multicast route as on a home LAN. */
 function makeLan() {

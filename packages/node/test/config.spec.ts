@@ -3,16 +3,21 @@ import { chmod, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { createOpenbatchPeer, loadOrCreateIdentity, resolveConfig } from '../src/index.js'
+import { createOpenbatchPeer, listenAddresses, loadOrCreateIdentity, resolveConfig } from '../src/index.js'
 import { tempDir } from './helpers.js'
 
 describe('peer configuration', () => {
   it('fills documented defaults', () => {
     assert.deepEqual(resolveConfig({}), {
       dataDir: undefined,
-      listen: ['/ip4/0.0.0.0/tcp/0'],
+      listen: ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/udp/0/quic-v1'],
+      announce: [],
       bootstrap: [],
-      transports: ['tcp'],
+      transports: ['tcp', 'quic'],
+      relay: { serve: 'limited', reserve: 'auto' },
+      holePunch: true,
+      autonat: true,
+      upnp: true,
       local: false,
       mdns: { serviceTag: '_openbatch._udp.local', intervalMs: 10_000 },
       privateKey: undefined,
@@ -24,12 +29,27 @@ describe('peer configuration', () => {
     assert.deepEqual(resolveConfig({ dht: { alpha: 5 } }).dht, { alpha: 5, disjointPaths: 3, kBucketSize: 20 })
     assert.deepEqual(resolveConfig({ transports: ['memory'] }).listen, [])
     assert.equal(resolveConfig({ transports: ['memory'] }).mdns, false, 'no LAN discovery without a LAN transport')
+    // §4.4: NAT traversal is for peers on a network; loopback and memory peers (tests, testnets) pay nothing for it.
+    const loopback = resolveConfig({ listen: ['/ip4/127.0.0.1/tcp/0'] })
+    assert.deepEqual(
+      [loopback.relay, loopback.holePunch, loopback.autonat, loopback.upnp],
+      [{ serve: false, reserve: false }, false, false, false]
+    )
+    assert.deepEqual(resolveConfig({ transports: ['websockets'] }).listen, ['/ip4/0.0.0.0/tcp/0/ws'])
+    // A peer that announces a public address reserves no relay slot; one behind a NAT does.
+    assert.ok(listenAddresses(resolveConfig({})).includes('/p2p-circuit'))
+    assert.ok(!listenAddresses(resolveConfig({ announce: ['/ip4/11.11.0.1/tcp/4001'] })).includes('/p2p-circuit'))
+    assert.ok(listenAddresses(resolveConfig({ announce: ['/ip4/192.168.1.2/tcp/4001'] })).includes('/p2p-circuit'))
   })
 
   it('names the bad option and what to do', async () => {
     const cases: [Parameters<typeof resolveConfig>[0], RegExp][] = [
       [{ transports: [] }, /^transports: name at least one/],
-      [{ transports: ['quic' as never] }, /^transports: unknown transport "quic"/],
+      [{ transports: ['udp' as never] }, /^transports: unknown transport "udp"; use "tcp", "quic", "websockets", "memory"/],
+      [{ transports: ['tcp'], listen: ['/ip4/0.0.0.0/udp/0/quic-v1'] }, /^listen: .* needs the quic transport; add it to transports/],
+      [{ relay: { serve: 'yes' as never } }, /^relay.serve: must be false, "limited" or "unlimited"/],
+      [{ relay: { reserve: 'always' }, transports: ['memory'] }, /^relay.reserve: a relay is reached over TCP, QUIC or WebSockets/],
+      [{ announce: ['nowhere'] }, /^announce: "nowhere" is not a multiaddr/],
       [{ listen: ['not an address'] }, /^listen: "not an address" is not a multiaddr/],
       [{ bootstrap: ['/ip4/127.0.0.1/tcp/4001'] }, /^bootstrap: .* has no \/p2p\/<peer id>/],
       [{ dataDir: '' }, /^dataDir: must be a directory path/],
