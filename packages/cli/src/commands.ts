@@ -34,6 +34,7 @@ import {
   receiptTotals,
   rows,
   verificationPolicy as sdkPolicy,
+  startStunServer,
   sumReceipts,
   type TensorSpec,
   type TransportName,
@@ -104,8 +105,13 @@ function networkOptions(cmd: Command): Command {
       )
     )
     .addOption(
-      new Option('--transports <list>', 'tcp, quic, websockets (comma-separated; default tcp,quic)')
+      new Option('--transports <list>', 'tcp, quic, websockets, webrtc (comma-separated; default tcp,quic,webrtc)')
         .env(env('TRANSPORTS'))
+        .argParser(collect)
+    )
+    .addOption(
+      new Option('--stun <url...>', "STUN servers WebRTC asks for this peer's NAT mapping (stun:host:port)")
+        .env(env('STUN'))
         .argParser(collect)
     )
     .addOption(
@@ -143,7 +149,10 @@ function networkOptions(cmd: Command): Command {
 export async function networkSettings(
   o: Record<string, unknown>
 ): Promise<
-  Pick<PeerOptions, 'listen' | 'bootstrap' | 'local' | 'mdns' | 'transports' | 'announce' | 'relay' | 'holePunch' | 'autonat' | 'upnp'>
+  Pick<
+    PeerOptions,
+    'listen' | 'bootstrap' | 'local' | 'mdns' | 'transports' | 'stun' | 'announce' | 'relay' | 'holePunch' | 'autonat' | 'upnp'
+  >
 > {
   let bootstrap = o.bootstrap as string[] | undefined
   if (bootstrap == null) {
@@ -178,6 +187,7 @@ export async function networkSettings(
     local: o.local === true,
     mdns: o.mdns !== false,
     transports: o.transports as TransportName[] | undefined,
+    stun: o.stun as string[] | undefined,
     announce: o.announce as string[] | undefined,
     relay,
     // Commander's --no-x flags default to true: only an explicit "off" is passed on.
@@ -351,6 +361,14 @@ export function buildProgram(): Command {
         env('UI_TOKEN')
       )
     )
+    .addOption(
+      new Option(
+        '--stun-service <port>',
+        "answer STUN binding requests on this UDP port (a public peer: households learn their NAT's mapping from it)"
+      )
+        .env(env('STUN_SERVICE'))
+        .argParser(positiveInt('--stun-service', 65535))
+    )
     .option('--print-config', 'print the settings in force (and where each came from) and exit')
     .action(async (_opts, cmd: Command) => {
       const file = applyConfigFile(cmd)
@@ -375,6 +393,7 @@ export function buildProgram(): Command {
         log('warn', 'ADVERSARY: this peer fakes results (testnets only)', { rate: o.adversaryCheatRate })
       }
       const metrics = o.metrics == null ? undefined : await startMetrics(o.metrics as string)
+      const stun = o.stunService == null ? undefined : await startStunServer({ port: o.stunService as number })
       const options: PeerOptions = {
         dataDir,
         ...(await networkSettings(o)),
@@ -453,7 +472,8 @@ export function buildProgram(): Command {
         worker: o.worker !== false,
         device: peer.device,
         metrics: metrics?.url,
-        ui: dashboard?.url
+        ui: dashboard?.url,
+        stun: stun?.port
       }
       if (o.json === true) {
         printJson(ready)
@@ -493,6 +513,7 @@ export function buildProgram(): Command {
       }, STOP_DEADLINE_MS).unref()
       await peer.stop()
       await metrics?.close()
+      await stun?.close()
       stopped = true
       report.stop()
       await dashboard?.close()

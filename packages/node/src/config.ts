@@ -4,10 +4,21 @@ import type { PrivateKey } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { ConfigError } from './errors.js'
 
-export type TransportName = 'tcp' | 'quic' | 'websockets' | 'memory'
+export type TransportName = 'tcp' | 'quic' | 'websockets' | 'webrtc' | 'memory'
 
 /** The transports a peer may name, in the order libp2p tries them. */
-export const TRANSPORTS: readonly TransportName[] = ['tcp', 'quic', 'websockets', 'memory']
+export const TRANSPORTS: readonly TransportName[] = ['tcp', 'quic', 'websockets', 'webrtc', 'memory']
+
+/**
+ * STUN servers WebRTC's ICE asks for this peer's NAT mapping by default (@libp2p/webrtc's list).
+ * A network whose public peers serve STUN (`openbatch peer --stun-service`) names them instead.
+ */
+export const DEFAULT_STUN = [
+  'stun:stun.l.google.com:19302',
+  'stun:global.stun.twilio.com:3478',
+  'stun:stun.cloudflare.com:3478',
+  'stun:stun.services.mozilla.com:3478'
+]
 
 /** What a peer does as a circuit relay v2 server (spec §4.4). */
 export type RelayService = false | 'limited' | 'unlimited'
@@ -40,12 +51,18 @@ export interface PeerConfig {
    */
   bootstrap?: string[]
   /**
-   * `tcp`, `quic` (QUIC v1 over UDP: the transport hole punching works best with, its native
-   * binary ships in the npm package), `websockets` (for relays and browsers) and `memory`
-   * (peers of one process: tests, testnets).
-   * @default ['tcp', 'quic']
+   * `tcp`, `quic` (QUIC v1 over UDP; its native binary ships in the npm package), `websockets`
+   * (for relays and browsers), `webrtc` (direct connections between peers behind NATs: signalled
+   * through a relay, hole punched by ICE, spec §4.4; its native binary ships in the npm package too)
+   * and `memory` (peers of one process: tests, testnets).
+   * @default ['tcp', 'quic', 'webrtc']
    */
   transports?: TransportName[]
+  /**
+   * STUN servers (`stun:host:port`) WebRTC asks for this peer's address as its NAT maps it.
+   * @default DEFAULT_STUN
+   */
+  stun?: string[]
   /**
    * Circuit relay v2 (spec §4.4). `serve`: relay for other peers — `'limited'` (libp2p's limits:
    * 2 min and 128 KiB per relayed connection, enough for control messages and hole punching),
@@ -122,6 +139,7 @@ export interface ResolvedConfig {
   announce: string[]
   bootstrap: string[]
   transports: TransportName[]
+  stun: string[]
   relay: { serve: RelayService; reserve: RelayReservation }
   holePunch: boolean
   autonat: boolean
@@ -147,7 +165,7 @@ export const DEFAULT_MDNS_SERVICE_TAG = '_openbatch._udp.local'
 
 /** Fills defaults and checks every option; throws ConfigError naming the option. */
 export function resolveConfig(config: PeerConfig = {}): ResolvedConfig {
-  const transports = config.transports ?? ['tcp', 'quic']
+  const transports = config.transports ?? ['tcp', 'quic', 'webrtc']
   const names = TRANSPORTS.map((t) => `"${t}"`).join(', ')
   if (!Array.isArray(transports) || transports.length === 0) {
     throw new ConfigError('transports', `name at least one of ${names}`)
@@ -157,12 +175,18 @@ export function resolveConfig(config: PeerConfig = {}): ResolvedConfig {
       throw new ConfigError('transports', `unknown transport "${String(t)}"; use ${names}`)
     }
   }
-  const listen = config.listen ?? transports.flatMap((t) => (t === 'memory' ? [] : [WILDCARD[t]]))
+  const listen = config.listen ?? transports.flatMap((t) => (t === 'memory' || t === 'webrtc' ? [] : [WILDCARD[t]]))
   for (const a of listen) {
     const ma = parseAddr('listen', a)
     const needs = transportOf(ma)
     if (needs != null && !transports.includes(needs)) {
       throw new ConfigError('listen', `"${a}" needs the ${needs} transport; add it to transports`)
+    }
+  }
+  const stun = config.stun ?? DEFAULT_STUN
+  for (const url of stun) {
+    if (!/^stuns?:[^\s]+$/.test(url)) {
+      throw new ConfigError('stun', `"${url}" is not a STUN server URL like "stun:stun.example.org:3478"`)
     }
   }
   const announce = config.announce ?? []
@@ -182,8 +206,11 @@ export function resolveConfig(config: PeerConfig = {}): ResolvedConfig {
   if (![false, 'auto', 'always'].includes(relay.reserve)) {
     throw new ConfigError('relay.reserve', `must be false, "auto" or "always", got ${JSON.stringify(relay.reserve)}`)
   }
-  if (relay.reserve !== false && transports.every((t) => t === 'memory')) {
+  if (relay.reserve !== false && transports.every((t) => t === 'memory' || t === 'webrtc')) {
     throw new ConfigError('relay.reserve', 'a relay is reached over TCP, QUIC or WebSockets; add one to transports')
+  }
+  if (transports.includes('webrtc') && transports.every((t) => t === 'memory' || t === 'webrtc')) {
+    throw new ConfigError('transports', 'webrtc is signalled through a relay reached over TCP, QUIC or WebSockets; add one')
   }
   const bootstrap = config.bootstrap ?? []
   for (const a of bootstrap) {
@@ -235,6 +262,7 @@ export function resolveConfig(config: PeerConfig = {}): ResolvedConfig {
     announce,
     bootstrap,
     transports,
+    stun,
     relay,
     holePunch: config.holePunch ?? onNetwork,
     autonat: config.autonat ?? onNetwork,
@@ -249,7 +277,7 @@ export function resolveConfig(config: PeerConfig = {}): ResolvedConfig {
   }
 }
 
-const WILDCARD: Record<Exclude<TransportName, 'memory'>, string> = {
+const WILDCARD: Record<Exclude<TransportName, 'memory' | 'webrtc'>, string> = {
   tcp: '/ip4/0.0.0.0/tcp/0',
   quic: '/ip4/0.0.0.0/udp/0/quic-v1',
   websockets: '/ip4/0.0.0.0/tcp/0/ws'
@@ -258,11 +286,14 @@ const WILDCARD: Record<Exclude<TransportName, 'memory'>, string> = {
 /** The transport a listen address needs (undefined for relay addresses, which any transport reaches). */
 function transportOf(ma: ReturnType<typeof multiaddr>): TransportName | undefined {
   const names = ma.getComponents().map((c) => c.name)
-  if (names.includes('p2p-circuit')) {
+  if (names.includes('p2p-circuit') && !names.includes('webrtc')) {
     return undefined
   }
   if (names.includes('memory')) {
     return 'memory'
+  }
+  if (names.includes('webrtc')) {
+    return 'webrtc'
   }
   if (names.includes('quic-v1')) {
     return 'quic'

@@ -31,8 +31,38 @@ export async function dialDirect(libp2p: Libp2p, remote: PeerId, protocol: strin
       throw err
     }
   }
-  await unlimitedConnection(libp2p, remote, options.upgradeTimeoutMs ?? DIRECT_UPGRADE_TIMEOUT_MS, options.signal)
+  // Either hole punching upgrades the relayed connection (DCUtR), or a WebRTC connection signalled
+  // through the relay punches through both NATs; whichever gives an unlimited connection first.
+  const done = new AbortController()
+  const signal = options.signal == null ? done.signal : AbortSignal.any([options.signal, done.signal])
+  try {
+    await Promise.any([
+      unlimitedConnection(libp2p, remote, options.upgradeTimeoutMs ?? DIRECT_UPGRADE_TIMEOUT_MS, signal),
+      dialWebRTC(libp2p, remote, signal)
+    ])
+  } catch (err) {
+    throw (err as AggregateError).errors?.[0] ?? err
+  } finally {
+    done.abort()
+  }
   return attempt()
+}
+
+/** Dials `remote`'s WebRTC addresses (`…/p2p-circuit/webrtc/p2p/<remote>`, §4.4); rejects when it has none. */
+async function dialWebRTC(libp2p: Libp2p, remote: PeerId, signal: AbortSignal): Promise<Connection> {
+  const known = await libp2p.peerStore.get(remote).catch(() => undefined)
+  const addrs = (known?.addresses ?? [])
+    .map((a) => a.multiaddr)
+    .filter((ma) => ma.getComponents().some((c) => c.name === 'webrtc'))
+    .map((ma) => (ma.getComponents().at(-1)?.name === 'p2p' ? ma : ma.encapsulate(`/p2p/${remote.toString()}`)))
+  if (addrs.length === 0) {
+    throw new Error(`no WebRTC address known for ${remote.toString()}`)
+  }
+  const conn = await libp2p.dial(addrs, { signal })
+  if (conn.limits != null) {
+    throw new Error(`the WebRTC dial of ${remote.toString()} gave a limited connection`)
+  }
+  return conn
 }
 
 /** Resolves once an open connection to `remote` has no limits; rejects after `timeoutMs`. */

@@ -45,6 +45,7 @@ export type {
 } from './components.js'
 export {
   DEFAULT_MDNS_SERVICE_TAG,
+  DEFAULT_STUN,
   type PeerConfig,
   type RelayReservation,
   type RelayService,
@@ -128,6 +129,7 @@ export {
 export { type CheckedResult, checkResult, PROVABLY_BAD, type ResultJob } from './result-checks.js'
 export { type Deadline, deadline, sleep, withDeadline } from './signals.js'
 export { SqliteJobStore } from './sqlite-store.js'
+export { type StunServer, startStunServer, stunBindingResponse } from './stun.js'
 export {
   type ClaimOptions,
   claimTasks,

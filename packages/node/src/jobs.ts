@@ -16,7 +16,7 @@
  */
 
 import type { AbortOptions, IdentifyResult, PeerId, Stream } from '@libp2p/interface'
-import { multiaddr } from '@multiformats/multiaddr'
+import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import {
   decodeFrame,
   JOB_QUERY_PROTOCOL,
@@ -36,6 +36,7 @@ import {
   toHex,
   validateJobMessage
 } from '@openbatch/protocol'
+import { isNonPublicIp } from './addresses.js'
 import type { JobListing, OpenbatchComponents } from './components.js'
 import { frameStream } from './framing.js'
 import { TopicBoard } from './topic-board.js'
@@ -47,11 +48,23 @@ export async function announceJob(peer: JobComponents, envelope: Uint8Array): Pr
   await peer.libp2p.services.pubsub.publish(jobsTopic(message.model), envelope)
 }
 
-/** This peer's addresses as an announcement carries them (§3.3): multiaddr bytes, at most 16. */
+/**
+ * This peer's addresses as an announcement carries them (§3.3): multiaddr bytes, at most 16 —
+ * the ones other hosts can use first (§4.4): direct public ones, then those through a relay, then
+ * private and loopback ones (which serve peers of the same LAN or host).
+ */
 export function announcedAddresses(peer: JobComponents): Uint8Array[] {
+  const rank = (a: Multiaddr) => {
+    const ip = a.getComponents().find((c) => c.name === 'ip4' || c.name === 'ip6')?.value
+    const local = ip != null && isNonPublicIp(ip)
+    const relayed = a.getComponents().some((c) => c.name === 'p2p-circuit')
+    return (local ? 2 : 0) + (relayed ? 1 : 0)
+  }
   return peer.libp2p
     .getMultiaddrs()
-    .map((a) => a.bytes)
+    .map((a, i) => ({ a, i, r: rank(a) }))
+    .sort((x, y) => x.r - y.r || x.i - y.i)
+    .map(({ a }) => a.bytes)
     .filter((b) => b.byteLength <= MAX_ADDRESS_BYTES)
     .slice(0, 16)
 }

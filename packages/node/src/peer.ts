@@ -25,6 +25,7 @@ import { memory } from '@libp2p/memory'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { uPnPNAT } from '@libp2p/upnp-nat'
+import { webRTC } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
@@ -114,6 +115,11 @@ export function libp2pOptions(
       ...(config.transports.includes('tcp') ? [tcp()] : []),
       ...(config.transports.includes('quic') ? [quic()] : []),
       ...(config.transports.includes('websockets') ? [webSockets()] : []),
+      // §4.4: peers both behind NATs connect directly over WebRTC: offers and answers cross a relay
+      // (/webrtc-signaling/0.0.1), ICE punches the NATs with the STUN servers' mappings.
+      ...(config.transports.includes('webrtc')
+        ? [webRTC({ rtcConfiguration: { iceServers: config.stun.map((urls) => ({ urls })) } })]
+        : []),
       ...(config.transports.includes('memory') ? [memory()] : []),
       // §4.4: any peer on a network dials relay addresses (a NATed requester or worker is reached
       // through one); it reserves a slot itself when it listens on /p2p-circuit.
@@ -175,13 +181,15 @@ export function libp2pOptions(
 
 /**
  * The configured listen addresses, plus `/p2p-circuit` (a relay reservation, §4.4) when the peer
- * reserves always, or reserves 'auto' and announces no public address of its own.
+ * reserves always, or reserves 'auto' and announces no public address of its own; and `/webrtc`
+ * (WebRTC connections signalled through that relay) with the webrtc transport.
  */
 export function listenAddresses(config: ResolvedConfig): string[] {
   const reserve =
     config.relay.reserve === 'always' ||
     (config.relay.reserve === 'auto' && reachabilityOf(config.announce.map((a) => multiaddr(a))) !== 'public')
-  return reserve && !config.listen.includes('/p2p-circuit') ? [...config.listen, '/p2p-circuit'] : config.listen
+  const extra = reserve ? ['/p2p-circuit', ...(config.transports.includes('webrtc') ? ['/webrtc'] : [])] : []
+  return [...config.listen, ...extra.filter((a) => !config.listen.includes(a))]
 }
 
 /** Circuit relay v2's hop protocol: a peer that speaks it is a relay (§4.4). */

@@ -3,7 +3,7 @@ import { chmod, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { createOpenbatchPeer, listenAddresses, loadOrCreateIdentity, resolveConfig } from '../src/index.js'
+import { createOpenbatchPeer, DEFAULT_STUN, listenAddresses, loadOrCreateIdentity, resolveConfig } from '../src/index.js'
 import { tempDir } from './helpers.js'
 
 describe('peer configuration', () => {
@@ -13,7 +13,8 @@ describe('peer configuration', () => {
       listen: ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/udp/0/quic-v1'],
       announce: [],
       bootstrap: [],
-      transports: ['tcp', 'quic'],
+      transports: ['tcp', 'quic', 'webrtc'],
+      stun: DEFAULT_STUN,
       relay: { serve: 'limited', reserve: 'auto' },
       holePunch: true,
       autonat: true,
@@ -37,7 +38,7 @@ describe('peer configuration', () => {
     )
     assert.deepEqual(resolveConfig({ transports: ['websockets'] }).listen, ['/ip4/0.0.0.0/tcp/0/ws'])
     // A peer that announces a public address reserves no relay slot; one behind a NAT does.
-    assert.ok(listenAddresses(resolveConfig({})).includes('/p2p-circuit'))
+    assert.deepEqual(listenAddresses(resolveConfig({})).slice(-2), ['/p2p-circuit', '/webrtc'])
     assert.ok(!listenAddresses(resolveConfig({ announce: ['/ip4/11.11.0.1/tcp/4001'] })).includes('/p2p-circuit'))
     assert.ok(listenAddresses(resolveConfig({ announce: ['/ip4/192.168.1.2/tcp/4001'] })).includes('/p2p-circuit'))
   })
@@ -45,7 +46,9 @@ describe('peer configuration', () => {
   it('names the bad option and what to do', async () => {
     const cases: [Parameters<typeof resolveConfig>[0], RegExp][] = [
       [{ transports: [] }, /^transports: name at least one/],
-      [{ transports: ['udp' as never] }, /^transports: unknown transport "udp"; use "tcp", "quic", "websockets", "memory"/],
+      [{ transports: ['udp' as never] }, /^transports: unknown transport "udp"; use "tcp", "quic", "websockets", "webrtc", "memory"/],
+      [{ transports: ['webrtc'] }, /^transports: webrtc is signalled through a relay reached over TCP, QUIC or WebSockets/],
+      [{ stun: ['stun.example.org'] }, /^stun: "stun.example.org" is not a STUN server URL/],
       [{ transports: ['tcp'], listen: ['/ip4/0.0.0.0/udp/0/quic-v1'] }, /^listen: .* needs the quic transport; add it to transports/],
       [{ relay: { serve: 'yes' as never } }, /^relay.serve: must be false, "limited" or "unlimited"/],
       [{ relay: { reserve: 'always' }, transports: ['memory'] }, /^relay.reserve: a relay is reached over TCP, QUIC or WebSockets/],

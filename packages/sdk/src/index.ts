@@ -47,12 +47,15 @@ export { seededRandom, type VerificationStatus } from '@openbatch/core'
 export type { InferenceBackend, TensorSpec } from '@openbatch/inference'
 export { ModelStore, type StoredModel } from '@openbatch/inference'
 export {
+  DEFAULT_STUN,
   type FraudEvent,
   JobCancelledError,
   type NetworkReport,
   NoDirectConnectionError,
   type Reachability,
   StoreCorruptError,
+  type StunServer,
+  startStunServer,
   type TransportName
 } from '@openbatch/node'
 export {

@@ -114,8 +114,10 @@ export interface PeerOptions {
   listen?: string[]
   /** Peers to join through (multiaddrs ending in /p2p/<id>). */
   bootstrap?: string[]
-  /** `tcp`, `quic`, `websockets`, `memory`. @default ['tcp', 'quic'] */
+  /** `tcp`, `quic`, `websockets`, `webrtc`, `memory`. @default ['tcp', 'quic', 'webrtc'] */
   transports?: TransportName[]
+  /** STUN servers WebRTC asks for this peer's NAT mapping (`stun:host:port`). @default DEFAULT_STUN */
+  stun?: string[]
   /** Public addresses to announce (a public peer whose operator knows its address). See `PeerConfig.announce`. */
   announce?: string[]
   /**
@@ -682,6 +684,7 @@ export async function createPeer(options: PeerOptions = {}): Promise<Peer> {
       bootstrap: options.bootstrap,
       transports: options.transports,
       announce: options.announce,
+      stun: options.stun,
       relay: options.relay,
       holePunch: options.holePunch,
       autonat: options.autonat,
