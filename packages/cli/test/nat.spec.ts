@@ -254,6 +254,13 @@ describe('households behind NAT routers (issue #17, spec §4.4)', () => {
     assert.ok(relay < direct, `the relay carried less than the direct path: ${relay} vs ${direct}`)
     worker.child.kill('SIGTERM')
     await worker.exited
+    // The worker earned receipts signed by the requester it reached through the NATs.
+    const receipts = inNamespace(net.ns.hA, ['receipts', '--data-dir', workerDir, '--json'])
+    assert.equal(await receipts.exited, 0, receipts.output())
+    const totals = JSON.parse(receipts.output().trim()) as { requester: string; receipts: number }[]
+    assert.equal(totals.length, 1, receipts.output())
+    assert.ok((totals[0]?.receipts ?? 0) >= summary.taskCount, receipts.output())
+    t.diagnostic(`the worker holds ${totals[0]?.receipts} receipts from requester ${totals[0]?.requester}`)
   })
 
   it('behind symmetric NATs no direct connection forms: a limited relay carries no work, an unlimited one carries the job', async (t: TestContext) => {
