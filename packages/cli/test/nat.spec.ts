@@ -9,6 +9,7 @@
 
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -69,7 +70,7 @@ function inNamespace(ns: string, args: string[]) {
 type NatKind = 'port-preserving' | 'symmetric'
 
 /** The namespaces: pub (bridge 11.11.0.1/24), routers rA/rB (11.11.0.2/.3, NAT), homes hA/hB (192.168.2.2, 192.168.3.2). */
-function makeInternet(kind: NatKind) {
+function makeInternet(kind: NatKind, options: { upnpDir?: string } = {}) {
   const t = `ob${process.pid % 10000}`
   const ns = { pub: `${t}pub`, rA: `${t}rA`, rB: `${t}rB`, hA: `${t}hA`, hB: `${t}hB` }
   const sh = (cmd: string, ...args: string[]) => {
@@ -122,6 +123,40 @@ function makeInternet(kind: NatKind) {
     // from the home's own mapping, and no hole is ever punched.)
     ipt('-A', 'INPUT', '-i', wan, '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT')
     ipt('-A', 'INPUT', '-i', wan, '-j', 'DROP')
+    if (x === 'A' && options.upnpDir != null) {
+      // Home A's router runs a UPnP IGD (miniupnpd, on the legacy iptables its libiptc edits).
+      for (const rule of [
+        ['-t', 'nat', '-N', 'MINIUPNPD'],
+        ['-t', 'nat', '-I', 'PREROUTING', '-i', wan, '-j', 'MINIUPNPD'],
+        ['-t', 'nat', '-N', 'MINIUPNPD-POSTROUTING'],
+        ['-t', 'nat', '-I', 'POSTROUTING', '-o', wan, '-j', 'MINIUPNPD-POSTROUTING'],
+        ['-t', 'mangle', '-N', 'MINIUPNPD'],
+        ['-t', 'mangle', '-I', 'PREROUTING', '-i', wan, '-j', 'MINIUPNPD'],
+        ['-t', 'filter', '-N', 'MINIUPNPD'],
+        ['-t', 'filter', '-I', 'FORWARD', '-i', wan, '!', '-o', wan, '-j', 'MINIUPNPD']
+      ]) {
+        sh('ip', 'netns', 'exec', router, 'iptables-legacy', ...rule)
+      }
+      const conf = join(options.upnpDir, 'miniupnpd.conf')
+      writeFileSync(
+        conf,
+        [
+          `ext_ifname=${wan}`,
+          `listening_ip=${t}${x}l`,
+          'port=5000',
+          'enable_upnp=yes',
+          'enable_natpmp=yes',
+          'secure_mode=yes',
+          'system_uptime=yes',
+          'uuid=3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b',
+          `allow 1024-65535 192.168.${i}.0/24 1024-65535`,
+          'deny 0-65535 0.0.0.0/0 0-65535',
+          ''
+        ].join('\n')
+      )
+      const igd = spawn('ip', ['netns', 'exec', router, 'miniupnpd', '-d', '-f', conf], { stdio: 'ignore' })
+      children.push(igd)
+    }
     // Byte counters (rules without a target): to and from the relay, and the other home.
     for (const peer of ['11.11.0.1', `11.11.0.${5 - i}`]) {
       ipt('-A', 'FORWARD', '-o', wan, '-d', peer)
@@ -151,8 +186,11 @@ function makeInternet(kind: NatKind) {
   return { ns, remove, bytes }
 }
 
-function needsNetns(t: TestContext): boolean {
-  const why = netnsUnavailable({ iptables: true })
+function needsNetns(t: TestContext, needs: { miniupnpd?: boolean } = {}): boolean {
+  let why = netnsUnavailable({ iptables: true })
+  if (why == null && needs.miniupnpd === true && spawnSync('miniupnpd', ['--version']).error != null) {
+    why = 'no miniupnpd (Debian: apt-get install miniupnpd-iptables)'
+  }
   if (why == null) {
     return true
   }
@@ -313,6 +351,46 @@ describe('households behind NAT routers (issue #17, spec §4.4)', () => {
     )
     assert.equal(bytes.directIn - before.directIn, 0, 'nothing came through directly between symmetric NATs')
     assert.ok(bytes.relay - before.relay > (await readFile(inputs)).byteLength, 'the job went through the relay')
+    worker.child.kill('SIGTERM')
+    boot.proc.child.kill('SIGTERM')
+    await Promise.all([worker.exited, boot.proc.exited])
+  })
+  it("a home router with UPnP maps the worker's ports: the worker is public and a requester behind a symmetric NAT reaches it directly", async (t: TestContext) => {
+    if (!needsNetns(t, { miniupnpd: true })) {
+      return
+    }
+    const dir = await tempDir()
+    const net = makeInternet('symmetric', { upnpDir: dir })
+    after(() => net.remove())
+    const items = 24
+    const { model, inputs } = await embeddingFiles(dir, items)
+    const boot = await startBootstrap(net, join(dir, 'boot'), 'limited')
+    const workerDir = await household(join(dir, 'worker'), boot.id)
+    const requesterDir = await household(join(dir, 'requester'), boot.id)
+    const worker = inNamespace(net.ns.hA, ['peer', '--data-dir', workerDir, '--model', model, '--threads', '1', '--no-benchmark', '--json'])
+    const mapped = await worker.next(
+      (l) => l.event === 'reachability' && l.reachability === 'public',
+      'the worker mapping its ports by UPnP',
+      90_000
+    )
+    assert.ok(
+      (mapped.addresses as string[]).some((a) => a.startsWith('/ip4/11.11.0.2/')),
+      `the worker advertises its router's public address: ${JSON.stringify(mapped.addresses)}`
+    )
+    const before = net.bytes('A')
+    const submit = inNamespace(net.ns.hB, ['submit', model, inputs, '--data-dir', requesterDir, '--json', '--discovery-timeout', '60'])
+    const code = await Promise.race([
+      submit.exited,
+      new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 180_000).unref())
+    ])
+    assert.equal(code, 0, submit.output())
+    const summary = JSON.parse(submit.output().trim().split('\n').at(-1) as string)
+    assert.equal(summary.settled, items, submit.output())
+    const bytes = net.bytes('A')
+    t.diagnostic(
+      `home A's router during the job: ${bytes.direct - before.direct} bytes directly with home B, ${bytes.relay - before.relay} with the relay`
+    )
+    assert.ok(bytes.directIn - before.directIn > 0, 'home B reached the mapped port directly')
     worker.child.kill('SIGTERM')
     boot.proc.child.kill('SIGTERM')
     await Promise.all([worker.exited, boot.proc.exited])

@@ -174,7 +174,9 @@ export function libp2pOptions(
       ...(config.holePunch ? { dcutr: dcutr() } : {}),
       ...(network ? { observed: observedAddresses() } : {}),
       ...(config.autonat ? { autonat: autoNATv2() } : {}),
-      ...(config.upnp ? { upnp: uPnPNAT() } : {})
+      // The home router itself reports the mapping, so its address counts at once; AutoNAT would
+      // need four peers of distinct networks to confirm it.
+      ...(config.upnp ? { upnp: uPnPNAT({ autoConfirmAddress: true }) } : {})
     }
   }
 }
