@@ -662,7 +662,9 @@ export function buildProgram(): Command {
           `observed by peers (not confirmed reachable): ${report.observed.length === 0 ? 'none' : ''}`,
           ...report.observed.map((a) => `  ${a}`),
           `connected peers: ${report.connections.length}`,
-          ...report.connections.map((c) => `  ${c.peer} ${c.direction} ${c.address}${c.limited ? ' (limited relay)' : ''}`)
+          ...report.connections.map(
+            (c) => `  ${c.peer} ${c.direction} ${c.address}${c.relayed ? (c.limited ? ' (limited relay)' : ' (relay)') : ''}`
+          )
         ]
         process.stdout.write(`${lines.join('\n')}\n`)
       } finally {

@@ -272,7 +272,8 @@ export class OpenbatchPeer {
         peer: c.remotePeer.toString(),
         address: c.remoteAddr.toString(),
         direction: c.direction,
-        limited: c.limits != null || isRelayAddress(c.remoteAddr)
+        relayed: isRelayAddress(c.remoteAddr),
+        limited: c.limits != null
       }))
     }
   }

@@ -43,8 +43,11 @@ export interface NetworkReport {
   relays: string[]
   /** Addresses peers observed for this one that AutoNAT has not confirmed (a NAT's mappings). */
   observed: string[]
-  /** Open connections: the remote address, and whether it is limited (a relayed connection). */
-  connections: Array<{ peer: string; address: string; direction: 'inbound' | 'outbound'; limited: boolean }>
+  /**
+   * Open connections: the remote address, whether it goes through a relay, and whether it is
+   * limited (a limited relay's: no bulk data, §4.4).
+   */
+  connections: Array<{ peer: string; address: string; direction: 'inbound' | 'outbound'; relayed: boolean; limited: boolean }>
 }
 
 /** Whether `address` is a circuit relay address. */

@@ -65,6 +65,13 @@ describe('reachability (spec §4.4)', () => {
     const conn = dialer.libp2p.getConnections(hidden.peerId)[0]
     assert.ok(conn?.remoteAddr.toString().includes('/p2p-circuit'), conn?.remoteAddr.toString())
     assert.equal(conn?.limits, undefined)
+    assert.deepEqual(
+      dialer
+        .network()
+        .connections.filter((c) => c.peer === hidden.peerId.toString())
+        .map((c) => [c.relayed, c.limited]),
+      [[true, false]]
+    )
   })
 
   it('classifies addresses', () => {
