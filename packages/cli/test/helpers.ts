@@ -2,6 +2,7 @@
 
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { statSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -161,6 +162,23 @@ export async function embeddingFiles(dir: string, items: number, badEvery = 0) {
   return { model, inputs }
 }
 
+/**
+ * The path of a system tool, looked up on PATH and in the sbin directories a non-login shell's PATH
+ * may lack (iptables, sysctl and miniupnpd live in /usr/sbin); the bare name when it is nowhere.
+ */
+export function systemTool(name: string): string {
+  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/local/sbin', '/usr/sbin', '/sbin']
+  return dirs.map((d) => join(d, name)).find((p) => isFile(p)) ?? name
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile()
+  } catch {
+    return false
+  }
+}
+
 /** Why Linux network namespaces (and, with `iptables`, NAT routers) cannot be made here, or undefined when they can. */
 export function netnsUnavailable(needs: { iptables?: boolean } = {}): string | undefined {
   if (process.platform !== 'linux') {
@@ -169,12 +187,12 @@ export function netnsUnavailable(needs: { iptables?: boolean } = {}): string | u
   if (process.getuid?.() !== 0) {
     return 'not running as root'
   }
-  const ip = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+  const ip = spawnSync(systemTool('ip'), ['netns', 'list'], { encoding: 'utf8' })
   if (ip.error != null || ip.status !== 0) {
     return `\`ip netns list\` failed: ${ip.error?.message ?? ip.stderr}`
   }
   if (needs.iptables === true) {
-    const t = spawnSync('iptables', ['--version'], { encoding: 'utf8' })
+    const t = spawnSync(systemTool('iptables'), ['--version'], { encoding: 'utf8' })
     if (t.error != null || t.status !== 0) {
       return `\`iptables --version\` failed: ${t.error?.message ?? t.stderr} (Debian: apt-get install iptables)`
     }

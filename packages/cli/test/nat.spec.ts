@@ -14,7 +14,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { after, describe, it, type TestContext } from 'node:test'
-import { BIN, embeddingFiles, netnsUnavailable, tempDir } from './helpers.js'
+import { BIN, embeddingFiles, netnsUnavailable, systemTool, tempDir } from './helpers.js'
 
 const children: ChildProcess[] = []
 after(() => {
@@ -25,7 +25,7 @@ after(() => {
 
 /** `openbatch …` inside namespace `ns`, its stderr's JSON log lines and stdout collected. */
 function inNamespace(ns: string, args: string[]) {
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(systemTool('ip'), ['netns', 'exec', ns, process.execPath, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   children.push(child)
   const lines: Record<string, unknown>[] = []
   let out = ''
@@ -74,7 +74,7 @@ function makeInternet(kind: NatKind, options: { upnpDir?: string } = {}) {
   const t = `ob${process.pid % 10000}`
   const ns = { pub: `${t}pub`, rA: `${t}rA`, rB: `${t}rB`, hA: `${t}hA`, hB: `${t}hB` }
   const sh = (cmd: string, ...args: string[]) => {
-    const r = spawnSync(cmd, args, { encoding: 'utf8' })
+    const r = spawnSync(systemTool(cmd), args, { encoding: 'utf8' })
     if (r.status !== 0) {
       throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`)
     }
@@ -82,7 +82,7 @@ function makeInternet(kind: NatKind, options: { upnpDir?: string } = {}) {
   }
   const remove = () => {
     for (const n of Object.values(ns)) {
-      spawnSync('ip', ['netns', 'del', n])
+      spawnSync(systemTool('ip'), ['netns', 'del', n])
     }
   }
   remove()
@@ -115,8 +115,9 @@ function makeInternet(kind: NatKind, options: { upnpDir?: string } = {}) {
     sh('ip', '-n', home, 'addr', 'add', `192.168.${i}.2/24`, 'dev', `${t}${x}h`)
     sh('ip', '-n', home, 'link', 'set', `${t}${x}h`, 'up')
     sh('ip', '-n', home, 'route', 'add', 'default', 'via', `192.168.${i}.1`)
-    const ipt = (...args: string[]) => sh('ip', 'netns', 'exec', router, 'iptables', ...args)
-    sh('ip', 'netns', 'exec', router, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1')
+    // Inside `ip netns exec` a tool is found on PATH, which may lack /usr/sbin: named by path.
+    const ipt = (...args: string[]) => sh('ip', 'netns', 'exec', router, systemTool('iptables'), ...args)
+    sh('ip', 'netns', 'exec', router, systemTool('sysctl'), '-q', '-w', 'net.ipv4.ip_forward=1')
     ipt('-t', 'nat', '-A', 'POSTROUTING', '-o', wan, '-j', 'MASQUERADE', ...(kind === 'symmetric' ? ['--random-fully'] : []))
     // A home router's firewall: the router itself answers nothing from outside. (Without it, a
     // peer's first packet to the router's mapped port makes a conntrack entry that takes that port
@@ -135,7 +136,7 @@ function makeInternet(kind: NatKind, options: { upnpDir?: string } = {}) {
         ['-t', 'filter', '-N', 'MINIUPNPD'],
         ['-t', 'filter', '-I', 'FORWARD', '-i', wan, '!', '-o', wan, '-j', 'MINIUPNPD']
       ]) {
-        sh('ip', 'netns', 'exec', router, 'iptables-legacy', ...rule)
+        sh('ip', 'netns', 'exec', router, systemTool('iptables-legacy'), ...rule)
       }
       const conf = join(options.upnpDir, 'miniupnpd.conf')
       writeFileSync(
@@ -154,7 +155,7 @@ function makeInternet(kind: NatKind, options: { upnpDir?: string } = {}) {
           ''
         ].join('\n')
       )
-      const igd = spawn('ip', ['netns', 'exec', router, 'miniupnpd', '-d', '-f', conf], { stdio: 'ignore' })
+      const igd = spawn(systemTool('ip'), ['netns', 'exec', router, systemTool('miniupnpd'), '-d', '-f', conf], { stdio: 'ignore' })
       children.push(igd)
     }
     // Byte counters (rules without a target): to and from the relay, and the other home.
@@ -169,7 +170,7 @@ function makeInternet(kind: NatKind, options: { upnpDir?: string } = {}) {
    * on the way out).
    */
   const bytes = (x: 'A' | 'B') => {
-    const lines = sh('ip', 'netns', 'exec', ns[`r${x}`], 'iptables', '-nvx', '-L', 'FORWARD').split('\n')
+    const lines = sh('ip', 'netns', 'exec', ns[`r${x}`], systemTool('iptables'), '-nvx', '-L', 'FORWARD').split('\n')
     const other = `11.11.0.${x === 'A' ? 3 : 2}`
     // Columns: pkts bytes target prot opt in out source destination (no target on counting rules).
     const sum = (pick: (source: string, destination: string) => boolean) =>
@@ -188,7 +189,7 @@ function makeInternet(kind: NatKind, options: { upnpDir?: string } = {}) {
 
 function needsNetns(t: TestContext, needs: { miniupnpd?: boolean } = {}): boolean {
   let why = netnsUnavailable({ iptables: true })
-  if (why == null && needs.miniupnpd === true && spawnSync('miniupnpd', ['--version']).error != null) {
+  if (why == null && needs.miniupnpd === true && spawnSync(systemTool('miniupnpd'), ['--version']).error != null) {
     why = 'no miniupnpd (Debian: apt-get install miniupnpd-iptables)'
   }
   if (why == null) {
