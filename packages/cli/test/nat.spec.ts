@@ -269,7 +269,11 @@ describe('households behind NAT routers (issue #17, spec §4.4)', () => {
     const before = net.bytes('A')
     const submit = inNamespace(net.ns.hB, ['submit', model, inputs, '--data-dir', requesterDir, '--json', '--discovery-timeout', '60'])
     // Once work flows, the relay (and bootstrap, and STUN server) goes away: the direct connection stays.
-    await submit.next((l) => l.event === 'progress' && Number(l.settled) > 0, 'the first settled task', 120_000)
+    await submit
+      .next((l) => l.event === 'progress' && Number(l.settled) > 0, 'the first settled task', 120_000)
+      .catch((err: Error) => {
+        throw new Error(`${err.message}; the worker's last lines: ${JSON.stringify(worker.lines.slice(-10))}`)
+      })
     boot.proc.child.kill('SIGKILL')
     await boot.proc.exited
     const code = await Promise.race([

@@ -28,6 +28,7 @@ import {
 } from '@openbatch/protocol'
 import { equals } from 'uint8arrays/equals'
 import type { OpenbatchComponents } from './components.js'
+import { dialDirect } from './direct.js'
 import { NoWorkersError } from './errors.js'
 import { deadline, sleep, withDeadline } from './signals.js'
 
@@ -69,7 +70,9 @@ export async function serveCapacity(peer: CapacityComponents): Promise<void> {
 
 /** Asks `worker` itself for its capacity record; returns the signed bytes (unchecked) or undefined. */
 export async function fetchCapacity(peer: CapacityComponents, worker: PeerId, options: AbortOptions = {}): Promise<Uint8Array | undefined> {
-  const stream = await peer.libp2p.dialProtocol(worker, CAPACITY_PROTOCOL, options)
+  // §4.4: not over a limited relay; dialDirect also starts the WebRTC connection to a NATed worker
+  // that gossip (the job's announcement) then needs.
+  const stream = await dialDirect(peer.libp2p, worker, CAPACITY_PROTOCOL, options)
   try {
     const lp = lpStream(stream, { maxDataLength: MAX_CAPACITY_RECORD_BYTES })
     const bytes = (await lp.read(options)).subarray()

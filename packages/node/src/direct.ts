@@ -24,10 +24,16 @@ export async function dialDirect(libp2p: Libp2p, remote: PeerId, protocol: strin
     options.dialTimeoutMs == null
       ? libp2p.dialProtocol(remote, protocol, options)
       : withDeadline(options.dialTimeoutMs, (signal) => libp2p.dialProtocol(remote, protocol, { signal }), options.signal)
+  const upgradeMs = options.upgradeTimeoutMs ?? DIRECT_UPGRADE_TIMEOUT_MS
   try {
     return await attempt()
   } catch (err) {
     if ((err as Error).name !== 'LimitedConnectionError') {
+      // The dial failed or ran out of the caller's time (a relayed dial of a loaded peer can):
+      // a WebRTC connection to a NATed peer still starts, for whatever comes next.
+      if (!libp2p.getConnections(remote).some((c) => c.status === 'open' && c.limits == null)) {
+        dialWebRTC(libp2p, remote, AbortSignal.timeout(upgradeMs)).catch(() => {})
+      }
       throw err
     }
   }
@@ -35,11 +41,12 @@ export async function dialDirect(libp2p: Libp2p, remote: PeerId, protocol: strin
   // through the relay punches through both NATs; whichever gives an unlimited connection first.
   const done = new AbortController()
   const signal = options.signal == null ? done.signal : AbortSignal.any([options.signal, done.signal])
+  // The WebRTC dial is not this call's: a caller that gives up sooner (a 3 s capacity fetch) still
+  // leaves the direct connection forming for what comes next (gossip, claims).
+  const webrtc = dialWebRTC(libp2p, remote, AbortSignal.timeout(upgradeMs))
+  webrtc.catch(() => {})
   try {
-    await Promise.any([
-      unlimitedConnection(libp2p, remote, options.upgradeTimeoutMs ?? DIRECT_UPGRADE_TIMEOUT_MS, signal),
-      dialWebRTC(libp2p, remote, signal)
-    ])
+    await Promise.any([unlimitedConnection(libp2p, remote, upgradeMs, signal), webrtc])
   } catch (err) {
     throw (err as AggregateError).errors?.[0] ?? err
   } finally {

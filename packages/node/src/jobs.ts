@@ -38,6 +38,7 @@ import {
 } from '@openbatch/protocol'
 import { isNonPublicIp } from './addresses.js'
 import type { JobListing, OpenbatchComponents } from './components.js'
+import { dialDirect } from './direct.js'
 import { frameStream } from './framing.js'
 import { TopicBoard } from './topic-board.js'
 
@@ -201,7 +202,7 @@ export class JobDirectory implements JobListing {
 
 /** §6.7 Asks `remote` for the open jobs it knows of `models`; returns the signed announcements (unchecked). */
 export async function queryJobs(peer: JobComponents, remote: PeerId, models: string[], options: AbortOptions = {}): Promise<Uint8Array[]> {
-  const stream = await peer.libp2p.dialProtocol(remote, JOB_QUERY_PROTOCOL, options)
+  const stream = await dialDirect(peer.libp2p, remote, JOB_QUERY_PROTOCOL, options)
   try {
     // One reader per stream: a second would buffer the answer under the query's smaller limit.
     const lp = frameStream(stream, 'JobList')
