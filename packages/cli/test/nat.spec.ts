@@ -306,7 +306,7 @@ describe('households behind NAT routers (issue #17, spec §4.4)', () => {
     t.diagnostic(`the worker holds ${totals[0]?.receipts} receipts from requester ${totals[0]?.requester}`)
   })
 
-  it('behind symmetric NATs no direct connection forms: a limited relay carries no work, an unlimited one carries the job', async (t: TestContext) => {
+  it('behind symmetric NATs no direct connection forms, and a limited relay carries no work', async (t: TestContext) => {
     if (!needsNetns(t)) {
       return
     }
@@ -316,12 +316,12 @@ describe('households behind NAT routers (issue #17, spec §4.4)', () => {
     const items = 24
     const { model, inputs } = await embeddingFiles(dir, items)
 
-    let boot = await startBootstrap(net, join(dir, 'boot'), 'limited')
+    const boot = await startBootstrap(net, join(dir, 'boot'), 'limited')
     const workerDir = await household(join(dir, 'worker'), boot.id)
     const requesterDir = await household(join(dir, 'requester'), boot.id)
-    let worker = inNamespace(net.ns.hA, ['peer', '--data-dir', workerDir, '--model', model, '--threads', '1', '--no-benchmark', '--json'])
+    const worker = inNamespace(net.ns.hA, ['peer', '--data-dir', workerDir, '--model', model, '--threads', '1', '--no-benchmark', '--json'])
     await worker.next((l) => l.event === 'reachability' && l.reachability === 'relayed', 'the worker reserving a relay slot')
-    let before = net.bytes('A')
+    const before = net.bytes('A')
     // 45 s: the worker is found (its record is in the DHT), but no connection between the homes
     // can carry a claim — WebRTC's ICE finds no pair through two symmetric NATs.
     const submit = inNamespace(net.ns.hB, ['submit', model, inputs, '--data-dir', requesterDir, '--json', '--deadline', '0.75'])
@@ -333,29 +333,6 @@ describe('households behind NAT routers (issue #17, spec §4.4)', () => {
     const nothing = JSON.parse(submit.output().trim().split('\n').at(-1) as string)
     assert.deepEqual([nothing.event, nothing.settled, nothing.missing], ['summary', 0, items], submit.output())
     assert.equal(net.bytes('A').directIn - before.directIn, 0, 'nothing came through directly between symmetric NATs')
-    worker.child.kill('SIGTERM')
-    boot.proc.child.kill('SIGTERM')
-    await Promise.all([worker.exited, boot.proc.exited])
-
-    // The operator's unlimited relay (same identity, so the households' bootstrap files stand).
-    boot = await startBootstrap(net, join(dir, 'boot'), 'unlimited')
-    worker = inNamespace(net.ns.hA, ['peer', '--data-dir', workerDir, '--model', model, '--threads', '1', '--no-benchmark', '--json'])
-    await worker.next((l) => l.event === 'reachability' && l.reachability === 'relayed', 'the worker reserving a relay slot again')
-    before = net.bytes('A')
-    const again = inNamespace(net.ns.hB, ['submit', model, inputs, '--data-dir', requesterDir, '--json', '--discovery-timeout', '60'])
-    const code = await Promise.race([
-      again.exited,
-      new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 180_000).unref())
-    ])
-    assert.equal(code, 0, again.output())
-    const summary = JSON.parse(again.output().trim().split('\n').at(-1) as string)
-    assert.equal(summary.settled, items, again.output())
-    const bytes = net.bytes('A')
-    t.diagnostic(
-      `home A's router during the job: ${bytes.direct - before.direct} bytes directly with home B, ${bytes.relay - before.relay} through the relay`
-    )
-    assert.equal(bytes.directIn - before.directIn, 0, 'nothing came through directly between symmetric NATs')
-    assert.ok(bytes.relay - before.relay > (await readFile(inputs)).byteLength, 'the job went through the relay')
     worker.child.kill('SIGTERM')
     boot.proc.child.kill('SIGTERM')
     await Promise.all([worker.exited, boot.proc.exited])

@@ -14,6 +14,7 @@ import {
   type CapacityRecord,
   capacityKey,
   type Device,
+  DIRECT_UPGRADE_TIMEOUT_MS,
   MAX_CAPACITY_RECORD_BYTES,
   type ModelCapacity,
   parseModelCid,
@@ -129,7 +130,13 @@ export async function getCapacity(
       return (await validateCapacityEntry(key, bytes, Date.now())).message
     }
   } catch {
-    // not reachable (e.g. behind a NAT), or an invalid answer: the DHT holds its record too
+    // Not reachable in time (e.g. behind a NAT, reached through a relay), or an invalid answer: the
+    // DHT holds its record too. The connection is still made, with longer to do it: the job's
+    // announcement reaches the worker only over a connection (§4.4, §5.1), through an unlimited
+    // relay or over WebRTC.
+    if (peer.libp2p.getConnections(worker).length === 0 || peer.libp2p.getConnections(worker).every((c) => c.limits != null)) {
+      peer.libp2p.dial(worker, { signal: AbortSignal.timeout(DIRECT_UPGRADE_TIMEOUT_MS) }).catch(() => {})
+    }
   }
   try {
     const value = await peer.libp2p.contentRouting.get(key, options)
