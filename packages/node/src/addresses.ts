@@ -79,7 +79,8 @@ export function inLocalNetwork(ip: string, networks: BlockList = localNetworks()
   return f != null && networks.check(ip, f)
 }
 
-function ipOf(ma: Multiaddr): string | undefined {
+/** The IP address of `ma` (its first ip4/ip6 component), or undefined for a name or none. */
+export function ipOf(ma: Multiaddr): string | undefined {
   return ma.getComponents().find((x) => x.name === 'ip4' || x.name === 'ip6')?.value
 }
 

@@ -134,7 +134,7 @@ export async function getCapacity(
     // DHT holds its record too. The connection is still made, with longer to do it: the job's
     // announcement reaches the worker only over a connection (§4.4, §5.1), through an unlimited
     // relay or over WebRTC.
-    if (peer.libp2p.getConnections(worker).length === 0 || peer.libp2p.getConnections(worker).every((c) => c.limits != null)) {
+    if (peer.libp2p.getConnections(worker).every((c) => c.limits != null)) {
       peer.libp2p.dial(worker, { signal: AbortSignal.timeout(DIRECT_UPGRADE_TIMEOUT_MS) }).catch(() => {})
     }
   }

@@ -2,7 +2,8 @@
  * Bulk protocols over direct connections only (spec §4.4). A peer behind a NAT may be reachable
  * only through a relay; a limited relay's connection carries control messages and hole punching,
  * and libp2p refuses to open any other protocol on it. When the connection to a peer is limited,
- * `dialDirect` waits for hole punching (DCUtR) to give a direct one, then opens the stream there.
+ * `dialDirect` dials the peer's WebRTC addresses (signalled through the relay) and waits for DCUtR,
+ * then opens the stream on the first unlimited connection either gives.
  * An unlimited relay (one its operator chose, §4.4) is not limited and is used at once.
  */
 
@@ -31,7 +32,7 @@ export async function dialDirect(libp2p: Libp2p, remote: PeerId, protocol: strin
     if ((err as Error).name !== 'LimitedConnectionError') {
       // The dial failed or ran out of the caller's time (a relayed dial of a loaded peer can):
       // a WebRTC connection to a NATed peer still starts, for whatever comes next.
-      if (!libp2p.getConnections(remote).some((c) => c.status === 'open' && c.limits == null)) {
+      if (openUnlimited(libp2p, remote) == null) {
         dialWebRTC(libp2p, remote, AbortSignal.timeout(upgradeMs)).catch(() => {})
       }
       throw err
@@ -72,10 +73,14 @@ async function dialWebRTC(libp2p: Libp2p, remote: PeerId, signal: AbortSignal): 
   return conn
 }
 
+/** An open connection to `remote` with no limits, if there is one. */
+function openUnlimited(libp2p: Libp2p, remote: PeerId): Connection | undefined {
+  return libp2p.getConnections(remote).find((c) => c.status === 'open' && c.limits == null)
+}
+
 /** Resolves once an open connection to `remote` has no limits; rejects after `timeoutMs`. */
 function unlimitedConnection(libp2p: Libp2p, remote: PeerId, timeoutMs: number, signal?: AbortSignal): Promise<Connection> {
-  const open = () => libp2p.getConnections(remote).find((c) => c.status === 'open' && c.limits == null)
-  const now = open()
+  const now = openUnlimited(libp2p, remote)
   if (now != null) {
     return Promise.resolve(now)
   }
@@ -91,7 +96,7 @@ function unlimitedConnection(libp2p: Libp2p, remote: PeerId, timeoutMs: number, 
       }
     }
     const onOpen = () => {
-      const conn = open()
+      const conn = openUnlimited(libp2p, remote)
       if (conn != null) {
         finish(undefined, conn)
       }

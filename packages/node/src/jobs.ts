@@ -36,10 +36,11 @@ import {
   toHex,
   validateJobMessage
 } from '@openbatch/protocol'
-import { isNonPublicIp } from './addresses.js'
+import { ipOf, isNonPublicIp } from './addresses.js'
 import type { JobListing, OpenbatchComponents } from './components.js'
 import { dialDirect } from './direct.js'
 import { frameStream } from './framing.js'
+import { isRelayAddress } from './reachability.js'
 import { TopicBoard } from './topic-board.js'
 
 /** Publishes a signed job announcement (an envelope from `seal(STATEMENTS.job, …)`). */
@@ -56,10 +57,8 @@ export async function announceJob(peer: JobComponents, envelope: Uint8Array): Pr
  */
 export function announcedAddresses(peer: JobComponents): Uint8Array[] {
   const rank = (a: Multiaddr) => {
-    const ip = a.getComponents().find((c) => c.name === 'ip4' || c.name === 'ip6')?.value
-    const local = ip != null && isNonPublicIp(ip)
-    const relayed = a.getComponents().some((c) => c.name === 'p2p-circuit')
-    return (local ? 2 : 0) + (relayed ? 1 : 0)
+    const ip = ipOf(a)
+    return (ip != null && isNonPublicIp(ip) ? 2 : 0) + (isRelayAddress(a) ? 1 : 0)
   }
   return peer.libp2p
     .getMultiaddrs()

@@ -4,7 +4,7 @@
  */
 
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { isNonPublicIp } from './addresses.js'
+import { ipOf, isNonPublicIp } from './addresses.js'
 
 /** The part of libp2p's address manager this service reads (an internal libp2p component). */
 interface AddressManagerLike {
@@ -65,7 +65,7 @@ export function reachabilityOf(addresses: Multiaddr[]): Reachability {
       relayed = true
       continue
     }
-    const ip = a.getComponents().find((c) => c.name === 'ip4' || c.name === 'ip6')?.value
+    const ip = ipOf(a)
     if (ip == null || !isNonPublicIp(ip)) {
       return 'public' // a public IP or a DNS name
     }
