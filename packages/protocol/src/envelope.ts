@@ -18,7 +18,7 @@ import {
   MAX_RESULT_BYTES,
   PAYLOAD_CODES
 } from './constants.js'
-import { ed25519Sign, ed25519Verify } from './ed25519.js'
+import { acceptablePoint, ed25519Sign, ed25519Verify } from './ed25519.js'
 import {
   InvalidSignatureError,
   MalformedMessageError,
@@ -121,6 +121,10 @@ export async function open<T>(kind: StatementKind<T>, bytes: Uint8Array): Promis
   }
   if (envelope.publicKey.type !== 'Ed25519') {
     throw new UnsupportedKeyError(`${kind.name} is signed with a ${envelope.publicKey.type} key; only Ed25519 is allowed`)
+  }
+  if (!acceptablePoint(envelope.publicKey.raw)) {
+    // §1.1: a non-canonical or small-order key would verify signatures that prove nothing.
+    throw new UnsupportedKeyError(`${kind.name} is signed with an Ed25519 key that is not canonical or is of small order`)
   }
   if (!ed25519Verify(envelope.publicKey, signedData(kind, envelope.payload), envelope.signature)) {
     throw new InvalidSignatureError(`${kind.name} signature does not verify for domain "${kind.domain}"`)

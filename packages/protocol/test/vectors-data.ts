@@ -4,8 +4,10 @@
  * can reproduce every byte.
  */
 
-import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
+import { publicKeyFromRaw, publicKeyToProtobuf } from '@libp2p/crypto/keys'
+import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { RecordEnvelope } from '@libp2p/peer-record'
+import { ed25519Sign } from '../src/ed25519.js'
 import {
   AgreementKind,
   type AgreementRule,
@@ -13,6 +15,7 @@ import {
   agreeResults,
   agreeTensors,
   capacityKey,
+  concatBytes,
   DType,
   deriveJobId,
   deriveTaskId,
@@ -27,6 +30,7 @@ import {
   MAX_FRAME_BYTES,
   modelCid,
   packItems,
+  peerIdBytes,
   proofOfSamplingFloor,
   resolvePolicy,
   STATEMENTS,
@@ -41,6 +45,8 @@ import {
   workerShard,
   workerShardCid
 } from '../src/index.js'
+import { Envelope, KeyType } from '../src/pb/envelope.js'
+import { ed25519Vectors } from './ed25519-vectors.js'
 import { capacityRecord, INPUTS, identity, jobAnnouncement, MODEL, MODEL_BYTES, NONCE, probs, receipt, taskResult } from './fixtures.js'
 
 export interface TensorVector {
@@ -88,10 +94,27 @@ async function sealRaw(
   return envelope.marshal()
 }
 
+/** An envelope with any key and signature bytes (§1.2), for the key and signature cases of §1.1. */
+function rawEnvelope(
+  statement: { domain: string; payloadType: Uint8Array },
+  payload: Uint8Array,
+  key: { type: KeyType; data: Uint8Array },
+  signature: Uint8Array
+): Uint8Array {
+  return Envelope.encode({
+    publicKey: { type: key.type, data: key.data as Uint8Array<ArrayBuffer> },
+    payloadType: statement.payloadType as Uint8Array<ArrayBuffer>,
+    payload: payload as Uint8Array<ArrayBuffer>,
+    signature: signature as Uint8Array<ArrayBuffer>
+  })
+}
+
 const resultToJson = (r: ComparedResult) => ({
   outputs: r.outputs.map(tensorToJson),
   ...(r.failure == null ? {} : { failure: { kind: r.failure.kind, message: r.failure.message } })
 })
+
+const le32 = (n: bigint): Uint8Array => Uint8Array.from({ length: 32 }, (_, i) => Number((n >> BigInt(8 * i)) & 0xffn))
 
 export async function buildVectors() {
   const requester = await identity(1)
@@ -181,6 +204,66 @@ export async function buildVectors() {
     },
     other.key
   )
+
+  // §1.1 key and signature cases. The identity point as a key: R = B, S = 1 satisfies the
+  // cofactorless equation for every message, so a verifier without §1.1's key check accepts it.
+  const smallOrderKey = le32(1n)
+  const smallOrderWorker = peerIdBytes(peerIdFromPublicKey(publicKeyFromRaw(smallOrderKey)))
+  const byNobody = TaskResult.encode({ ...result, worker: smallOrderWorker as Uint8Array<ArrayBuffer> })
+  const basePoint = Uint8Array.from(Buffer.from('5866666666666666666666666666666666666666666666666666666666666666', 'hex'))
+  const resultSigned = RecordEnvelope.createFromProtobuf(resultEnvelope)
+  const signatureS = resultSigned.signature.subarray(32)
+  const L = 2n ** 252n + 27742317777372353535851937790883648493n
+  const nonCanonicalS = le32(signatureS.reduceRight((n, x) => (n << 8n) | BigInt(x), 0n) + L)
+  const secp256k1Generator = Uint8Array.from(Buffer.from('0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798', 'hex'))
+  const keyCases = [
+    {
+      envelope: rawEnvelope(
+        STATEMENTS.result,
+        byNobody,
+        { type: KeyType.Ed25519, data: smallOrderKey },
+        concatBytes([basePoint, le32(1n)])
+      ),
+      error: 'UnsupportedKeyError',
+      why: 'signed with a small-order Ed25519 key (the identity point), whose signature R = B, S = 1 verifies any message (§1.1)'
+    },
+    {
+      envelope: rawEnvelope(
+        STATEMENTS.result,
+        resultSigned.payload,
+        { type: KeyType.Ed25519, data: resultSigned.publicKey.raw },
+        concatBytes([resultSigned.signature.subarray(0, 32), nonCanonicalS])
+      ),
+      error: 'InvalidSignatureError',
+      why: 'a valid signature with S replaced by S + L (non-canonical, §1.1)'
+    },
+    {
+      envelope: rawEnvelope(
+        STATEMENTS.result,
+        resultSigned.payload,
+        { type: KeyType.secp256k1, data: secp256k1Generator },
+        resultSigned.signature
+      ),
+      error: 'UnsupportedKeyError',
+      why: 'a secp256k1 key (§1.1: Ed25519 only)'
+    },
+    {
+      envelope: rawEnvelope(
+        STATEMENTS.result,
+        resultSigned.payload,
+        { type: KeyType.Ed25519, data: resultSigned.publicKey.raw.subarray(0, 31) },
+        resultSigned.signature
+      ),
+      error: 'MalformedMessageError',
+      why: 'an Ed25519 key of 31 bytes: the envelope does not decode (§1.3 step 2)'
+    },
+    {
+      // 0a 24 (public_key, 36 bytes) 08 01 (type Ed25519): the type byte made 9.
+      envelope: Uint8Array.from(resultEnvelope).fill(9, 3, 4),
+      error: 'MalformedMessageError',
+      why: 'a key type libp2p does not define (9): the envelope does not decode'
+    }
+  ]
 
   const agreement = [
     [probs(0.9, 0.1)[0], probs(0.8, 0.2)[0], rule(AgreementKind.ARGMAX)],
@@ -290,8 +373,26 @@ export async function buildVectors() {
         envelope: toHex(await sealRaw(STATEMENTS.job, JobAnnouncement.encode({ ...packed, itemsPerTask: 0 }), requester.key)),
         error: 'InvalidFieldError',
         why: 'items_per_task present and 0 (§3.3)'
+      },
+      ...keyCases.map((c) => ({ kind: 'result', envelope: toHex(c.envelope), error: c.error, why: c.why })),
+      {
+        kind: 'result',
+        // outputs (field 7) holding the tensor x: FLOAT32 [1, 4] with dims packed (1a 02 01 04).
+        envelope: toHex(
+          await sealRaw(
+            STATEMENTS.result,
+            concatBytes([
+              TaskResult.encode({ ...result, outputs: [] }),
+              Uint8Array.from([0x3a, 27, 0x0a, 1, 0x78, 0x10, 1, 0x1a, 2, 1, 4, 0x22, 16, ...new Array<number>(16).fill(0)])
+            ]),
+            worker.key
+          )
+        ),
+        error: 'MalformedMessageError',
+        why: 'an output tensor whose dims are packed (§3.1: dims MUST be unpacked)'
       }
     ],
+    ed25519: ed25519Vectors(worker, (m) => ed25519Sign(worker.key, m)),
     agreement: agreement.map(([a, b, r]) => ({
       a: tensorToJson(a),
       b: tensorToJson(b),

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
-import { generateKeyPairFromSeed, publicKeyToProtobuf } from '@libp2p/crypto/keys'
+import { generateKeyPairFromSeed, publicKeyFromRaw, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import {
   type AgreementRule,
@@ -18,6 +18,7 @@ import {
   deriveJobId,
   deriveTaskId,
   detectionProbability,
+  ed25519Verify,
   encodeTensorCanonical,
   encodeTensorSetCanonical,
   type FailureKind,
@@ -107,6 +108,13 @@ describe('test vectors (§9)', () => {
   it('invalid envelopes fail with the listed error', async () => {
     for (const v of vectors.invalid_envelopes) {
       await assert.rejects(open(kinds[v.kind] as StatementKind<unknown>, hex(v.envelope)), { name: v.error }, v.why)
+    }
+  })
+
+  it('Ed25519 edge cases verify or fail as §1.1 says', () => {
+    assert.ok(vectors.ed25519.some((v) => v.valid) && vectors.ed25519.some((v) => !v.valid))
+    for (const v of vectors.ed25519) {
+      assert.equal(ed25519Verify(publicKeyFromRaw(hex(v.public_key)), hex(v.message), hex(v.signature)), v.valid, v.why)
     }
   })
 
