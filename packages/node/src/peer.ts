@@ -43,6 +43,7 @@ import { FsDatastore } from 'datastore-fs'
 import { createLibp2p, type Libp2pOptions } from 'libp2p'
 import { isUsableAddress, usableAddressesMapper } from './addresses.js'
 import { serveCapacity } from './capacity.js'
+import { guardCapacityRecords } from './capacity-records.js'
 import type { OpenbatchLibp2p, PeerServices } from './components.js'
 import { type PeerConfig, type ResolvedConfig, resolveConfig } from './config.js'
 import { FraudBoard } from './fraud.js'
@@ -104,7 +105,8 @@ export function libp2pOptions(
   const network = config.transports.some((t) => t !== 'memory')
   return {
     privateKey,
-    datastore,
+    // §4.2: a held capacity record is replaced only by one the selector prefers.
+    datastore: guardCapacityRecords(datastore ?? new MemoryDatastore()),
     addresses: { listen: listenAddresses(config), appendAnnounce: config.announce },
     connectionManager: { maxConnections: config.maxConnections, inboundConnectionThreshold: config.inboundConnectionsPerSecond },
     connectionMonitor: { enabled: config.connectionMonitor },

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { capacityKey, modelCid, peerIdBytes, STATEMENTS, seal } from '@openbatch/protocol'
+import { Libp2pRecord } from '@libp2p/record'
+import { capacityKey, modelCid, peerIdBytes, STATEMENTS, seal, toHex } from '@openbatch/protocol'
+import type { Libp2pOptions } from 'libp2p'
 import { findWorkers, getCapacity, publishCapacity } from '../src/index.js'
 import { network } from './helpers.js'
+
+type Datastore = NonNullable<Libp2pOptions['datastore']>
 
 const MODEL = modelCid(new TextEncoder().encode('capacity test model'))
 const OTHER = modelCid(new TextEncoder().encode('a model nobody serves'))
@@ -83,6 +87,55 @@ describe('capacity records in the DHT (spec §4) — real libp2p peers', () => {
       assert.notEqual(record.seq, BigInt(now) * 2n)
       assert.deepEqual(record.worker, peerIdBytes(worker.peerId))
     }
+  })
+})
+
+describe('held capacity records (spec §4.2): replaced only by one the selector prefers', () => {
+  it('a peer keeps its record against an older seq, and two records of one seq end up the same at every holder', async () => {
+    const peers = await network(4)
+    const [hub, worker, other, reader] = peers
+    assert.ok(hub && worker && other && reader)
+    const now = Date.now()
+    const record = (seq: bigint, itemsPerSecond: number) =>
+      seal(
+        STATEMENTS.capacity,
+        {
+          worker: peerIdBytes(worker.peerId),
+          seq,
+          issuedAtMs: BigInt(now),
+          expiresAtMs: BigInt(now + 600_000),
+          devices,
+          models: [{ ...(models[0] as (typeof models)[0]), itemsPerSecond }]
+        },
+        worker.privateKey
+      )
+    const key = capacityKey(worker.peerId)
+    // Two records of seq 7 (a worker that reused a seq after losing its state), signed by the
+    // worker and spread by two peers in opposite orders.
+    const [a, b] = [await record(7n, 10), await record(7n, 20)]
+    const [small, large] = Buffer.compare(Buffer.from(a), Buffer.from(b)) < 0 ? [a, b] : [b, a]
+    const signal = () => AbortSignal.timeout(10_000)
+    await worker.libp2p.contentRouting.put(key, large, { signal: signal() })
+    // The larger one is held; the smaller one, equal seq, is refused by each holder — the
+    // worker's own store first of all.
+    await assert.rejects(worker.libp2p.contentRouting.put(key, small, { signal: signal() }), { name: 'StaleRecordError' })
+    await other.libp2p.contentRouting.put(key, small, { signal: signal() }).catch(() => {})
+    // An older seq never replaces a held record either.
+    await other.libp2p.contentRouting.put(key, await record(6n, 30), { signal: signal() }).catch(() => {})
+    // What each peer holds, read from its own store (a DHT get would pick the best of all peers').
+    const held = async (p: (typeof peers)[number]) => {
+      const store = (p.libp2p as unknown as { components: { datastore: Datastore } }).components.datastore
+      for await (const { value } of store.query({ prefix: '/dht/record/' })) {
+        const bytes = Libp2pRecord.deserialize(value).value
+        return toHex(bytes)
+      }
+      return undefined
+    }
+    const holders = (await Promise.all(peers.map(held))).filter((h) => h != null)
+    assert.ok(holders.length >= 2, `the record reached several peers (${holders.length})`)
+    assert.deepEqual(new Set(holders), new Set([toHex(large)]), 'every holder keeps the larger of the two')
+    const found = await getCapacity(reader, worker.peerId, { signal: signal() })
+    assert.equal(found?.seq, 7n)
   })
 })
 

@@ -38,16 +38,41 @@ export async function validateCapacityEntry(key: Uint8Array, value: Uint8Array, 
   return opened
 }
 
-/** §4.2 A record may replace the one held only with a strictly higher seq. */
-export function assertNewer(current: CapacityRecord, candidate: CapacityRecord): void {
-  if (candidate.seq <= current.seq) {
-    throw new StaleRecordError(`capacity record seq ${candidate.seq} is not newer than held seq ${current.seq}`)
+/** A capacity record with the envelope bytes it came in (the selector's last tie-break). */
+export interface CapacityValue {
+  record: CapacityRecord
+  bytes: Uint8Array
+}
+
+/**
+ * §4.2 The selector's order: `a` wins over `b` when its seq is higher; at equal seqs when it
+ * expires later; at equal expiries when its envelope bytes are lexicographically larger.
+ */
+export function preferredCapacity(a: CapacityValue, b: CapacityValue): boolean {
+  if (a.record.seq !== b.record.seq) {
+    return a.record.seq > b.record.seq
+  }
+  if (a.record.expiresAtMs !== b.record.expiresAtMs) {
+    return a.record.expiresAtMs > b.record.expiresAtMs
+  }
+  return compareBytes(a.bytes, b.bytes) > 0
+}
+
+/**
+ * §4.2 A held record is replaced only by one the selector prefers — a higher seq, or an equal seq
+ * that wins the selector's tie-breaks — so peers that heard two records of one seq in different
+ * orders converge on the same one.
+ */
+export function assertPreferred(held: CapacityValue, candidate: CapacityValue): void {
+  if (!preferredCapacity(candidate, held)) {
+    throw new StaleRecordError(
+      `capacity record seq ${candidate.record.seq} does not win over the held seq ${held.record.seq} (§4.2: higher seq, then later expiry, then larger bytes)`
+    )
   }
 }
 
 /**
- * §4.2 selector: of several valid records for one key, the highest seq wins; equal seqs are
- * decided by the later expiry, then by the larger envelope bytes, so every peer picks the same.
+ * §4.2 selector: of several valid records for one key, the one `preferredCapacity` ranks first.
  * Values that do not decode lose to any that do. Returns the index of the best value.
  */
 export function selectCapacityRecord(values: readonly { record?: CapacityRecord; bytes: Uint8Array }[]): number {
@@ -57,17 +82,7 @@ export function selectCapacityRecord(values: readonly { record?: CapacityRecord;
     if (v?.record == null) {
       continue
     }
-    if (best === -1) {
-      best = i
-      continue
-    }
-    const b = values[best] as { record: CapacityRecord; bytes: Uint8Array }
-    const r = v.record
-    if (
-      r.seq > b.record.seq ||
-      (r.seq === b.record.seq &&
-        (r.expiresAtMs > b.record.expiresAtMs || (r.expiresAtMs === b.record.expiresAtMs && compareBytes(v.bytes, b.bytes) > 0)))
-    ) {
+    if (best === -1 || preferredCapacity(v as CapacityValue, values[best] as CapacityValue)) {
       best = i
     }
   }

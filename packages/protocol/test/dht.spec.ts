@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import {
-  assertNewer,
+  assertPreferred,
   CapacityRecord,
   capacityKey,
   open,
@@ -56,10 +56,27 @@ describe('capacity records in the DHT (§4.2)', async () => {
     })
   })
 
-  it('a stale seq is refused with StaleRecordError', () => {
-    assert.throws(() => assertNewer(capacityRecord(worker, { seq: 5n }), capacityRecord(worker, { seq: 5n })), { name: 'StaleRecordError' })
-    assert.throws(() => assertNewer(capacityRecord(worker, { seq: 5n }), capacityRecord(worker, { seq: 4n })), { name: 'StaleRecordError' })
-    assertNewer(capacityRecord(worker, { seq: 5n }), capacityRecord(worker, { seq: 6n }))
+  it('a held record is replaced only by one the selector prefers: never by a lower seq, at equal seqs by the winner of the tie-breaks (§4.2)', async () => {
+    const mk = async (seq: bigint, exp: number, devices = 1) => {
+      const record = capacityRecord(worker, { seq, expiresAtMs: BigInt(exp) })
+      const bytes = await seal(STATEMENTS.capacity, { ...record, devices: record.devices.slice(0, devices) }, worker.key)
+      return { bytes, record: (await open(STATEMENTS.capacity, bytes)).message }
+    }
+    const five = await mk(5n, T0 + 1000)
+    const four = await mk(4n, T0 + 9000)
+    assert.throws(() => assertPreferred(five, four), { name: 'StaleRecordError' })
+    assert.throws(() => assertPreferred(five, five), { name: 'StaleRecordError' })
+    assertPreferred(five, await mk(6n, T0 + 500))
+    // Equal seqs: the later expiry replaces, the earlier does not.
+    const later = await mk(5n, T0 + 2000)
+    assert.throws(() => assertPreferred(later, five), { name: 'StaleRecordError' })
+    assertPreferred(five, later)
+    // Equal seq and expiry, different bytes: whichever order two peers heard them in, both keep
+    // the larger — they converge.
+    const x = await mk(5n, T0 + 1000, 0)
+    const [small, large] = Buffer.compare(Buffer.from(x.bytes), Buffer.from(five.bytes)) < 0 ? [x, five] : [five, x]
+    assertPreferred(small, large)
+    assert.throws(() => assertPreferred(large, small), { name: 'StaleRecordError' })
   })
 
   it('the selector picks the highest seq, then the later expiry, and the choice is order-independent', async () => {

@@ -14,6 +14,8 @@ import {
   adaptiveRate,
   agreeResults,
   agreeTensors,
+  assertPreferred,
+  type CapacityValue,
   capacityKey,
   concatBytes,
   DType,
@@ -23,31 +25,51 @@ import {
   encodeTensorCanonical,
   encodeTensorSetCanonical,
   FailureKind,
+  FRAUD_TOPIC,
   float32Tensor,
   ItemMap,
   type ItemPacking,
   JobAnnouncement,
+  jobsTopic,
+  MAX_CLOCK_SKEW_MS,
   MAX_FRAME_BYTES,
   modelCid,
+  POS_SAFETY_MARGIN,
   packItems,
   peerIdBytes,
   proofOfSamplingFloor,
   resolvePolicy,
   STATEMENTS,
   type StatementKind,
+  samplingFloor,
   seal,
+  selectCapacityRecord,
   sha256,
   TaskResult,
   type Tensor,
   tensorSetDigest,
   toHex,
+  validateCapacityEntry,
   WORKER_RENDEZVOUS_CID,
   workerShard,
   workerShardCid
 } from '../src/index.js'
 import { Envelope, KeyType } from '../src/pb/envelope.js'
 import { ed25519Vectors } from './ed25519-vectors.js'
-import { capacityRecord, INPUTS, identity, jobAnnouncement, MODEL, MODEL_BYTES, NONCE, probs, receipt, taskResult } from './fixtures.js'
+import {
+  capacityRecord,
+  type Identity,
+  INPUTS,
+  identity,
+  jobAnnouncement,
+  MODEL,
+  MODEL_BYTES,
+  NONCE,
+  probs,
+  receipt,
+  T0,
+  taskResult
+} from './fixtures.js'
 
 export interface TensorVector {
   name: string
@@ -114,7 +136,86 @@ const resultToJson = (r: ComparedResult) => ({
   ...(r.failure == null ? {} : { failure: { kind: r.failure.kind, message: r.failure.message } })
 })
 
+const EMPTY_POLICY = { initialRate: 0, minRate: 0, trustHorizon: 0, canaryRate: 0, penalty: 0n, cost: 0n, agreement: [] }
+
 const le32 = (n: bigint): Uint8Array => Uint8Array.from({ length: 32 }, (_, i) => Number((n >> BigInt(8 * i)) & 0xffn))
+
+/** §4.2: the validator's verdicts at one time, the selector's choice, and which values replace a held one. */
+async function capacityVectors(worker: Identity, other: Identity) {
+  const now = T0 + 60_000
+  const sealed = async (overrides: Parameters<typeof capacityRecord>[1], signer = worker) =>
+    seal(STATEMENTS.capacity, capacityRecord(signer, overrides), signer.key)
+  const verdict = async (key: Uint8Array, value: Uint8Array, why: string) => {
+    try {
+      await validateCapacityEntry(key, value, now)
+      return { key: toHex(key), value: toHex(value), valid: true, why }
+    } catch (err) {
+      return { key: toHex(key), value: toHex(value), valid: false, error: (err as Error).name, why }
+    }
+  }
+  const key = capacityKey(worker.id)
+  const live = await sealed({ seq: 7n })
+  const value = async (seq: bigint, expiresAtMs: number, itemsPerSecond = 1100): Promise<CapacityValue> => {
+    const record = capacityRecord(worker, { seq, expiresAtMs: BigInt(expiresAtMs) })
+    const bytes = await seal(STATEMENTS.capacity, { ...record, models: record.models.map((m) => ({ ...m, itemsPerSecond })) }, worker.key)
+    return { record, bytes }
+  }
+  const values = [
+    await value(7n, T0 + 3_600_000, 1100),
+    await value(9n, T0 + 600_000, 1100),
+    await value(9n, T0 + 3_600_000, 1200),
+    await value(9n, T0 + 3_600_000, 1300),
+    await value(8n, T0 + 7_200_000, 1100)
+  ]
+  const prefers = (held: CapacityValue, candidate: CapacityValue) => {
+    try {
+      assertPreferred(held, candidate)
+      return true
+    } catch {
+      return false
+    }
+  }
+  const pairs: [number, number, string][] = [
+    [0, 1, 'a higher seq'],
+    [1, 0, 'a lower seq'],
+    [1, 2, 'an equal seq, a later expiry'],
+    [2, 1, 'an equal seq, an earlier expiry'],
+    [2, 3, 'an equal seq and expiry: replaces only when its envelope bytes are larger'],
+    [3, 2, 'an equal seq and expiry: replaces only when its envelope bytes are larger'],
+    [3, 3, 'the same record again']
+  ]
+  return {
+    now_ms: String(now),
+    validator: [
+      await verdict(key, live, "a live record under its worker's key"),
+      await verdict(key, await sealed({ issuedAtMs: BigInt(T0 - 3_600_000), expiresAtMs: BigInt(now) }), 'expires_at_ms = now: expired'),
+      await verdict(
+        key,
+        await sealed({ issuedAtMs: BigInt(now + MAX_CLOCK_SKEW_MS + 1), expiresAtMs: BigInt(now + MAX_CLOCK_SKEW_MS + 1000) }),
+        'issued more than MAX_CLOCK_SKEW_MS after now'
+      ),
+      await verdict(
+        key,
+        await sealed({ issuedAtMs: BigInt(now + MAX_CLOCK_SKEW_MS), expiresAtMs: BigInt(now + MAX_CLOCK_SKEW_MS + 1000) }),
+        'issued exactly MAX_CLOCK_SKEW_MS after now: still valid'
+      ),
+      await verdict(capacityKey(other.id), live, "stored under another peer's key"),
+      await verdict(new TextEncoder().encode('/openbatch-capacity/'), live, 'a key with no peer id'),
+      await verdict(key, await sealed({ seq: 7n }, other), "another peer's record under this worker's key")
+    ],
+    selection: {
+      values: values.map((v) => toHex(v.bytes)),
+      selected: selectCapacityRecord(values),
+      why: 'the highest seq (9), then the later expiry, then the larger envelope bytes'
+    },
+    replacement: pairs.map(([held, candidate, why]) => ({
+      held: toHex((values[held] as CapacityValue).bytes),
+      candidate: toHex((values[candidate] as CapacityValue).bytes),
+      replaces: prefers(values[held] as CapacityValue, values[candidate] as CapacityValue),
+      why
+    }))
+  }
+}
 
 export async function buildVectors() {
   const requester = await identity(1)
@@ -338,6 +439,8 @@ export async function buildVectors() {
       task_id: toHex(deriveTaskId(job.jobId, index, job.model, inputDigest))
     })),
     capacity_keys: [{ peer_id_bytes: toHex(worker.id), key: toHex(capacityKey(worker.id)) }],
+    capacity_records: await capacityVectors(worker, other),
+    topics: { fraud: FRAUD_TOPIC, jobs: [{ model: MODEL.toString(), topic: jobsTopic(MODEL) }] },
     envelopes,
     invalid_envelopes: [
       { kind: 'result', envelope: toHex(flipped), error: 'InvalidSignatureError', why: 'last signature bit flipped' },
@@ -418,11 +521,28 @@ export async function buildVectors() {
         tasks: d.tasks
       })
     })),
+    // §7.3: R, S and C are uint64 (decimal strings); pos_floor is the Proof-of-Sampling term,
+    // floor = max(min_rate, pos_floor) with min_rate as resolved (0 means DEFAULT_MIN_RATE).
     pos_floor: [
-      { reward: 100, penalty: 900, cost: 20, margin: 2 },
-      { reward: 10, penalty: 0, cost: 10, margin: 2 },
-      { reward: 0, penalty: 0, cost: 1, margin: 2 }
-    ].map((p) => ({ ...p, floor: proofOfSamplingFloor(p) })),
+      { reward: 100n, penalty: 900n, cost: 20n, min_rate: 0 },
+      { reward: 100n, penalty: 900n, cost: 20n, min_rate: 0.01 },
+      { reward: 10n, penalty: 0n, cost: 10n, min_rate: 0 },
+      { reward: 0n, penalty: 0n, cost: 1n, min_rate: 0 },
+      { reward: 0n, penalty: 0n, cost: 0n, min_rate: 0.2 },
+      { reward: 2n ** 64n - 1n, penalty: 2n ** 64n - 1n, cost: 2n ** 63n + 1n, min_rate: 0 },
+      { reward: 3n, penalty: 0n, cost: 1n, min_rate: 0 }
+    ].map((p) => {
+      const policy = { ...resolvePolicy({ ...EMPTY_POLICY, minRate: p.min_rate, penalty: p.penalty, cost: p.cost }) }
+      return {
+        reward: String(p.reward),
+        penalty: String(p.penalty),
+        cost: String(p.cost),
+        margin: POS_SAFETY_MARGIN,
+        min_rate: p.min_rate,
+        pos_floor: proofOfSamplingFloor(p),
+        floor: samplingFloor(policy, p.reward)
+      }
+    }),
     adaptive_rate: [0, 1, 20, 100, 1000].map((k) => ({
       consecutive_agreements: k,
       initial_rate: 1,

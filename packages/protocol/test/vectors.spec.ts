@@ -8,11 +8,13 @@ import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { generateKeyPairFromSeed, publicKeyFromRaw, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { CID } from 'multiformats/cid'
 import {
   type AgreementRule,
   adaptiveRate,
   agreeResults,
   agreeTensors,
+  assertPreferred,
   capacityKey,
   type DType,
   deriveJobId,
@@ -22,10 +24,13 @@ import {
   encodeTensorCanonical,
   encodeTensorSetCanonical,
   type FailureKind,
+  FRAUD_TOPIC,
   ItemMap,
   type ItemPacking,
+  jobsTopic,
   MAX_FRAME_BYTES,
   modelCid,
+  modelOfJobsTopic,
   open,
   packItems,
   peerIdBytes,
@@ -33,11 +38,14 @@ import {
   resolvePolicy,
   STATEMENTS,
   type StatementKind,
+  samplingFloor,
   seal,
+  selectCapacityRecord,
   splitRows,
   type Tensor,
   tensorSetDigest,
   toHex,
+  validateCapacityEntry,
   WORKER_RENDEZVOUS_CID,
   workerShard,
   workerShardCid
@@ -89,6 +97,40 @@ describe('test vectors (§9)', () => {
     }
     for (const v of vectors.capacity_keys) {
       assert.equal(toHex(capacityKey(hex(v.peer_id_bytes))), v.key)
+    }
+  })
+
+  it('capacity records: the validator at one time, the selector, and what replaces a held record (§4.2)', async () => {
+    const c = vectors.capacity_records
+    for (const v of c.validator) {
+      const verdict = validateCapacityEntry(hex(v.key), hex(v.value), Number(c.now_ms))
+      if (v.valid) {
+        await verdict
+      } else {
+        await assert.rejects(verdict, { name: v.error }, v.why)
+      }
+    }
+    const decoded = await Promise.all(
+      c.selection.values.map(async (b) => ({ bytes: hex(b), record: (await open(STATEMENTS.capacity, hex(b))).message }))
+    )
+    assert.equal(selectCapacityRecord(decoded), c.selection.selected)
+    assert.equal(selectCapacityRecord([...decoded].reverse()), decoded.length - 1 - c.selection.selected, 'order-independent')
+    for (const v of c.replacement) {
+      const value = async (b: string) => ({ bytes: hex(b), record: (await open(STATEMENTS.capacity, hex(b))).message })
+      const [held, candidate] = [await value(v.held), await value(v.candidate)]
+      if (v.replaces) {
+        assertPreferred(held, candidate)
+      } else {
+        assert.throws(() => assertPreferred(held, candidate), { name: 'StaleRecordError' }, v.why)
+      }
+    }
+  })
+
+  it('topic strings (§5)', () => {
+    assert.equal(FRAUD_TOPIC, vectors.topics.fraud)
+    for (const v of vectors.topics.jobs) {
+      assert.equal(jobsTopic(CID.parse(v.model)), v.topic)
+      assert.equal(modelOfJobsTopic(v.topic)?.toString(), v.model)
     }
   })
 
@@ -150,7 +192,10 @@ describe('test vectors (§9)', () => {
       assert.ok(Math.abs(p - v.probability) < 1e-12)
     }
     for (const v of vectors.pos_floor) {
-      assert.equal(proofOfSamplingFloor(v), v.floor)
+      const [reward, penalty, cost] = [BigInt(v.reward), BigInt(v.penalty), BigInt(v.cost)]
+      assert.equal(proofOfSamplingFloor({ reward, penalty, cost, margin: v.margin }), v.pos_floor)
+      const policy = resolvePolicy({ initialRate: 0, minRate: v.min_rate, trustHorizon: 0, canaryRate: 0, penalty, cost, agreement: [] })
+      assert.equal(samplingFloor(policy, reward), v.floor, JSON.stringify(v))
     }
     for (const v of vectors.adaptive_rate) {
       const policy = { ...resolvePolicy(undefined), initialRate: v.initial_rate, trustHorizon: v.trust_horizon }
