@@ -26,6 +26,8 @@ export interface ObservedResult {
   outputs: Tensor[]
   /** The worker reported that the task cannot run (§6.6) instead of outputs. */
   failure?: TaskFailure
+  /** The outputs' digest (§3.5): what a result that carries only the digest is compared by (§7.1). */
+  outputDigest?: Uint8Array
   /** The signed result, carried through to a fraud proof (§7.5). */
   envelope?: Uint8Array
 }

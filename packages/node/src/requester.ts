@@ -523,7 +523,14 @@ export class RequesterService implements WorkHandlers {
     const { jobId, index } = checked
     const entry = this.jobs.get(jobId) as Entry
     const r = checked.result.message
-    const observed = { task: index, worker: remote.toString(), outputs: r.outputs, failure: r.failure, envelope }
+    const observed = {
+      task: index,
+      worker: remote.toString(),
+      outputs: r.outputs,
+      failure: r.failure,
+      outputDigest: r.outputDigest,
+      envelope
+    }
     // §6.6: a transient failure sends the task to another worker; a deterministic one is a
     // result like any other (verified by an independent worker).
     const transient = r.failure != null && !isDeterministicFailure(r.failure.kind)
@@ -659,6 +666,7 @@ export class RequesterService implements WorkHandlers {
               worker: action.worker,
               outputs: opened.message.outputs,
               failure: opened.message.failure,
+              outputDigest: opened.message.outputDigest,
               envelope
             })
           }

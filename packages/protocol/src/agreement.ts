@@ -50,6 +50,11 @@ export function agreeOutputs(a: readonly Tensor[], b: readonly Tensor[], rules: 
 export interface ComparableResult {
   readonly outputs: readonly Tensor[]
   readonly failure?: TaskFailure
+  /**
+   * §3.5 The outputs' digest. A result may carry it alone; two results of which either has no
+   * outputs agree exactly when their digests are equal (§7.1: a digest admits only EXACT).
+   */
+  readonly outputDigest?: Uint8Array
 }
 
 /**
@@ -66,6 +71,11 @@ export function agreeResults(a: ComparableResult, b: ComparableResult, rules: re
       return { agree: false, reason: `failures ${a.failure.kind} and ${b.failure.kind} are not the same deterministic kind` }
     }
     return AGREE
+  }
+  if ((a.outputs.length === 0 || b.outputs.length === 0) && a.outputDigest != null && b.outputDigest != null) {
+    return equals(a.outputDigest, b.outputDigest)
+      ? AGREE
+      : { agree: false, reason: 'output digests differ (a result without outputs compares by digest)' }
   }
   return agreeOutputs(a.outputs, b.outputs, rules)
 }

@@ -90,12 +90,33 @@ const rule = (kind: AgreementKind, over: Partial<AgreementRule> = {}): Agreement
   tieTolerance: 1e-4,
   ...over
 })
-const ruleToJson = (r: AgreementRule) => ({ ...r })
+/** §9: a rule as JSON — the .proto's field names, the kind by its enum name. */
+export interface RuleVector {
+  output: string
+  kind: string
+  atol: number
+  rtol: number
+  min_cosine: number
+  k: number
+  tie_tolerance: number
+}
+
+const ruleToJson = (r: AgreementRule): RuleVector => ({
+  output: r.output,
+  kind: r.kind,
+  atol: r.atol,
+  rtol: r.rtol,
+  min_cosine: r.minCosine,
+  k: r.k,
+  tie_tolerance: r.tieTolerance
+})
 
 /** What §7.1 compares of a result: outputs, or a failure (§6.6). */
 export interface ComparedResult {
   outputs: Tensor[]
   failure?: { kind: FailureKind; message: string }
+  /** Set on results that carry only their outputs' digest (§3.5), and on the results they meet. */
+  outputDigest?: Uint8Array
 }
 
 /** Signs a result without checking its field rules: for vectors of invalid results. */
@@ -133,7 +154,27 @@ function rawEnvelope(
 
 const resultToJson = (r: ComparedResult) => ({
   outputs: r.outputs.map(tensorToJson),
+  ...(r.outputDigest == null ? {} : { output_digest: toHex(r.outputDigest) }),
   ...(r.failure == null ? {} : { failure: { kind: r.failure.kind, message: r.failure.message } })
+})
+
+const half = (name: string, dims: number[], bits: number[]): Tensor => ({
+  name,
+  dtype: DType.FLOAT16,
+  dims: dims.map(BigInt),
+  data: new Uint8Array(Uint16Array.from(bits).buffer)
+})
+const double = (name: string, dims: number[], values: number[]): Tensor => ({
+  name,
+  dtype: DType.FLOAT64,
+  dims: dims.map(BigInt),
+  data: new Uint8Array(Float64Array.from(values).buffer)
+})
+const int64 = (name: string, dims: number[], values: bigint[]): Tensor => ({
+  name,
+  dtype: DType.INT64,
+  dims: dims.map(BigInt),
+  data: new Uint8Array(BigInt64Array.from(values).buffer)
 })
 
 const EMPTY_POLICY = { initialRate: 0, minRate: 0, trustHorizon: 0, canaryRate: 0, penalty: 0n, cost: 0n, agreement: [] }
@@ -382,7 +423,35 @@ export async function buildVectors() {
       tensors[1],
       { ...tensors[1], data: Uint8Array.from([2, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]) },
       rule(AgreementKind.ALLCLOSE, { atol: 10 })
-    ]
+    ],
+    // FLOAT16 elements compared as doubles: 1 vs 1.0009765625 (0x3c01) within atol + rtol·max, vs
+    // 1.001953125 (0x3c02) not.
+    [half('h', [1], [0x3c00]), half('h', [1], [0x3c01]), rule(AgreementKind.ALLCLOSE)],
+    [half('h', [1], [0x3c00]), half('h', [1], [0x3c02]), rule(AgreementKind.ALLCLOSE)],
+    // FLOAT64 compared at full precision: 2^-40 apart exceeds atol 1e-13 (a float32 comparison would see equal values).
+    [double('d', [1], [1]), double('d', [1], [1 + 2 ** -40]), rule(AgreementKind.ALLCLOSE, { atol: 1e-13, rtol: 0 })],
+    // ALLCLOSE is inclusive: |1 − 1.5| = 0.5 ≤ atol 0.5.
+    [float32Tensor('y', [1], [1]), float32Tensor('y', [1], [1.5]), rule(AgreementKind.ALLCLOSE, { atol: 0.5, rtol: 0 })],
+    // COSINE with zero rows: two rows of norm ≤ atol agree; a zero row and a non-zero row do not;
+    // with atol 0 only exact zeros count as zero.
+    [
+      float32Tensor('e', [2, 2], [0, 0, 1, 0]),
+      float32Tensor('e', [2, 2], [0.00001, 0, 1, 0]),
+      rule(AgreementKind.COSINE, { minCosine: 0.999 })
+    ],
+    [float32Tensor('e', [1, 2], [0, 0]), float32Tensor('e', [1, 2], [0.5, 0]), rule(AgreementKind.COSINE, { minCosine: 0.999 })],
+    [
+      float32Tensor('e', [1, 2], [0, 0]),
+      float32Tensor('e', [1, 2], [0.00001, 0]),
+      rule(AgreementKind.COSINE, { minCosine: 0.999, atol: 0 })
+    ],
+    // TOP_K with k above the row length compares whole rows (as sets).
+    [float32Tensor('s', [3], [0.1, 0.2, 0.3]), float32Tensor('s', [3], [0.3, 0.2, 0.1]), rule(AgreementKind.TOP_K, { k: 5 })],
+    // The tie tolerance is inclusive: 0.25 ≥ 0.5 − 0.25; at 0.2499 it is not.
+    [float32Tensor('s', [2], [0.5, 0.25]), float32Tensor('s', [2], [0.25, 0.5]), rule(AgreementKind.ARGMAX, { tieTolerance: 0.25 })],
+    [float32Tensor('s', [2], [0.5, 0.25]), float32Tensor('s', [2], [0.25, 0.5]), rule(AgreementKind.ARGMAX, { tieTolerance: 0.2499 })],
+    // ARGMAX on an integer tensor ranks its values (converted to doubles), not bytes.
+    [int64('c', [3], [5n, 9n, 1n]), int64('c', [3], [6n, 9n, 0n]), rule(AgreementKind.ARGMAX)]
   ] as [Tensor, Tensor, AgreementRule][]
 
   // §7.1, §6.6 results that may be failures instead of outputs.
@@ -396,7 +465,24 @@ export async function buildVectors() {
       { outputs: [], failure: { kind: FailureKind.RESOURCE_EXHAUSTED, message: '' } },
       rule(AgreementKind.ARGMAX)
     ],
-    [{ outputs: probs(0.9, 0.1) }, { outputs: probs(0.8, 0.2) }, rule(AgreementKind.ARGMAX)]
+    [{ outputs: probs(0.9, 0.1) }, { outputs: probs(0.8, 0.2) }, rule(AgreementKind.ARGMAX)],
+    // §3.5 a result that carries only its digest compares by digest: equal to the digest of the
+    // other's outputs, or not — the rule's tolerance cannot apply to a digest.
+    [
+      { outputs: [], outputDigest: tensorSetDigest(probs(0.9, 0.1)) },
+      { outputs: probs(0.9, 0.1), outputDigest: tensorSetDigest(probs(0.9, 0.1)) },
+      rule(AgreementKind.ARGMAX)
+    ],
+    [
+      { outputs: [], outputDigest: tensorSetDigest(probs(0.9, 0.1)) },
+      { outputs: probs(0.8, 0.2), outputDigest: tensorSetDigest(probs(0.8, 0.2)) },
+      rule(AgreementKind.ARGMAX)
+    ],
+    [
+      { outputs: [], outputDigest: tensorSetDigest(probs(0.9, 0.1)) },
+      { outputs: [], outputDigest: tensorSetDigest(probs(0.8, 0.2)) },
+      rule(AgreementKind.ARGMAX)
+    ]
   ]
 
   const inputDigest = tensorSetDigest(INPUTS)

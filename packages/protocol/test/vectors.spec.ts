@@ -10,6 +10,7 @@ import { generateKeyPairFromSeed, publicKeyFromRaw, publicKeyToProtobuf } from '
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { CID } from 'multiformats/cid'
 import {
+  type AgreementKind,
   type AgreementRule,
   adaptiveRate,
   agreeResults,
@@ -51,12 +52,21 @@ import {
   workerShardCid
 } from '../src/index.js'
 import { VECTORS_PATH } from './generate-vectors.js'
-import type { buildVectors, TensorVector } from './vectors-data.js'
+import type { buildVectors, RuleVector, TensorVector } from './vectors-data.js'
 
 type Vectors = Awaited<ReturnType<typeof buildVectors>>
 const vectors = JSON.parse(readFileSync(VECTORS_PATH, 'utf8')) as Vectors
 const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'))
 const tensor = (v: TensorVector): Tensor => ({ name: v.name, dtype: v.dtype as DType, dims: v.dims.map(BigInt), data: hex(v.data) })
+const rule = (v: RuleVector): AgreementRule => ({
+  output: v.output,
+  kind: v.kind as AgreementKind,
+  atol: v.atol,
+  rtol: v.rtol,
+  minCosine: v.min_cosine,
+  k: v.k,
+  tieTolerance: v.tie_tolerance
+})
 const kinds = STATEMENTS as unknown as Record<string, StatementKind<unknown>>
 
 describe('test vectors (§9)', () => {
@@ -162,8 +172,8 @@ describe('test vectors (§9)', () => {
 
   it('agreement cases', () => {
     for (const v of vectors.agreement) {
-      assert.equal(agreeTensors(tensor(v.a), tensor(v.b), v.rule as AgreementRule).agree, v.agree, JSON.stringify(v.rule))
-      assert.equal(agreeTensors(tensor(v.b), tensor(v.a), v.rule as AgreementRule).agree, v.agree, 'symmetric')
+      assert.equal(agreeTensors(tensor(v.a), tensor(v.b), rule(v.rule)).agree, v.agree, JSON.stringify(v))
+      assert.equal(agreeTensors(tensor(v.b), tensor(v.a), rule(v.rule)).agree, v.agree, 'symmetric')
     }
     assert.ok(vectors.agreement.some((v) => v.agree) && vectors.agreement.some((v) => !v.agree))
   })
@@ -171,10 +181,11 @@ describe('test vectors (§9)', () => {
   it('result agreement: failures and outputs (§6.6, §7.1)', () => {
     const toResult = (r: (typeof vectors.result_agreement)[number]['a']) => ({
       outputs: r.outputs.map(tensor),
-      failure: 'failure' in r && r.failure != null ? (r.failure as { kind: FailureKind; message: string }) : undefined
+      failure: 'failure' in r && r.failure != null ? (r.failure as { kind: FailureKind; message: string }) : undefined,
+      outputDigest: 'output_digest' in r && r.output_digest != null ? hex(r.output_digest as string) : undefined
     })
     for (const v of vectors.result_agreement) {
-      const rules = [v.rule as AgreementRule]
+      const rules = [rule(v.rule)]
       assert.equal(agreeResults(toResult(v.a), toResult(v.b), rules).agree, v.agree, JSON.stringify(v))
       assert.equal(agreeResults(toResult(v.b), toResult(v.a), rules).agree, v.agree, 'symmetric')
     }
