@@ -1,12 +1,13 @@
 /**
  * A worker's receipts (spec §3.6), kept durably: each is a requester's signed statement that it
  * accepted one result, for a reward — the worker's provable record of verified work (earnings).
- * Only receipts that verify, name this worker and were signed by the requester they name are kept.
+ * Only receipts that verify, name this worker, were signed by the requester they name and — given
+ * the results they answer — acknowledge those envelopes for the job's reward are kept.
  */
 
 import type { DatabaseSync, StatementSync } from 'node:sqlite'
 import type { PeerId } from '@libp2p/interface'
-import { open, parsePeerId, STATEMENTS, toHex } from '@openbatch/protocol'
+import { open, parsePeerId, type Receipt, STATEMENTS, sha256, toHex } from '@openbatch/protocol'
 import { equals } from 'uint8arrays/equals'
 import { openDatabase } from './database.js'
 import { InvalidReceiptError } from './errors.js'
@@ -56,16 +57,15 @@ export class ReceiptStore {
    */
   async addAll(
     envelopes: readonly Uint8Array[],
-    worker: PeerId
+    worker: PeerId,
+    expected?: readonly Expected[]
   ): Promise<{ kept: Uint8Array[]; rejected: { envelope: Uint8Array; error: Error }[] }> {
     const rejected: { envelope: Uint8Array; error: Error }[] = []
     const valid: { envelope: Uint8Array; row: [string, string, string, string, number] }[] = []
-    for (const envelope of envelopes) {
+    for (const [i, envelope] of envelopes.entries()) {
       try {
         const { message: r, signer } = await open(STATEMENTS.receipt, envelope)
-        if (!equals(r.worker, worker.toMultihash().bytes)) {
-          throw new InvalidReceiptError('the receipt names another worker')
-        }
+        checkReceipt(r, worker, expected?.[i])
         if (!signer.equals(parsePeerId(r.requester, 'receipt.requester'))) {
           throw new InvalidReceiptError('the receipt is not signed by the requester it names')
         }
@@ -114,5 +114,34 @@ export class ReceiptStore {
 
   close(): void {
     this.db.close()
+  }
+}
+
+/** What a worker expects of the receipt for one result it submitted (§3.6). */
+export interface Expected {
+  /** The result envelope the receipt acknowledges; unset for a DUPLICATE's original receipt. */
+  result?: Uint8Array
+  /** The job's `reward_per_task` (0 for a failure); unset when the worker no longer knows the job. */
+  reward?: bigint
+}
+
+/** A receipt as it came back for one submitted result, and what it must say (§3.6). */
+export interface Acknowledged extends Expected {
+  receipt: Uint8Array
+}
+
+/**
+ * §3.6: a receipt names this worker, acknowledges the exact result envelope submitted (its
+ * SHA-256) and pays the job's reward — 0 for a failure. InvalidReceiptError says which failed.
+ */
+export function checkReceipt(r: Receipt, worker: PeerId, expected: Expected = {}): void {
+  if (!equals(r.worker, worker.toMultihash().bytes)) {
+    throw new InvalidReceiptError('the receipt names another worker')
+  }
+  if (expected.result != null && !equals(r.resultDigest, sha256(expected.result))) {
+    throw new InvalidReceiptError('the receipt acknowledges another result envelope than the one submitted (§3.6)')
+  }
+  if (expected.reward != null && r.reward !== expected.reward) {
+    throw new InvalidReceiptError(`the receipt pays ${r.reward}, the job's reward for this result is ${expected.reward} (§3.6)`)
   }
 }

@@ -29,9 +29,11 @@ import {
   tensorSetDigest,
   toHex
 } from '@openbatch/protocol'
+import { equals } from 'uint8arrays/equals'
 import type { OpenbatchComponents } from './components.js'
+import { ProtocolViolationError } from './errors.js'
 import { JobBoard, learnRequesterAddresses } from './jobs.js'
-import type { ReceiptStore } from './receipts.js'
+import { type Acknowledged, checkReceipt, type ReceiptStore } from './receipts.js'
 import { claimTasks, submitResults } from './work.js'
 
 /** What worker uses of a peer. */
@@ -305,6 +307,19 @@ export class WorkerService {
       this.apply(this.agent.claimed(Date.now(), jobId, timedOut ? 'TIMEOUT' : 'FAILED'))
       return
     }
+    if (
+      assignment.code === ErrorCode.OK &&
+      assignment.tasks.length > 0 &&
+      (!equals(assignment.jobId, job.message.jobId) || !equals(assignment.model, job.message.model))
+    ) {
+      // §3.4: an assignment is for the job claimed and its announced model; anything else is the
+      // requester's failure, and none of it runs.
+      this.init.onError?.(
+        new ProtocolViolationError(`${job.signer.toString()} assigned tasks of another job or model than the one claimed (§3.4)`)
+      )
+      this.apply(this.agent.claimed(Date.now(), jobId, 'FAILED'))
+      return
+    }
     const answer = (assignment.code === ErrorCode.OK ? 'OK' : assignment.code) as ClaimAnswer
     this.apply(this.agent.claimed(Date.now(), jobId, answer, assignment.tasks.length))
     if (assignment.tasks.length > 0) {
@@ -350,10 +365,11 @@ export class WorkerService {
    * Keeps the receipts of one acknowledgement (§3.6): only those that verify, in one store
    * transaction; each one that does not is reported and the others are kept all the same.
    */
-  private async keepReceipts(receipts: Uint8Array[]): Promise<void> {
+  private async keepReceipts(acknowledged: Acknowledged[]): Promise<void> {
+    const receipts = acknowledged.map((a) => a.receipt)
     let valid: Uint8Array[] = receipts
     if (this.init.receiptStore != null) {
-      const { rejected } = await this.init.receiptStore.addAll(receipts, this.peer.peerId)
+      const { rejected } = await this.init.receiptStore.addAll(receipts, this.peer.peerId, acknowledged)
       const rejectedSet = new Set(rejected.map((r) => r.envelope))
       valid = receipts.filter((r) => !rejectedSet.has(r))
       for (const r of rejected) {
@@ -361,10 +377,10 @@ export class WorkerService {
       }
     } else {
       valid = []
-      for (const receipt of receipts) {
+      for (const a of acknowledged) {
         try {
-          await open(STATEMENTS.receipt, receipt)
-          valid.push(receipt)
+          checkReceipt((await open(STATEMENTS.receipt, a.receipt)).message, this.peer.peerId, a)
+          valid.push(a.receipt)
         } catch (err) {
           this.init.onError?.(err as Error)
         }
@@ -400,6 +416,7 @@ export class WorkerService {
         unavailable = { kind: FailureKind.MODEL_UNAVAILABLE, message: truncate((err as Error).message) }
       }
     }
+    const failures = new Map<Uint8Array, boolean>()
     const results = await Promise.all(
       a.tasks.map(async (task) => {
         const startedAtMs = BigInt(Date.now())
@@ -439,7 +456,9 @@ export class WorkerService {
           }
         }
         try {
-          return await seal(STATEMENTS.result, result, this.peer.privateKey)
+          const envelope = await seal(STATEMENTS.result, result, this.peer.privateKey)
+          failures.set(envelope, result.failure != null)
+          return envelope
         } catch (err) {
           this.init.onError?.(err as Error)
           return undefined // e.g. outputs over a limit: the lease expires and the task goes elsewhere
@@ -447,10 +466,25 @@ export class WorkerService {
       })
     )
     const envelopes = results.filter((r): r is Uint8Array<ArrayBuffer> => r != null)
+    // §3.6: a receipt acknowledges the exact result envelope it answers, for the job's reward (0
+    // for a failure).
+    const reward = this.jobs.get(toHex(a.jobId))?.message.rewardPerTask
     try {
       for (const part of submissions(envelopes)) {
         const statuses = await this.submit(requester, part, Number(a.leaseExpiresAtMs))
-        await this.keepReceipts(statuses.filter((s) => s.code === ErrorCode.OK || s.code === ErrorCode.DUPLICATE).map((s) => s.receipt))
+        const acknowledged = statuses.flatMap((s, i) =>
+          s.code === ErrorCode.OK || s.code === ErrorCode.DUPLICATE
+            ? [
+                {
+                  receipt: s.receipt,
+                  // A DUPLICATE carries the original receipt, for the envelope first accepted.
+                  result: s.code === ErrorCode.OK ? (part[i] as Uint8Array) : undefined,
+                  reward: failures.get(part[i] as Uint8Array) === true ? 0n : reward
+                }
+              ]
+            : []
+        )
+        await this.keepReceipts(acknowledged)
       }
     } catch (err) {
       this.init.onError?.(err as Error)

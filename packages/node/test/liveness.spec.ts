@@ -9,7 +9,9 @@ import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { InferenceFailedError, InvalidInputError } from '@openbatch/inference'
 import {
+  Assignment,
   createJobAnnouncement,
+  deriveTaskId,
   ErrorCode,
   FailureKind,
   float32Tensor,
@@ -32,6 +34,7 @@ import {
   claimTasks,
   createOpenbatchPeer,
   DEFAULT_ASSIGNMENT_BYTES,
+  frameStream,
   JobAnnouncer,
   JobBoard,
   MemoryJobStore,
@@ -209,6 +212,53 @@ describe('liveness (issue #11) — real libp2p peers', () => {
       [0, 1]
     )
     modest.stop()
+  })
+
+  it('an assignment of another model than the job announced is refused, not run, and counted against its requester (§3.4)', async () => {
+    const [attacker, p1] = await network(2, { mesh: true })
+    assert.ok(attacker && p1)
+    const OTHER = modelCid(new TextEncoder().encode('a model the job did not announce'))
+    const job = announcement(attacker, 10, { nonce: 9 })
+    let claims = 0
+    // The attacker answers every claim with a valid task — of OTHER, not of the job's model.
+    await attacker.libp2p.handle(WORK_PROTOCOL, async (stream) => {
+      claims++
+      const lp = frameStream(stream, 'TaskClaim')
+      await lp.read()
+      const task = { index: 0n, inputs: inputs(0) }
+      const taskId = deriveTaskId(job.jobId, 0n, OTHER.bytes, tensorSetDigest(task.inputs))
+      await lp.write(
+        Assignment.encode({
+          code: ErrorCode.OK,
+          jobId: job.jobId,
+          model: OTHER.bytes as Uint8Array<ArrayBuffer>,
+          tasks: [{ ...task, taskId }],
+          leaseExpiresAtMs: BigInt(Date.now() + 60_000),
+          message: ''
+        })
+      )
+      await stream.close()
+    })
+    const runs: string[] = []
+    const errors: Error[] = []
+    const inner = sumBackend()
+    const w = worker(p1, {
+      backend: {
+        describe: inner.describe,
+        run: async (model, t) => {
+          runs.push(model)
+          return inner.run(model, t)
+        }
+      },
+      models: [MODEL.toString(), OTHER.toString()],
+      onError: (err) => errors.push(err),
+      backoffMs: 50
+    })
+    w.addJob(await open(STATEMENTS.job, await seal(STATEMENTS.job, job, attacker.privateKey)))
+    await waitFor('two refused assignments', () => errors.filter((e) => e.name === 'ProtocolViolationError').length >= 2)
+    assert.ok(claims >= 2)
+    assert.deepEqual(runs, [], 'nothing of the assignment ran')
+    await w.stop()
   })
 
   it('announcements of fake jobs whose requester never answers do not hold honest work; the liar is backed off and scored (§6.2)', async () => {

@@ -30,6 +30,27 @@ async function receipt(requester: PrivateKey, worker: PrivateKey, n: number, rew
 }
 
 describe('ReceiptStore (§3.6)', () => {
+  it("keeps only receipts bound to the result envelopes submitted, for the job's reward", async () => {
+    const [requester, worker] = await Promise.all([generateKeyPair('Ed25519'), generateKeyPair('Ed25519')])
+    const store = new ReceiptStore(join(await tempDir(), 'receipts.db'))
+    const result = (n: number) => new TextEncoder().encode(`result ${n}`) // what receipt(n) acknowledges
+    const [r0, r1, r2] = await Promise.all([0, 1, 2].map((n) => receipt(requester, worker, n)))
+    const { kept, rejected } = await store.addAll([r0, r1, r2] as Uint8Array[], peerIdFromPrivateKey(worker), [
+      { result: result(0), reward: 5n },
+      { result: result(7), reward: 5n },
+      { result: result(2), reward: 0n }
+    ])
+    assert.deepEqual(kept, [r0])
+    assert.deepEqual(
+      rejected.map((r) => [r.envelope, r.error.name, /another result envelope|pays 5/.test(r.error.message)]),
+      [
+        [r1, 'InvalidReceiptError', true],
+        [r2, 'InvalidReceiptError', true]
+      ]
+    )
+    store.close()
+  })
+
   it("keeps an acknowledgement's valid receipts at once, refuses another worker's by name, ignores repeats", async () => {
     const [requester, worker, other] = await Promise.all([
       generateKeyPair('Ed25519'),

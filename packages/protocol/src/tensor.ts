@@ -63,15 +63,21 @@ export function dtypeInfo(dtype: DType): DTypeInfo {
 
 /**
  * Number of elements of a shape, or an error when it would exceed what MAX_TENSOR_BYTES allows
- * for the element size (checked while multiplying, so a dim of 2^63 never overflows).
+ * for the element size. §2.2: every dimension is checked first; a shape with a dimension of 0 holds
+ * no elements whatever its other dimensions, so the verdict does not depend on their order.
  */
 export function elementCount(dims: readonly bigint[], elementSize = 1): number {
   const maxElements = BigInt(Math.floor(MAX_TENSOR_BYTES / elementSize))
-  let count = 1n
   for (const d of dims) {
     if (d < 0n || d > BigInt(MAX_TENSOR_DIM)) {
       throw new InvalidTensorError(`dimension ${d} is outside 0..${MAX_TENSOR_DIM}`)
     }
+  }
+  if (dims.includes(0n)) {
+    return 0
+  }
+  let count = 1n
+  for (const d of dims) {
     count *= d
     if (count > maxElements) {
       throw new TooLargeError(

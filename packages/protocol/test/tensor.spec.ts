@@ -61,6 +61,13 @@ describe('tensor validation (§2.2)', () => {
   it('rejects a dimension of 2^63 even next to a zero dimension', () => {
     const huge: Tensor = { name: 'x', dtype: DType.UINT8, dims: [0n, 2n ** 63n], data: new Uint8Array() }
     assert.throws(() => validateTensor(huge), { name: 'InvalidTensorError', message: /outside 0\.\.4294967295/ })
+    // §2.2: a zero dimension empties the shape wherever it stands; the verdict is order-free.
+    for (const dims of [
+      [4294967295n, 4294967295n, 0n],
+      [0n, 4294967295n, 4294967295n]
+    ]) {
+      validateTensor({ name: 'e', dtype: DType.FLOAT32, dims, data: new Uint8Array() })
+    }
   })
 
   it('rejects a shape whose byte size exceeds MAX_TENSOR_BYTES without allocating it', () => {

@@ -275,7 +275,9 @@ export async function buildVectors() {
       data: Uint8Array.from([1, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])
     },
     { name: 'mask', dtype: DType.BOOL, dims: [], data: Uint8Array.from([1]) },
-    { name: 'wide', dtype: DType.UINT8, dims: [300n, 0n], data: new Uint8Array() }
+    { name: 'wide', dtype: DType.UINT8, dims: [300n, 0n], data: new Uint8Array() },
+    // §2.2: a dimension of 0 makes any shape empty, whichever position it has.
+    { name: 'empty', dtype: DType.FLOAT32, dims: [4294967295n, 4294967295n, 0n], data: new Uint8Array() }
   ]
 
   // §5.1 a re-announcement: the same job, issued later, with the requester's addresses (§3.3).

@@ -47,6 +47,7 @@ import {
   tensorSetDigest,
   toHex,
   validateCapacityEntry,
+  validateTensor,
   WORKER_RENDEZVOUS_CID,
   workerShard,
   workerShardCid
@@ -81,6 +82,7 @@ describe('test vectors (§9)', () => {
 
   it('canonical tensor and tensor-set encodings and digests', () => {
     for (const v of vectors.tensors) {
+      validateTensor(tensor(v.tensor))
       assert.equal(toHex(encodeTensorCanonical(tensor(v.tensor))), v.canonical)
     }
     for (const v of vectors.tensor_sets) {
