@@ -198,8 +198,21 @@ export async function checkAnnouncement(jobId: string | undefined, taskCount: nu
 }
 
 /** A task's inputs as stored (§6.2's Task message without its id). */
+/** Bytes an assignment of one task adds besides the task's encoding: its id, the assignment's fields, framing. */
+const ONE_TASK_FRAME_OVERHEAD = 1024
+
+/**
+ * A task's inputs as stored. §6.2: a task that would not fit one frame alone could never be
+ * assigned, so staging refuses it (InvalidJobError) instead of leaving it pending forever.
+ */
 export function encodeInputs(index: number, inputs: Tensor[]): Uint8Array {
-  return Task.encode({ taskId: new Uint8Array(), index: BigInt(index), inputs })
+  const bytes = Task.encode({ taskId: new Uint8Array(), index: BigInt(index), inputs })
+  if (bytes.byteLength + ONE_TASK_FRAME_OVERHEAD > MAX_FRAME_BYTES) {
+    throw new InvalidJobError(
+      `task ${index}'s inputs take ${bytes.byteLength} bytes: no assignment frame (${MAX_FRAME_BYTES} bytes) could carry it (§6.2)`
+    )
+  }
+  return bytes
 }
 
 export function decodeInputs(bytes: Uint8Array): Tensor[] {

@@ -41,14 +41,11 @@ export async function checkResult(
   try {
     opened = await open(STATEMENTS.result, envelope)
   } catch (err) {
-    const name = (err as Error).name
-    const code =
-      name === 'InvalidSignatureError'
-        ? ErrorCode.BAD_SIGNATURE
-        : name === 'PeerIdMismatchError'
-          ? ErrorCode.WRONG_SIGNER
-          : ErrorCode.MALFORMED
-    return reject(code, (err as Error).message.slice(0, 500))
+    // §1.3's table: each error of opening carries its code (TOO_LARGE, MALFORMED, BAD_SIGNATURE —
+    // an unsupported key too — or WRONG_SIGNER).
+    const code = (err as { code?: unknown }).code
+    const known = Object.values(ErrorCode).includes(code as ErrorCode) ? (code as ErrorCode) : ErrorCode.MALFORMED
+    return reject(known, (err as Error).message.slice(0, 500))
   }
   if (!opened.signer.equals(sender)) {
     return reject(ErrorCode.WRONG_SIGNER, 'the result is signed by another peer than the one submitting it')

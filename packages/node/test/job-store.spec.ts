@@ -13,12 +13,14 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { resolveJobPolicy, TaskState, type Verdict } from '@openbatch/core'
 import {
   createJobAnnouncement,
+  DType,
   FailureKind,
   float32Tensor,
   modelCid,
   peerIdBytes,
   STATEMENTS,
   seal,
+  type Tensor,
   tensorSetDigest,
   toHex
 } from '@openbatch/protocol'
@@ -92,6 +94,24 @@ for (const [name, make] of stores) {
       )
       assert.equal(store.getJob(jobId), undefined)
       assert.deepEqual(store.listJobs(), [])
+      store.close()
+    })
+
+    it('refuses a task that no assignment frame could carry (§6.2), and keeps no trace of the job', async () => {
+      const store = await make()
+      const { jobId, envelope } = await announcement(2)
+      // Five 16 MiB tensors: valid each (§2.2), 80 MiB together — more than a 64 MiB frame.
+      const huge = Array.from({ length: 5 }, (_, i) => ({
+        name: `x${i}`,
+        dtype: DType.UINT8,
+        dims: [16n * 1024n * 1024n],
+        data: new Uint8Array(16 * 1024 * 1024)
+      }))
+      await assert.rejects(
+        store.stageJob(jobId, [inputs(1)[0] as Tensor[], huge], async () => envelope, { policy: resolveJobPolicy() }),
+        (err: Error) => err.name === 'InvalidJobError' && /task 1's inputs .* no assignment frame/.test(err.message)
+      )
+      assert.equal(store.getJob(jobId), undefined)
       store.close()
     })
 

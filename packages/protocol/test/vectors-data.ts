@@ -15,6 +15,7 @@ import {
   agreeResults,
   agreeTensors,
   assertPreferred,
+  banDuration,
   type CapacityValue,
   capacityKey,
   concatBytes,
@@ -38,6 +39,7 @@ import {
   packItems,
   peerIdBytes,
   proofOfSamplingFloor,
+  reputationScore,
   resolvePolicy,
   STATEMENTS,
   type StatementKind,
@@ -630,6 +632,23 @@ export async function buildVectors() {
         pos_floor: proofOfSamplingFloor(p),
         floor: samplingFloor(policy, p.reward)
       }
+    }),
+    // §7.6: the score of counts, and the ban after the n-th proof (null: permanent).
+    reputation: [
+      [0, 0, 0],
+      [10, 0, 0],
+      [10, 1, 0],
+      [0, 0, 4],
+      [100, 2, 3]
+    ].map(([agreements = 0, disagreements = 0, timeouts = 0]) => ({
+      agreements,
+      disagreements,
+      timeouts,
+      score: reputationScore({ agreements, disagreements, timeouts })
+    })),
+    bans: [0, 1, 2, 3, 4].map((offences) => {
+      const ms = banDuration(offences)
+      return { offences, ms: Number.isFinite(ms) ? ms : null }
     }),
     adaptive_rate: [0, 1, 20, 100, 1000].map((k) => ({
       consecutive_agreements: k,

@@ -16,6 +16,7 @@ import {
   agreeResults,
   agreeTensors,
   assertPreferred,
+  banDuration,
   capacityKey,
   type DType,
   deriveJobId,
@@ -36,6 +37,7 @@ import {
   packItems,
   peerIdBytes,
   proofOfSamplingFloor,
+  reputationScore,
   resolvePolicy,
   STATEMENTS,
   type StatementKind,
@@ -210,6 +212,13 @@ describe('test vectors (§9)', () => {
       const policy = resolvePolicy({ initialRate: 0, minRate: v.min_rate, trustHorizon: 0, canaryRate: 0, penalty, cost, agreement: [] })
       assert.equal(samplingFloor(policy, reward), v.floor, JSON.stringify(v))
     }
+    for (const v of vectors.reputation) {
+      assert.ok(Math.abs(reputationScore(v) - v.score) < 1e-15, JSON.stringify(v))
+    }
+    assert.deepEqual(
+      vectors.bans.map((v) => banDuration(v.offences)),
+      vectors.bans.map((v) => v.ms ?? Number.POSITIVE_INFINITY)
+    )
     for (const v of vectors.adaptive_rate) {
       const policy = { ...resolvePolicy(undefined), initialRate: v.initial_rate, trustHorizon: v.trust_horizon }
       assert.ok(Math.abs(adaptiveRate(v.consecutive_agreements, policy, v.floor) - v.rate) < 1e-12)
