@@ -21,9 +21,9 @@ describe('result checks (§6.3): an unopenable result is answered with its error
     assert.ok(cases.length >= 8)
     const seen = new Set<string>()
     for (const v of cases) {
-      const Error = (protocol as unknown as Record<string, new (a: string, b: number, c: number) => { code: string }>)[v.error]
-      assert.ok(Error != null, v.error)
-      const expected = new Error('', 0, 0).code
+      const ErrorClass = (protocol as unknown as Record<string, new (a: string, b: number, c: number) => { code: string }>)[v.error]
+      assert.ok(ErrorClass != null, v.error)
+      const expected = new ErrorClass('', 0, 0).code
       const checked = await checkResult(Buffer.from(v.envelope, 'hex'), sender, () => undefined)
       assert.equal(checked.ok, false)
       assert.equal(checked.ok ? undefined : checked.code, expected, v.why)
