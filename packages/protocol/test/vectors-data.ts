@@ -16,17 +16,24 @@ import {
   agreeTensors,
   assertPreferred,
   banDuration,
+  CapacityRecord,
   type CapacityValue,
   capacityKey,
   concatBytes,
   DType,
+  decodeFrame,
   deriveJobId,
   deriveTaskId,
   detectionProbability,
+  ErrorCode,
   encodeTensorCanonical,
   encodeTensorSetCanonical,
   FailureKind,
+  FRAMES,
+  FRAUD_PROOF_MAX_AGE_MS,
   FRAUD_TOPIC,
+  type FrameName,
+  FraudProof,
   float32Tensor,
   ItemMap,
   type ItemPacking,
@@ -34,11 +41,18 @@ import {
   jobsTopic,
   MAX_CLOCK_SKEW_MS,
   MAX_FRAME_BYTES,
+  MAX_MODEL_CHUNK_BYTES,
+  MAX_MODEL_REQUEST_BYTES,
+  MAX_RECEIPT_BYTES,
+  MAX_TASK_CLAIM_BYTES,
+  MAX_TASKS_PER_CLAIM,
+  type MessageCodec,
   modelCid,
   POS_SAFETY_MARGIN,
   packItems,
   peerIdBytes,
   proofOfSamplingFloor,
+  Receipt,
   reputationScore,
   resolvePolicy,
   STATEMENTS,
@@ -51,7 +65,9 @@ import {
   type Tensor,
   tensorSetDigest,
   toHex,
+  uvarint,
   validateCapacityEntry,
+  validateFraudMessage,
   WORKER_RENDEZVOUS_CID,
   workerShard,
   workerShardCid
@@ -260,6 +276,181 @@ async function capacityVectors(worker: Identity, other: Identity) {
   }
 }
 
+/**
+ * §5.2, §7.5: signed fraud proofs and the gossip verdict at one time — a valid one, one breaking each
+ * check of §7.5 (the error names it), and the two [IGNORE] cases.
+ */
+async function fraudVectors(requester: Identity, honest1: Identity, honest2: Identity) {
+  const cheater = await identity(4)
+  const job = jobAnnouncement(requester)
+  const announcement = await seal(STATEMENTS.job, job, requester.key)
+  const result = (who: Identity, values: Tensor[], over: Partial<TaskResult> = {}) =>
+    seal(STATEMENTS.result, taskResult(who, job, values, over), who.key)
+  const good1 = await result(honest1, probs(0.9, 0.1))
+  const good2 = await result(honest2, probs(0.89, 0.11))
+  const bad = await result(cheater, probs(0.1, 0.9))
+  const now = T0 + 10_000
+  const proof = (over: Partial<FraudProof> = {}): FraudProof => ({
+    announcement,
+    accused: bad,
+    agreeing: [good1, good2],
+    inputs: INPUTS,
+    reporter: requester.id,
+    issuedAtMs: BigInt(T0 + 5000),
+    ...over
+  })
+  const tampered = (() => {
+    const env = RecordEnvelope.createFromProtobuf(good2)
+    const sig = Uint8Array.from(env.signature)
+    sig[0] = (sig[0] as number) ^ 0xff
+    return new RecordEnvelope({ ...env, signature: sig }).marshal() as Uint8Array<ArrayBuffer>
+  })()
+  const failure = (who: Identity) =>
+    result(who, [], { outputDigest: tensorSetDigest([]), failure: { kind: FailureKind.INPUT_REJECTED, message: '' } })
+  const otherModel = jobAnnouncement(requester, { model: modelCid(new Uint8Array([9])).bytes as Uint8Array<ArrayBuffer> })
+  const cases: [string, FraudProof][] = [
+    ['a valid proof with the inputs', proof()],
+    ['a valid proof without the inputs (§6.9: they are fetched by digest)', proof({ inputs: [] })],
+    ['check 1: a result in place of the announcement', proof({ announcement: good1 })],
+    ['check 2: a witness whose signature was tampered with', proof({ agreeing: [good1, tampered] })],
+    ['check 3: a witness for another task', proof({ agreeing: [good1, await result(honest2, probs(0.9, 0.1), { index: 4n })] })],
+    [
+      "check 3: an accused result for another model than the job's",
+      proof({ accused: await seal(STATEMENTS.result, taskResult(cheater, otherModel, probs(0.1, 0.9)), cheater.key) })
+    ],
+    [
+      'check 4: a witness that carries only its digest',
+      proof({
+        agreeing: [good1, await seal(STATEMENTS.result, { ...taskResult(honest2, job, probs(0.9, 0.1)), outputs: [] }, honest2.key)]
+      })
+    ],
+    ['check 4: two failures outvoting outputs', proof({ accused: good1, agreeing: [await failure(honest2), await failure(cheater)] })],
+    ['check 5: one signer twice', proof({ agreeing: [good1, good1] })],
+    ['check 5: the accused as its own witness', proof({ agreeing: [good1, bad] })],
+    ['check 6: an accused that agrees with the witnesses', proof({ accused: good1, agreeing: [good2, bad] })],
+    ["check 7: inputs that are not the task's", proof({ inputs: [{ ...(INPUTS[0] as Tensor), data: new Uint8Array(16) }] })],
+    ['[IGNORE] issued after now + MAX_CLOCK_SKEW_MS', proof({ issuedAtMs: BigInt(now + MAX_CLOCK_SKEW_MS + 1) })]
+  ]
+  const out = []
+  for (const [why, p] of cases) {
+    const bytes = await sealRaw(STATEMENTS.fraud, FraudProof.encode(p), requester.key)
+    const verdict = await validateFraudMessage(bytes, now)
+    out.push({ proof: toHex(bytes), verdict: verdict.action, ...(verdict.errorName == null ? {} : { error: verdict.errorName }), why })
+  }
+  const old = await sealRaw(STATEMENTS.fraud, FraudProof.encode(proof()), requester.key)
+  const late = Number(job.deadlineMs) + FRAUD_PROOF_MAX_AGE_MS + 1
+  const lateVerdict = await validateFraudMessage(old, late)
+  return {
+    now_ms: String(now),
+    cases: [
+      ...out,
+      {
+        proof: toHex(old),
+        now_ms: String(late),
+        verdict: lateVerdict.action,
+        why: '[IGNORE] the job ended more than FRAUD_PROOF_MAX_AGE_MS before now'
+      }
+    ]
+  }
+}
+
+/** A decoded message as JSON: bytes as hex, uint64 as decimal strings, enums by name (§9). */
+export function messageToJson(value: unknown): unknown {
+  if (value instanceof Uint8Array) {
+    return toHex(value)
+  }
+  if (typeof value === 'bigint') {
+    return value.toString()
+  }
+  if (Array.isArray(value)) {
+    return value.map(messageToJson)
+  }
+  if (value != null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), messageToJson(v)])
+    )
+  }
+  return value
+}
+
+/**
+ * §6 stream frames: each message's fields, its encoding and the length-prefixed frame; then frames
+ * a receiver MUST refuse, with the error (a stream peer resets that stream, §6.1).
+ */
+async function frameVectors(job: JobAnnouncement, result: Uint8Array, receipt: Uint8Array, announcement: Uint8Array) {
+  const task = { taskId: deriveTaskId(job.jobId, 3n, job.model, tensorSetDigest(INPUTS)), index: 3n, inputs: INPUTS }
+  const assignment = {
+    code: ErrorCode.OK,
+    jobId: job.jobId,
+    model: job.model,
+    tasks: [task],
+    leaseExpiresAtMs: BigInt(T0 + 60_000),
+    message: ''
+  }
+  const valid: [FrameName, unknown][] = [
+    ['TaskClaim', { jobId: job.jobId, maxTasks: 8 }],
+    ['Assignment', assignment],
+    ['Assignment', { code: ErrorCode.NO_TASKS, jobId: job.jobId, model: new Uint8Array(), tasks: [], leaseExpiresAtMs: 0n, message: '' }],
+    ['ResultSubmission', { results: [result] }],
+    ['ResultAck', { statuses: [{ code: ErrorCode.OK, receipt, message: '' }] }],
+    ['ModelRequest', { model: job.model, offset: 1048576n, length: MAX_MODEL_CHUNK_BYTES }],
+    ['ModelChunk', { code: ErrorCode.OK, totalSize: 1048580n, offset: 1048576n, data: Uint8Array.from([1, 2, 3, 4]) }],
+    ['JobQuery', { models: [job.model] }],
+    ['JobList', { announcements: [announcement] }],
+    ['InputRequest', { jobId: job.jobId, index: 3n }],
+    ['InputResponse', { code: ErrorCode.OK, inputs: INPUTS, message: '' }]
+  ]
+  const encode = (name: FrameName, message: unknown) => (FRAMES[name].codec as unknown as MessageCodec<unknown>).encode(message as never)
+  const frames = valid.map(([name, message]) => {
+    const bytes = encode(name, message)
+    return {
+      frame: name,
+      message: messageToJson(decodeFrame(name, bytes)),
+      encoded: toHex(bytes),
+      framed: toHex(concatBytes([uvarint(bytes.byteLength), bytes]))
+    }
+  })
+  const refused = async (name: FrameName, bytes: Uint8Array, why: string) => {
+    try {
+      decodeFrame(name, bytes)
+      throw new Error(`${name} decoded: ${why}`)
+    } catch (err) {
+      return { frame: name, encoded: toHex(bytes), error: (err as Error).name, why }
+    }
+  }
+  const invalid = [
+    await refused('TaskClaim', encode('TaskClaim', { jobId: job.jobId, maxTasks: 0 }), 'max_tasks 0 (§3.4)'),
+    await refused(
+      'TaskClaim',
+      encode('TaskClaim', { jobId: job.jobId, maxTasks: MAX_TASKS_PER_CLAIM + 1 }),
+      'max_tasks over MAX_TASKS_PER_CLAIM'
+    ),
+    await refused('TaskClaim', encode('TaskClaim', { jobId: job.jobId.subarray(0, 31), maxTasks: 1 }), 'a job_id of 31 bytes'),
+    await refused('TaskClaim', new Uint8Array(MAX_TASK_CLAIM_BYTES + 1), 'a frame over MAX_TASK_CLAIM_BYTES'),
+    await refused('Assignment', encode('Assignment', { ...assignment, code: ErrorCode.NO_TASKS }), 'tasks with a code other than OK'),
+    await refused(
+      'Assignment',
+      encode('Assignment', { ...assignment, tasks: [{ ...task, index: 4n }] }),
+      'a task whose task_id is not derived from its index (§2.4)'
+    ),
+    await refused(
+      'ResultSubmission',
+      encode('ResultSubmission', { results: Array.from({ length: 257 }, () => new Uint8Array([1])) }),
+      'results over the schema limit of 256'
+    ),
+    await refused('ModelRequest', new Uint8Array(MAX_MODEL_REQUEST_BYTES + 1), 'a frame over MAX_MODEL_REQUEST_BYTES'),
+    await refused('JobQuery', encode('JobQuery', { models: [new Uint8Array([1, 2, 3])] }), 'a model that is not a CID (§2.1)'),
+    await refused(
+      'InputResponse',
+      encode('InputResponse', { code: ErrorCode.NOT_ASSIGNED, inputs: INPUTS, message: '' }),
+      'inputs with a code other than OK'
+    )
+  ]
+  return { valid: frames, invalid }
+}
+
 export async function buildVectors() {
   const requester = await identity(1)
   const worker = await identity(2)
@@ -411,6 +602,45 @@ export async function buildVectors() {
     }
   ]
 
+  // §3: one field rule broken per statement, each sealed by the peer it names (§1.3 step 8).
+  const fieldCases = []
+  for (const [kind, payload, why] of [
+    ['job', JobAnnouncement.encode({ ...job, taskCount: 0n }), 'task_count 0 (§3.3)'],
+    ['job', JobAnnouncement.encode({ ...job, maxBatch: MAX_TASKS_PER_CLAIM + 1 }), 'max_batch over MAX_TASKS_PER_CLAIM (§3.3)'],
+    ['job', JobAnnouncement.encode({ ...job, deadlineMs: job.issuedAtMs }), 'deadline_ms not after issued_at_ms (§3.3)'],
+    ['job', JobAnnouncement.encode({ ...job, nonce: NONCE.subarray(0, 15) as Uint8Array<ArrayBuffer> }), 'a nonce of 15 bytes (§2.4)'],
+    [
+      'job',
+      JobAnnouncement.encode({ ...job, verification: { ...(job.verification as NonNullable<typeof job.verification>), minRate: 1.5 } }),
+      'min_rate 1.5 (§3.3)'
+    ],
+    [
+      'job',
+      JobAnnouncement.encode({
+        ...job,
+        verification: { ...(job.verification as NonNullable<typeof job.verification>), agreement: [rule(AgreementKind.TOP_K, { k: 0 })] }
+      }),
+      'a TOP_K rule with k 0 (§3.3)'
+    ],
+    ['result', TaskResult.encode({ ...result, model: new Uint8Array([1, 2, 3]) }), 'a model that is not a CID (§2.1, §3.5)'],
+    ['result', TaskResult.encode({ ...result, index: 4n }), 'a task_id not derived from the index (§2.4, §3.5)'],
+    ['result', TaskResult.encode({ ...result, outputDigest: new Uint8Array(32) }), "an output_digest that is not the outputs' (§3.5)"],
+    ['capacity', CapacityRecord.encode(capacityRecord(worker, { seq: 0n })), 'seq 0 (§3.2)'],
+    [
+      'capacity',
+      CapacityRecord.encode(capacityRecord(worker, { expiresAtMs: BigInt(T0 + 86_400_001) })),
+      'a lifetime over MAX_CAPACITY_TTL_MS (§3.2)'
+    ],
+    [
+      'receipt',
+      Receipt.encode({ ...receipt(requester, worker, result, sha256(resultEnvelope)), resultDigest: new Uint8Array(31) }),
+      'a result_digest of 31 bytes (§3.6)'
+    ]
+  ] as [keyof typeof STATEMENTS, Uint8Array, string][]) {
+    const signer = kind === 'job' || kind === 'receipt' ? requester : worker
+    fieldCases.push({ kind, envelope: toHex(await sealRaw(STATEMENTS[kind], payload, signer.key)), error: 'InvalidFieldError', why })
+  }
+
   const agreement = [
     [probs(0.9, 0.1)[0], probs(0.8, 0.2)[0], rule(AgreementKind.ARGMAX)],
     [probs(0.9, 0.1)[0], probs(0.1, 0.9)[0], rule(AgreementKind.ARGMAX)],
@@ -531,6 +761,24 @@ export async function buildVectors() {
     capacity_keys: [{ peer_id_bytes: toHex(worker.id), key: toHex(capacityKey(worker.id)) }],
     capacity_records: await capacityVectors(worker, other),
     topics: { fraud: FRAUD_TOPIC, jobs: [{ model: MODEL.toString(), topic: jobsTopic(MODEL) }] },
+    // §3.6: each receipt of the envelopes above names the SHA-256 of the result envelope it answers.
+    receipt_bindings: await Promise.all(
+      [
+        [resultEnvelope, receipt(requester, worker, result, sha256(resultEnvelope))],
+        [failedEnvelope, { ...receipt(requester, worker, failed, sha256(failedEnvelope)), reward: 0n }]
+      ].map(async ([envelope, r]) => ({
+        result: toHex(envelope as Uint8Array),
+        receipt: toHex(await seal(STATEMENTS.receipt, r as Parameters<typeof seal>[1] as never, requester.key)),
+        result_digest: toHex(sha256(envelope as Uint8Array))
+      }))
+    ),
+    fraud_proofs: await fraudVectors(requester, worker, other),
+    frames: await frameVectors(
+      job,
+      resultEnvelope,
+      await seal(STATEMENTS.receipt, receipt(requester, worker, result, sha256(resultEnvelope)), requester.key),
+      await seal(STATEMENTS.job, job, requester.key)
+    ),
     envelopes,
     invalid_envelopes: [
       { kind: 'result', envelope: toHex(flipped), error: 'InvalidSignatureError', why: 'last signature bit flipped' },
@@ -568,6 +816,25 @@ export async function buildVectors() {
         why: 'items_per_task present and 0 (§3.3)'
       },
       ...keyCases.map((c) => ({ kind: 'result', envelope: toHex(c.envelope), error: c.error, why: c.why })),
+      {
+        kind: 'receipt',
+        envelope: toHex(new Uint8Array(MAX_RECEIPT_BYTES + 1)),
+        error: 'TooLargeError',
+        why: 'over MAX_RECEIPT_BYTES (checked before decoding)'
+      },
+      {
+        kind: 'result',
+        envelope: toHex(
+          await sealRaw(
+            STATEMENTS.result,
+            TaskResult.encode({ ...result, outputs: Array.from({ length: 17 }, (_, i) => float32Tensor(`y${i}`, [1], [0])) }),
+            worker.key
+          )
+        ),
+        error: 'LimitExceededError',
+        why: '17 outputs: over the schema limit of 16 (checked while decoding, §3.1)'
+      },
+      ...fieldCases,
       {
         kind: 'result',
         // outputs (field 7) holding the tensor x: FLOAT32 [1, 4] with dims packed (1a 02 01 04).

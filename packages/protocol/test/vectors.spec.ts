@@ -12,6 +12,7 @@ import { CID } from 'multiformats/cid'
 import {
   type AgreementKind,
   type AgreementRule,
+  type Assignment,
   adaptiveRate,
   agreeResults,
   agreeTensors,
@@ -19,18 +20,23 @@ import {
   banDuration,
   capacityKey,
   type DType,
+  decodeFrame,
   deriveJobId,
   deriveTaskId,
   detectionProbability,
   ed25519Verify,
+  encodeAssignment,
   encodeTensorCanonical,
   encodeTensorSetCanonical,
   type FailureKind,
+  FRAMES,
   FRAUD_TOPIC,
+  type FrameName,
   ItemMap,
   type ItemPacking,
   jobsTopic,
   MAX_FRAME_BYTES,
+  type MessageCodec,
   modelCid,
   modelOfJobsTopic,
   open,
@@ -44,18 +50,21 @@ import {
   samplingFloor,
   seal,
   selectCapacityRecord,
+  sha256,
   splitRows,
   type Tensor,
   tensorSetDigest,
   toHex,
+  uvarint,
   validateCapacityEntry,
+  validateFraudMessage,
   validateTensor,
   WORKER_RENDEZVOUS_CID,
   workerShard,
   workerShardCid
 } from '../src/index.js'
 import { VECTORS_PATH } from './generate-vectors.js'
-import type { buildVectors, RuleVector, TensorVector } from './vectors-data.js'
+import { type buildVectors, messageToJson, type RuleVector, type TensorVector } from './vectors-data.js'
 
 type Vectors = Awaited<ReturnType<typeof buildVectors>>
 const vectors = JSON.parse(readFileSync(VECTORS_PATH, 'utf8')) as Vectors
@@ -137,6 +146,44 @@ describe('test vectors (§9)', () => {
       } else {
         assert.throws(() => assertPreferred(held, candidate), { name: 'StaleRecordError' }, v.why)
       }
+    }
+  })
+
+  it('fraud proofs: the gossip verdict of each at its time, and the error of each rejected one (§5.2, §7.5)', async () => {
+    const verdicts = new Set<string>()
+    for (const v of vectors.fraud_proofs.cases) {
+      const now = Number('now_ms' in v && v.now_ms != null ? v.now_ms : vectors.fraud_proofs.now_ms)
+      const verdict = await validateFraudMessage(hex(v.proof), now)
+      assert.equal(verdict.action, v.verdict, v.why)
+      assert.equal(verdict.errorName, 'error' in v ? v.error : undefined, v.why)
+      verdicts.add(v.verdict)
+    }
+    assert.deepEqual([...verdicts].sort(), ['accept', 'ignore', 'reject'])
+  })
+
+  it('stream frames: each decodes to its fields and encodes back to its bytes; refused ones fail with their error (§6)', () => {
+    for (const v of vectors.frames.valid) {
+      const name = v.frame as FrameName
+      const bytes = hex(v.encoded)
+      const decoded = decodeFrame(name, bytes)
+      assert.deepEqual(messageToJson(decoded), v.message, name)
+      assert.equal(toHex((FRAMES[name].codec as unknown as MessageCodec<unknown>).encode(decoded as never)), v.encoded, name)
+      assert.equal(v.framed, toHex(uvarint(bytes.byteLength)) + v.encoded)
+      if (name === 'Assignment') {
+        assert.equal(toHex(encodeAssignment(decoded as Assignment).subarray()), v.encoded, 'the zero-copy encoder writes the same bytes')
+      }
+    }
+    for (const v of vectors.frames.invalid) {
+      assert.throws(() => decodeFrame(v.frame as FrameName, hex(v.encoded)), { name: v.error }, v.why)
+    }
+  })
+
+  it('receipts name the SHA-256 of the exact result envelope they acknowledge (§1.4, §3.6)', async () => {
+    assert.ok(vectors.receipt_bindings.length >= 2)
+    for (const v of vectors.receipt_bindings) {
+      assert.equal(toHex(sha256(hex(v.result))), v.result_digest)
+      assert.equal(toHex((await open(STATEMENTS.receipt, hex(v.receipt))).message.resultDigest), v.result_digest)
+      assert.notEqual(v.result_digest, '00'.repeat(32))
     }
   })
 
