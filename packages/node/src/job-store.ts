@@ -197,13 +197,13 @@ export async function checkAnnouncement(jobId: string | undefined, taskCount: nu
   return id
 }
 
-/** A task's inputs as stored (§6.2's Task message without its id). */
 /** Bytes an assignment of one task adds besides the task's encoding: its id, the assignment's fields, framing. */
 const ONE_TASK_FRAME_OVERHEAD = 1024
 
 /**
- * A task's inputs as stored. §6.2: a task that would not fit one frame alone could never be
- * assigned, so staging refuses it (InvalidJobError) instead of leaving it pending forever.
+ * A task's inputs as stored (§6.2's Task message without its id). A task that would not fit one
+ * frame alone could never be assigned, so staging refuses it (InvalidJobError) instead of leaving
+ * it pending forever.
  */
 export function encodeInputs(index: number, inputs: Tensor[]): Uint8Array {
   const bytes = Task.encode({ taskId: new Uint8Array(), index: BigInt(index), inputs })

@@ -29,6 +29,6 @@ describe('result checks (§6.3): an unopenable result is answered with its error
       assert.equal(checked.ok ? undefined : checked.code, expected, v.why)
       seen.add(expected)
     }
-    assert.deepEqual([...seen].sort(), ['BAD_SIGNATURE', 'MALFORMED', 'WRONG_SIGNER'])
+    assert.deepEqual([...seen].sort(), ['BAD_SIGNATURE', 'MALFORMED', 'TOO_LARGE', 'WRONG_SIGNER'])
   })
 })
