@@ -337,6 +337,45 @@ describe('households behind NAT routers (issue #17, spec §4.4)', () => {
     boot.proc.child.kill('SIGTERM')
     await Promise.all([worker.exited, boot.proc.exited])
   })
+  it("behind symmetric NATs an operator's unlimited relay carries the job, and DCUtR leaves that connection alone", async (t: TestContext) => {
+    if (!needsNetns(t)) {
+      return
+    }
+    const net = makeInternet('symmetric')
+    after(() => net.remove())
+    const dir = await tempDir()
+    const items = 24
+    const { model, inputs } = await embeddingFiles(dir, items)
+    const boot = await startBootstrap(net, join(dir, 'boot'), 'unlimited')
+    const workerDir = await household(join(dir, 'worker'), boot.id)
+    const requesterDir = await household(join(dir, 'requester'), boot.id)
+    const worker = inNamespace(net.ns.hA, ['peer', '--data-dir', workerDir, '--model', model, '--threads', '1', '--no-benchmark', '--json'])
+    await worker.next((l) => l.event === 'reachability' && l.reachability === 'relayed', 'the worker reserving a relay slot')
+    const before = net.bytes('A')
+    // Before the DCUtR patch the worker's DCUtR took the requester's `/p2p-circuit/webrtc` address
+    // for a public one, reached the relay itself and closed the relayed connection every few
+    // seconds; a claim then failed with a non-Error that stopped the worker: 2 of 3 runs under two
+    // CPU hogs stalled after 'submitted'. After: 5 of 5 done in 14–25 s.
+    const submit = inNamespace(net.ns.hB, ['submit', model, inputs, '--data-dir', requesterDir, '--json', '--discovery-timeout', '60'])
+    const code = await Promise.race([
+      submit.exited,
+      new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 180_000).unref())
+    ])
+    assert.equal(code, 0, `${submit.output()}\nworker: ${JSON.stringify(worker.lines.slice(-12))}`)
+    const summary = JSON.parse(submit.output().trim().split('\n').at(-1) as string)
+    assert.equal(summary.settled, items, submit.output())
+    const bytes = net.bytes('A')
+    t.diagnostic(
+      `home A's router during the job: ${bytes.direct - before.direct} bytes directly with home B, ${bytes.relay - before.relay} through the relay`
+    )
+    assert.equal(bytes.directIn - before.directIn, 0, 'nothing came through directly between symmetric NATs')
+    assert.ok(bytes.relay - before.relay > (await readFile(inputs)).byteLength, 'the job went through the relay')
+    assert.ok(!worker.lines.some((l) => l.msg === 'uncaught exception'), JSON.stringify(worker.lines.filter((l) => l.level === 'error')))
+    worker.child.kill('SIGTERM')
+    boot.proc.child.kill('SIGTERM')
+    await Promise.all([worker.exited, boot.proc.exited])
+  })
+
   it("a home router with UPnP maps the worker's ports: the worker is public and a requester behind a symmetric NAT reaches it directly", async (t: TestContext) => {
     if (!needsNetns(t, { miniupnpd: true })) {
       return

@@ -116,3 +116,32 @@ export class NoDirectConnectionError extends Error {
     )
   }
 }
+
+/** A value that was thrown or rejected but is not an Error. */
+export class NonErrorThrownError extends Error {
+  override readonly name = 'NonErrorThrownError'
+  constructor(readonly value: unknown) {
+    super(`a non-Error value was thrown: ${describe(value)}`)
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value !== 'object' || value == null) {
+    return `${typeof value} ${String(value)}`
+  }
+  const type = (value as { type?: unknown }).type
+  try {
+    return `${value.constructor?.name ?? 'object'}${typeof type === 'string' ? ` "${type}"` : ''} ${JSON.stringify(value)}`
+  } catch {
+    return String(value)
+  }
+}
+
+/**
+ * `value` as an Error. A stream read can reject with whatever a closed stream's `error` holds,
+ * which need not be an Error: a worker that logged one read `.message` of it, got undefined and
+ * stopped with an uncaught TypeError in the middle of a job.
+ */
+export function asError(value: unknown): Error {
+  return value instanceof Error ? value : new NonErrorThrownError(value)
+}

@@ -57,6 +57,7 @@ export {
 export { isCorruption, openDatabase, StoreCorruptError } from './database.js'
 export { type DialDirectOptions, dialDirect } from './direct.js'
 export {
+  asError,
   ConfigError,
   FraudProofError,
   IdentityKeyError,
@@ -66,6 +67,7 @@ export {
   JobCancelledError,
   JobDeadlineError,
   NoDirectConnectionError,
+  NonErrorThrownError,
   NoWorkersError,
   ProtocolViolationError,
   UnknownJobError

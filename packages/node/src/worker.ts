@@ -31,7 +31,7 @@ import {
 } from '@openbatch/protocol'
 import { equals } from 'uint8arrays/equals'
 import type { OpenbatchComponents } from './components.js'
-import { ProtocolViolationError } from './errors.js'
+import { asError, ProtocolViolationError } from './errors.js'
 import { JobBoard, learnRequesterAddresses } from './jobs.js'
 import { type Acknowledged, checkReceipt, type ReceiptStore } from './receipts.js'
 import { claimTasks, submitResults } from './work.js'
@@ -298,7 +298,7 @@ export class WorkerService {
         { signal, answerTimeoutMs: this.init.claimTimeoutMs }
       )
     } catch (err) {
-      const e = err as Error
+      const e = asError(err)
       if (!this.running) {
         return // stopping: the abort is ours, not the requester's failure
       }

@@ -14,6 +14,7 @@ import { hostCpuDevice, type InferenceBackend, ModelStore } from '@openbatch/inf
 import {
   ASSIGNMENT_OVERHEAD_BYTES,
   announcedAddresses,
+  asError,
   createOpenbatchPeer,
   createWorker,
   DEFAULT_ASSIGNMENT_BYTES,
@@ -245,10 +246,10 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
       onProgress: (p) => this.handles.get(p.jobId)?.progress(p),
       onVerdict: (v) => this.handles.get(v.jobId)?.verdict(v),
       onFraud: (f) => this.safeDispatchEvent('fraud', { detail: f }),
-      onError: (err) => this.safeDispatchEvent('error', { detail: err })
+      onError: (err) => this.safeDispatchEvent('error', { detail: asError(err) })
     })
     this.workServer = new WorkServer(node, this.requester)
-    this.announcer = new JobAnnouncer(node, { onError: (err) => this.safeDispatchEvent('error', { detail: err }) })
+    this.announcer = new JobAnnouncer(node, { onError: (err) => this.safeDispatchEvent('error', { detail: asError(err) }) })
     this.modelServer = new ModelServer(node, { get: async (m) => ((await models.has(m)) ? models.get(m) : undefined) })
   }
 
@@ -346,7 +347,7 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
       offers,
       onRun: (run) => this.safeDispatchEvent('run', { detail: run }),
       onJob: (event) => this.safeDispatchEvent('job', { detail: event }),
-      onError: (err) => this.safeDispatchEvent('error', { detail: err })
+      onError: (err) => this.safeDispatchEvent('error', { detail: asError(err) })
     })
     await this.worker.start()
   }
