@@ -203,7 +203,7 @@ function needsNetns(t: TestContext, needs: { miniupnpd?: boolean } = {}): boolea
 }
 
 /** The network's bootstrap peer in the public namespace: relay (`limited` unless told) and STUN server. */
-async function startBootstrap(net: ReturnType<typeof makeInternet>, dir: string, relay: 'limited' | 'unlimited') {
+async function startBootstrap(net: ReturnType<typeof makeInternet>, dir: string, relay: 'limited' | 'unlimited' | 'off') {
   const proc = inNamespace(net.ns.pub, [
     'peer',
     '--json',
@@ -374,6 +374,48 @@ describe('households behind NAT routers (issue #17, spec §4.4)', () => {
     worker.child.kill('SIGTERM')
     boot.proc.child.kill('SIGTERM')
     await Promise.all([worker.exited, boot.proc.exited])
+  })
+
+  it('a NATed worker reserves a slot on a relay it found through the DHT, not on its bootstrap peer (§4.4)', async (t: TestContext) => {
+    if (!needsNetns(t)) {
+      return
+    }
+    const net = makeInternet('port-preserving')
+    after(() => net.remove())
+    const dir = await tempDir()
+    const { model } = await embeddingFiles(dir, 1)
+    // The bootstrap peer relays for nobody; a second public peer does, and no household is told of it.
+    const boot = await startBootstrap(net, join(dir, 'boot'), 'off')
+    const relay = inNamespace(net.ns.pub, [
+      'peer',
+      '--json',
+      '--no-worker',
+      '--data-dir',
+      join(dir, 'relay'),
+      '--listen',
+      '/ip4/0.0.0.0/tcp/4002',
+      '--announce',
+      '/ip4/11.11.0.1/tcp/4002',
+      '--relay-service',
+      'limited',
+      '--no-upnp',
+      '--bootstrap',
+      `/ip4/11.11.0.1/tcp/4001/p2p/${boot.id}`
+    ])
+    const relayId = (await relay.next((l) => l.event === 'ready', 'the relay peer ready line')).peerId as string
+    const workerDir = await household(join(dir, 'worker'), boot.id)
+    const worker = inNamespace(net.ns.hA, ['peer', '--data-dir', workerDir, '--model', model, '--threads', '1', '--no-benchmark', '--json'])
+    const relayed = await worker.next(
+      (l) => l.event === 'reachability' && l.reachability === 'relayed',
+      'the worker reserving a relay slot on the relay the DHT names',
+      120_000
+    )
+    assert.deepEqual(relayed.relays, [relayId], JSON.stringify(relayed))
+    assert.ok(!(relayed.relays as string[]).includes(boot.id))
+    worker.child.kill('SIGTERM')
+    relay.child.kill('SIGTERM')
+    boot.proc.child.kill('SIGTERM')
+    await Promise.all([worker.exited, relay.exited, boot.proc.exited])
   })
 
   it("a home router with UPnP maps the worker's ports: the worker is public and a requester behind a symmetric NAT reaches it directly", async (t: TestContext) => {
