@@ -234,6 +234,31 @@ async function household(dir: string, bootstrapId: string): Promise<string> {
   return dir
 }
 
+/** Two homes behind symmetric NATs, a bootstrap peer relaying as told, and a worker in home A holding a relay slot. */
+async function symmetricHomes(relay: 'limited' | 'unlimited') {
+  const net = makeInternet('symmetric')
+  after(() => net.remove())
+  const dir = await tempDir()
+  const items = 24
+  const { model, inputs } = await embeddingFiles(dir, items)
+  const boot = await startBootstrap(net, join(dir, 'boot'), relay)
+  const workerDir = await household(join(dir, 'worker'), boot.id)
+  const requesterDir = await household(join(dir, 'requester'), boot.id)
+  const worker = inNamespace(net.ns.hA, ['peer', '--data-dir', workerDir, '--model', model, '--threads', '1', '--no-benchmark', '--json'])
+  await worker.next((l) => l.event === 'reachability' && l.reachability === 'relayed', 'the worker reserving a relay slot')
+  const stop = async () => {
+    worker.child.kill('SIGTERM')
+    boot.proc.child.kill('SIGTERM')
+    await Promise.all([worker.exited, boot.proc.exited])
+  }
+  return { net, items, model, inputs, requesterDir, worker, stop }
+}
+
+/** The exit code of `proc`, or 'timeout' after `ms`. */
+function exitedWithin(proc: ReturnType<typeof inNamespace>, ms: number): Promise<number | null | 'timeout'> {
+  return Promise.race([proc.exited, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), ms).unref())])
+}
+
 describe('households behind NAT routers (issue #17, spec §4.4)', () => {
   it('behind port-preserving NATs a worker and a requester that join with no network flags connect over WebRTC; the relay carries only signalling, and its loss mid-job costs no task', async (t: TestContext) => {
     if (!needsNetns(t)) {
@@ -310,58 +335,30 @@ describe('households behind NAT routers (issue #17, spec §4.4)', () => {
     if (!needsNetns(t)) {
       return
     }
-    const net = makeInternet('symmetric')
-    after(() => net.remove())
-    const dir = await tempDir()
-    const items = 24
-    const { model, inputs } = await embeddingFiles(dir, items)
-
-    const boot = await startBootstrap(net, join(dir, 'boot'), 'limited')
-    const workerDir = await household(join(dir, 'worker'), boot.id)
-    const requesterDir = await household(join(dir, 'requester'), boot.id)
-    const worker = inNamespace(net.ns.hA, ['peer', '--data-dir', workerDir, '--model', model, '--threads', '1', '--no-benchmark', '--json'])
-    await worker.next((l) => l.event === 'reachability' && l.reachability === 'relayed', 'the worker reserving a relay slot')
+    const { net, items, model, inputs, requesterDir, stop } = await symmetricHomes('limited')
     const before = net.bytes('A')
     // 45 s: the worker is found (its record is in the DHT), but no connection between the homes
     // can carry a claim — WebRTC's ICE finds no pair through two symmetric NATs.
     const submit = inNamespace(net.ns.hB, ['submit', model, inputs, '--data-dir', requesterDir, '--json', '--deadline', '0.75'])
-    const ended = await Promise.race([
-      submit.exited,
-      new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 120_000).unref())
-    ])
-    assert.equal(ended, 1, submit.output())
+    assert.equal(await exitedWithin(submit, 120_000), 1, submit.output())
     const nothing = JSON.parse(submit.output().trim().split('\n').at(-1) as string)
     assert.deepEqual([nothing.event, nothing.settled, nothing.missing], ['summary', 0, items], submit.output())
     assert.equal(net.bytes('A').directIn - before.directIn, 0, 'nothing came through directly between symmetric NATs')
-    worker.child.kill('SIGTERM')
-    boot.proc.child.kill('SIGTERM')
-    await Promise.all([worker.exited, boot.proc.exited])
+    await stop()
   })
+
   it("behind symmetric NATs an operator's unlimited relay carries the job, and DCUtR leaves that connection alone", async (t: TestContext) => {
     if (!needsNetns(t)) {
       return
     }
-    const net = makeInternet('symmetric')
-    after(() => net.remove())
-    const dir = await tempDir()
-    const items = 24
-    const { model, inputs } = await embeddingFiles(dir, items)
-    const boot = await startBootstrap(net, join(dir, 'boot'), 'unlimited')
-    const workerDir = await household(join(dir, 'worker'), boot.id)
-    const requesterDir = await household(join(dir, 'requester'), boot.id)
-    const worker = inNamespace(net.ns.hA, ['peer', '--data-dir', workerDir, '--model', model, '--threads', '1', '--no-benchmark', '--json'])
-    await worker.next((l) => l.event === 'reachability' && l.reachability === 'relayed', 'the worker reserving a relay slot')
+    const { net, items, model, inputs, requesterDir, worker, stop } = await symmetricHomes('unlimited')
     const before = net.bytes('A')
     // Before the DCUtR patch the worker's DCUtR took the requester's `/p2p-circuit/webrtc` address
     // for a public one, reached the relay itself and closed the relayed connection every few
-    // seconds; a claim then failed with a non-Error that stopped the worker: 2 of 3 runs under two
-    // CPU hogs stalled after 'submitted'. After: 5 of 5 done in 14–25 s.
+    // seconds, and a claim then failed with a non-Error that stopped the worker: 3 of 6 runs under
+    // two CPU hogs stalled after 'submitted'. After: 5 of 5 done in 14–25 s.
     const submit = inNamespace(net.ns.hB, ['submit', model, inputs, '--data-dir', requesterDir, '--json', '--discovery-timeout', '60'])
-    const code = await Promise.race([
-      submit.exited,
-      new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 180_000).unref())
-    ])
-    assert.equal(code, 0, `${submit.output()}\nworker: ${JSON.stringify(worker.lines.slice(-12))}`)
+    assert.equal(await exitedWithin(submit, 180_000), 0, `${submit.output()}\nworker: ${JSON.stringify(worker.lines.slice(-12))}`)
     const summary = JSON.parse(submit.output().trim().split('\n').at(-1) as string)
     assert.equal(summary.settled, items, submit.output())
     const bytes = net.bytes('A')
@@ -371,9 +368,7 @@ describe('households behind NAT routers (issue #17, spec §4.4)', () => {
     assert.equal(bytes.directIn - before.directIn, 0, 'nothing came through directly between symmetric NATs')
     assert.ok(bytes.relay - before.relay > (await readFile(inputs)).byteLength, 'the job went through the relay')
     assert.ok(!worker.lines.some((l) => l.msg === 'uncaught exception'), JSON.stringify(worker.lines.filter((l) => l.level === 'error')))
-    worker.child.kill('SIGTERM')
-    boot.proc.child.kill('SIGTERM')
-    await Promise.all([worker.exited, boot.proc.exited])
+    await stop()
   })
 
   it('a NATed worker reserves a slot on a relay it found through the DHT, not on its bootstrap peer (§4.4)', async (t: TestContext) => {
