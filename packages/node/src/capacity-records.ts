@@ -6,7 +6,7 @@
  */
 
 import { Libp2pRecord } from '@libp2p/record'
-import { assertPreferred, CAPACITY_NAMESPACE, checkCapacityTimes, decodeOpened, STATEMENTS } from '@openbatch/protocol'
+import { assertPreferred, CAPACITY_NAMESPACE, type CapacityRecord, checkCapacityTimes, decodeOpened, STATEMENTS } from '@openbatch/protocol'
 import type { Libp2pOptions } from 'libp2p'
 
 type Datastore = NonNullable<Libp2pOptions['datastore']>
@@ -20,6 +20,28 @@ const capacityValue = (stored: Uint8Array) => {
   return new TextDecoder().decode(record.key).startsWith(CAPACITY_PREFIX) ? record.value : undefined
 }
 
+/** The value stored under `key`, or undefined when there is none. */
+async function held(datastore: Datastore, key: Parameters<Datastore['get']>[0], options: Parameters<Datastore['get']>[1]) {
+  try {
+    return await datastore.get(key, options)
+  } catch (err) {
+    if ((err as Error).name === 'NotFoundError') {
+      return undefined
+    }
+    throw err
+  }
+}
+
+/** Whether a held record still passes the validator's time rule (an expired one may be replaced by any). */
+function isLive(record: CapacityRecord, now: number): boolean {
+  try {
+    checkCapacityTimes(record, now)
+    return true
+  } catch {
+    return false
+  }
+}
+
 /**
  * `datastore` with its `put` refusing (StaleRecordError) a capacity record that does not win over
  * the held one, unless the held one has expired at `now()`. Values reach the datastore only after
@@ -29,19 +51,15 @@ export function guardCapacityRecords(datastore: Datastore, now: () => number = D
   const put = datastore.put.bind(datastore)
   datastore.put = async (key, value, options) => {
     const candidate = key.toString().startsWith(RECORD_PREFIX) ? capacityValue(value) : undefined
-    if (candidate != null && (await datastore.has(key, options))) {
-      const held = capacityValue(await datastore.get(key, options))
-      if (held != null) {
-        const heldRecord = decodeOpened(STATEMENTS.capacity, held)
-        let live = true
-        try {
-          checkCapacityTimes(heldRecord, now())
-        } catch {
-          live = false
-        }
-        if (live) {
-          assertPreferred({ record: heldRecord, bytes: held }, { record: decodeOpened(STATEMENTS.capacity, candidate), bytes: candidate })
-        }
+    const stored = candidate == null ? undefined : await held(datastore, key, options)
+    const heldValue = stored == null ? undefined : capacityValue(stored)
+    if (candidate != null && heldValue != null) {
+      const heldRecord = decodeOpened(STATEMENTS.capacity, heldValue)
+      if (isLive(heldRecord, now())) {
+        assertPreferred(
+          { record: heldRecord, bytes: heldValue },
+          { record: decodeOpened(STATEMENTS.capacity, candidate), bytes: candidate }
+        )
       }
     }
     return put(key, value, options)

@@ -18,7 +18,7 @@ import {
   MAX_RESULT_BYTES,
   PAYLOAD_CODES
 } from './constants.js'
-import { acceptablePoint, ed25519Sign, ed25519Verify } from './ed25519.js'
+import { acceptablePoint, ed25519Sign, verifyByAcceptableKey } from './ed25519.js'
 import {
   InvalidSignatureError,
   MalformedMessageError,
@@ -126,7 +126,7 @@ export async function open<T>(kind: StatementKind<T>, bytes: Uint8Array): Promis
     // §1.1: a non-canonical or small-order key would verify signatures that prove nothing.
     throw new UnsupportedKeyError(`${kind.name} is signed with an Ed25519 key that is not canonical or is of small order`)
   }
-  if (!ed25519Verify(envelope.publicKey, signedData(kind, envelope.payload), envelope.signature)) {
+  if (!verifyByAcceptableKey(envelope.publicKey, signedData(kind, envelope.payload), envelope.signature)) {
     throw new InvalidSignatureError(`${kind.name} signature does not verify for domain "${kind.domain}"`)
   }
   const message = decodeBounded(kind.codec, envelope.payload, kind.maxBytes, kind.name)

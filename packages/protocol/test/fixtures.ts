@@ -9,11 +9,14 @@ import {
   DType,
   deriveJobId,
   deriveTaskId,
+  type FraudProof,
   float32Tensor,
   type JobAnnouncement,
   modelCid,
   peerIdBytes,
   type Receipt,
+  STATEMENTS,
+  seal,
   seededRandom,
   type TaskResult,
   type Tensor,
@@ -123,5 +126,27 @@ export const rng = seededRandom
 
 /** Classifier-style outputs: probabilities over 2 classes. */
 export const probs = (a: number, b: number): Tensor[] => [float32Tensor('probs', [1, 2], [a, b])]
+
+/**
+ * §7.5: task 3 of a job, on which two honest workers agree and a cheater does not, and a builder of
+ * fraud proofs about it (valid unless `over` breaks it).
+ */
+export async function fraudCase(requester: Identity, honest1: Identity, honest2: Identity, cheater: Identity) {
+  const job = jobAnnouncement(requester)
+  const announcement = await seal(STATEMENTS.job, job, requester.key)
+  const good1 = await seal(STATEMENTS.result, taskResult(honest1, job, probs(0.9, 0.1)), honest1.key)
+  const good2 = await seal(STATEMENTS.result, taskResult(honest2, job, probs(0.89, 0.11)), honest2.key)
+  const bad = await seal(STATEMENTS.result, taskResult(cheater, job, probs(0.1, 0.9)), cheater.key)
+  const proof = (over: Partial<FraudProof> = {}): FraudProof => ({
+    announcement,
+    accused: bad,
+    agreeing: [good1, good2],
+    inputs: INPUTS,
+    reporter: requester.id,
+    issuedAtMs: BigInt(T0 + 5000),
+    ...over
+  })
+  return { job, announcement, good1, good2, bad, proof }
+}
 
 export { DType }

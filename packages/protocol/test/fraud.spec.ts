@@ -15,27 +15,14 @@ import {
   validateFraudMessage,
   validateJobMessage
 } from '../src/index.js'
-import { INPUTS, identity, jobAnnouncement, MODEL, probs, T0, taskResult } from './fixtures.js'
+import { fraudCase, INPUTS, identity, jobAnnouncement, MODEL, probs, T0, taskResult } from './fixtures.js'
 
 describe('fraud proofs (§7.5) and gossip validation (§5)', async () => {
   const requester = await identity(1)
   const honest1 = await identity(2)
   const honest2 = await identity(3)
   const cheater = await identity(4)
-  const job = jobAnnouncement(requester)
-  const announcement = await seal(STATEMENTS.job, job, requester.key)
-  const good1 = await seal(STATEMENTS.result, taskResult(honest1, job, probs(0.9, 0.1)), honest1.key)
-  const good2 = await seal(STATEMENTS.result, taskResult(honest2, job, probs(0.89, 0.11)), honest2.key)
-  const bad = await seal(STATEMENTS.result, taskResult(cheater, job, probs(0.1, 0.9)), cheater.key)
-  const proof = (over: Partial<FraudProof> = {}): FraudProof => ({
-    announcement,
-    accused: bad,
-    agreeing: [good1, good2],
-    inputs: INPUTS,
-    reporter: requester.id,
-    issuedAtMs: BigInt(T0 + 5000),
-    ...over
-  })
+  const { job, announcement, good1, good2, bad, proof } = await fraudCase(requester, honest1, honest2, cheater)
   const now = T0 + 10_000
 
   it('a valid proof passes every check and names the culprit', async () => {

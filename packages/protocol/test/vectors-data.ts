@@ -76,6 +76,7 @@ import { Envelope, KeyType } from '../src/pb/envelope.js'
 import { ed25519Vectors } from './ed25519-vectors.js'
 import {
   capacityRecord,
+  fraudCase,
   type Identity,
   INPUTS,
   identity,
@@ -282,23 +283,10 @@ async function capacityVectors(worker: Identity, other: Identity) {
  */
 async function fraudVectors(requester: Identity, honest1: Identity, honest2: Identity) {
   const cheater = await identity(4)
-  const job = jobAnnouncement(requester)
-  const announcement = await seal(STATEMENTS.job, job, requester.key)
+  const { job, good1, good2, bad, proof } = await fraudCase(requester, honest1, honest2, cheater)
   const result = (who: Identity, values: Tensor[], over: Partial<TaskResult> = {}) =>
     seal(STATEMENTS.result, taskResult(who, job, values, over), who.key)
-  const good1 = await result(honest1, probs(0.9, 0.1))
-  const good2 = await result(honest2, probs(0.89, 0.11))
-  const bad = await result(cheater, probs(0.1, 0.9))
   const now = T0 + 10_000
-  const proof = (over: Partial<FraudProof> = {}): FraudProof => ({
-    announcement,
-    accused: bad,
-    agreeing: [good1, good2],
-    inputs: INPUTS,
-    reporter: requester.id,
-    issuedAtMs: BigInt(T0 + 5000),
-    ...over
-  })
   const tampered = (() => {
     const env = RecordEnvelope.createFromProtobuf(good2)
     const sig = Uint8Array.from(env.signature)
