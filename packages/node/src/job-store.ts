@@ -26,6 +26,7 @@ import {
   STATEMENTS,
   Task,
   type Tensor,
+  taskEncodingLength,
   tensorSetDigest,
   toHex
 } from '@openbatch/protocol'
@@ -201,18 +202,22 @@ export async function checkAnnouncement(jobId: string | undefined, taskCount: nu
 const ONE_TASK_FRAME_OVERHEAD = 1024
 
 /**
- * A task's inputs as stored (§6.2's Task message without its id). A task that would not fit one
- * frame alone could never be assigned, so staging refuses it (InvalidJobError) instead of leaving
- * it pending forever.
+ * Refuses (InvalidJobError) a task that would not fit one frame alone: it could never be assigned,
+ * so staging refuses it instead of leaving it pending forever. Counts the encoding without making it.
  */
-export function encodeInputs(index: number, inputs: Tensor[]): Uint8Array {
-  const bytes = Task.encode({ taskId: new Uint8Array(), index: BigInt(index), inputs })
-  if (bytes.byteLength + ONE_TASK_FRAME_OVERHEAD > MAX_FRAME_BYTES) {
+export function checkTaskSize(index: number, inputs: Tensor[]): void {
+  const bytes = taskEncodingLength({ taskId: new Uint8Array(), index: BigInt(index), inputs })
+  if (bytes + ONE_TASK_FRAME_OVERHEAD > MAX_FRAME_BYTES) {
     throw new InvalidJobError(
-      `task ${index}'s inputs take ${bytes.byteLength} bytes: no assignment frame (${MAX_FRAME_BYTES} bytes) could carry it (§6.2)`
+      `task ${index}'s inputs take ${bytes} bytes: no assignment frame (${MAX_FRAME_BYTES} bytes) could carry it (§6.2)`
     )
   }
-  return bytes
+}
+
+/** A task's inputs as stored (§6.2's Task message without its id), once `checkTaskSize` allows them. */
+export function encodeInputs(index: number, inputs: Tensor[]): Uint8Array {
+  checkTaskSize(index, inputs)
+  return Task.encode({ taskId: new Uint8Array(), index: BigInt(index), inputs })
 }
 
 export function decodeInputs(bytes: Uint8Array): Tensor[] {
@@ -227,7 +232,8 @@ interface Run {
 
 interface MemoryJob {
   record: JobRecord
-  inputs: Uint8Array[]
+  /** The caller's tensors themselves, not copies: a task's bytes reach the wire as views (§6.2). */
+  inputs: Tensor[][]
   /** §2.3 input digests, computed at staging. */
   digests: Uint8Array[]
   tasks: Map<number, StoredTask>
@@ -254,7 +260,10 @@ function newJob(record: JobRecord): MemoryJob {
   }
 }
 
-/** Keeps everything in memory (tests, short-lived jobs). */
+/**
+ * Keeps everything in memory (tests, short-lived jobs). It keeps the staged tensors themselves, not
+ * copies (they go to the wire as views, §6.2): a caller must not change them while the job runs.
+ */
 export class MemoryJobStore implements JobStore {
   private readonly store = new Map<string, MemoryJob>()
   private seq = 0
@@ -268,10 +277,11 @@ export class MemoryJobStore implements JobStore {
     if (this.getJob(jobId) != null) {
       throw new InvalidJobError(`job ${jobId} is already stored`)
     }
-    const staged: Uint8Array[] = []
+    const staged: Tensor[][] = []
     const digests: Uint8Array[] = []
     for await (const tensors of inputs) {
-      staged.push(encodeInputs(staged.length, tensors))
+      checkTaskSize(staged.length, tensors)
+      staged.push([...tensors])
       digests.push(tensorSetDigest(tensors))
     }
     const announcement = await announce(staged.length)
@@ -299,11 +309,11 @@ export class MemoryJobStore implements JobStore {
   }
 
   inputs(jobId: string, index: number): Tensor[] {
-    const bytes = this.job(jobId).inputs[index]
-    if (bytes == null) {
+    const tensors = this.job(jobId).inputs[index]
+    if (tensors == null) {
       throw new RangeError(`job ${jobId} has no input ${index}`)
     }
-    return decodeInputs(bytes)
+    return [...tensors]
   }
 
   inputDigest(jobId: string, index: number): Uint8Array {

@@ -49,3 +49,8 @@ export function encodeAssignment(assignment: Assignment): Uint8ArrayList<ArrayBu
   out.append(Assignment.encode({ tasks: [], leaseExpiresAtMs, message }))
   return out
 }
+
+/** The byte length of `Task.encode(task)`, computed without copying its tensors' bytes. */
+export function taskEncodingLength(task: Task): number {
+  return taskParts(task).byteLength
+}

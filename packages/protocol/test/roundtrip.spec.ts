@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { Assignment, CapacityRecord, ErrorCode, encodeAssignment, ResultAck, TaskResult, Tensor } from '../src/index.js'
+import {
+  Assignment,
+  CapacityRecord,
+  ErrorCode,
+  encodeAssignment,
+  ResultAck,
+  Task,
+  TaskResult,
+  Tensor,
+  taskEncodingLength
+} from '../src/index.js'
 import { arbTensor } from './arbitraries.js'
 
 const bytes = (min = 0, max = 40) => fc.uint8Array({ minLength: min, maxLength: max }).map((b) => Uint8Array.from(b))
@@ -71,6 +81,10 @@ describe('protobuf round trips (property)', () => {
         const views = new Set(chunks)
         for (const t of a.tasks.flatMap((task) => task.inputs)) {
           assert.ok(t.data.byteLength === 0 || views.has(t.data), 'a tensor is written from its own bytes')
+        }
+        // the size staging checks a task by (no encoding made) is the encoding's
+        for (const task of a.tasks) {
+          assert.equal(taskEncodingLength(task), Task.encode(task).byteLength)
         }
       })
     )
