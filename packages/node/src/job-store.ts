@@ -202,11 +202,10 @@ export async function checkAnnouncement(jobId: string | undefined, taskCount: nu
 const ONE_TASK_FRAME_OVERHEAD = 1024
 
 /**
- * Refuses (InvalidJobError) a task that would not fit one frame alone: it could never be assigned,
- * so staging refuses it instead of leaving it pending forever. Counts the encoding without making it.
+ * Refuses (InvalidJobError) task `index` whose encoding takes `bytes`, if it would not fit one frame
+ * alone: it could never be assigned, so staging refuses it instead of leaving it pending forever.
  */
-export function checkTaskSize(index: number, inputs: Tensor[]): void {
-  const bytes = taskEncodingLength({ taskId: new Uint8Array(), index: BigInt(index), inputs })
+function checkTaskSize(index: number, bytes: number): void {
   if (bytes + ONE_TASK_FRAME_OVERHEAD > MAX_FRAME_BYTES) {
     throw new InvalidJobError(
       `task ${index}'s inputs take ${bytes} bytes: no assignment frame (${MAX_FRAME_BYTES} bytes) could carry it (§6.2)`
@@ -214,10 +213,11 @@ export function checkTaskSize(index: number, inputs: Tensor[]): void {
   }
 }
 
-/** A task's inputs as stored (§6.2's Task message without its id), once `checkTaskSize` allows them. */
+/** A task's inputs as stored (§6.2's Task message without its id); refuses one no frame could carry. */
 export function encodeInputs(index: number, inputs: Tensor[]): Uint8Array {
-  checkTaskSize(index, inputs)
-  return Task.encode({ taskId: new Uint8Array(), index: BigInt(index), inputs })
+  const bytes = Task.encode({ taskId: new Uint8Array(), index: BigInt(index), inputs })
+  checkTaskSize(index, bytes.byteLength)
+  return bytes
 }
 
 export function decodeInputs(bytes: Uint8Array): Tensor[] {
@@ -280,7 +280,8 @@ export class MemoryJobStore implements JobStore {
     const staged: Tensor[][] = []
     const digests: Uint8Array[] = []
     for await (const tensors of inputs) {
-      checkTaskSize(staged.length, tensors)
+      // the size of the encoding, not the encoding: these tensors go to the wire as they are
+      checkTaskSize(staged.length, taskEncodingLength({ taskId: new Uint8Array(), index: BigInt(staged.length), inputs: tensors }))
       staged.push([...tensors])
       digests.push(tensorSetDigest(tensors))
     }
