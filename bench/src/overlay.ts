@@ -27,7 +27,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createOpenbatchPeer, WorkerService } from '@openbatch/node'
+import { createOpenbatchPeer, paceGcToExternalMemory, WorkerService } from '@openbatch/node'
 import { float32Tensor, fromHex, open, STATEMENTS, type Tensor } from '@openbatch/protocol'
 import { createOnnxBackend, ModelStore, type OnnxBackend } from '@openbatch/runtime-onnx'
 import { MODEL_PATH, median, task } from './inputs.js'
@@ -273,6 +273,9 @@ async function shape(
 }
 
 export async function main(): Promise<void> {
+  // As the worker peer this process creates sets it (PeerConfig.paceGc), from the start: the runtime
+  // pool alone is measured under the same garbage collection as the peer.
+  paceGcToExternalMemory()
   const dir = await mkdtemp(join(tmpdir(), 'openbatch-overlay-'))
   const store = new ModelStore(dir)
   const model = await store.add(await readFile(MODEL_PATH))

@@ -74,6 +74,7 @@ export {
 } from './errors.js'
 export { AnswerTimeoutError, frameStream } from './framing.js'
 export { FraudBoard, type FraudBoardInit, publishFraudProof } from './fraud.js'
+export { EXTERNAL_MEMORY_FLAG, paceGcToExternalMemory } from './gc.js'
 export { OPENBATCH_TOPIC_SCORE, scoreTopic, toTopicValidatorResult } from './gossip-validation.js'
 export { loadOrCreateIdentity } from './identity.js'
 export {

@@ -47,6 +47,7 @@ import { guardCapacityRecords } from './capacity-records.js'
 import type { OpenbatchLibp2p, PeerServices } from './components.js'
 import { type PeerConfig, type ResolvedConfig, resolveConfig } from './config.js'
 import { FraudBoard } from './fraud.js'
+import { paceGcToExternalMemory } from './gc.js'
 import { loadOrCreateIdentity } from './identity.js'
 import { JobDirectory } from './jobs.js'
 import { isRelayAddress, type NetworkReport, observedAddresses, reachabilityOf } from './reachability.js'
@@ -368,6 +369,9 @@ export interface PeerComponents {
 /** Creates (without starting) an openbatch peer from `config`. */
 export async function createOpenbatchPeer(config: PeerConfig = {}, components: PeerComponents = {}): Promise<OpenbatchPeer> {
   const resolved = resolveConfig(config)
+  if (resolved.paceGc) {
+    paceGcToExternalMemory()
+  }
   let privateKey = resolved.privateKey
   let datastore: Libp2pOptions['datastore'] = new MemoryDatastore()
   if (resolved.dataDir != null) {

@@ -25,7 +25,8 @@ describe('peer configuration', () => {
       dht: { alpha: 3, disjointPaths: 3, kBucketSize: 20 },
       maxConnections: 300,
       inboundConnectionsPerSecond: 5,
-      connectionMonitor: true
+      connectionMonitor: true,
+      paceGc: true
     })
     assert.deepEqual(resolveConfig({ dht: { alpha: 5 } }).dht, { alpha: 5, disjointPaths: 3, kBucketSize: 20 })
     assert.deepEqual(resolveConfig({ transports: ['memory'] }).listen, [])
@@ -62,7 +63,8 @@ describe('peer configuration', () => {
       [{ dht: { alpha: 0 } }, /^dht.alpha: must be an integer in 1..64, got 0/],
       [{ dht: { kBucketSize: 2.5 } }, /^dht.kBucketSize: must be an integer in 1..64, got 2.5/],
       [{ maxConnections: -1 }, /^maxConnections: must be a positive integer, got -1/],
-      [{ inboundConnectionsPerSecond: 0 }, /^inboundConnectionsPerSecond: must be a positive integer, got 0/]
+      [{ inboundConnectionsPerSecond: 0 }, /^inboundConnectionsPerSecond: must be a positive integer, got 0/],
+      [{ paceGc: 'yes' as never }, /^paceGc: must be true or false, got "yes"/]
     ]
     for (const [config, message] of cases) {
       assert.throws(() => resolveConfig(config), { name: 'ConfigError', message })

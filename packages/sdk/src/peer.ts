@@ -155,6 +155,11 @@ export interface PeerOptions {
   bootstrapTimeoutMs?: number
   /** libp2p metrics (e.g. `prometheusMetrics()` from @libp2p/prometheus-metrics). */
   libp2pMetrics?: PeerComponents['metrics']
+  /**
+   * Let V8 count ArrayBuffer memory within its heap's growing limit (a process-wide V8 flag) instead
+   * of collecting the whole heap after every 64 MiB of it. See `PeerConfig.paceGc`. @default true
+   */
+  paceGc?: boolean
 }
 
 export interface SubmitBatchOptions {
@@ -691,7 +696,8 @@ export async function createPeer(options: PeerOptions = {}): Promise<Peer> {
       autonat: options.autonat,
       upnp: options.upnp,
       local: options.local,
-      mdns: options.mdns
+      mdns: options.mdns,
+      paceGc: options.paceGc
     },
     { metrics: options.libp2pMetrics }
   )
