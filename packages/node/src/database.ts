@@ -33,10 +33,10 @@ export function isCorruption(err: unknown): boolean {
   return code === 11 || code === 26 || /malformed|not a database|file is encrypted/i.test(String(e?.message ?? ''))
 }
 
-/** Databases larger than this get a cheap check at open (schema and roots) instead of a full quick_check. */
 /** How long a connection waits for another's write transaction, ms. */
-const BUSY_TIMEOUT_MS = 5000
+export const BUSY_TIMEOUT_MS = 5000
 
+/** Databases larger than this get a cheap check at open (schema and roots) instead of a full quick_check. */
 const FULL_CHECK_MAX_BYTES = 256 * 1024 * 1024
 
 /**

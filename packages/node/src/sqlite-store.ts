@@ -10,9 +10,10 @@
 
 import type { DatabaseSync } from 'node:sqlite'
 import { setImmediate } from 'node:timers/promises'
+import { Worker } from 'node:worker_threads'
 import { resolveJobPolicy, type TaskState, type Verdict, type VerificationCounts, type VerificationStatus } from '@openbatch/core'
 import { type FailureKind, type Tensor, tensorSetDigest } from '@openbatch/protocol'
-import { isCorruption, openDatabase, StoreCorruptError } from './database.js'
+import { BUSY_TIMEOUT_MS, isCorruption, openDatabase, StoreCorruptError } from './database.js'
 import {
   type AcceptedRun,
   type CountedEvent,
@@ -27,6 +28,7 @@ import {
   type StoredResult,
   WRITE_BEHIND_MS
 } from './job-store.js'
+import type { StageAnswer, StageChunk, StageWorkerData } from './stage-worker.js'
 
 function toStored(r: Record<string, unknown>): StoredResult {
   return {
@@ -193,6 +195,8 @@ export class SqliteJobStore implements JobStore {
   /** Its writes, applied again when its commit fails (an accept's failure must not lose them). */
   #behind: (() => void)[] = []
   #flushTimer: ReturnType<typeof setTimeout> | undefined
+  /** Writes large jobs' inputs from a thread of its own. */
+  readonly #stager: StageWriter
 
   /**
    * `path`: the SQLite file (created if missing) or ':memory:'. A damaged file is moved aside and
@@ -200,6 +204,7 @@ export class SqliteJobStore implements JobStore {
    */
   constructor(readonly path: string) {
     this.db = openDatabase(path, 'FULL')
+    this.#stager = new StageWriter(path)
     try {
       this.db.exec(`PRAGMA foreign_keys = ON; PRAGMA mmap_size = ${MMAP_BYTES};`)
       this.db.exec(SCHEMA)
@@ -241,16 +246,34 @@ export class SqliteJobStore implements JobStore {
     let index = 0
     let batch: Tensor[][] = []
     let bytes = 0
-    const flush = () => {
+    // A job of more than one chunk is written by a thread of its own (stage-worker.ts): each chunk's
+    // commit syncs megabytes, which on this thread would stall every claim and result meanwhile. A
+    // job of one chunk (most small jobs) is written here, without waiting for a thread to start.
+    let threaded = false
+    // The chunk the thread is writing while this one reads and encodes the next: one at a time.
+    let writing: Promise<void> | undefined
+    const flush = async (full: boolean) => {
       const first = index - batch.length
-      this.durably(() => {
-        batch.forEach((tensors, i) => {
-          this.stmts.addInput.run(jobId, first + i, encodeInputs(first + i, tensors))
-          this.stmts.addDigest.run(jobId, first + i, tensorSetDigest(tensors))
-        })
-      })
+      const sets = batch
       batch = []
       bytes = 0
+      threaded ||= full && this.path !== ':memory:'
+      if (threaded) {
+        // Encoded here, so that a task no frame can carry is refused by name (InvalidJobError).
+        const tasks = sets.map((tensors, i) => encodeInputs(first + i, tensors))
+        const digests = sets.map((tensors) => tensorSetDigest(tensors))
+        await writing
+        writing = this.#stager.write({ jobId, first, tasks, digests })
+        // Awaited at the next chunk or at the end; until then its failure must not go unhandled.
+        writing.catch(() => {})
+      } else {
+        this.durably(() => {
+          sets.forEach((tensors, i) => {
+            this.stmts.addInput.run(jobId, first + i, encodeInputs(first + i, tensors))
+            this.stmts.addDigest.run(jobId, first + i, tensorSetDigest(tensors))
+          })
+        })
+      }
     }
     try {
       for await (const tensors of inputs) {
@@ -258,20 +281,23 @@ export class SqliteJobStore implements JobStore {
         index++
         bytes += tensors.reduce((n, t) => n + t.data.byteLength, 0)
         if (batch.length >= chunk || bytes >= STAGE_CHUNK_BYTES) {
-          flush()
+          await flush(true)
           // Other work (claims, results of other jobs) runs between chunks.
           await setImmediate()
         }
       }
       if (batch.length > 0) {
-        flush()
+        await flush(false)
       }
+      await writing
       const announcement = await announce(index)
       await checkAnnouncement(jobId, index, announcement)
       const p = options.policy
       this.durably(() => this.stmts.addJob.run(jobId, announcement, p.leaseMs, p.checkWaitMs, JSON.stringify(p), Date.now()))
       return announcement
     } catch (err) {
+      // A chunk still being written must end before its rows are dropped.
+      await writing?.catch(() => {})
       this.dropOrphans()
       throw err
     }
@@ -451,6 +477,7 @@ export class SqliteJobStore implements JobStore {
   close(): void {
     clearTimeout(this.#flushTimer)
     this.#flushTimer = undefined
+    void this.#stager.close()
     try {
       this.flush()
     } finally {
@@ -527,6 +554,60 @@ export class SqliteJobStore implements JobStore {
     for (const fn of again) {
       this.behind(fn)
     }
+  }
+}
+
+/**
+ * The requester's side of stage-worker.ts: one chunk at a time, each answered when durable. The
+ * thread starts with the first chunk and lives with the store (unreferenced while idle).
+ */
+class StageWriter {
+  #worker: Worker | undefined
+
+  constructor(private readonly path: string) {}
+
+  /** Writes `chunk` in one transaction; resolves when it is on disk. */
+  async write(chunk: StageChunk): Promise<void> {
+    this.#worker ??= new Worker(new URL('./stage-worker.js', import.meta.url), {
+      workerData: { path: this.path, busyTimeoutMs: BUSY_TIMEOUT_MS } satisfies StageWorkerData
+    })
+    const worker = this.#worker
+    // A task's encoding owns its whole buffer (protons allocates it): moved, not copied.
+    const owned = chunk.tasks.filter((t) => t.byteOffset === 0 && t.byteLength === t.buffer.byteLength).map((t) => t.buffer as ArrayBuffer)
+    worker.ref()
+    const reply = await new Promise<StageAnswer>((resolve, reject) => {
+      const done = () => {
+        worker.off('message', onMessage).off('error', onError).off('exit', onExit)
+        worker.unref()
+      }
+      const onMessage = (answer: StageAnswer) => {
+        done()
+        resolve(answer)
+      }
+      const onError = (err: Error) => {
+        done()
+        this.#worker = undefined
+        reject(err)
+      }
+      const onExit = (code: number) => {
+        done()
+        this.#worker = undefined
+        reject(new Error(`the thread staging inputs into ${this.path} exited (code ${code})`))
+      }
+      worker.on('message', onMessage).on('error', onError).on('exit', onExit)
+      worker.postMessage(chunk, owned)
+    })
+    if (!reply.ok) {
+      throw reply.corrupt
+        ? new StoreCorruptError(this.path, reply.message)
+        : new Error(`staging inputs into ${this.path}: ${reply.message}`)
+    }
+  }
+
+  async close(): Promise<void> {
+    const worker = this.#worker
+    this.#worker = undefined
+    await worker?.terminate()
   }
 }
 

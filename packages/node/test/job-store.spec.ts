@@ -283,3 +283,36 @@ describe('SqliteJobStore: one sync per submission, the rest written behind', () 
     reopened.close()
   })
 })
+
+describe('SqliteJobStore: a large job staged from a thread of its own', () => {
+  it('writes every chunk durably before the job is listed, and a failed chunk leaves no trace', async () => {
+    const path = join(await tempDir(), 'jobs.db')
+    const store = new SqliteJobStore(path)
+    // 8 chunks of 2: each chunk a transaction of the staging thread.
+    const { jobId, envelope } = await announcement(16)
+    await store.stageJob(jobId, inputs(16), async () => envelope, { policy: resolveJobPolicy(), chunk: 2 })
+    const other = new DatabaseSync(path, { readOnly: true })
+    const staged = other.prepare('SELECT count(*) AS n FROM inputs WHERE job_id = ?').get(jobId) as { n: number }
+    other.close()
+    assert.equal(Number(staged.n), 16, 'committed: another connection sees all 16')
+    assert.deepEqual(store.inputs(jobId, 15), inputs(16)[15])
+    assert.deepEqual(store.inputDigest(jobId, 9), tensorSetDigest(inputs(16)[9] ?? []))
+
+    // The staging thread's insert of input 5 of the next job fails (a trigger refuses it).
+    const admin = new DatabaseSync(path)
+    admin.exec(`CREATE TRIGGER refuse AFTER INSERT ON inputs WHEN NEW.idx = 5 BEGIN SELECT RAISE(ABORT, 'disk says no'); END`)
+    admin.close()
+    const second = await announcement(8)
+    await assert.rejects(
+      store.stageJob(second.jobId, inputs(8), async () => second.envelope, { policy: resolveJobPolicy(), chunk: 2 }),
+      /staging inputs into .*jobs\.db: disk says no/
+    )
+    assert.equal(store.getJob(second.jobId), undefined)
+    assert.throws(() => store.inputs(second.jobId, 0), RangeError, 'the chunks written before the failure are dropped')
+    assert.deepEqual(
+      store.listJobs().map((j) => j.jobId),
+      [jobId]
+    )
+    store.close()
+  })
+})
