@@ -6,6 +6,17 @@ const MAX_U64 = 2n ** 64n - 1n
 
 /** Unsigned LEB128 of a uint64 (the protobuf varint), minimal length. */
 export function uvarint(value: bigint | number): Uint8Array<ArrayBuffer> {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 0x7fffffff) {
+    // Lengths and indexes, most of the calls: the same bytes without BigInt arithmetic.
+    const out: number[] = []
+    let n = value
+    while (n > 0x7f) {
+      out.push((n & 0x7f) | 0x80)
+      n >>>= 7
+    }
+    out.push(n)
+    return Uint8Array.from(out)
+  }
   let v = BigInt(value)
   if (v < 0n || v > MAX_U64) {
     throw new InvalidParameterError(`${v} is not a uint64`)
@@ -51,9 +62,15 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.byteLength - b.byteLength
 }
 
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'))
+
 /** Lower-case hex, for messages and test vectors. */
 export function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
+  let hex = ''
+  for (const b of bytes) {
+    hex += HEX[b] as string
+  }
+  return hex
 }
 
 /** Parses lower- or upper-case hex; throws InvalidParameterError for odd lengths or other characters. */

@@ -10,7 +10,9 @@ import {
   Task,
   TaskResult,
   Tensor,
-  taskEncodingLength
+  taskEncodingLength,
+  toHex,
+  uvarint
 } from '../src/index.js'
 import { arbTensor } from './arbitraries.js'
 
@@ -90,5 +92,23 @@ describe('protobuf round trips (property)', () => {
     )
     const ack = rec({ statuses: fc.array(rec({ code, receipt: bytes(), message: text }), { maxLength: 8 }) })
     fc.assert(fc.property(ack, (a) => assert.deepEqual(ResultAck.decode(ResultAck.encode(a)), a)))
+  })
+})
+
+describe('byte helpers (property)', () => {
+  it('uvarint of a number is the uvarint of the same bigint; toHex is two lower-case digits a byte', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), (n) => {
+        assert.deepEqual(uvarint(n), uvarint(BigInt(n)))
+        assert.deepEqual(Task.decode(Task.encode({ taskId: new Uint8Array(), index: BigInt(n), inputs: [] })).index, BigInt(n))
+      })
+    )
+    for (const n of [0, 1, 0x7f, 0x80, 0x3fff, 0x4000, 0x7fffffff, 0x80000000, 2 ** 32]) {
+      assert.deepEqual(uvarint(n), uvarint(BigInt(n)), `uvarint(${n})`)
+    }
+    assert.deepEqual(uvarint(300), Uint8Array.of(0xac, 0x02))
+    assert.throws(() => uvarint(-1), /-1 is not a uint64/)
+    assert.throws(() => uvarint(1.5), RangeError)
+    fc.assert(fc.property(bytes(0, 64), (b) => assert.equal(toHex(b), Buffer.from(b).toString('hex'))))
   })
 })
