@@ -17,6 +17,9 @@
  * inputs with ChaCha20-Poly1305 (noise encrypts every byte on the wire), hashing them once on each
  * side (§2.3 input digest: the requester derives the task id, the worker signs it) and, once per
  * task on each side, one signature and one verification (the result and its receipt, §6.3).
+ * Beside it, the transport alone: the same bytes over a bare libp2p stream between two processes
+ * (TCP loopback, noise, yamux; no openbatch protocol), CPU per item of its sender and receiver —
+ * what any protocol over libp2p streams pays before doing anything of its own.
  */
 
 import { spawn } from 'node:child_process'
@@ -118,6 +121,70 @@ async function network(
   }
 }
 
+/** The transport baseline's stream protocol (a bench's own: no peer of a network serves it). */
+const STREAM_PROTOCOL = '/openbatch-bench/stream/1.0.0'
+
+/** `promise`, or a rejection naming `what` after `ms`. */
+async function within<T>(what: string, promise: Promise<T>, ms = 300_000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`overlay bench: ${what} did not happen within ${ms} ms`)), ms)
+  })
+  try {
+    return await Promise.race([promise, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/**
+ * The transport alone: the same bytes as `tasks` tasks of `bytesPerTask` sent over one libp2p stream
+ * (TCP loopback, noise, yamux) from a child process to this one, with no openbatch protocol — CPU
+ * per item of the sending and of the receiving process. What any protocol over libp2p streams pays
+ * besides its own work.
+ */
+async function stream(tasks: number, bytesPerTask: number, items: number): Promise<{ senderUsPerItem: number; receiverUsPerItem: number }> {
+  const peer = await createOpenbatchPeer({ listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
+  await peer.start()
+  const received = Promise.withResolvers<NodeJS.CpuUsage>()
+  await peer.libp2p.handle(STREAM_PROTOCOL, async (s) => {
+    const cpu0 = process.cpuUsage()
+    let bytes = 0
+    for await (const chunk of s) {
+      bytes += chunk.byteLength
+    }
+    const used = process.cpuUsage(cpu0)
+    await s.close()
+    if (bytes === tasks * bytesPerTask) {
+      received.resolve(used)
+    } else {
+      received.reject(new Error(`the stream carried ${bytes} bytes, not ${tasks * bytesPerTask}`))
+    }
+  })
+  // Awaited below, after the sender's answer; a failure before then must not go unhandled.
+  received.promise.catch(() => {})
+  const child = spawn(
+    process.execPath,
+    [
+      fileURLToPath(new URL('./overlay-stream.js', import.meta.url)),
+      String(peer.addresses[0]),
+      STREAM_PROTOCOL,
+      String(tasks),
+      String(bytesPerTask)
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] }
+  )
+  try {
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
+    const sender = JSON.parse((await within('the stream sender to finish', lines.next())).value as string) as { cpuUs: number }
+    const receiver = await within('the stream to end', received.promise)
+    return { senderUsPerItem: sender.cpuUs / items, receiverUsPerItem: cpu(receiver) / items }
+  } finally {
+    child.kill()
+    await peer.stop()
+  }
+}
+
 /** `backend`'s model descriptions, with tasks answered at once (one zero per item): the protocol alone. */
 function instant(backend: OnnxBackend): OnnxBackend {
   return Object.assign(Object.create(backend) as OnnxBackend, {
@@ -207,6 +274,9 @@ interface ShapeResult {
   requesterSystemUsPerItem: number
   workerSystemUsPerItem: number
   cryptoFloorUsPerItem: number
+  /** The transport alone (a libp2p stream, no protocol), CPU per item: sender, receiver. */
+  streamSenderUsPerItem: number
+  streamReceiverUsPerItem: number
   requesterOverFloor: number
   workerOverFloor: number
   cryptoFloor: number
@@ -246,6 +316,11 @@ async function shape(
   // Of which the kernel's (system time: sockets — on loopback the receiving side's work too).
   const requesterSystem = median(protocol.map((n) => n.requesterSystemUsPerItem))
   const workerSystem = median(protocol.map((n) => n.systemUsPerItem))
+  const streams: Awaited<ReturnType<typeof stream>>[] = []
+  const taskBytes = inputs[0]?.reduce((n, t) => n + t.data.byteLength, 0) ?? 0
+  for (let round = 0; round < ROUNDS; round++) {
+    streams.push(await stream(tasks, taskBytes, tasks * perTask))
+  }
   const perItem = (floor.seal + floor.open) / 2 + floor.sha256 + (floor.sign + floor.verify) / perTask
   const requesterOverFloor = requester / perItem
   const workerOverFloor = worker / perItem
@@ -264,6 +339,8 @@ async function shape(
     requesterSystemUsPerItem: requesterSystem,
     workerSystemUsPerItem: workerSystem,
     cryptoFloorUsPerItem: perItem,
+    streamSenderUsPerItem: median(streams.map((x) => x.senderUsPerItem)),
+    streamReceiverUsPerItem: median(streams.map((x) => x.receiverUsPerItem)),
     requesterOverFloor,
     workerOverFloor,
     cryptoFloor,
@@ -306,6 +383,10 @@ export async function main(): Promise<void> {
       console.log(
         `  protocol CPU per item: requester ${r.requesterCpuUsPerItem.toFixed(0)} µs (${r.requesterOverFloor.toFixed(2)}× the floor of ${r.cryptoFloorUsPerItem.toFixed(0)}), ` +
           `worker ${r.workerProtocolCpuUsPerItem.toFixed(0)} µs (${r.workerOverFloor.toFixed(2)}×) — of which kernel ${r.requesterSystemUsPerItem.toFixed(0)} / ${r.workerSystemUsPerItem.toFixed(0)}; floor ≤ ${r.cryptoFloor}: ${r.cryptoFloorMet ? 'met' : 'NOT met'}`
+      )
+      console.log(
+        `  the same bytes over a bare libp2p stream (TCP, noise, yamux; no protocol): sender ${r.streamSenderUsPerItem.toFixed(0)} µs per item (${(r.streamSenderUsPerItem / r.cryptoFloorUsPerItem).toFixed(2)}× the floor), ` +
+          `receiver ${r.streamReceiverUsPerItem.toFixed(0)} µs (${(r.streamReceiverUsPerItem / r.cryptoFloorUsPerItem).toFixed(2)}×)`
       )
     }
     const one = shapes.find((x) => x.perTask === 1) ?? (shapes[0] as ShapeResult)
