@@ -9,6 +9,7 @@
  *     lib/bin.js                 the CLI, bundled into one file by esbuild
  *     lib/worker.js              the inference thread (runtime-onnx), bundled
  *     lib/webgpu-probe.js        the WebGPU adapter probe (runtime-onnx), bundled
+ *     lib/stage-worker.js        the thread that stages a large job's inputs into SQLite (node), bundled
  *     lib/node_modules/          what cannot be bundled: onnxruntime-node with its linux-x64
  *                                native libraries, dawn.node (`webgpu`), the QUIC and WebRTC transports'
  *                                linux-x64 native packages, and the PaddleOCR text-direction
@@ -53,7 +54,8 @@ const started = performance.now()
 for (const built of [
   'packages/cli/dist/src/bin.js',
   'packages/runtime-onnx/dist/src/worker.js',
-  'packages/runtime-onnx/dist/src/webgpu-probe.js'
+  'packages/runtime-onnx/dist/src/webgpu-probe.js',
+  'packages/node/dist/src/stage-worker.js'
 ]) {
   if (!existsSync(join(ROOT, built))) {
     console.error(`${built} is missing: run \`tsc --build\` first (\`pnpm release\` does)`)
@@ -85,15 +87,17 @@ const work = mkdtempSync(join(tmpdir(), 'openbatch-release-'))
 const stage = join(work, name)
 const lib = join(stage, 'lib')
 try {
-  // The CLI and the two files runtime-onnx starts by path (its inference threads and the WebGPU
-  // probe), each bundled, side by side, so `new URL('./worker.js', import.meta.url)` finds them.
+  // The CLI and the files it starts threads and processes from by path (runtime-onnx's inference
+  // threads and WebGPU probe, the node package's input-staging thread), each bundled, side by
+  // side, so `new URL('./worker.js', import.meta.url)` finds them.
   const cliRequire = createRequire(join(ROOT, 'packages/cli/package.json'))
   const onnxRequire = createRequire(join(ROOT, 'packages/runtime-onnx/package.json'))
   await build({
     entryPoints: {
       bin: join(ROOT, 'packages/cli/dist/src/bin.js'),
       worker: join(ROOT, 'packages/runtime-onnx/dist/src/worker.js'),
-      'webgpu-probe': join(ROOT, 'packages/runtime-onnx/dist/src/webgpu-probe.js')
+      'webgpu-probe': join(ROOT, 'packages/runtime-onnx/dist/src/webgpu-probe.js'),
+      'stage-worker': join(ROOT, 'packages/node/dist/src/stage-worker.js')
     },
     outdir: lib,
     bundle: true,

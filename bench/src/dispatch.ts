@@ -31,7 +31,7 @@ import { createPeer, float32Tensor, type Tensor } from '@openbatch/sdk'
 import { Queue, QueueEvents } from 'bullmq'
 import { Redis } from 'ioredis'
 import { CAPACITY, QUEUE } from './dispatch-shared.js'
-import { item, MODEL_PATH } from './inputs.js'
+import { item, MODEL_PATH, within as withinMs } from './inputs.js'
 
 const TASKS = { empty: Number(process.env.BENCH_EMPTY_TASKS ?? 2000), large: Number(process.env.BENCH_LARGE_TASKS ?? 1000) }
 const WORKERS = (process.env.BENCH_WORKERS ?? '1,4,16').split(',').map(Number)
@@ -46,17 +46,7 @@ const WAIT_MS = 300_000
 type Kind = keyof typeof TASKS
 
 /** `promise`, or a rejection naming `what` after `ms`. */
-async function within<T>(what: string, promise: Promise<T>, ms = WAIT_MS): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`dispatch bench: ${what} did not happen within ${ms} ms`)), ms)
-  })
-  try {
-    return await Promise.race([promise, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
-}
+const within = <T>(what: string, promise: Promise<T>, ms = WAIT_MS): Promise<T> => withinMs('dispatch', what, promise, ms)
 
 /** Debian's redis-server, installed when missing (as root, from the Debian registry). */
 function redisServer(): string {

@@ -43,3 +43,16 @@ export function median(xs: readonly number[]): number {
   const m = Math.floor(s.length / 2)
   return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2
 }
+
+/** `promise`, or a rejection naming the bench and `what` after `ms` (every wait of a bench has a timeout). */
+export async function within<T>(bench: string, what: string, promise: Promise<T>, ms = 300_000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${bench} bench: ${what} did not happen within ${ms} ms`)), ms)
+  })
+  try {
+    return await Promise.race([promise, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}

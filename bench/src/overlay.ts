@@ -33,7 +33,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createOpenbatchPeer, paceGcToExternalMemory, WorkerService } from '@openbatch/node'
 import { float32Tensor, fromHex, open, STATEMENTS, type Tensor } from '@openbatch/protocol'
 import { createOnnxBackend, ModelStore, type OnnxBackend } from '@openbatch/runtime-onnx'
-import { MODEL_PATH, median, task } from './inputs.js'
+import { MODEL_PATH, median, task, within } from './inputs.js'
 
 const ITEMS = Number(process.env.BENCH_TASKS ?? 1024)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
@@ -124,19 +124,6 @@ async function network(
 /** The transport baseline's stream protocol (a bench's own: no peer of a network serves it). */
 const STREAM_PROTOCOL = '/openbatch-bench/stream/1.0.0'
 
-/** `promise`, or a rejection naming `what` after `ms`. */
-async function within<T>(what: string, promise: Promise<T>, ms = 300_000): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`overlay bench: ${what} did not happen within ${ms} ms`)), ms)
-  })
-  try {
-    return await Promise.race([promise, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
 /**
  * The transport alone: the same bytes as `tasks` tasks of `bytesPerTask` sent over one libp2p stream
  * (TCP loopback, noise, yamux) from a child process to this one, with no openbatch protocol — CPU
@@ -176,8 +163,8 @@ async function stream(tasks: number, bytesPerTask: number, items: number): Promi
   )
   try {
     const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
-    const sender = JSON.parse((await within('the stream sender to finish', lines.next())).value as string) as { cpuUs: number }
-    const receiver = await within('the stream to end', received.promise)
+    const sender = JSON.parse((await within('overlay', 'the stream sender to finish', lines.next())).value as string) as { cpuUs: number }
+    const receiver = await within('overlay', 'the stream to end', received.promise)
     return { senderUsPerItem: sender.cpuUs / items, receiverUsPerItem: cpu(receiver) / items }
   } finally {
     child.kill()
