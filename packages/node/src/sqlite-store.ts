@@ -28,7 +28,7 @@ import {
   type StoredResult,
   WRITE_BEHIND_MS
 } from './job-store.js'
-import type { StageAnswer, StageChunk, StageWorkerData } from './stage-worker.js'
+import { type StageAnswer, type StageChunk, type StageWorkerData, stageRows } from './stage-worker.js'
 
 function toStored(r: Record<string, unknown>): StoredResult {
   return {
@@ -134,10 +134,7 @@ const CHECK_JOIN = 'LEFT JOIN checks c ON c.job_id = r.job_id AND c.idx = r.idx 
 function prepare(db: DatabaseSync) {
   return {
     addJob: db.prepare('INSERT INTO jobs (job_id, announcement, lease_ms, check_wait_ms, policy, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
-    addInput: db.prepare('INSERT OR REPLACE INTO inputs (job_id, idx, task) VALUES (?, ?, ?)'),
-    // The §2.3 digest, computed once at staging, kept apart: reading it beside a large input
-    // would walk the input's overflow pages (files of older versions have none: computed on read).
-    addDigest: db.prepare('INSERT OR REPLACE INTO input_digests (job_id, idx, digest) VALUES (?, ?, ?)'),
+    stage: stageRows(db),
     input: db.prepare('SELECT task FROM inputs WHERE job_id = ? AND idx = ?'),
     inputDigest: db.prepare('SELECT digest FROM input_digests WHERE job_id = ? AND idx = ?'),
     lease: db.prepare('INSERT OR REPLACE INTO tasks (job_id, idx, state, worker, lease_expires_at) VALUES (?, ?, 1, ?, ?)'),
@@ -257,22 +254,21 @@ export class SqliteJobStore implements JobStore {
       const sets = batch
       batch = []
       bytes = 0
+      // Encoded here either way, so that a task no frame can carry is refused by name (InvalidJobError).
+      const rows = {
+        jobId,
+        first,
+        tasks: sets.map((tensors, i) => encodeInputs(first + i, tensors)),
+        digests: sets.map((tensors) => tensorSetDigest(tensors))
+      }
       threaded ||= full && this.path !== ':memory:'
       if (threaded) {
-        // Encoded here, so that a task no frame can carry is refused by name (InvalidJobError).
-        const tasks = sets.map((tensors, i) => encodeInputs(first + i, tensors))
-        const digests = sets.map((tensors) => tensorSetDigest(tensors))
         await writing
-        writing = this.#stager.write({ jobId, first, tasks, digests })
+        writing = this.#stager.write(rows)
         // Awaited at the next chunk or at the end; until then its failure must not go unhandled.
         writing.catch(() => {})
       } else {
-        this.durably(() => {
-          sets.forEach((tensors, i) => {
-            this.stmts.addInput.run(jobId, first + i, encodeInputs(first + i, tensors))
-            this.stmts.addDigest.run(jobId, first + i, tensorSetDigest(tensors))
-          })
-        })
+        this.durably(() => this.stmts.stage(rows))
       }
     }
     try {

@@ -7,7 +7,7 @@
  */
 
 import { DatabaseSync } from 'node:sqlite'
-import { parentPort, workerData } from 'node:worker_threads'
+import { isMainThread, parentPort, workerData } from 'node:worker_threads'
 import { isCorruption } from './database.js'
 
 /**
@@ -30,32 +30,47 @@ export interface StageWorkerData {
   busyTimeoutMs: number
 }
 
-const { path, busyTimeoutMs } = workerData as StageWorkerData
-const db = new DatabaseSync(path)
-// The file is the store's: WAL already (journal_mode persists), synchronous=FULL per connection.
-db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}; PRAGMA synchronous = FULL;`)
-const addInput = db.prepare('INSERT OR REPLACE INTO inputs (job_id, idx, task) VALUES (?, ?, ?)')
-const addDigest = db.prepare('INSERT OR REPLACE INTO input_digests (job_id, idx, digest) VALUES (?, ?, ?)')
-
-parentPort?.on('message', ({ jobId, first, tasks, digests }: StageChunk) => {
-  let answer: StageAnswer
-  try {
-    db.exec('BEGIN IMMEDIATE')
-    try {
-      tasks.forEach((task, i) => {
-        addInput.run(jobId, first + i, task)
-        addDigest.run(jobId, first + i, digests[i] as Uint8Array)
-      })
-      db.exec('COMMIT')
-    } catch (err) {
-      if (db.isTransaction) {
-        db.exec('ROLLBACK')
-      }
-      throw err
-    }
-    answer = { ok: true }
-  } catch (err) {
-    answer = { ok: false, message: (err as Error).message, corrupt: isCorruption(err) }
+/**
+ * Writes one chunk's rows (in the caller's transaction): each input, and its §2.3 digest beside it —
+ * kept apart, so that reading a digest does not walk a large input's overflow pages (files of older
+ * versions have none: computed on read). The store's own connection writes small jobs with it.
+ */
+export function stageRows(db: DatabaseSync): (chunk: StageChunk) => void {
+  const addInput = db.prepare('INSERT OR REPLACE INTO inputs (job_id, idx, task) VALUES (?, ?, ?)')
+  const addDigest = db.prepare('INSERT OR REPLACE INTO input_digests (job_id, idx, digest) VALUES (?, ?, ?)')
+  return ({ jobId, first, tasks, digests }) => {
+    tasks.forEach((task, i) => {
+      addInput.run(jobId, first + i, task)
+      addDigest.run(jobId, first + i, digests[i] as Uint8Array)
+    })
   }
-  parentPort?.postMessage(answer)
-})
+}
+
+// The store imports stageRows from this file too: only a thread it started runs the rest.
+if (!isMainThread && parentPort != null) {
+  const port = parentPort
+  const { path, busyTimeoutMs } = workerData as StageWorkerData
+  const db = new DatabaseSync(path)
+  // The file is the store's: WAL already (journal_mode persists), synchronous=FULL per connection.
+  db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}; PRAGMA synchronous = FULL;`)
+  const stage = stageRows(db)
+  port.on('message', (chunk: StageChunk) => {
+    let answer: StageAnswer
+    try {
+      db.exec('BEGIN IMMEDIATE')
+      try {
+        stage(chunk)
+        db.exec('COMMIT')
+      } catch (err) {
+        if (db.isTransaction) {
+          db.exec('ROLLBACK')
+        }
+        throw err
+      }
+      answer = { ok: true }
+    } catch (err) {
+      answer = { ok: false, message: (err as Error).message, corrupt: isCorruption(err) }
+    }
+    port.postMessage(answer)
+  })
+}
