@@ -170,6 +170,11 @@ async function fetchFrom(
 export interface FetchModelOptions extends AbortOptions {
   /** Providers to try, in order. @default providers found in the DHT */
   providers?: PeerId[]
+  /**
+   * A peer asked before `providers` (or the DHT, which is searched only when it fails): the
+   * requester of the job that needs the model, which holds it (§6.4).
+   */
+  first?: PeerId
   /** @default MAX_MODEL_BYTES */
   maxBytes?: number
 }
@@ -179,21 +184,32 @@ export async function fetchModel(peer: ModelComponents, model: string, options: 
   const cid = parseModelCid(model)
   const maxBytes = Math.min(options.maxBytes ?? MAX_MODEL_BYTES, MAX_MODEL_BYTES)
   const failures: { provider: string; reason: string }[] = []
-  const candidates = options.providers ?? (await collectProviders(peer, cid, options))
-  for (const provider of candidates) {
-    if (provider.equals(peer.peerId)) {
-      continue
+  const tried: PeerId[] = []
+  const from = async (provider: PeerId): Promise<Uint8Array | undefined> => {
+    if (provider.equals(peer.peerId) || tried.some((p) => p.equals(provider))) {
+      return undefined
     }
+    tried.push(provider)
     try {
       const bytes = await fetchFrom(peer, provider, cid.bytes, maxBytes, options)
-      if (!modelMatchesCid(bytes, cid)) {
-        failures.push({ provider: provider.toString(), reason: 'sent bytes that do not hash to the model CID' })
-        continue
+      if (modelMatchesCid(bytes, cid)) {
+        return bytes
       }
-      return bytes
+      failures.push({ provider: provider.toString(), reason: 'sent bytes that do not hash to the model CID' })
     } catch (err) {
       options.signal?.throwIfAborted()
       failures.push({ provider: provider.toString(), reason: (err as Error).message })
+    }
+    return undefined
+  }
+  const first = options.first == null ? undefined : await from(options.first)
+  if (first != null) {
+    return first
+  }
+  for (const provider of options.providers ?? (await collectProviders(peer, cid, options))) {
+    const bytes = await from(provider)
+    if (bytes != null) {
+      return bytes
     }
   }
   throw new ModelFetchError(

@@ -71,9 +71,10 @@ export class WorkerNode {
       onJob: this.init.onJob,
       // §6.2: its price per item, by model, as the capacity record offers it.
       prices: Object.fromEntries((this.init.offers ?? []).map((o) => [parseModelCid(o.model).toString(), o.pricePerItem])),
-      ensureModel: async (model) => {
+      // §6.4: the job's requester holds its model; the DHT's providers are asked when it fails.
+      ensureModel: async (model, requester) => {
         if (!(await models.has(model))) {
-          await models.add(await withDeadline(fetchTimeout, (signal) => fetchModel(this.components, model, { signal })))
+          await models.add(await withDeadline(fetchTimeout, (signal) => fetchModel(this.components, model, { signal, first: requester })))
         }
       }
     })

@@ -124,11 +124,12 @@ export interface WorkerServiceInit {
   claimTimeoutMs?: number
   /**
    * Makes sure the model's bytes are present before its tasks run — e.g. fetch it by CID from a
-   * provider (`fetchModel`) into the backend's model store. Called once per model (again after a
+   * provider (`fetchModel`) into the backend's model store; `requester` is the requester of the
+   * assignment that needs it, which holds it (§6.4). Called once per model (again after a
    * failure); a failure returns the tasks as MODEL_UNAVAILABLE failures, so they go elsewhere at
    * once (§6.6).
    */
-  ensureModel?: (model: string) => Promise<void>
+  ensureModel?: (model: string, requester: PeerId) => Promise<void>
 }
 
 export class WorkerService {
@@ -404,7 +405,7 @@ export class WorkerService {
     if (this.init.ensureModel != null) {
       let ready = this.ready.get(model)
       if (ready == null) {
-        ready = this.init.ensureModel(model)
+        ready = this.init.ensureModel(model, requester)
         this.ready.set(model, ready)
         ready.catch(() => this.ready.delete(model)) // try again with the next assignment
       }

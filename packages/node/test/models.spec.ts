@@ -45,6 +45,45 @@ describe('model transfer (spec §6.4) — real libp2p peers', () => {
     )
   })
 
+  it('asks `first` (the job’s requester) before the providers, each peer once', async () => {
+    const [fetcher, requester, honest, empty] = await network(4, { mesh: true })
+    assert.ok(fetcher && requester && honest && empty)
+    let asked = 0
+    await new ModelServer(requester, {
+      get: async () => {
+        asked++
+        return MODEL_BYTES
+      }
+    }).start()
+    await new ModelServer(honest, { get: async () => MODEL_BYTES }).start()
+    await new ModelServer(empty, { get: async () => undefined }).start()
+    // Found at the requester: the providers (here one that would fail) are not asked.
+    const bytes = await fetchModel(fetcher, MODEL.toString(), {
+      first: requester.peerId,
+      providers: [empty.peerId],
+      signal: AbortSignal.timeout(30_000)
+    })
+    assert.ok(Buffer.from(bytes).equals(Buffer.from(MODEL_BYTES)))
+    assert.ok(asked > 0)
+    // A requester without it: the providers are asked next, and a provider listed again is not.
+    const fallback = await fetchModel(fetcher, MODEL.toString(), {
+      first: empty.peerId,
+      providers: [empty.peerId, honest.peerId],
+      signal: AbortSignal.timeout(30_000)
+    })
+    assert.equal(fallback.byteLength, MODEL_BYTES.byteLength)
+    await assert.rejects(
+      fetchModel(fetcher, MODEL.toString(), { first: empty.peerId, providers: [empty.peerId], signal: AbortSignal.timeout(30_000) }),
+      (err: Error & { failures?: { reason: string }[] }) => {
+        assert.deepEqual(
+          err.failures?.map((f) => f.reason),
+          ['answered MODEL_NOT_FOUND']
+        )
+        return true
+      }
+    )
+  })
+
   it('finds providers in the DHT when none are given', async () => {
     const [fetcher, , provider] = await network(3)
     assert.ok(fetcher && provider)

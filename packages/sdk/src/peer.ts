@@ -67,6 +67,11 @@ import { BatchJob } from './job.js'
 
 /** How often a running job's record is read for a cancellation made by another process (`openbatch cancel`). */
 export const CANCEL_POLL_MS = 2000
+/**
+ * A model this peer submitted is announced in the DHT as provided by it (§4.3, §6.4) at most this
+ * often; kad-dht's reprovider keeps the record alive in between.
+ */
+export const MODEL_PROVIDE_INTERVAL_MS = 60_000
 
 export interface WorkerOptions {
   /** .onnx files to serve (added to the model store). */
@@ -236,6 +241,8 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
   private readonly workServer: WorkServer
   private readonly modelServer: ModelServer
   readonly requester: RequesterService
+  /** When each model this peer submitted was last provided in the DHT (Date.now()). */
+  private readonly provided = new Map<string, number>()
 
   /** @internal */
   constructor(
@@ -572,7 +579,7 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
 
   private async resolveModel(model: string | Uint8Array): Promise<string> {
     if (model instanceof Uint8Array) {
-      return this.models.add(model)
+      return this.provide(await this.models.add(model))
     }
     if (typeof model !== 'string' || model === '') {
       throw new ModelFileError('model must be a path to an .onnx file, its bytes, or its CID')
@@ -582,9 +589,22 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
     } catch {
       // not a CID: a path
     }
-    const cid = await this.models.add(await readModelFile(model))
-    // Let workers that lack it fetch it from this peer (spec §6.4).
-    await withDeadline(10_000, (signal) => this.node.libp2p.contentRouting.provide(parseModelCid(cid), { signal })).catch(() => {})
+    return this.provide(await this.models.add(await readModelFile(model)))
+  }
+
+  /**
+   * Announces this peer in the DHT as a provider of `cid` (§4.3), in the background and at most
+   * every MODEL_PROVIDE_INTERVAL_MS: a worker that lacks the model asks the job's requester first
+   * (§6.4), so a submission does not wait on a DHT walk; other peers find it by its record.
+   */
+  private provide(cid: string): string {
+    const now = Date.now()
+    if (now - (this.provided.get(cid) ?? Number.NEGATIVE_INFINITY) >= MODEL_PROVIDE_INTERVAL_MS) {
+      this.provided.set(cid, now)
+      void withDeadline(10_000, (signal) => this.node.libp2p.contentRouting.provide(parseModelCid(cid), { signal })).catch(() =>
+        this.provided.delete(cid)
+      )
+    }
     return cid
   }
 }
