@@ -114,7 +114,7 @@ export {
   reachabilityOf
 } from './reachability.js'
 export { ReceiptStore, type ReceiptTotals } from './receipts.js'
-export { BANNED_APP_SCORE, Reputation } from './reputation.js'
+export { BANNED_APP_SCORE, REPUTATION_WRITE_BEHIND_MS, Reputation } from './reputation.js'
 export {
   type AddJobInit,
   ASSIGNMENT_OVERHEAD_BYTES,

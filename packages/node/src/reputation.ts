@@ -24,6 +24,13 @@ CREATE TABLE IF NOT EXISTS reputation (
 ) WITHOUT ROWID;
 `
 
+/**
+ * Changed records reach the file together, at most this long after the change (one transaction),
+ * or at once when the change bans the peer, and at close(). A crash may lose the changes of this
+ * window (the file is kept with synchronous=NORMAL: a record of this peer's own policy, §7.6).
+ */
+export const REPUTATION_WRITE_BEHIND_MS = 1000
+
 /** gossipsub's P5 for a banned peer: with the default weight 10 it is below the graylist threshold (-80). */
 export const BANNED_APP_SCORE = -10
 
@@ -33,6 +40,9 @@ export class Reputation implements TrustBook {
   private readonly upsert?: StatementSync
   private readonly banListeners = new Set<(peer: string) => void>()
   private closed = false
+  /** Peers whose record changed since the last write. */
+  private readonly dirty = new Set<string>()
+  private flushTimer?: ReturnType<typeof setTimeout>
 
   /** `path`: a SQLite file (created if missing); omit to keep reputation in memory. */
   constructor(path?: string) {
@@ -65,19 +75,58 @@ export class Reputation implements TrustBook {
     return t
   }
 
-  /** Writes the record through; tells ban listeners when the peer is banned now. */
+  /**
+   * Writes the record behind (REPUTATION_WRITE_BEHIND_MS), or at once when the peer is banned now,
+   * and then tells ban listeners.
+   */
   changed(peer: string): void {
     const t = this.get(peer)
-    // SQLite stores Infinity as a REAL; a permanent ban survives a restart. After close() the
-    // book is read-only: a late event of a stopping peer changes nothing on disk.
-    if (!this.closed) {
-      this.upsert?.run(peer, t.streak, t.agreements, t.disagreements, t.timeouts, t.offences, t.bannedUntil)
+    const banned = t.bannedUntil > Date.now()
+    // After close() the book is read-only: a late event of a stopping peer changes nothing on disk.
+    if (this.upsert != null && !this.closed) {
+      this.dirty.add(peer)
+      if (banned) {
+        this.flush()
+      } else if (this.flushTimer == null) {
+        this.flushTimer = setTimeout(() => {
+          try {
+            this.flush()
+          } catch {
+            // Kept dirty: the next change, ban or close() writes them again.
+          }
+        }, REPUTATION_WRITE_BEHIND_MS)
+        this.flushTimer.unref()
+      }
     }
-    if (t.bannedUntil > Date.now()) {
+    if (banned) {
       for (const listener of this.banListeners) {
         listener(peer)
       }
     }
+  }
+
+  /** Writes every changed record in one transaction; on failure they stay changed and it throws. */
+  flush(): void {
+    clearTimeout(this.flushTimer)
+    this.flushTimer = undefined
+    if (this.db == null || this.upsert == null || this.closed || this.dirty.size === 0) {
+      return
+    }
+    this.db.exec('BEGIN')
+    try {
+      for (const peer of this.dirty) {
+        const t = this.get(peer)
+        // SQLite stores Infinity as a REAL; a permanent ban survives a restart.
+        this.upsert.run(peer, t.streak, t.agreements, t.disagreements, t.timeouts, t.offences, t.bannedUntil)
+      }
+      this.db.exec('COMMIT')
+    } catch (err) {
+      if (this.db.isTransaction) {
+        this.db.exec('ROLLBACK')
+      }
+      throw err
+    }
+    this.dirty.clear()
   }
 
   /** A valid fraud proof against `peer` received from the network (§7.5, §7.6). */
@@ -125,10 +174,15 @@ export class Reputation implements TrustBook {
     return [...this.records]
   }
 
+  /** Writes what changed, then closes the file; the book stays readable. */
   close(): void {
     if (!this.closed) {
-      this.closed = true
-      this.db?.close()
+      try {
+        this.flush()
+      } finally {
+        this.closed = true
+        this.db?.close()
+      }
     }
   }
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import {
   createJobAnnouncement,
@@ -21,7 +22,9 @@ import {
   fetchInputs,
   type InputsRefusedError,
   MemoryJobStore,
+  REPUTATION_WRITE_BEHIND_MS,
   ReceiptStore,
+  Reputation,
   RequesterService,
   WorkerService,
   WorkServer
@@ -222,5 +225,34 @@ describe('verification between real libp2p peers (spec §7, issue #5)', () => {
     assert.equal(second.reputation.get('12D3KooWgood').agreements, 7)
     assert.ok(second.reputation.score('12D3KooWgood') > 0.85)
     second.reputation.close()
+  })
+
+  it('reputation changes are written together behind the verdicts, a ban at once (§7.6)', async () => {
+    const path = join(await tempDir(), 'reputation.db')
+    const book = new Reputation(path)
+    const onDisk = (peer: string) => {
+      const reader = new Reputation(path)
+      try {
+        return reader.entries().find(([p]) => p === peer)?.[1]
+      } finally {
+        reader.close()
+      }
+    }
+    for (let i = 0; i < 50; i++) {
+      book.get('12D3KooWgood').agreements++
+      book.changed('12D3KooWgood')
+    }
+    // No turn of the event loop since: the timer of the write behind has not run.
+    assert.equal(onDisk('12D3KooWgood'), undefined, 'written behind, not per change')
+    book.offence('12D3KooWbad', Date.now())
+    assert.equal(onDisk('12D3KooWbad')?.offences, 1, 'a ban is written at once')
+    assert.equal(onDisk('12D3KooWgood')?.agreements, 50, 'with every change before it')
+    book.get('12D3KooWlate').timeouts = 3
+    book.changed('12D3KooWlate')
+    await waitFor('the write behind', () => onDisk('12D3KooWlate')?.timeouts === 3, REPUTATION_WRITE_BEHIND_MS * 10)
+    book.get('12D3KooWlast').agreements = 2
+    book.changed('12D3KooWlast')
+    book.close()
+    assert.equal(onDisk('12D3KooWlast')?.agreements, 2, 'close() writes what changed')
   })
 })
