@@ -41,9 +41,9 @@ const FULL_CHECK_MAX_BYTES = 256 * 1024 * 1024
 
 /**
  * Opens (creating if missing) the SQLite database at `path` in WAL mode with `synchronous`, after
- * checking it; ':memory:' for an in-memory one.
+ * checking it; ':memory:' for an in-memory one. `pageSize` (bytes) applies to a file it creates.
  */
-export function openDatabase(path: string, synchronous: 'FULL' | 'NORMAL' = 'FULL'): DatabaseSync {
+export function openDatabase(path: string, synchronous: 'FULL' | 'NORMAL' = 'FULL', pageSize?: number): DatabaseSync {
   if (path === ':memory:') {
     const db = new DatabaseSync(path)
     db.exec(`PRAGMA synchronous = ${synchronous};`)
@@ -58,6 +58,10 @@ export function openDatabase(path: string, synchronous: 'FULL' | 'NORMAL' = 'FUL
   let db: DatabaseSync | undefined
   try {
     db = new DatabaseSync(path)
+    if (pageSize != null) {
+      // Takes effect only while the file has no tables (a new store); an existing one keeps its own.
+      db.exec(`PRAGMA page_size = ${pageSize};`)
+    }
     // busy_timeout: another process's connection (the CLI reading a running peer's files) waits for
     // a write transaction to end instead of failing with "database is locked".
     db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL; PRAGMA synchronous = ${synchronous};`)

@@ -43,6 +43,13 @@ function toStored(r: Record<string, unknown>): StoredResult {
   }
 }
 
+/**
+ * A new store's SQLite page: 64 KiB. A staged 110 KB input spans 2 pages, not 28 (4 KiB): staging
+ * 1,000 of them took 640–800 ms instead of 890–950, and the small rows of claims and results showed
+ * no cost in the dispatch bench. A store created before keeps its page size.
+ */
+const PAGE_SIZE = 65_536
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS jobs (
   job_id TEXT PRIMARY KEY,
@@ -50,12 +57,14 @@ CREATE TABLE IF NOT EXISTS jobs (
   lease_ms INTEGER NOT NULL,
   created_at INTEGER NOT NULL
 );
+-- A rowid table: its large rows stage faster than WITHOUT ROWID's (SQLite keeps those for small
+-- rows); a store created before keeps its WITHOUT ROWID table, which reads and writes the same.
 CREATE TABLE IF NOT EXISTS inputs (
   job_id TEXT NOT NULL,
   idx INTEGER NOT NULL,
   task BLOB NOT NULL,
   PRIMARY KEY (job_id, idx)
-) WITHOUT ROWID;
+);
 CREATE TABLE IF NOT EXISTS input_digests (
   job_id TEXT NOT NULL,
   idx INTEGER NOT NULL,
@@ -200,7 +209,7 @@ export class SqliteJobStore implements JobStore {
    * reported (StoreCorruptError naming it), never replaced silently by an empty store.
    */
   constructor(readonly path: string) {
-    this.db = openDatabase(path, 'FULL')
+    this.db = openDatabase(path, 'FULL', PAGE_SIZE)
     this.#stager = new StageWriter(path)
     try {
       this.db.exec(`PRAGMA foreign_keys = ON; PRAGMA mmap_size = ${MMAP_BYTES};`)

@@ -316,3 +316,34 @@ describe('SqliteJobStore: a large job staged from a thread of its own', () => {
     store.close()
   })
 })
+
+describe('SqliteJobStore: the file', () => {
+  it('creates 64 KiB pages and a rowid inputs table; a store made before keeps its own and works', async () => {
+    const fresh = join(await tempDir(), 'jobs.db')
+    new SqliteJobStore(fresh).close()
+    const layout = (path: string) => {
+      const db = new DatabaseSync(path, { readOnly: true })
+      try {
+        const { page_size } = db.prepare('PRAGMA page_size').get() as { page_size: number }
+        const { sql } = db.prepare("SELECT sql FROM sqlite_master WHERE name = 'inputs'").get() as { sql: string }
+        return { pageSize: Number(page_size), withoutRowid: /WITHOUT ROWID/.test(sql) }
+      } finally {
+        db.close()
+      }
+    }
+    assert.deepEqual(layout(fresh), { pageSize: 65_536, withoutRowid: false })
+
+    // An older store: 4 KiB pages and a WITHOUT ROWID inputs table.
+    const old = join(await tempDir(), 'jobs.db')
+    const made = new DatabaseSync(old)
+    made.exec(`PRAGMA page_size = 4096; PRAGMA journal_mode = WAL;
+      CREATE TABLE inputs (job_id TEXT NOT NULL, idx INTEGER NOT NULL, task BLOB NOT NULL, PRIMARY KEY (job_id, idx)) WITHOUT ROWID;`)
+    made.close()
+    const store = new SqliteJobStore(old)
+    const { jobId, envelope } = await announcement(6)
+    await store.stageJob(jobId, inputs(6), async () => envelope, { policy: resolveJobPolicy(), chunk: 2 })
+    assert.deepEqual(store.inputs(jobId, 5), inputs(6)[5])
+    store.close()
+    assert.deepEqual(layout(old), { pageSize: 4096, withoutRowid: true })
+  })
+})
