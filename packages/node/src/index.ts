@@ -130,7 +130,7 @@ export {
   type VerdictEvent
 } from './requester.js'
 export { type CheckedResult, checkResult, PROVABLY_BAD, type ResultJob } from './result-checks.js'
-export { type Deadline, deadline, sleep, withDeadline } from './signals.js'
+export { type Deadline, deadline, LOOP_SLICE_MS, loopTurn, sleep, withDeadline } from './signals.js'
 export { SqliteJobStore } from './sqlite-store.js'
 export { type StunServer, startStunServer, stunBindingResponse } from './stun.js'
 export {

@@ -53,6 +53,7 @@ import { FraudProofError, InvalidJobError, JobCancelledError, JobDeadlineError }
 import { publishFraudProof } from './fraud.js'
 import { type JobStore, MemoryJobStore, type StoredPolicy } from './job-store.js'
 import { checkResult, PROVABLY_BAD } from './result-checks.js'
+import { loopTurn } from './signals.js'
 import type { WorkHandlers } from './work.js'
 
 /**
@@ -413,10 +414,11 @@ export class RequesterService implements WorkHandlers {
         returned.push(index)
         continue
       }
-      if (readSinceYield >= YIELD_EVERY_BYTES) {
+      const turn = loopTurn()
+      if (readSinceYield >= YIELD_EVERY_BYTES || turn != null) {
         // Reading a frame's worth of inputs takes a while: other claims and results go on between.
         readSinceYield = 0
-        await setImmediate()
+        await (turn ?? setImmediate())
       }
       const inputs = await entry.inputs(index)
       const size = taskBytes(inputs)
@@ -448,6 +450,11 @@ export class RequesterService implements WorkHandlers {
     const accepted = new Map<string, Accepted[]>()
     try {
       for (const envelope of envelopes) {
+        // Checking results is CPU work: timers and other streams get a turn between them.
+        const turn = loopTurn()
+        if (turn != null) {
+          await turn
+        }
         if (options.signal?.aborted === true) {
           break
         }
@@ -501,6 +508,10 @@ export class RequesterService implements WorkHandlers {
       return
     }
     for (const a of group) {
+      const turn = loopTurn()
+      if (turn != null) {
+        await turn
+      }
       entry.digests.delete(a.action.result.task)
       await this.execute(jobId, entry, entry.job.stored(Date.now(), a.action))
       await this.execute(jobId, entry, a.rest)

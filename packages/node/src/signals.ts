@@ -59,3 +59,40 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', abort, { once: true })
   })
 }
+
+/**
+ * How long work resumed by promises may hold the event loop before it lets timers and I/O run
+ * (issue #15: sixteen workers' result submissions, each a chain of awaits on settled promises, ran in
+ * one microtask drain and delayed the requester's timers by 110–190 ms).
+ */
+export const LOOP_SLICE_MS = 5
+
+let sliceStart: number | undefined
+let nextTurn: Promise<void> | undefined
+
+/**
+ * Undefined while the event loop turned within the last `sliceMs` of this process's work; else a
+ * promise, shared by every caller, that resolves on its next turn (after timers and I/O). A loop
+ * of CPU work awaits it between steps: `const turn = loopTurn(); if (turn) await turn`.
+ */
+export function loopTurn(sliceMs = LOOP_SLICE_MS): Promise<void> | undefined {
+  const now = performance.now()
+  if (sliceStart === undefined) {
+    sliceStart = now
+    // The loop's next check phase ends this slice.
+    setImmediate(() => {
+      sliceStart = undefined
+    })
+    return undefined
+  }
+  if (now - sliceStart < sliceMs) {
+    return undefined
+  }
+  nextTurn ??= new Promise((resolve) =>
+    setImmediate(() => {
+      nextTurn = undefined
+      resolve()
+    })
+  )
+  return nextTurn
+}
