@@ -137,6 +137,7 @@ export {
   loadWorkerRuntime,
   MAX_ITEMS_PER_TASK,
   MAX_TASK_INPUT_BYTES,
+  MODEL_PROVIDE_INTERVAL_MS,
   Peer,
   type PeerEvents,
   type PeerOptions,
