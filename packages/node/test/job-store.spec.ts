@@ -322,7 +322,8 @@ describe('SqliteJobStore: the file', () => {
     const fresh = join(await tempDir(), 'jobs.db')
     new SqliteJobStore(fresh).close()
     const layout = (path: string) => {
-      const db = new DatabaseSync(path, { readOnly: true })
+      // busy_timeout: the staging thread's connection may still be closing (its last close checkpoints).
+      const db = new DatabaseSync(path, { timeout: 10_000 })
       try {
         const { page_size } = db.prepare('PRAGMA page_size').get() as { page_size: number }
         const { sql } = db.prepare("SELECT sql FROM sqlite_master WHERE name = 'inputs'").get() as { sql: string }
