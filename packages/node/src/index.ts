@@ -131,7 +131,7 @@ export {
 } from './requester.js'
 export { type CheckedResult, checkResult, PROVABLY_BAD, type ResultJob } from './result-checks.js'
 export { type Deadline, deadline, LOOP_SLICE_MS, loopTurn, sleep, withDeadline } from './signals.js'
-export { SqliteJobStore } from './sqlite-store.js'
+export { SqliteJobStore, STAGED_INPUT_CACHE_BYTES } from './sqlite-store.js'
 export { type StunServer, startStunServer, stunBindingResponse } from './stun.js'
 export {
   type ClaimOptions,

@@ -22,8 +22,11 @@ export interface StageChunk {
   digests: Uint8Array[]
 }
 
-/** The answer to a chunk: durable, or why not (`corrupt`: SQLite found the file malformed). */
-export type StageAnswer = { ok: true } | { ok: false; message: string; corrupt: boolean }
+/**
+ * The answer to a chunk: durable, with its encoded inputs handed back (moved, not copied: the store
+ * keeps them in memory for claims), or why not (`corrupt`: SQLite found the file malformed).
+ */
+export type StageAnswer = { ok: true; tasks: Uint8Array[] } | { ok: false; message: string; corrupt: boolean }
 
 export interface StageWorkerData {
   path: string
@@ -67,10 +70,12 @@ if (!isMainThread && parentPort != null) {
         }
         throw err
       }
-      answer = { ok: true }
+      answer = { ok: true, tasks: chunk.tasks }
     } catch (err) {
       answer = { ok: false, message: (err as Error).message, corrupt: isCorruption(err) }
     }
-    port.postMessage(answer)
+    // Every buffer here is this thread's (moved or copied to it): each goes back moved.
+    const buffers = new Set(answer.ok ? answer.tasks.map((t) => t.buffer as ArrayBuffer) : [])
+    port.postMessage(answer, [...buffers])
   })
 }

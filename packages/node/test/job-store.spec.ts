@@ -20,6 +20,7 @@ import {
   peerIdBytes,
   STATEMENTS,
   seal,
+  Task,
   type Tensor,
   tensorSetDigest,
   toHex
@@ -314,6 +315,46 @@ describe('SqliteJobStore: a large job staged from a thread of its own', () => {
       [jobId]
     )
     store.close()
+  })
+})
+
+describe('SqliteJobStore: staged inputs kept in memory for claims', () => {
+  it('answers from memory until the task settles or the job is cancelled, then from the file; stops keeping at its budget', async () => {
+    const path = join(await tempDir(), 'jobs.db')
+    const encoded = Task.encode({ taskId: new Uint8Array(), index: 1n, inputs: inputs(2)[1] ?? [] }).byteLength
+    // Room for 5 of the 16 inputs; chunks of 2 go through the staging thread, which hands them back.
+    const store = new SqliteJobStore(path, { keepInputBytes: 5 * encoded })
+    const { jobId, envelope } = await announcement(16)
+    await store.stageJob(jobId, inputs(16), async () => envelope, { policy: resolveJobPolicy(), chunk: 2 })
+    // The file's inputs change behind the store's back: what it answers from memory does not.
+    const other = new DatabaseSync(path, { timeout: 10_000 })
+    const replace = other.prepare('UPDATE inputs SET task = ? WHERE job_id = ? AND idx = ?')
+    const altered = (i: number) => [float32Tensor('x', [1, 2], [100 + i, 0])]
+    for (let i = 0; i < 16; i++) {
+      replace.run(Task.encode({ taskId: new Uint8Array(), index: BigInt(i), inputs: altered(i) }), jobId, i)
+    }
+    other.close()
+    for (let i = 0; i < 16; i++) {
+      assert.deepEqual(store.inputs(jobId, i), i < 5 ? inputs(16)[i] : altered(i), `input ${i}: ${i < 5 ? 'memory' : 'the file'}`)
+    }
+    // A settled task's input is dropped from memory (a late check or a proof reads the file).
+    store.verdict(jobId, verdict(2, 'w1', 'agreed'))
+    assert.deepEqual(store.inputs(jobId, 2), altered(2))
+    assert.deepEqual(store.inputs(jobId, 3), inputs(16)[3])
+    // Its room goes to the next job staged.
+    const second = await announcement(3)
+    await store.stageJob(second.jobId, inputs(3), async () => second.envelope, { policy: resolveJobPolicy(), chunk: 2 })
+    const again = new DatabaseSync(path, { timeout: 10_000 })
+    again.prepare('DELETE FROM inputs WHERE job_id = ?').run(second.jobId)
+    again.close()
+    assert.deepEqual(store.inputs(second.jobId, 0), inputs(3)[0], 'kept: the room task 2 left')
+    assert.throws(() => store.inputs(second.jobId, 1), RangeError, 'over the budget: read from the file, which lost it')
+    // A cancelled job's inputs leave memory.
+    assert.equal(store.cancel(jobId, Date.now()), true)
+    assert.deepEqual(store.inputs(jobId, 0), altered(0))
+    store.close()
+    const elsewhere = join(await tempDir(), 'x.db')
+    assert.throws(() => new SqliteJobStore(elsewhere, { keepInputBytes: -1 }), /keepInputBytes must be a whole number ≥ 0, got -1/)
   })
 })
 
