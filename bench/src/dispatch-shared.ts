@@ -4,3 +4,5 @@
 export const CAPACITY = 32
 /** The BullMQ queue's name. */
 export const QUEUE = 'openbatch-dispatch-bench'
+/** The protocol of the transport ceiling's sink peers: streams read to their end, then closed. */
+export const SINK_PROTOCOL = '/openbatch-bench/sink/1.0.0'

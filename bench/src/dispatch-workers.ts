@@ -6,12 +6,15 @@
  * - `openbatch`: n SDK peers over TCP loopback, bootstrapped from the requester at `<address>`,
  *   each holding up to CAPACITY tasks;
  * - `bullmq`: n BullMQ workers on the Redis at `<address>` (port), each with concurrency CAPACITY
- *   and a processor that returns at once.
+ *   and a processor that returns at once;
+ * - `sink`: n bare libp2p peers (TCP loopback, noise, yamux; no openbatch protocol) that read every
+ *   stream of SINK_PROTOCOL to its end and then close it; their addresses are printed with ready.
  */
 
+import { createOpenbatchPeer } from '@openbatch/node'
 import { createPeer, DType, float32Tensor, type InferenceBackend } from '@openbatch/sdk'
 import { Worker } from 'bullmq'
-import { CAPACITY, QUEUE } from './dispatch-shared.js'
+import { CAPACITY, QUEUE, SINK_PROTOCOL } from './dispatch-shared.js'
 import { MODEL_PATH } from './inputs.js'
 
 const [system, count, address] = process.argv.slice(2)
@@ -44,6 +47,20 @@ if (system === 'openbatch') {
       worker: { models: [MODEL_PATH], backend: instant, benchmark: false, capacity: CAPACITY }
     })
   }
+} else if (system === 'sink') {
+  const addresses: string[] = []
+  for (let i = 0; i < n; i++) {
+    const peer = await createOpenbatchPeer({ listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
+    await peer.start()
+    await peer.libp2p.handle(SINK_PROTOCOL, async (stream) => {
+      for await (const _ of stream) {
+        // read and dropped
+      }
+      await stream.close()
+    })
+    addresses.push(String(peer.addresses[0]))
+  }
+  console.log(JSON.stringify({ ready: true, addresses }))
 } else {
   for (let i = 0; i < n; i++) {
     const worker = new Worker(QUEUE, async () => 1, {
@@ -53,4 +70,6 @@ if (system === 'openbatch') {
     await worker.waitUntilReady()
   }
 }
-console.log(JSON.stringify({ ready: true }))
+if (system !== 'sink') {
+  console.log(JSON.stringify({ ready: true }))
+}
