@@ -6,7 +6,8 @@
 
 import type { AbortOptions, Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
-import { FRAMES, type FrameName } from '@openbatch/protocol'
+import { type encodeAssignment, FRAMES, type FrameName, uvarint } from '@openbatch/protocol'
+import { loopTurn } from './signals.js'
 
 /** Longest varint length prefix of a frame (a uint32 length). */
 const MAX_PREFIX_BYTES = 5
@@ -46,6 +47,62 @@ export function firstBytes(stream: Stream, timeoutMs: number, options: AbortOpti
     const onAbort = () => done(options.signal?.reason as Error)
     const timer = setTimeout(() => done(new AnswerTimeoutError(`no answer began within ${timeoutMs} ms`)), timeoutMs)
     stream.addEventListener('message', onData)
+    stream.addEventListener('close', onClose)
+    options.signal?.addEventListener('abort', onAbort)
+  })
+}
+
+/**
+ * The most bytes of one frame handed to a stream at once by `writeFrame`. A stream encrypts and
+ * writes what it is handed in one go for as long as the connection takes it: a 7 MB assignment to
+ * a worker on loopback held the requester's event loop for up to 175 ms (issue #15).
+ */
+export const WRITE_SLICE_BYTES = 256 * 1024
+
+/**
+ * Writes `frame` with its length prefix (§6.1) — the bytes `lpStream(stream).write(frame)` writes —
+ * in slices of at most WRITE_SLICE_BYTES: after each, it waits for the stream to drain when it is
+ * full, and past LOOP_SLICE_MS of work it gives the event loop a turn (`loopTurn`).
+ */
+export async function writeFrame(stream: Stream, frame: ReturnType<typeof encodeAssignment>, options: AbortOptions = {}): Promise<void> {
+  const length = frame.byteLength
+  for (let offset = 0; offset === 0 || offset < length; ) {
+    const end = Math.min(length, offset + WRITE_SLICE_BYTES)
+    const slice = frame.sublist(offset, end)
+    if (offset === 0) {
+      slice.prepend(uvarint(length))
+    }
+    offset = end
+    options.signal?.throwIfAborted()
+    if (!stream.send(slice)) {
+      await drained(stream, options)
+    } else if (offset < length) {
+      const turn = loopTurn()
+      if (turn != null) {
+        await turn
+      }
+    }
+  }
+}
+
+/** Resolves when `stream` can take more bytes; rejects when it closes or `options.signal` aborts first. */
+function drained(stream: Stream, options: AbortOptions): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const done = (err?: unknown) => {
+      stream.removeEventListener('drain', onDrain)
+      stream.removeEventListener('close', onClose)
+      options.signal?.removeEventListener('abort', onAbort)
+      if (err === undefined) {
+        resolve()
+      } else {
+        reject(err)
+      }
+    }
+    const onDrain = () => done()
+    const onClose = (evt: Event) =>
+      done((evt as Event & { error?: Error }).error ?? new Error('the stream closed before the frame was written'))
+    const onAbort = () => done(options.signal?.reason)
+    stream.addEventListener('drain', onDrain)
     stream.addEventListener('close', onClose)
     options.signal?.addEventListener('abort', onAbort)
   })

@@ -28,6 +28,7 @@ import {
   type StoredResult,
   WRITE_BEHIND_MS
 } from './job-store.js'
+import { loopTurn } from './signals.js'
 import { type StageAnswer, type StageChunk, type StageWorkerData, stageRows } from './stage-worker.js'
 
 function toStored(r: Record<string, unknown>): StoredResult {
@@ -133,9 +134,10 @@ const STAGE_CHUNK_BYTES = 4 * 1024 * 1024
  * Encoded inputs a store keeps in memory after staging them, at most (per store, by default): a
  * claim for one of them builds its assignment from memory instead of reading it back from the file
  * (with 16 workers on 110 KB items, reading each input back — once, and again for its re-run — was
- * the requester's largest cost in `pnpm bench dispatch`). Kept until the task settles (its
- * verdict), the job is cancelled or the store closes; inputs staged past the budget, and all after
- * a restart, are read from the file. A copy in memory only: the file stays the record.
+ * the requester's largest cost in `pnpm bench dispatch`). Kept until every task of the job has
+ * settled (a canary re-sends a settled task's input, §7.4), the job is cancelled or the store
+ * closes; inputs staged past the budget, and all after a restart, are read from the file. A copy
+ * in memory only: the file stays the record.
  */
 export const STAGED_INPUT_CACHE_BYTES = 256 * 1024 * 1024
 
@@ -213,8 +215,11 @@ export class SqliteJobStore implements JobStore {
   #flushTimer: ReturnType<typeof setTimeout> | undefined
   /** Writes large jobs' inputs from a thread of its own. */
   readonly #stager: StageWriter
-  /** Encoded inputs kept after staging, by job and task (keepInputBytes in all). */
-  readonly #staged = new Map<string, Map<number, Uint8Array>>()
+  /**
+   * Encoded inputs kept after staging, by job and task (keepInputBytes in all), with the tasks of
+   * the job that settled and, once staged, how many it has.
+   */
+  readonly #staged = new Map<string, { inputs: Map<number, Uint8Array>; settled: Set<number>; tasks?: number }>()
   #stagedBytes = 0
 
   readonly #keepInputBytes: number
@@ -288,11 +293,15 @@ export class SqliteJobStore implements JobStore {
       batch = []
       bytes = 0
       // Encoded here either way, so that a task no frame can carry is refused by name (InvalidJobError).
-      const rows = {
-        jobId,
-        first,
-        tasks: sets.map((tensors, i) => encodeInputs(first + i, tensors)),
-        digests: sets.map((tensors) => tensorSetDigest(tensors))
+      // Each is a copy and a digest of megabytes: timers and I/O get a turn between them.
+      const rows: StageChunk = { jobId, first, tasks: [], digests: [] }
+      for (const [i, tensors] of sets.entries()) {
+        const turn = loopTurn()
+        if (turn != null) {
+          await turn
+        }
+        rows.tasks.push(encodeInputs(first + i, tensors))
+        rows.digests.push(tensorSetDigest(tensors))
       }
       threaded ||= full && this.path !== ':memory:'
       if (threaded) {
@@ -308,6 +317,11 @@ export class SqliteJobStore implements JobStore {
     }
     try {
       for await (const tensors of inputs) {
+        // Producing an input may be CPU work too (the SDK packs items into tasks).
+        const turn = loopTurn()
+        if (turn != null) {
+          await turn
+        }
         batch.push(tensors)
         index++
         bytes += tensors.reduce((n, t) => n + t.data.byteLength, 0)
@@ -321,6 +335,10 @@ export class SqliteJobStore implements JobStore {
         await flush(false)
       }
       await writing
+      const kept = this.#staged.get(jobId)
+      if (kept != null) {
+        kept.tasks = index
+      }
       const announcement = await announce(index)
       await checkAnnouncement(jobId, index, announcement)
       const p = options.policy
@@ -336,7 +354,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   inputs(jobId: string, index: number): Tensor[] {
-    const kept = this.#staged.get(jobId)?.get(index)
+    const kept = this.#staged.get(jobId)?.inputs.get(index)
     if (kept != null) {
       return decodeInputs(kept)
     }
@@ -384,7 +402,7 @@ export class SqliteJobStore implements JobStore {
 
   verdict(jobId: string, verdict: Verdict): void {
     const { task, status, worker, reputation, revised, failure } = verdict
-    this.forget(jobId, task)
+    this.settled(jobId, task)
     this.behind(() => this.stmts.verdict.run(jobId, task, status, worker, reputation, revised === true ? 1 : 0, failure ?? null))
   }
 
@@ -533,29 +551,31 @@ export class SqliteJobStore implements JobStore {
         return
       }
       if (job == null) {
-        job = new Map()
+        job = { inputs: new Map(), settled: new Set() }
         this.#staged.set(jobId, job)
       }
-      job.set(first + i, task)
+      job.inputs.set(first + i, task)
       this.#stagedBytes += task.byteLength
     })
   }
 
-  /** Drops the kept input of one task (it settled). */
-  private forget(jobId: string, task: number): void {
+  /**
+   * Notes that a task settled. Its input stays while others of the job are open (a canary, §7.4,
+   * re-sends a settled task's input); once every task settled, the job's inputs leave memory.
+   */
+  private settled(jobId: string, task: number): void {
     const job = this.#staged.get(jobId)
-    const bytes = job?.get(task)
-    if (job != null && bytes != null) {
-      job.delete(task)
-      this.#stagedBytes -= bytes.byteLength
-      if (job.size === 0) {
-        this.#staged.delete(jobId)
-      }
+    if (job == null) {
+      return
+    }
+    job.settled.add(task)
+    if (job.tasks != null && job.settled.size >= job.tasks) {
+      this.forgetJob(jobId)
     }
   }
 
   private forgetJob(jobId: string): void {
-    for (const bytes of this.#staged.get(jobId)?.values() ?? []) {
+    for (const bytes of this.#staged.get(jobId)?.inputs.values() ?? []) {
       this.#stagedBytes -= bytes.byteLength
     }
     this.#staged.delete(jobId)

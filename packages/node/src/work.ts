@@ -30,7 +30,7 @@ import { equals } from 'uint8arrays/equals'
 import type { OpenbatchComponents } from './components.js'
 import { dialDirect } from './direct.js'
 import { InputsRefusedError, ProtocolViolationError } from './errors.js'
-import { firstBytes, frameStream } from './framing.js'
+import { firstBytes, frameStream, writeFrame } from './framing.js'
 
 /** What work uses of a peer. */
 export type WorkComponents = Pick<OpenbatchComponents, 'libp2p'>
@@ -106,10 +106,8 @@ export class WorkServer {
     try {
       if (kind === 'claim') {
         let reply: Assignment
-        let lp: ReturnType<typeof frameStream>
         try {
           const read = await readFrame(stream, 'TaskClaim', options)
-          lp = read.lp
           reply = await this.handlers.claim(connection.remotePeer, read.frame, options)
         } catch (err) {
           if ((err as Error).name === 'InvalidFieldError' || (err as Error).name === 'MalformedMessageError') {
@@ -122,8 +120,9 @@ export class WorkServer {
           }
           throw err
         }
-        // The tasks' tensor bytes are written from the requester's own buffers, not copied (§6.2).
-        await lp.write(encodeAssignment(reply), options)
+        // The tasks' tensor bytes are written from the requester's own buffers, not copied (§6.2),
+        // a slice at a time (the stream would encrypt and write all of it in one go).
+        await writeFrame(stream, encodeAssignment(reply), options)
       } else {
         const { lp, frame } = await readFrame(stream, 'ResultSubmission', options)
         const statuses = await this.handlers.results(connection.remotePeer, frame.results, options)

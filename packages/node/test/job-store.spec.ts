@@ -319,7 +319,7 @@ describe('SqliteJobStore: a large job staged from a thread of its own', () => {
 })
 
 describe('SqliteJobStore: staged inputs kept in memory for claims', () => {
-  it('answers from memory until the task settles or the job is cancelled, then from the file; stops keeping at its budget', async () => {
+  it('answers from memory until every task of the job settled or it is cancelled, then from the file; stops keeping at its budget', async () => {
     const path = join(await tempDir(), 'jobs.db')
     const encoded = Task.encode({ taskId: new Uint8Array(), index: 1n, inputs: inputs(2)[1] ?? [] }).byteLength
     // Room for 5 of the 16 inputs; chunks of 2 go through the staging thread, which hands them back.
@@ -337,21 +337,31 @@ describe('SqliteJobStore: staged inputs kept in memory for claims', () => {
     for (let i = 0; i < 16; i++) {
       assert.deepEqual(store.inputs(jobId, i), i < 5 ? inputs(16)[i] : altered(i), `input ${i}: ${i < 5 ? 'memory' : 'the file'}`)
     }
-    // A settled task's input is dropped from memory (a late check or a proof reads the file).
-    store.verdict(jobId, verdict(2, 'w1', 'agreed'))
+    // A settled task's input stays while the job has open tasks (a canary re-sends one, §7.4);
+    // once all have settled, the job's inputs leave memory and their room goes to the next job.
+    for (let i = 0; i < 15; i++) {
+      store.verdict(jobId, verdict(i, 'w1', 'agreed'))
+    }
+    assert.deepEqual(store.inputs(jobId, 2), inputs(16)[2])
+    store.verdict(jobId, verdict(15, 'w1', 'agreed'))
     assert.deepEqual(store.inputs(jobId, 2), altered(2))
-    assert.deepEqual(store.inputs(jobId, 3), inputs(16)[3])
-    // Its room goes to the next job staged.
     const second = await announcement(3)
     await store.stageJob(second.jobId, inputs(3), async () => second.envelope, { policy: resolveJobPolicy(), chunk: 2 })
     const again = new DatabaseSync(path, { timeout: 10_000 })
     again.prepare('DELETE FROM inputs WHERE job_id = ?').run(second.jobId)
     again.close()
-    assert.deepEqual(store.inputs(second.jobId, 0), inputs(3)[0], 'kept: the room task 2 left')
-    assert.throws(() => store.inputs(second.jobId, 1), RangeError, 'over the budget: read from the file, which lost it')
+    assert.deepEqual(store.inputs(second.jobId, 2), inputs(3)[2], 'kept: the room the first job left')
     // A cancelled job's inputs leave memory.
-    assert.equal(store.cancel(jobId, Date.now()), true)
-    assert.deepEqual(store.inputs(jobId, 0), altered(0))
+    assert.equal(store.cancel(second.jobId, Date.now()), true)
+    assert.throws(() => store.inputs(second.jobId, 0), RangeError, 'read from the file, which lost it')
+    // Past the budget, inputs are read from the file.
+    const third = await announcement(8)
+    await store.stageJob(third.jobId, inputs(8), async () => third.envelope, { policy: resolveJobPolicy(), chunk: 2 })
+    const last = new DatabaseSync(path, { timeout: 10_000 })
+    last.prepare('DELETE FROM inputs WHERE job_id = ?').run(third.jobId)
+    last.close()
+    assert.deepEqual(store.inputs(third.jobId, 4), inputs(8)[4])
+    assert.throws(() => store.inputs(third.jobId, 5), RangeError, 'over the budget: read from the file, which lost it')
     store.close()
     const elsewhere = join(await tempDir(), 'x.db')
     assert.throws(() => new SqliteJobStore(elsewhere, { keepInputBytes: -1 }), /keepInputBytes must be a whole number ≥ 0, got -1/)
