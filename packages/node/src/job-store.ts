@@ -160,6 +160,11 @@ export interface JobStore {
   count(jobId: string, name: CountedEvent): void | Promise<void>
   /** Makes the writes behind (leases, verdicts, counts) durable now. */
   flush(): void | Promise<void>
+  /**
+   * The job is over: every task settled, or its deadline passed. Nothing is written; what the store
+   * keeps in memory to serve the job (SqliteJobStore: its staged inputs) may go.
+   */
+  ended?(jobId: string): void
 
   /** The signed result first accepted for a task (to audit it, §7.5). */
   firstResult(jobId: string, task: number): Uint8Array | undefined

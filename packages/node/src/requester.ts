@@ -712,10 +712,12 @@ export class RequesterService implements WorkHandlers {
         case 'complete':
           // A finished job's verdicts are durable before anyone is told it finished (§6.5).
           await this.flushStore()
+          this.store.ended?.(jobId)
           entry.complete.resolve()
           break
         case 'deadline':
           await this.flushStore()
+          this.store.ended?.(jobId)
           entry.complete.reject(new JobDeadlineError(jobId, action.unfinished))
           break
         case 'check-expired':

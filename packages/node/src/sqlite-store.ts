@@ -134,10 +134,10 @@ const STAGE_CHUNK_BYTES = 4 * 1024 * 1024
  * Encoded inputs a store keeps in memory after staging them, at most (per store, by default): a
  * claim for one of them builds its assignment from memory instead of reading it back from the file
  * (with 16 workers on 110 KB items, reading each input back — once, and again for its re-run — was
- * the requester's largest cost in `pnpm bench dispatch`). Kept until every task of the job has
- * settled (a canary re-sends a settled task's input, §7.4), the job is cancelled or the store
- * closes; inputs staged past the budget, and all after a restart, are read from the file. A copy
- * in memory only: the file stays the record.
+ * the requester's largest cost in `pnpm bench dispatch`). Kept until the job ends (`ended`: every
+ * task settled — a canary re-sends a settled task's input, §7.4 — or its deadline passed), it is
+ * cancelled or the store closes; inputs staged past the budget, and all after a restart, are read
+ * from the file. A copy in memory only: the file stays the record.
  */
 export const STAGED_INPUT_CACHE_BYTES = 256 * 1024 * 1024
 
@@ -215,11 +215,8 @@ export class SqliteJobStore implements JobStore {
   #flushTimer: ReturnType<typeof setTimeout> | undefined
   /** Writes large jobs' inputs from a thread of its own. */
   readonly #stager: StageWriter
-  /**
-   * Encoded inputs kept after staging, by job and task (keepInputBytes in all), with the tasks of
-   * the job that settled and, once staged, how many it has.
-   */
-  readonly #staged = new Map<string, { inputs: Map<number, Uint8Array>; settled: Set<number>; tasks?: number }>()
+  /** Encoded inputs kept after staging, by job and task (keepInputBytes in all). */
+  readonly #staged = new Map<string, Map<number, Uint8Array>>()
   #stagedBytes = 0
 
   readonly #keepInputBytes: number
@@ -335,10 +332,6 @@ export class SqliteJobStore implements JobStore {
         await flush(false)
       }
       await writing
-      const kept = this.#staged.get(jobId)
-      if (kept != null) {
-        kept.tasks = index
-      }
       const announcement = await announce(index)
       await checkAnnouncement(jobId, index, announcement)
       const p = options.policy
@@ -354,7 +347,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   inputs(jobId: string, index: number): Tensor[] {
-    const kept = this.#staged.get(jobId)?.inputs.get(index)
+    const kept = this.#staged.get(jobId)?.get(index)
     if (kept != null) {
       return decodeInputs(kept)
     }
@@ -402,7 +395,6 @@ export class SqliteJobStore implements JobStore {
 
   verdict(jobId: string, verdict: Verdict): void {
     const { task, status, worker, reputation, revised, failure } = verdict
-    this.settled(jobId, task)
     this.behind(() => this.stmts.verdict.run(jobId, task, status, worker, reputation, revised === true ? 1 : 0, failure ?? null))
   }
 
@@ -419,6 +411,16 @@ export class SqliteJobStore implements JobStore {
   /** Counts an event of a job that verdicts do not record (canaries passed, fraud proofs, audits). */
   count(jobId: string, name: CountedEvent): void {
     this.behind(() => this.stmts.count.run(jobId, name))
+  }
+
+  /** The job is over: its staged inputs leave memory (a late check or a proof reads the file). */
+  ended(jobId: string): void {
+    this.forgetJob(jobId)
+  }
+
+  /** Bytes of staged inputs this store keeps in memory now. */
+  get keptInputBytes(): number {
+    return this.#stagedBytes
   }
 
   /** Makes the writes behind (leases, verdicts, counts) durable now. */
@@ -551,31 +553,16 @@ export class SqliteJobStore implements JobStore {
         return
       }
       if (job == null) {
-        job = { inputs: new Map(), settled: new Set() }
+        job = new Map()
         this.#staged.set(jobId, job)
       }
-      job.inputs.set(first + i, task)
+      job.set(first + i, task)
       this.#stagedBytes += task.byteLength
     })
   }
 
-  /**
-   * Notes that a task settled. Its input stays while others of the job are open (a canary, §7.4,
-   * re-sends a settled task's input); once every task settled, the job's inputs leave memory.
-   */
-  private settled(jobId: string, task: number): void {
-    const job = this.#staged.get(jobId)
-    if (job == null) {
-      return
-    }
-    job.settled.add(task)
-    if (job.tasks != null && job.settled.size >= job.tasks) {
-      this.forgetJob(jobId)
-    }
-  }
-
   private forgetJob(jobId: string): void {
-    for (const bytes of this.#staged.get(jobId)?.inputs.values() ?? []) {
+    for (const bytes of this.#staged.get(jobId)?.values() ?? []) {
       this.#stagedBytes -= bytes.byteLength
     }
     this.#staged.delete(jobId)

@@ -319,7 +319,7 @@ describe('SqliteJobStore: a large job staged from a thread of its own', () => {
 })
 
 describe('SqliteJobStore: staged inputs kept in memory for claims', () => {
-  it('answers from memory until every task of the job settled or it is cancelled, then from the file; stops keeping at its budget', async () => {
+  it('answers from memory until the job ends or is cancelled, then from the file; stops keeping at its budget', async () => {
     const path = join(await tempDir(), 'jobs.db')
     const encoded = Task.encode({ taskId: new Uint8Array(), index: 1n, inputs: inputs(2)[1] ?? [] }).byteLength
     // Room for 5 of the 16 inputs; chunks of 2 go through the staging thread, which hands them back.
@@ -337,13 +337,15 @@ describe('SqliteJobStore: staged inputs kept in memory for claims', () => {
     for (let i = 0; i < 16; i++) {
       assert.deepEqual(store.inputs(jobId, i), i < 5 ? inputs(16)[i] : altered(i), `input ${i}: ${i < 5 ? 'memory' : 'the file'}`)
     }
-    // A settled task's input stays while the job has open tasks (a canary re-sends one, §7.4);
-    // once all have settled, the job's inputs leave memory and their room goes to the next job.
-    for (let i = 0; i < 15; i++) {
+    // A settled task's input stays (a canary re-sends one, §7.4) until the job ends; then the job's
+    // inputs leave memory and their room goes to the next job.
+    for (let i = 0; i < 16; i++) {
       store.verdict(jobId, verdict(i, 'w1', 'agreed'))
     }
     assert.deepEqual(store.inputs(jobId, 2), inputs(16)[2])
-    store.verdict(jobId, verdict(15, 'w1', 'agreed'))
+    assert.equal(store.keptInputBytes, 5 * encoded - 2, 'inputs 1–4, and input 0 two bytes shorter')
+    store.ended(jobId)
+    assert.equal(store.keptInputBytes, 0)
     assert.deepEqual(store.inputs(jobId, 2), altered(2))
     const second = await announcement(3)
     await store.stageJob(second.jobId, inputs(3), async () => second.envelope, { policy: resolveJobPolicy(), chunk: 2 })

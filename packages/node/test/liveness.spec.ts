@@ -353,7 +353,9 @@ describe('liveness (issue #11) — real libp2p peers', () => {
   it('a job with a single worker does not wait a lease for each sampled task (§7.2)', async () => {
     const [requester, only] = await network(2, { mesh: true })
     assert.ok(requester && only)
-    const service = await requesterOf(requester)
+    const ended: string[] = []
+    const store = new MemoryJobStore()
+    const service = await requesterOf(requester, { store: Object.assign(store, { ended: (id: string) => ended.push(id) }) })
     const w = worker(only)
     await waitFor('the worker to subscribe', () => requester.libp2p.services.pubsub.getSubscribers(jobsTopic(MODEL)).length > 0)
     const job = announcement(requester, 12, { nonce: 6 })
@@ -362,6 +364,7 @@ describe('liveness (issue #11) — real libp2p peers', () => {
     await announceJob(requester, await seal(STATEMENTS.job, job, requester.privateKey))
     await within('the job to complete before any check wait ran out', done, 20_000)
     assert.equal(service.summary(jobId)?.unsampled, 12)
+    assert.deepEqual(ended, [jobId], 'the store hears that the job ended (it may drop what it keeps for it)')
     await w.stop()
     service.stop()
   })
