@@ -594,6 +594,7 @@ export function buildProgram(): Command {
         libp2pMetrics: metrics?.libp2p
       })
       metrics?.watch(client)
+      logBackgroundErrors(client)
       try {
         await runSubmit(client, prepared, { ...o, verification, reward, maxPrice, format })
       } finally {
@@ -801,6 +802,16 @@ export class RepeatFilter {
   }
 }
 
+/**
+ * A submitting client's background failures (an announcement nobody heard yet, a worker that
+ * vanished mid-stream) as debug lines, each once per backoff: `--log-level debug` shows why a job
+ * makes no progress, without alarming anyone when it recovers by itself.
+ */
+function logBackgroundErrors(client: Peer): void {
+  const repeats = new RepeatFilter()
+  client.addEventListener('error', (e) => repeats.log('debug', e.detail.message, { error: e.detail.name }))
+}
+
 /** An info line every `everyMs` while the worker worked: tasks and items run, items/s, receipts and reward. */
 class WorkReport {
   private tasks = 0
@@ -948,6 +959,7 @@ function registerJobCommands(program: Command): void {
         libp2pMetrics: metrics?.libp2p
       })
       metrics?.watch(client)
+      logBackgroundErrors(client)
       try {
         await followJob(client, client.job(info.jobId), { json: o.json === true, out: o.out, dataDir: o.dataDir, resumed: true, format })
       } finally {

@@ -292,7 +292,19 @@ describe('households behind NAT routers (issue #17, spec §4.4)', () => {
     assert.deepEqual(report.relays, [boot.id])
 
     const before = net.bytes('A')
-    const submit = inNamespace(net.ns.hB, ['submit', model, inputs, '--data-dir', requesterDir, '--json', '--discovery-timeout', '60'])
+    // Debug lines: should the job make no progress, the failure shows the requester's background errors.
+    const submit = inNamespace(net.ns.hB, [
+      'submit',
+      model,
+      inputs,
+      '--data-dir',
+      requesterDir,
+      '--json',
+      '--discovery-timeout',
+      '60',
+      '--log-level',
+      'debug'
+    ])
     // Once work flows, the relay (and bootstrap, and STUN server) goes away: the direct connection stays.
     await submit
       .next((l) => l.event === 'progress' && Number(l.settled) > 0, 'the first settled task', 120_000)

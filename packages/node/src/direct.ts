@@ -56,6 +56,26 @@ export async function dialDirect(libp2p: Libp2p, remote: PeerId, protocol: strin
   return attempt()
 }
 
+/**
+ * Makes sure a connection to `remote` without limits forms (§4.4), and never rejects: none open,
+ * it dials `remote` (which may give a limited relayed connection) and then its WebRTC addresses.
+ * Resolves with whether one is open at the end (by this dial, DCUtR or the remote's own).
+ */
+export async function connectDirect(libp2p: Libp2p, remote: PeerId, signal: AbortSignal): Promise<boolean> {
+  if (openUnlimited(libp2p, remote) != null) {
+    return true
+  }
+  try {
+    const conn = await libp2p.dial(remote, { signal })
+    if (conn.limits != null && openUnlimited(libp2p, remote) == null) {
+      await dialWebRTC(libp2p, remote, signal)
+    }
+  } catch {
+    // Unreachable for now: the caller tries again later.
+  }
+  return openUnlimited(libp2p, remote) != null
+}
+
 /** Dials `remote`'s WebRTC addresses (`…/p2p-circuit/webrtc/p2p/<remote>`, §4.4); rejects when it has none. */
 async function dialWebRTC(libp2p: Libp2p, remote: PeerId, signal: AbortSignal): Promise<Connection> {
   const known = await libp2p.peerStore.get(remote).catch(() => undefined)

@@ -55,7 +55,7 @@ export {
   type TransportName
 } from './config.js'
 export { isCorruption, openDatabase, StoreCorruptError } from './database.js'
-export { type DialDirectOptions, dialDirect } from './direct.js'
+export { connectDirect, type DialDirectOptions, dialDirect } from './direct.js'
 export {
   asError,
   ConfigError,

@@ -5,7 +5,9 @@
  *   topic, and re-announces it every REANNOUNCE_INTERVAL_MS with a fresh `issued_at_ms`, so its
  *   bytes (and gossipsub's message id) are new and the mesh forwards it to workers that joined
  *   since. The announcement carries the requester's addresses, so a requester that restarted on
- *   another port can be dialled.
+ *   another port can be dialled. Workers it was told of (found for the job) that are not among the
+ *   topic's subscribers are dialled again before each announcement, and while fewer subscribe than
+ *   it waits for, it re-announces every MIN_REANNOUNCE_INTERVAL_MS instead.
  * - A worker's JobBoard subscribes to the topics of the models it serves, validates every message
  *   before it is forwarded, and hands each new job — or a re-announcement of a known one at least
  *   MIN_REANNOUNCE_INTERVAL_MS newer — to the caller.
@@ -18,6 +20,7 @@
 import type { AbortOptions, IdentifyResult, PeerId, Stream } from '@libp2p/interface'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import {
+  DIRECT_UPGRADE_TIMEOUT_MS,
   decodeFrame,
   JOB_QUERY_PROTOCOL,
   type JobAnnouncement,
@@ -38,7 +41,7 @@ import {
 } from '@openbatch/protocol'
 import { ipOf, isNonPublicIp } from './addresses.js'
 import type { JobListing, OpenbatchComponents } from './components.js'
-import { dialDirect } from './direct.js'
+import { connectDirect, dialDirect } from './direct.js'
 import { frameStream } from './framing.js'
 import { isRelayAddress } from './reachability.js'
 import { TopicBoard } from './topic-board.js'
@@ -367,6 +370,11 @@ export class JobBoard {
 export interface JobAnnouncerInit {
   /** @default REANNOUNCE_INTERVAL_MS */
   intervalMs?: number
+  /**
+   * The interval instead while gossip knows fewer of a job's topic's subscribers than
+   * `AnnounceOptions.subscribers`. @default MIN_REANNOUNCE_INTERVAL_MS
+   */
+  retryMs?: number
   /** Called when a publish fails (e.g. nobody to send it to yet): informational. */
   onError?: (err: Error) => void
 }
@@ -376,11 +384,20 @@ export interface AnnounceOptions {
   subscribers?: number
   /** @default 5000 */
   waitMs?: number
+  /**
+   * Workers found for the job (e.g. by `discoverWorkers`). Before each announcement, those gossip
+   * does not list among the topic's subscribers are dialled again, directly (§4.4, §5.1): a NATed
+   * worker hears a NATed requester's announcement only over a direct connection, and one failed
+   * attempt (a WebRTC dial that timed out) must not leave the job unseen until its deadline.
+   */
+  workers?: PeerId[]
 }
 
 interface Announced {
   job: JobAnnouncement
   timer?: ReturnType<typeof setTimeout>
+  subscribers: number
+  workers: PeerId[]
 }
 
 /**
@@ -390,12 +407,17 @@ interface Announced {
 export class JobAnnouncer {
   private readonly jobs = new Map<string, Announced>()
   private readonly intervalMs: number
+  private readonly retryMs: number
+  /** Workers being dialled now (peer id strings): one dial each at a time. */
+  private readonly dialling = new Set<string>()
+  private readonly stopped = new AbortController()
 
   constructor(
     private readonly peer: JobComponents,
     private readonly init: JobAnnouncerInit = {}
   ) {
     this.intervalMs = init.intervalMs ?? REANNOUNCE_INTERVAL_MS
+    this.retryMs = init.retryMs ?? MIN_REANNOUNCE_INTERVAL_MS
   }
 
   /**
@@ -405,11 +427,12 @@ export class JobAnnouncer {
   async add(job: JobAnnouncement, done: Promise<unknown>, options: AnnounceOptions = {}): Promise<void> {
     const id = toHex(job.jobId)
     this.remove(id)
-    const entry: Announced = { job }
+    const subscribers = options.subscribers ?? 0
+    const entry: Announced = { job, subscribers, workers: options.workers ?? [] }
     this.jobs.set(id, entry)
     const finish = () => this.remove(id)
     done.then(finish, finish)
-    const subscribers = options.subscribers ?? 0
+    this.reach(entry)
     if (subscribers > 0) {
       await this.subscribed(jobsTopic(job.model), subscribers, options.waitMs ?? 5000)
     }
@@ -455,13 +478,33 @@ export class JobAnnouncer {
   }
 
   stop(): void {
+    this.stopped.abort()
     for (const id of [...this.jobs.keys()]) {
       this.remove(id)
     }
   }
 
+  /** Dials (directly, §4.4) each of the job's known workers that gossip does not list as a subscriber of its topic and that no dial is under way to. */
+  private reach(entry: Announced): void {
+    if (entry.workers.length === 0 || this.stopped.signal.aborted) {
+      return
+    }
+    const subscribed = new Set(this.peer.libp2p.services.pubsub.getSubscribers(jobsTopic(entry.job.model)).map(String))
+    for (const worker of entry.workers) {
+      const key = worker.toString()
+      if (subscribed.has(key) || this.dialling.has(key)) {
+        continue
+      }
+      this.dialling.add(key)
+      const signal = AbortSignal.any([this.stopped.signal, AbortSignal.timeout(DIRECT_UPGRADE_TIMEOUT_MS)])
+      void connectDirect(this.peer.libp2p, worker, signal).finally(() => this.dialling.delete(key))
+    }
+  }
+
   private async publish(id: string, entry: Announced): Promise<void> {
     clearTimeout(entry.timer)
+    const topic = jobsTopic(entry.job.model)
+    this.reach(entry)
     try {
       const now = BigInt(Date.now())
       // A fresh issue time, never past the deadline: the announcement must stay valid (§3.3).
@@ -476,7 +519,9 @@ export class JobAnnouncer {
       this.init.onError?.(err as Error)
     }
     if (this.jobs.get(id) === entry) {
-      entry.timer = setTimeout(() => void this.publish(id, entry), this.intervalMs)
+      // Heard by fewer workers than it waits for: sooner again, with their dials retried (§5.1).
+      const short = this.peer.libp2p.services.pubsub.getSubscribers(topic).length < entry.subscribers
+      entry.timer = setTimeout(() => void this.publish(id, entry), short ? this.retryMs : this.intervalMs)
       entry.timer.unref()
     }
   }

@@ -7,6 +7,7 @@
 
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
+import { KEEP_ALIVE } from '@libp2p/interface'
 import { InferenceFailedError, InvalidInputError } from '@openbatch/inference'
 import {
   Assignment,
@@ -130,6 +131,44 @@ describe('liveness (issue #11) — real libp2p peers', () => {
     await announceJob(requester, again)
     await waitFor('the re-announcement', () => seen.length === 2)
     assert.equal(seen[1], job.issuedAtMs + 10_000n)
+    board.stop()
+  })
+
+  it('a requester dials the workers found for a job again until they hear it (§4.4, §5.1): a failed dial does not leave the job unseen', async () => {
+    const [requester, workerPeer] = await network(2)
+    assert.ok(requester && workerPeer)
+    const seen: bigint[] = []
+    // Gossip only (no job query): the worker hears the job only over a connection to the requester.
+    const board = new JobBoard(workerPeer, { models: [MODEL.toString()], onJob: (job) => seen.push(job.message.issuedAtMs), query: false })
+    board.start()
+    await waitFor('the worker to subscribe', () => requester.libp2p.services.pubsub.getSubscribers(jobsTopic(MODEL)).length > 0)
+    // The requester loses the worker, and the worker cannot dial back (a NATed requester). Nor does
+    // libp2p redial it for the DHT (a NATed worker's connection would be limited): no keep-alive tag.
+    await workerPeer.libp2p.peerStore.delete(requester.peerId)
+    const { tags } = await requester.libp2p.peerStore.get(workerPeer.peerId)
+    const keepAlive = [...tags.keys()].filter((tag) => tag.startsWith(KEEP_ALIVE))
+    await requester.libp2p.peerStore.merge(workerPeer.peerId, { tags: Object.fromEntries(keepAlive.map((tag) => [tag, undefined])) })
+    await requester.libp2p.hangUp(workerPeer.peerId)
+    await waitFor('the subscription to go', () => requester.libp2p.services.pubsub.getSubscribers(jobsTopic(MODEL)).length === 0)
+    // The requester's first dial of the worker fails (a WebRTC dial that timed out); later ones go through.
+    const dial = requester.libp2p.dial.bind(requester.libp2p)
+    const attempts: number[] = []
+    requester.libp2p.dial = ((peer: Parameters<typeof dial>[0], options?: Parameters<typeof dial>[1]) => {
+      if (String(peer) === workerPeer.peerId.toString()) {
+        attempts.push(Date.now())
+        if (attempts.length === 1) {
+          return Promise.reject(new Error('the first dial fails'))
+        }
+      }
+      return dial(peer, options)
+    }) as typeof dial
+    const announcer = new JobAnnouncer(requester, { intervalMs: 600_000, retryMs: 200 })
+    after(() => announcer.stop())
+    const job = announcement(requester, 10, { nonce: 7 })
+    await announcer.add(job, new Promise(() => {}), { subscribers: 1, waitMs: 100, workers: [workerPeer.peerId] })
+    await waitFor('a second dial of the worker, after the first failed', () => attempts.length >= 2, 15_000)
+    await waitFor('the worker to hear the job', () => seen.length > 0, 15_000)
+    assert.ok(requester.libp2p.getConnections(workerPeer.peerId).length > 0)
     board.stop()
   })
 

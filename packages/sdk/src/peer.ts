@@ -458,7 +458,7 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
       { policy }
     )
     const { done } = await this.requester.addJob({ announcement, policy })
-    const handle = await this.serve(jobId, done, minWorkers)
+    const handle = await this.serve(jobId, done, minWorkers, workers)
     options.signal?.addEventListener('abort', () => handle.cancel(), { once: true })
     return handle
   }
@@ -532,7 +532,7 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
    * `subscribers` subscribers of the model's topic (at most 5 s), then again every
    * REANNOUNCE_INTERVAL_MS while it runs.
    */
-  private async serve(jobId: string, done: Promise<void>, subscribers = 0): Promise<BatchJob> {
+  private async serve(jobId: string, done: Promise<void>, subscribers = 0, workers: WorkerInfo[] = []): Promise<BatchJob> {
     const stored = this.store.getJob(jobId)
     const taskCount = this.requester.summary(jobId)?.taskCount ?? 0
     const handle = new BatchJob({
@@ -547,7 +547,9 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
     this.handles.set(jobId, handle)
     this.watchCancellation(jobId, handle, done)
     if (stored != null) {
-      await this.announcer.add((await open(STATEMENTS.job, stored.announcement)).message, done, { subscribers })
+      // The workers found for it are dialled again while they do not hear it (§4.4, §5.1).
+      const workerIds = workers.map((w) => w.peerId)
+      await this.announcer.add((await open(STATEMENTS.job, stored.announcement)).message, done, { subscribers, workers: workerIds })
     }
     return handle
   }
