@@ -298,6 +298,11 @@ export class SqliteJobStore implements JobStore {
           await turn
         }
         rows.tasks.push(encodeInputs(first + i, tensors))
+        // A packed task is megabytes: its copy and its digest are a turn each (issue #15).
+        const next = loopTurn()
+        if (next != null) {
+          await next
+        }
         rows.digests.push(tensorSetDigest(tensors))
       }
       threaded ||= full && this.path !== ':memory:'
