@@ -468,6 +468,20 @@ export class JobAnnouncer {
     await Promise.all([...this.jobs].map(([id, entry]) => this.publish(id, entry)))
   }
 
+  /**
+   * More workers found for an announced job (e.g. a resumed one, searched for after it started):
+   * dialled now, as `AnnounceOptions.workers` are, and before each announcement after.
+   */
+  addWorkers(jobId: string, workers: PeerId[]): void {
+    const entry = this.jobs.get(jobId)
+    if (entry == null) {
+      return
+    }
+    const known = new Set(entry.workers.map(String))
+    entry.workers.push(...workers.filter((w) => !known.has(w.toString())))
+    this.reach(entry)
+  }
+
   remove(jobId: string): void {
     const entry = this.jobs.get(jobId)
     if (entry != null) {

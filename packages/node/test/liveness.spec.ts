@@ -27,6 +27,7 @@ import {
   type Tensor,
   tensorSetDigest,
   toFloat64Array,
+  toHex,
   WORK_PROTOCOL
 } from '@openbatch/protocol'
 import {
@@ -169,6 +170,36 @@ describe('liveness (issue #11) — real libp2p peers', () => {
     await waitFor('a second dial of the worker, after the first failed', () => attempts.length >= 2, 15_000)
     await waitFor('the worker to hear the job', () => seen.length > 0, 15_000)
     assert.ok(requester.libp2p.getConnections(workerPeer.peerId).length > 0)
+    board.stop()
+  })
+
+  it('workers found after a job was announced (a resumed job) are dialled, and learn the job from the requester (§6.7)', async () => {
+    const peers: OpenbatchPeer[] = []
+    after(() => Promise.all(peers.map((p) => p.stop())))
+    for (const name of ['requester', 'worker']) {
+      const peer = await createOpenbatchPeer({
+        transports: ['memory'],
+        listen: [`/memory/liveness-resumed-${name}-${process.pid}`],
+        mdns: false
+      })
+      await peer.start()
+      peers.push(peer)
+    }
+    const [requester, workerPeer] = peers
+    assert.ok(requester && workerPeer)
+    // The requester knows where the worker listens (as a search for its model's providers tells it)
+    // but has never met it: nothing else connects the two.
+    await requester.libp2p.peerStore.merge(workerPeer.peerId, { multiaddrs: workerPeer.libp2p.getMultiaddrs() })
+    const seen: string[] = []
+    const board = new JobBoard(workerPeer, { models: [MODEL.toString()], onJob: (job) => seen.push(toHex(job.message.jobId)) })
+    board.start()
+    const announcer = new JobAnnouncer(requester, { intervalMs: 600_000 })
+    const job = announcement(requester, 10, { nonce: 8 })
+    await announcer.add(job, new Promise(() => {}))
+    assert.equal(requester.libp2p.getConnections(workerPeer.peerId).length, 0)
+    announcer.addWorkers(toHex(job.jobId), [workerPeer.peerId])
+    await waitFor('the worker to learn the job', () => seen.includes(toHex(job.jobId)), 15_000)
+    announcer.stop()
     board.stop()
   })
 

@@ -229,6 +229,9 @@ export interface PeerEvents {
   notice: CustomEvent<string>
 }
 
+/** How long a resumed job's requester searches for its model's workers in the background (§4.3). */
+const RESUME_DISCOVERY_MS = 30_000
+
 /** A running openbatch peer. Create it with {@link createPeer}. */
 export class Peer extends TypedEventEmitter<PeerEvents> {
   private readonly handles = new Map<string, BatchJob>()
@@ -458,7 +461,7 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
       { policy }
     )
     const { done } = await this.requester.addJob({ announcement, policy })
-    const handle = await this.serve(jobId, done, minWorkers, workers)
+    const handle = await this.serve(jobId, done, { subscribers: minWorkers, workers })
     options.signal?.addEventListener('abort', () => handle.cancel(), { once: true })
     return handle
   }
@@ -511,8 +514,11 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
   }
 
   private stopping: Promise<void> | undefined
+  /** Aborted when the peer stops: background searches end with it. */
+  private readonly stopped = new AbortController()
 
   private async shutdown(): Promise<void> {
+    this.stopped.abort()
     this.announcer.stop()
     // Tasks in flight get 2 s to be submitted; a requester that does not answer cannot hold
     // the stop longer (its leases expire and the tasks go to others).
@@ -529,10 +535,12 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
 
   /**
    * A handle for a job the requester serves, and its announcement (§5.1): once gossip knows
-   * `subscribers` subscribers of the model's topic (at most 5 s), then again every
-   * REANNOUNCE_INTERVAL_MS while it runs.
+   * `found.subscribers` subscribers of the model's topic (at most 5 s), then again every
+   * REANNOUNCE_INTERVAL_MS while it runs; `found.workers` (those submitBatch found) are dialled
+   * again while they do not hear it. A resumed job (no `found`) has its workers searched for in the
+   * background.
    */
-  private async serve(jobId: string, done: Promise<void>, subscribers = 0, workers: WorkerInfo[] = []): Promise<BatchJob> {
+  private async serve(jobId: string, done: Promise<void>, found?: { subscribers: number; workers: WorkerInfo[] }): Promise<BatchJob> {
     const stored = this.store.getJob(jobId)
     const taskCount = this.requester.summary(jobId)?.taskCount ?? 0
     const handle = new BatchJob({
@@ -548,8 +556,21 @@ export class Peer extends TypedEventEmitter<PeerEvents> {
     this.watchCancellation(jobId, handle, done)
     if (stored != null) {
       // The workers found for it are dialled again while they do not hear it (§4.4, §5.1).
-      const workerIds = workers.map((w) => w.peerId)
-      await this.announcer.add((await open(STATEMENTS.job, stored.announcement)).message, done, { subscribers, workers: workerIds })
+      const announcement = (await open(STATEMENTS.job, stored.announcement)).message
+      await this.announcer.add(announcement, done, { subscribers: found?.subscribers, workers: found?.workers.map((w) => w.peerId) })
+      if (found == null) {
+        // A resumed job: its model's workers are searched for in the background and dialled, for
+        // those behind NATs hear a NATed requester only over a direct connection.
+        const model = parseModelCid(announcement.model).toString()
+        discoverWorkers(this.node, model, { minWorkers: 1, timeoutMs: RESUME_DISCOVERY_MS, signal: this.stopped.signal }).then(
+          (workers) =>
+            this.announcer.addWorkers(
+              jobId,
+              workers.map((w) => w.peerId)
+            ),
+          () => {} // none found in time: the workers that connect still ask for its jobs (§6.7)
+        )
+      }
     }
     return handle
   }
