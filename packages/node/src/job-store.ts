@@ -19,6 +19,7 @@ import {
 } from '@openbatch/core'
 import {
   decodeBounded,
+  encodedTask,
   type FailureKind,
   type ItemPacking,
   MAX_FRAME_BYTES,
@@ -220,7 +221,8 @@ function checkTaskSize(index: number, bytes: number): void {
 
 /** A task's inputs as stored (§6.2's Task message without its id); refuses one no frame could carry. */
 export function encodeInputs(index: number, inputs: Tensor[]): Uint8Array {
-  const bytes = Task.encode({ taskId: new Uint8Array(), index: BigInt(index), inputs })
+  // A packed task was encoded as it was stacked (§6.8): its bytes are taken as they are.
+  const bytes = encodedTask(inputs, index) ?? Task.encode({ taskId: new Uint8Array(), index: BigInt(index), inputs })
   checkTaskSize(index, bytes.byteLength)
   return bytes
 }

@@ -5,8 +5,12 @@
  * like any other.
  */
 
+import { uvarint } from './bytes.js'
 import { InvalidTensorError } from './errors.js'
-import type { Tensor } from './pb/openbatch.js'
+import { Task, Tensor } from './pb/openbatch.js'
+
+/** Wire type 2 (length-delimited) tag of field `field`. */
+const lengthDelimited = (field: number) => (field << 3) | 2
 
 /** An item that can share a task: every input has a first dimension of 1 (one row). */
 export function isRowItem(item: readonly Tensor[]): boolean {
@@ -49,6 +53,67 @@ export function stackItems(items: readonly (readonly Tensor[])[]): Tensor[] {
     })
     return { name: t.name, dtype: t.dtype, dims: [BigInt(items.length), ...t.dims.slice(1)], data }
   })
+}
+
+/** Task encodings made by `encodeStackedTask`, by the inputs array it returned. */
+const stackedEncodings = new WeakMap<readonly Tensor[], { index: number; bytes: Uint8Array<ArrayBuffer> }>()
+
+/**
+ * §6.8 The task `index` of `items` (one-row items of the same shape, as `stackItems` takes them),
+ * stacked and encoded at once: `bytes` is `Task.encode({ taskId: empty, index, inputs:
+ * stackItems(items) })` byte for byte, built in one buffer into which each item's bytes are copied
+ * once, and `inputs` are the stacked tensors as views of it (no second copy: a requester staging a
+ * 110 MB batch packed 32 items per task copied every byte twice). `encodedTask(inputs, index)` gives
+ * `bytes` back.
+ */
+export function encodeStackedTask(
+  index: number,
+  items: readonly (readonly Tensor[])[]
+): { bytes: Uint8Array<ArrayBuffer>; inputs: Tensor[] } {
+  const [first] = items
+  if (first == null) {
+    throw new InvalidTensorError('no items to stack')
+  }
+  for (const [i, item] of items.entries()) {
+    if (items.length > 1 && !sameItemShape(first, item)) {
+      throw new InvalidTensorError(`item ${i} does not have the one-row shape of the items it is stacked with`)
+    }
+  }
+  const head = Task.encode({ taskId: new Uint8Array(), index: BigInt(index), inputs: [] })
+  // Per input: its Tensor header (all but data), then data's tag and length, then the rows.
+  const layout = first.map((t, input) => {
+    const dims = items.length > 1 ? [BigInt(items.length), ...t.dims.slice(1)] : t.dims
+    const dataBytes = items.reduce((n, item) => n + (item[input] as Tensor).data.byteLength, 0)
+    const header = Tensor.encode({ name: t.name, dtype: t.dtype, dims, data: new Uint8Array() })
+    const dataHead = dataBytes > 0 ? [Uint8Array.of(lengthDelimited(4)), uvarint(dataBytes)] : []
+    const tensorBytes = header.byteLength + dataHead.reduce((n, b) => n + b.byteLength, 0) + dataBytes
+    return { t, dims, dataBytes, prefix: [Uint8Array.of(lengthDelimited(3)), uvarint(tensorBytes), header, ...dataHead] }
+  })
+  const total = layout.reduce((n, l) => n + l.prefix.reduce((m, b) => m + b.byteLength, 0) + l.dataBytes, head.byteLength)
+  const bytes = new Uint8Array(total)
+  bytes.set(head, 0)
+  let at = head.byteLength
+  const inputs = layout.map(({ t, dims, dataBytes, prefix }, input) => {
+    for (const part of prefix) {
+      bytes.set(part, at)
+      at += part.byteLength
+    }
+    const start = at
+    for (const item of items) {
+      const data = (item[input] as Tensor).data
+      bytes.set(data, at)
+      at += data.byteLength
+    }
+    return { name: t.name, dtype: t.dtype, dims, data: bytes.subarray(start, start + dataBytes) }
+  })
+  stackedEncodings.set(inputs, { index, bytes })
+  return { bytes, inputs }
+}
+
+/** The encoding `encodeStackedTask(index, …)` made along with `inputs`, if it did. */
+export function encodedTask(inputs: readonly Tensor[], index: number): Uint8Array<ArrayBuffer> | undefined {
+  const known = stackedEncodings.get(inputs)
+  return known != null && known.index === index ? known.bytes : undefined
 }
 
 /**
@@ -153,7 +218,8 @@ export async function* packItems(
     if (group.length !== itemsPerTask) {
       packing.short.push([task, group.length])
     }
-    const inputs = stackItems(group)
+    // Stacked and encoded at once: the store takes the encoding as it is (encodedTask).
+    const inputs = group.length > 1 ? encodeStackedTask(task, group).inputs : stackItems(group)
     task++
     group = []
     bytes = 0
