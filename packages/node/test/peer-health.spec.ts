@@ -22,7 +22,7 @@ import {
   Reputation,
   SqliteJobStore
 } from '../src/index.js'
-import { tempDir, waitFor } from './helpers.js'
+import { network, tempDir, waitFor } from './helpers.js'
 
 describe('peer health (issue #11)', () => {
   it('peers with data directories on one host keep their connections past the connection monitor’s pings, and find each other in the DHT without `local`', async () => {
@@ -60,6 +60,35 @@ describe('peer health (issue #11)', () => {
       assert.equal(disconnects, 0, 'no connection was closed')
     } finally {
       await Promise.all(peers.map((p) => p.stop()))
+    }
+  })
+
+  it('a stream opened as its connection closes fails by itself, not the process with an uncaught exception (yamux patch)', async () => {
+    // yamux sends a new stream's SYN in a microtask; when the connection closed in between, the
+    // write threw there — uncaught (CI: a test file failed after its tests, as peers stopped).
+    const uncaught: Error[] = []
+    const onUncaught = (err: Error) => uncaught.push(err)
+    process.prependListener('uncaughtException', onUncaught)
+    try {
+      const [a, b] = await network(2)
+      assert.ok(a && b)
+      for (let i = 0; i < 3; i++) {
+        const conn = await a.libp2p.dial(b.peerId)
+        const opening = conn.newStream('/ipfs/ping/1.0.0').then(
+          () => 'opened',
+          (err: Error) => err.name
+        )
+        conn.abort(new Error('the connection went away'))
+        assert.notEqual(await opening, 'opened')
+      }
+      // The SYN's microtask has run by now; an uncaught exception is dispatched in a macrotask.
+      await new Promise((resolve) => setImmediate(resolve))
+      assert.deepEqual(
+        uncaught.map((e) => e.message),
+        []
+      )
+    } finally {
+      process.off('uncaughtException', onUncaught)
     }
   })
 
