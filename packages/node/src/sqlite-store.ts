@@ -131,6 +131,13 @@ const MIGRATIONS: [table: string, column: string, definition: string][] = [
 const STAGE_CHUNK_BYTES = 4 * 1024 * 1024
 
 /**
+ * Chunks handed to the staging thread and not yet durable, at most: the requester encodes the next
+ * ones meanwhile. One at a time kept it waiting ~200 ms for the thread's first commit (the thread
+ * starts with the first chunk) while it could have packed six more (issue #15).
+ */
+const STAGE_CHUNKS_IN_FLIGHT = 8
+
+/**
  * Encoded inputs a store keeps in memory after staging them, at most (per store, by default): a
  * claim for one of them builds its assignment from memory instead of reading it back from the file
  * (with 16 workers on 110 KB items, reading each input back — once, and again for its re-run — was
@@ -282,8 +289,8 @@ export class SqliteJobStore implements JobStore {
     // commit syncs megabytes, which on this thread would stall every claim and result meanwhile. A
     // job of one chunk (most small jobs) is written here, without waiting for a thread to start.
     let threaded = false
-    // The chunk the thread is writing while this one reads and encodes the next: one at a time.
-    let writing: Promise<void> | undefined
+    // Chunks the thread is writing (in order) while this one reads and encodes the next ones.
+    const writing: Promise<void>[] = []
     const flush = async (full: boolean) => {
       const first = index - batch.length
       const sets = batch
@@ -307,11 +314,14 @@ export class SqliteJobStore implements JobStore {
       }
       threaded ||= full && this.path !== ':memory:'
       if (threaded) {
-        await writing
+        while (writing.length >= STAGE_CHUNKS_IN_FLIGHT) {
+          await writing.shift()
+        }
         // The thread hands the encoded inputs back once they are durable (moved both ways).
-        writing = this.#stager.write(rows).then((tasks) => this.keep(jobId, first, tasks))
-        // Awaited at the next chunk or at the end; until then its failure must not go unhandled.
-        writing.catch(() => {})
+        const written = this.#stager.write(rows).then((tasks) => this.keep(jobId, first, tasks))
+        // Awaited later or at the end; until then its failure must not go unhandled.
+        written.catch(() => {})
+        writing.push(written)
       } else {
         this.durably(() => this.stmts.stage(rows))
         this.keep(jobId, first, rows.tasks)
@@ -336,15 +346,17 @@ export class SqliteJobStore implements JobStore {
       if (batch.length > 0) {
         await flush(false)
       }
-      await writing
+      for (const written of writing) {
+        await written
+      }
       const announcement = await announce(index)
       await checkAnnouncement(jobId, index, announcement)
       const p = options.policy
       this.durably(() => this.stmts.addJob.run(jobId, announcement, p.leaseMs, p.checkWaitMs, JSON.stringify(p), Date.now()))
       return announcement
     } catch (err) {
-      // A chunk still being written must end before its rows are dropped.
-      await writing?.catch(() => {})
+      // Chunks still being written must end before their rows are dropped.
+      await Promise.allSettled(writing)
       this.forgetJob(jobId)
       this.dropOrphans()
       throw err
@@ -646,51 +658,61 @@ export class SqliteJobStore implements JobStore {
 }
 
 /**
- * The requester's side of stage-worker.ts: one chunk at a time, each answered when durable. The
- * thread starts with the first chunk and lives with the store (unreferenced while idle).
+ * The requester's side of stage-worker.ts: chunks are written in the order sent, each in its own
+ * transaction, each answered when durable. The thread starts with the first chunk and lives with
+ * the store (unreferenced while idle).
  */
 class StageWriter {
   #worker: Worker | undefined
+  /** Answers still to come, in the order their chunks were sent: the thread answers in that order. */
+  readonly #waiting: { resolve: (answer: StageAnswer) => void; reject: (err: Error) => void }[] = []
 
   constructor(private readonly path: string) {}
 
   /** Writes `chunk` in one transaction; resolves when it is on disk, with its encoded inputs (handed back). */
   async write(chunk: StageChunk): Promise<Uint8Array[]> {
-    this.#worker ??= new Worker(new URL('./stage-worker.js', import.meta.url), {
-      workerData: { path: this.path, busyTimeoutMs: BUSY_TIMEOUT_MS } satisfies StageWorkerData
-    })
-    const worker = this.#worker
+    const worker = this.#thread()
     // A task's encoding owns its whole buffer (protons allocates it): moved, not copied.
     const owned = chunk.tasks.filter((t) => t.byteOffset === 0 && t.byteLength === t.buffer.byteLength).map((t) => t.buffer as ArrayBuffer)
+    const answer = new Promise<StageAnswer>((resolve, reject) => this.#waiting.push({ resolve, reject }))
     worker.ref()
-    const reply = await new Promise<StageAnswer>((resolve, reject) => {
-      const done = () => {
-        worker.off('message', onMessage).off('error', onError).off('exit', onExit)
-        worker.unref()
-      }
-      const onMessage = (answer: StageAnswer) => {
-        done()
-        resolve(answer)
-      }
-      const onError = (err: Error) => {
-        done()
-        this.#worker = undefined
-        reject(err)
-      }
-      const onExit = (code: number) => {
-        done()
-        this.#worker = undefined
-        reject(new Error(`the thread staging inputs into ${this.path} exited (code ${code})`))
-      }
-      worker.on('message', onMessage).on('error', onError).on('exit', onExit)
-      worker.postMessage(chunk, owned)
-    })
+    worker.postMessage(chunk, owned)
+    const reply = await answer
     if (!reply.ok) {
       throw reply.corrupt
         ? new StoreCorruptError(this.path, reply.message)
         : new Error(`staging inputs into ${this.path}: ${reply.message}`)
     }
     return reply.tasks
+  }
+
+  /** The staging thread, started if it is not running: it answers each chunk in turn. */
+  #thread(): Worker {
+    if (this.#worker != null) {
+      return this.#worker
+    }
+    const worker = new Worker(new URL('./stage-worker.js', import.meta.url), {
+      workerData: { path: this.path, busyTimeoutMs: BUSY_TIMEOUT_MS } satisfies StageWorkerData
+    })
+    const fail = (err: Error) => {
+      if (this.#worker === worker) {
+        this.#worker = undefined
+      }
+      for (const w of this.#waiting.splice(0)) {
+        w.reject(err)
+      }
+    }
+    worker
+      .on('message', (answer: StageAnswer) => {
+        this.#waiting.shift()?.resolve(answer)
+        if (this.#waiting.length === 0) {
+          worker.unref()
+        }
+      })
+      .on('error', fail)
+      .on('exit', (code) => fail(new Error(`the thread staging inputs into ${this.path} exited (code ${code})`)))
+    this.#worker = worker
+    return worker
   }
 
   async close(): Promise<void> {

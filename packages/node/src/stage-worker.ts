@@ -3,7 +3,8 @@
  * serving (SqliteJobStore.stageJob): a chunk of a few MiB of inputs is a transaction whose commit
  * syncs them (and now and then checkpoints the WAL) — 50–450 ms on the thread that commits, which
  * on the event loop stalled claims and results (issue #15's dispatch bench: loop p99 up to 100 ms).
- * Its own connection to the same file; one chunk at a time, answered when durable.
+ * Its own connection to the same file; chunks in the order sent, one transaction each, each answered
+ * when durable.
  */
 
 import { DatabaseSync } from 'node:sqlite'

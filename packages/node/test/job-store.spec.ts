@@ -310,6 +310,11 @@ describe('SqliteJobStore: a large job staged from a thread of its own', () => {
     )
     assert.equal(store.getJob(second.jobId), undefined)
     assert.throws(() => store.inputs(second.jobId, 0), RangeError, 'the chunks written before the failure are dropped')
+    // The chunk after the failed one was already queued at the thread, which wrote it: dropped too.
+    const reader = new DatabaseSync(path, { readOnly: true, timeout: 10_000 })
+    const left = reader.prepare('SELECT count(*) AS n FROM inputs WHERE job_id = ?').get(second.jobId) as { n: number }
+    reader.close()
+    assert.equal(Number(left.n), 0, 'no input of the failed job is left in the file')
     assert.deepEqual(
       store.listJobs().map((j) => j.jobId),
       [jobId]
