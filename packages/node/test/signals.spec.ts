@@ -44,3 +44,26 @@ describe('loopTurn: promise-chained CPU work lets timers run (issue #15)', () =>
     assert.ok(before <= 4 * LOOP_SLICE_MS, `the timer ran after ${before} of 120 steps`)
   })
 })
+
+describe('loopTurn: a step longer than a slice', () => {
+  it('yields after every such step, the first one after a turn included (issue #15)', async () => {
+    // Each step holds the thread for two slices (a 3.5 MB copy did, here): the loop must turn
+    // between every two of them. The slice counted from the first call after a turn, so a step that
+    // followed a turn never yielded and the loop was held for two steps at a time.
+    const turnedBefore: boolean[] = []
+    let turned = true
+    for (let i = 0; i < 8; i++) {
+      const turn = loopTurn()
+      if (turn != null) {
+        await turn
+      }
+      turnedBefore.push(turned)
+      turned = false
+      setImmediate(() => {
+        turned = true
+      })
+      busy(2 * LOOP_SLICE_MS)
+    }
+    assert.deepEqual(turnedBefore, Array(8).fill(true))
+  })
+})
