@@ -93,7 +93,7 @@ export function loopTurn(sliceMs = LOOP_SLICE_MS): Promise<void> | undefined {
     // The slice began at the loop's last turn, not at this call: a step that follows a turn and
     // outlasts the slice by itself (a 3.5 MB copy: 12 ms here) yields at once, not after the next
     // step too (issue #15: the requester's loop was held for two such steps at a time).
-    sliceStart = Math.min(turnedAt, now)
+    sliceStart = turnedAt
     setImmediate(endSlice)
   }
   if (now - sliceStart < sliceMs) {

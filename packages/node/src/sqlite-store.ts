@@ -346,9 +346,7 @@ export class SqliteJobStore implements JobStore {
       if (batch.length > 0) {
         await flush(false)
       }
-      for (const written of writing) {
-        await written
-      }
+      await Promise.all(writing)
       const announcement = await announce(index)
       await checkAnnouncement(jobId, index, announcement)
       const p = options.policy
